@@ -1,0 +1,197 @@
+"""Fill the fixed report outline from a validated source: the report model, no markup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from report.sources import CodeFile, PublicationFile
+from report.sources.models import Benchmark, Diagnosis, Modifier, Policy, Reference, RelatedCode
+
+NOT_AVAILABLE = "Data not available in the source."
+
+COMPONENT_NAMES = {
+    "global": "Global",
+    "26": "Professional component (modifier 26)",
+    "TC": "Technical component (modifier TC)",
+}
+INDICATOR_NAMES = {
+    "status": "Status",
+    "global_period": "Global period",
+    "pc_tc": "PC/TC indicator",
+}
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether one outline item has data, and where in the source it belongs."""
+
+    section: str
+    item: str
+    available: bool
+    path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublicationInfo:
+    """What every page and cover shows of the publication."""
+
+    title: str
+    subtitle: str | None
+    publisher: str
+    edition: str
+    effective_date: dt.date
+    language: str
+    audience: str | None
+    copyright: str
+    disclaimer: str
+    trademark: str | None
+
+
+@dataclass(frozen=True)
+class PayerRow:
+    """One key payer's row in the payer coverage table."""
+
+    id: str
+    name: str
+    coverage: str | None
+    prior_authorization: str | None
+    policies: tuple[Policy, ...]
+
+    @property
+    def available(self) -> bool:
+        """Return whether the source says anything about this payer."""
+        return bool(self.coverage or self.prior_authorization or self.policies)
+
+
+@dataclass(frozen=True)
+class BenchmarkGroup:
+    """Benchmarks of one component (global, 26 or TC), in source order."""
+
+    component: str
+    name: str
+    rows: tuple[Benchmark, ...]
+
+
+@dataclass
+class ReportModel:
+    """One code report: every outline section, with None or () where data is missing."""
+
+    code: str
+    system: str
+    title: str
+    publication: PublicationInfo
+    summary: str | None
+    description: str | None
+    service_type: str | None
+    sites_of_service: tuple[str, ...]
+    indicators: tuple[tuple[str, str], ...]
+    vignette: str | None
+    personnel: tuple[str, ...]
+    settings: tuple[str, ...]
+    modifiers: tuple[Modifier, ...]
+    related_codes: tuple[RelatedCode, ...]
+    diagnoses: tuple[Diagnosis, ...]
+    payers: tuple[PayerRow, ...]
+    benchmarks: tuple[BenchmarkGroup, ...]
+    considerations: tuple[str, ...]
+    references: tuple[Reference, ...]
+    availability: list[Availability] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        """Return the report title as printed: system, code and title."""
+        return f"{self.system} {self.code}: {self.title}"
+
+    @property
+    def missing(self) -> list[Availability]:
+        """Return the outline items the source has no data for."""
+        return [item for item in self.availability if not item.available]
+
+
+def publication_info(source: PublicationFile) -> PublicationInfo:
+    """Extract what reports and covers print of the publication."""
+    pub = source.model
+    return PublicationInfo(
+        title=pub.title, subtitle=pub.subtitle, publisher=pub.publisher,
+        edition=pub.edition, effective_date=pub.effective_date, language=pub.language,
+        audience=pub.audience, copyright=pub.notices.copyright,
+        disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark)
+
+
+def _benchmark_groups(benchmarks: list[Benchmark]) -> tuple[BenchmarkGroup, ...]:
+    groups = []
+    for component, name in COMPONENT_NAMES.items():
+        rows = tuple(b for b in benchmarks if b.component == component)
+        if rows:
+            groups.append(BenchmarkGroup(component, name, rows))
+    return tuple(groups)
+
+
+def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
+    """Build the report model of one code: the fixed outline, gaps marked."""
+    code = source.model
+    overview = code.overview
+    clinical = code.clinical_context
+    entries = code.payers or {}
+    payers = tuple(
+        PayerRow(p.id, p.name,
+                 (entry := entries.get(p.id)) and entry.coverage or None,
+                 entry and entry.prior_authorization or None,
+                 tuple(entry.policies or ()) if entry else ())
+        for p in publication.model.payers)
+    indicators = code.indicators
+    report = ReportModel(
+        code=code.code, system=code.system, title=code.title,
+        publication=publication_info(publication),
+        summary=code.summary,
+        description=overview.description if overview else None,
+        service_type=overview.service_type if overview else None,
+        sites_of_service=tuple(overview.sites_of_service or ()) if overview else (),
+        indicators=tuple((INDICATOR_NAMES[key], value)
+                         for key, value in (indicators.model_dump() if indicators else {}).items()
+                         if value is not None),
+        vignette=clinical.vignette if clinical else None,
+        personnel=tuple(clinical.personnel or ()) if clinical else (),
+        settings=tuple(clinical.settings or ()) if clinical else (),
+        modifiers=tuple(code.modifiers or ()),
+        related_codes=tuple(code.related_codes or ()),
+        diagnoses=tuple(code.diagnoses or ()),
+        payers=payers,
+        benchmarks=_benchmark_groups(code.benchmarks or []),
+        considerations=tuple(code.coding_considerations or ()),
+        references=tuple(code.references or ()),
+    )
+    report.availability = _availability(report)
+    return report
+
+
+def _availability(r: ReportModel) -> list[Availability]:
+    def item(section: str, name: str, has: object, *path: str) -> Availability:
+        return Availability(section, name, bool(has), path)
+
+    overview, clinical, coding = ("Billing Code Overview", "Clinical Context",
+                                  "Coding Specifications")
+    items = [
+        item("Summary & Overview", "Summary", r.summary, "summary"),
+        item(overview, "Description", r.description, "overview", "description"),
+        item(overview, "Service type", r.service_type, "overview", "service_type"),
+        item(overview, "Typical sites of service", r.sites_of_service,
+             "overview", "sites_of_service"),
+        item(overview, "Fee schedule indicators", r.indicators, "indicators"),
+        item(clinical, "Clinical vignette", r.vignette, "clinical_context", "vignette"),
+        item(clinical, "Personnel", r.personnel, "clinical_context", "personnel"),
+        item(clinical, "Settings", r.settings, "clinical_context", "settings"),
+        item(coding, "Modifiers", r.modifiers, "modifiers"),
+        item(coding, "Related codes", r.related_codes, "related_codes"),
+        item(coding, "Diagnoses", r.diagnoses, "diagnoses"),
+    ]
+    items += [item("Payer Coverage", payer.name, payer.available, "payers", payer.id)
+              for payer in r.payers]
+    items += [
+        item("Benchmarks", "Benchmarks", r.benchmarks, "benchmarks"),
+        item("Policy & Coding Considerations", "Policy and coding considerations",
+             r.considerations, "coding_considerations"),
+        item("References", "References", r.references, "references"),
+    ]
+    return items

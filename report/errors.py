@@ -1,0 +1,77 @@
+"""The builder's exception tree: every expected failure derives from ReportError."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a source file: path as given, 1-based line and column."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One located problem or notice found in the sources."""
+
+    location: Location
+    message: str
+    severity: str = "error"
+
+    @classmethod
+    def at(cls, path: str, message: str, severity: str = "error") -> Finding:
+        """Build a finding placed at the start of a file."""
+        return cls(Location(path), message, severity)
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{self.location}: {prefix}{self.message}"
+
+
+class ReportError(Exception):
+    """Root of every error the builder reports without a traceback."""
+
+    exit_code = 1
+
+    def lines(self) -> list[str]:
+        """Return the error as lines for standard error."""
+        return [str(self)]
+
+
+class UsageError(ReportError):
+    """The command line asked for something that cannot be done."""
+
+    exit_code = 2
+
+
+class SourceError(ReportError):
+    """One or more located problems in the sources."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = sorted(findings)
+        super().__init__("\n".join(str(f) for f in self.findings))
+
+    @classmethod
+    def at(cls, path: str | Path, line: int, column: int, message: str) -> SourceError:
+        """Build an error with a single finding."""
+        return cls([Finding(Location(str(path), line, column), message)])
+
+    def lines(self) -> list[str]:
+        """Return one line per finding."""
+        return [str(f) for f in self.findings]
+
+
+class RenderError(ReportError):
+    """A report could not be rendered or written."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.location = Location(str(path))
+        super().__init__(f"{self.location}: {message}")

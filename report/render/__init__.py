@@ -1,0 +1,1 @@
+"""Render report models: HTML through Jinja2 templates, then PDF with WeasyPrint."""

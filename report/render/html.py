@@ -1,0 +1,109 @@
+"""Render report models to self-contained HTML through Jinja2 templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from report import __version__
+from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
+from report.sources.models import Benchmark
+
+STYLES_DIR = Path(__file__).resolve().parents[2] / "styles"
+STYLESHEET = STYLES_DIR / "report.css"
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """Everything a template may use: one report, or the whole volume."""
+
+    kind: Literal["report", "volume"]
+    title: str
+    description: str
+    lang: str
+    keywords: tuple[str, ...]
+    date: str
+    generator: str
+    publication: PublicationInfo
+    reports: tuple[ReportModel, ...]
+    css: str
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": False, "typographer": False})
+
+
+def render_markdown(text: str) -> Markup:
+    """Render CommonMark to HTML; raw HTML in the text is shown as text, never passed on."""
+    return Markup(_markdown().render(text))
+
+
+def format_figure(benchmark: Benchmark) -> str:
+    """Format a benchmark value: at least two decimals, more only when the source has them."""
+    value = benchmark.value
+    text = f"{value:.2f}" if round(value, 2) == value else f"{value:f}".rstrip("0")
+    return f"${text}" if benchmark.unit == "USD" else text
+
+
+def long_date(value: dt.date) -> str:
+    """Format a date for print, e.g. November 1, 2026."""
+    return f"{value:%B} {value.day}, {value.year}"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """Return the Jinja2 environment: package templates, autoescaping, strict undefined."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date)
+    env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
+    return env
+
+
+@cache
+def stylesheet() -> str:
+    """Return the print stylesheet's text."""
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def _context(kind: Literal["report", "volume"], title: str, description: str,
+             publication: PublicationInfo, reports: tuple[ReportModel, ...],
+             keywords: tuple[str, ...]) -> DocumentContext:
+    return DocumentContext(
+        kind=kind, title=title, description=description, lang=publication.language,
+        keywords=keywords, date=publication.effective_date.isoformat(),
+        generator=f"report {__version__}", publication=publication, reports=reports,
+        css=stylesheet())
+
+
+def report_html(report: ReportModel) -> str:
+    """Render one code report as a complete HTML document."""
+    pub = report.publication
+    context = _context(
+        "report", report.heading, f"{pub.title}, edition {pub.edition}", pub, (report,),
+        (report.code, f"{report.system} {report.code}", report.system, pub.title,
+         f"edition {pub.edition}"))
+    return environment().get_template("report.html.j2").render(doc=context)
+
+
+def volume_html(publication: PublicationInfo, reports: tuple[ReportModel, ...]) -> str:
+    """Render the combined volume: cover, contents, notices and every report."""
+    subtitle = publication.subtitle or "Combined volume"
+    context = _context(
+        "volume", publication.title, f"{subtitle}, edition {publication.edition}",
+        publication, reports,
+        tuple(r.code for r in reports) + (publication.title, f"edition {publication.edition}"))
+    return environment().get_template("volume.html.j2").render(doc=context)

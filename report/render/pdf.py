@@ -1,0 +1,62 @@
+"""Render HTML to tagged, reproducible PDF bytes with WeasyPrint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher
+
+from report.render.html import STYLES_DIR
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+class ProjectFetcher(URLFetcher):
+    """Serve only the project's own style and font files; refuse every other URL."""
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
+        """Return a project file, or raise ValueError for anything outside styles/."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            path = Path(unquote(parts.path)).resolve()
+            if path.is_relative_to(STYLES_DIR) and path.is_file():
+                return super().fetch(url, headers)
+        raise ValueError(f"refusing to fetch {url[:80]}: only the project's style "
+                         "and font files may be loaded")
+
+
+@cache
+def harfbuzz_subset_available() -> bool:
+    """Return whether WeasyPrint found HarfBuzz's subsetter (libharfbuzz-subset0)."""
+    from weasyprint.text import ffi
+
+    return ffi.harfbuzz_subset is not None
+
+
+def pin_clock(effective_date: dt.date) -> None:
+    """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
+    moment = dt.datetime.combine(effective_date, dt.time(), dt.timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+
+
+@cache
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+def render_pdf(html: str) -> bytes:
+    """Render one HTML document to PDF/UA-1 bytes; the same HTML gives the same bytes."""
+    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/",
+                    url_fetcher=ProjectFetcher())
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return document.write_pdf(
+        font_config=_font_config(), pdf_variant=PDF_VARIANT, pdf_identifier=identifier)

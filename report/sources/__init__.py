@@ -1,0 +1,103 @@
+"""Load and validate a sources folder: publication.yaml and codes/CODE.yaml."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from report.errors import Finding, SourceError
+from report.sources.models import CodeSource, Publication
+from report.sources.validate import check_code, check_publication, validate_model
+from report.sources.yaml import Node, load_yaml
+
+__all__ = ["CodeFile", "PublicationFile", "Sources", "load_sources"]
+
+
+@dataclass(frozen=True)
+class PublicationFile:
+    """The validated publication with the file it came from."""
+
+    path: str
+    root: Node
+    model: Publication
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CodeFile:
+    """One validated code source with the file it came from."""
+
+    path: str
+    root: Node
+    model: CodeSource
+    data: bytes
+
+    @property
+    def code(self) -> str:
+        """Return the billing code."""
+        return self.model.code
+
+
+@dataclass
+class Sources:
+    """Everything loaded from a sources folder: valid files and located errors."""
+
+    folder: str
+    publication: PublicationFile | None
+    codes: list[CodeFile] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+
+
+def _shown(folder: str, *parts: str) -> str:
+    return os.path.join(folder, *parts)
+
+
+def _load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, list[Finding]]:
+    path = _shown(shown, "publication.yaml")
+    try:
+        data = (folder / "publication.yaml").read_bytes()
+        root = load_yaml(folder / "publication.yaml", path)
+    except SourceError as exc:
+        return None, exc.findings
+    model, findings = validate_model(path, root, Publication)
+    if model is None:
+        return None, findings
+    findings = check_publication(path, root, model)
+    return (None if findings else PublicationFile(path, root, model, data)), findings
+
+
+def _load_code(file: Path, shown: str, publication: Publication | None
+               ) -> tuple[CodeFile | None, list[Finding]]:
+    path = _shown(shown, "codes", file.name)
+    try:
+        data = file.read_bytes()
+        root = load_yaml(file, path)
+    except SourceError as exc:
+        return None, exc.findings
+    model, findings = validate_model(path, root, CodeSource)
+    if model is None:
+        return None, findings
+    findings = check_code(path, file.stem, root, model, publication)
+    return (None if findings else CodeFile(path, root, model, data)), findings
+
+
+def load_sources(folder: Path, shown: str | None = None) -> Sources:
+    """Load and validate every source in folder, collecting all errors before returning."""
+    shown = str(folder) if shown is None else shown
+    if not folder.is_dir():
+        raise SourceError.at(shown, 1, 1, "the sources folder does not exist")
+    publication, errors = _load_publication(folder, shown)
+    sources = Sources(shown, publication, errors=list(errors))
+    files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
+    if not files:
+        sources.errors.append(Finding.at(_shown(shown, "codes"), "no code sources found "
+                                         "(expected codes/CODE.yaml files)"))
+    pub_model = publication.model if publication else None
+    for file in files:
+        code, findings = _load_code(file, shown, pub_model)
+        sources.errors.extend(findings)
+        if code is not None:
+            sources.codes.append(code)
+    sources.errors.sort()
+    return sources

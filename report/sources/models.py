@@ -1,0 +1,168 @@
+"""Typed models of the source format, version 1: strict types, no coercion, no unknown keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+CODE_PATTERNS = {
+    "CPT": (re.compile(r"\d{4}[0-9FTU]"), "5 characters: 4 digits, then a digit, F, T or U"),
+    "HCPCS": (re.compile(r"[A-V]\d{4}"), "a letter A to V, then 4 digits"),
+}
+PAYER_ID = re.compile(r"[a-z][a-z0-9_-]*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _to_date(value: object) -> object:
+    """Accept a YAML date or a quoted YYYY-MM-DD string; leave anything else to fail."""
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f'"{value}" is not a calendar date') from exc
+    return value
+
+
+def _payer_id(value: str) -> str:
+    if not PAYER_ID.fullmatch(value):
+        raise ValueError(f'payer id "{value}" must start with a lowercase letter and hold only '
+                         "lowercase letters, digits, - and _")
+    return value
+
+
+def _language(value: str) -> str:
+    if not LANGUAGE_TAG.fullmatch(value):
+        raise ValueError(f'"{value}" is not a BCP 47 language tag such as en-US')
+    return value
+
+
+def _modifier(value: str) -> str:
+    if len(value) != 2:
+        raise ValueError(f'modifier "{value}" must be 2 characters, such as "26" or "TC"')
+    return value
+
+
+def _pc_tc(value: str) -> str:
+    if not re.fullmatch(r"[0-9]", value):
+        raise ValueError(f'PC/TC indicator "{value}" must be one digit, "0" to "9"')
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_to_date)]
+Text = Annotated[str, Field(min_length=1)]
+Markdown = Text
+System = Literal["CPT", "HCPCS"]
+GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ", "MMM"]
+Component = Literal["global", "26", "TC"]
+
+
+class Strict(BaseModel):
+    """Base of every source model: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Payer(Strict):
+    id: Annotated[str, AfterValidator(_payer_id)]
+    name: Text
+
+
+class Notices(Strict):
+    copyright: Text
+    disclaimer: Markdown
+    trademark: Text | None = None
+
+
+class Publication(Strict):
+    title: Text
+    subtitle: Text | None = None
+    publisher: Text
+    edition: Text
+    effective_date: Date
+    audience: Text | None = None
+    language: Annotated[str, AfterValidator(_language)] = "en-US"
+    payers: Annotated[list[Payer], Field(min_length=1)]
+    notices: Notices
+
+
+class Overview(Strict):
+    description: Markdown | None = None
+    service_type: Text | None = None
+    sites_of_service: list[Text] | None = None
+
+
+class Indicators(Strict):
+    status: Text | None = None
+    global_period: GlobalPeriod | None = None
+    pc_tc: Annotated[str, AfterValidator(_pc_tc)] | None = None
+
+
+class ClinicalContext(Strict):
+    vignette: Markdown | None = None
+    personnel: list[Text] | None = None
+    settings: list[Text] | None = None
+
+
+class Modifier(Strict):
+    code: Annotated[str, AfterValidator(_modifier)]
+    description: Text
+    when_to_use: Text
+
+
+class RelatedCode(Strict):
+    code: Text
+    system: System
+    relationship: Text
+
+
+class Diagnosis(Strict):
+    code: Text
+    description: Text
+
+
+class Policy(Strict):
+    title: Text
+    id: Text | None = None
+    url: Text | None = None
+
+
+class PayerEntry(Strict):
+    coverage: Markdown | None = None
+    prior_authorization: Text | None = None
+    policies: list[Policy] | None = None
+
+
+class Benchmark(Strict):
+    label: Text
+    value: float
+    unit: Text
+    component: Component = "global"
+    source: Text
+    as_of: Date
+
+
+class Reference(Strict):
+    title: Text
+    url: Text | None = None
+    accessed: Date | None = None
+
+
+class CodeSource(Strict):
+    code: Text
+    system: System
+    title: Text
+    summary: Markdown | None = None
+    overview: Overview | None = None
+    indicators: Indicators | None = None
+    clinical_context: ClinicalContext | None = None
+    modifiers: list[Modifier] | None = None
+    related_codes: list[RelatedCode] | None = None
+    diagnoses: list[Diagnosis] | None = None
+    coding_considerations: list[Markdown] | None = None
+    payers: dict[str, PayerEntry | None] | None = None
+    benchmarks: list[Benchmark] | None = None
+    references: list[Reference] | None = None

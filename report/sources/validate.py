@@ -1,0 +1,183 @@
+"""Check located YAML against the typed models and the cross-file rules of the format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from report.errors import Finding, Location
+from report.sources.models import CODE_PATTERNS, CodeSource, Publication
+from report.sources.yaml import Node
+
+M = TypeVar("M", bound=BaseModel)
+
+_EXPECTED = {
+    "string_type": "text",
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "bool_type": "true or false",
+    "date_type": "a date written YYYY-MM-DD",
+    "list_type": "a list",
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "dict_type": "a mapping of keys",
+}
+
+
+def describe(value: Any) -> str:
+    """Name the kind of a loaded YAML value the way an author thinks of it."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f'the text "{value}"'
+
+
+def _name(loc: tuple[str | int, ...]) -> str:
+    parts: list[str] = []
+    for step in loc:
+        if isinstance(step, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{step + 1}]"]
+        else:
+            parts.append(step)
+    return ".".join(parts) if parts else "the file"
+
+
+def _quote_hint(error: dict[str, Any]) -> str:
+    value = error["input"]
+    if error["type"] == "string_type" and isinstance(value, (bool, int, float, dt.date)):
+        shown = value.isoformat() if isinstance(value, dt.date) else str(value).lower() \
+            if isinstance(value, bool) else str(value)
+        return f'; quote it: "{shown}"'
+    if error["type"] == "literal_error" and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        return f'; quote it: "{value}"'
+    return ""
+
+
+def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+    kind, loc, value = error["type"], tuple(error["loc"]), error["input"]
+    name = _name(loc)
+    if kind == "missing":
+        return f'missing required key "{loc[-1]}"'
+    if kind == "extra_forbidden":
+        return f'unknown key "{loc[-1]}"{_suggest(str(loc[-1]), loc, model)}'
+    if kind == "literal_error":
+        return (f'"{name}" must be one of {error["ctx"]["expected"]}, not {describe(value)}'
+                f"{_quote_hint(error)}")
+    if kind == "string_too_short":
+        return f'"{name}" is empty; write a value or leave the key out'
+    if kind == "too_short":
+        return f'"{name}" must hold at least one entry'
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in _EXPECTED:
+        return f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error)}'
+    return f'"{name}": {error["msg"]}'
+
+
+def _suggest(key: str, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    fields = _fields_at(model, loc[:-1])
+    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    annotation: Any = model
+    for step in loc:
+        if isinstance(step, int):
+            continue
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(step)
+            annotation = _inner_model(field.annotation) if field else None
+        if annotation is None:
+            return []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def locate(path: str, root: Node, loc: tuple[str | int, ...], at_key: bool = False) -> Location:
+    """Return the location of the node at loc, or of its nearest present ancestor."""
+    node, missing = root.find(loc)
+    if missing is None and at_key and node.key_line:
+        return Location(path, node.key_line, node.key_column)
+    return Location(path, node.line, node.column)
+
+
+def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, list[Finding]]:
+    """Validate a located tree against model; return the instance or located findings."""
+    try:
+        return model.model_validate(root.plain()), []
+    except ValidationError as exc:
+        findings = []
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            at_key = error["type"] == "extra_forbidden"
+            findings.append(Finding(locate(path, root, loc, at_key), _message(error, model)))
+        return None, findings
+
+
+def check_code(path: str, stem: str, root: Node, code: CodeSource,
+               publication: Publication | None) -> list[Finding]:
+    """Apply the rules that span fields or files to one valid code source."""
+    findings: list[Finding] = []
+
+    def add(loc: tuple[str | int, ...], message: str, at_key: bool = False) -> None:
+        findings.append(Finding(locate(path, root, loc, at_key), message))
+
+    if code.code != stem:
+        add(("code",), f'code "{code.code}" does not match the file name "{stem}.yaml"')
+    pattern, rule = CODE_PATTERNS[code.system]
+    if not pattern.fullmatch(code.code):
+        add(("code",), f'"{code.code}" is not a valid {code.system} code ({rule})')
+    for index, related in enumerate(code.related_codes or []):
+        pattern, rule = CODE_PATTERNS[related.system]
+        if not pattern.fullmatch(related.code):
+            add(("related_codes", index, "code"),
+                f'"{related.code}" is not a valid {related.system} code ({rule})')
+    seen: set[str] = set()
+    for index, modifier in enumerate(code.modifiers or []):
+        if modifier.code in seen:
+            add(("modifiers", index, "code"), f'modifier "{modifier.code}" is listed twice')
+        seen.add(modifier.code)
+    if publication is not None:
+        declared = [payer.id for payer in publication.payers]
+        for payer_id in code.payers or {}:
+            if payer_id not in declared:
+                add(("payers", payer_id), f'payer "{payer_id}" is not declared in '
+                    f"publication.yaml (declared: {', '.join(declared)})", at_key=True)
+    return findings
+
+
+def check_publication(path: str, root: Node, publication: Publication) -> list[Finding]:
+    """Apply the rules that span fields to a valid publication."""
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for index, payer in enumerate(publication.payers):
+        if payer.id in seen:
+            findings.append(Finding(locate(path, root, ("payers", index, "id")),
+                                    f'payer id "{payer.id}" is declared twice'))
+        seen.add(payer.id)
+    return findings
