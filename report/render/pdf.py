@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import os
 from functools import cache
 from pathlib import Path
@@ -52,11 +51,11 @@ def _font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-def render_pdf(html: str) -> bytes:
-    """Render one HTML document to PDF/UA-1 bytes; the same HTML gives the same bytes."""
+def render_pdf(html: str) -> tuple[bytes, int]:
+    """Render one HTML document to PDF/UA-1 bytes and its page count; same HTML, same bytes."""
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": identifier}
     document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/",
-                    url_fetcher=ProjectFetcher())
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return document.write_pdf(
-        font_config=_font_config(), pdf_variant=PDF_VARIANT, pdf_identifier=identifier)
+                    url_fetcher=ProjectFetcher()).render(font_config=_font_config(), **options)
+    data = document.write_pdf(**options)
+    return data, len(document.pages)

@@ -1,0 +1,7 @@
+#!/usr/bin/env python3
+"""Command-line entry: `python build.py [build|check] ...`; no arguments builds sources/ into dist/."""
+
+from report.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Write outputs whole or not at all, and describe them in manifest.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from report import __version__
+from report.assemble import PublicationInfo
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file written under the output folder, as the manifest lists it."""
+
+    path: str
+    kind: str
+    code: str | None
+    pages: int | None
+    bytes: int
+    sha256: str
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_output(out: Path, relative: str, data: bytes, kind: str,
+                 code: str | None = None, pages: int | None = None) -> OutputFile:
+    """Write one output file atomically and return its manifest entry."""
+    atomic_write(out / relative, data)
+    return OutputFile(relative, kind, code, pages, len(data), hashlib.sha256(data).hexdigest())
+
+
+def manifest_bytes(publication: PublicationInfo, files: list[OutputFile]) -> bytes:
+    """Return manifest.json: the edition, the builder version and every file's hash."""
+    manifest = {
+        "edition": publication.edition,
+        "effective_date": publication.effective_date.isoformat(),
+        "builder_version": __version__,
+        "files": [asdict(f) for f in sorted(files, key=lambda f: f.path)],
+    }
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,64 @@
+"""Shared fixtures: the repository's paths, a CLI runner and one build of the sample sources."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_SOURCES = ROOT / "sources"
+SEED = ROOT.parent / "shared" / "seed" / "cpt-74440.txt"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Run:
+    """The outcome of one command-line run."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> Run:
+    """Run `python build.py ARGS` in a fresh process and capture its output."""
+    done = subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """Return the command-line runner."""
+    return run_cli
+
+
+@pytest.fixture
+def sources_copy(tmp_path: Path) -> Path:
+    """Return a writable copy of the sample sources."""
+    target = tmp_path / "sources"
+    shutil.copytree(SAMPLE_SOURCES, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the sample sources once, with PDF and HTML, and return the output folder."""
+    out = tmp_path_factory.mktemp("dist")
+    result = run_cli("build", "--sources", str(SAMPLE_SOURCES), "--out", str(out),
+                     "--format", "pdf,html")
+    assert result.code == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """Return the original text of the 74440 report."""
+    if not SEED.is_file():
+        pytest.skip(f"seed text not found at {SEED}")
+    return SEED.read_text(encoding="utf-8")
