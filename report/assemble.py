@@ -65,12 +65,29 @@ class PayerRow:
 
 
 @dataclass(frozen=True)
+class BenchmarkRow:
+    """One benchmark figure and the number of its source note."""
+
+    figure: Benchmark
+    note: int
+
+
+@dataclass(frozen=True)
 class BenchmarkGroup:
     """Benchmarks of one component (global, 26 or TC), in source order."""
 
     component: str
     name: str
-    rows: tuple[Benchmark, ...]
+    rows: tuple[BenchmarkRow, ...]
+
+
+@dataclass(frozen=True)
+class SourceNote:
+    """Where a set of benchmark figures comes from, and the date they hold for."""
+
+    number: int
+    source: str
+    as_of: dt.date
 
 
 @dataclass
@@ -94,6 +111,7 @@ class ReportModel:
     diagnoses: tuple[Diagnosis, ...]
     payers: tuple[PayerRow, ...]
     benchmarks: tuple[BenchmarkGroup, ...]
+    benchmark_notes: tuple[SourceNote, ...]
     considerations: tuple[str, ...]
     references: tuple[Reference, ...]
     availability: list[Availability] = field(default_factory=list)
@@ -119,13 +137,18 @@ def publication_info(source: PublicationFile) -> PublicationInfo:
         disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark)
 
 
-def _benchmark_groups(benchmarks: list[Benchmark]) -> tuple[BenchmarkGroup, ...]:
+def _benchmarks(benchmarks: list[Benchmark]
+                ) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
+    notes: dict[tuple[str, dt.date], int] = {}
+    for b in benchmarks:
+        notes.setdefault((b.source, b.as_of), len(notes) + 1)
     groups = []
     for component, name in COMPONENT_NAMES.items():
-        rows = tuple(b for b in benchmarks if b.component == component)
+        rows = tuple(BenchmarkRow(b, notes[b.source, b.as_of])
+                     for b in benchmarks if b.component == component)
         if rows:
             groups.append(BenchmarkGroup(component, name, rows))
-    return tuple(groups)
+    return tuple(groups), tuple(SourceNote(n, src, as_of) for (src, as_of), n in notes.items())
 
 
 def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
@@ -141,6 +164,7 @@ def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
                  tuple(entry.policies or ()) if entry else ())
         for p in publication.model.payers)
     indicators = code.indicators
+    groups, notes = _benchmarks(code.benchmarks or [])
     report = ReportModel(
         code=code.code, system=code.system, title=code.title,
         publication=publication_info(publication),
@@ -158,7 +182,8 @@ def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
         related_codes=tuple(code.related_codes or ()),
         diagnoses=tuple(code.diagnoses or ()),
         payers=payers,
-        benchmarks=_benchmark_groups(code.benchmarks or []),
+        benchmarks=groups,
+        benchmark_notes=notes,
         considerations=tuple(code.coding_considerations or ()),
         references=tuple(code.references or ()),
     )
