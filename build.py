@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Command-line entry: `python build.py [build|check] ...`; no arguments builds sources/ into dist/."""
+"""`python build.py [build|check] ...`; no arguments builds sources/ into dist/."""
 
 from report.cli import main
 

@@ -32,7 +32,7 @@ def _summary(errors: int, notices: int = 0) -> str:
 
 def notices(sources: Sources) -> list[Finding]:
     """List every outline item a valid code source has no data for, as located notices."""
-    found = []
+    found: list[Finding] = []
     if sources.publication is None:
         return found
     for code in sources.codes:
@@ -69,10 +69,10 @@ def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
     try:
         result = run_build(Path(sources), Path(out), codes,
                            [f.strip() for f in formats.split(",") if f.strip()],
-                           shown=sources, log=lambda line: click.echo(line, err=True))
+                           shown=sources, log=lambda line: click.echo(line, err=True),
+                           on_errors=_echo_findings)
     except ReportError as exc:
         _fail(exc)
-    _echo_findings(result.errors)
     built = sum(1 for f in result.files if f.kind == "report")
     click.echo(f"{built} report{'s' * (built != 1)} written to {out}; "
                f"{_summary(len(result.errors))}", err=True)

@@ -45,7 +45,8 @@ def select(sources: Sources, codes: Sequence[str]) -> list[ReportModel]:
 
 
 def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[str] = ("pdf",),
-          shown: str | None = None, log: Log = print) -> BuildResult:
+          shown: str | None = None, log: Log = print,
+          on_errors: Callable[[list[Finding]], None] | None = None) -> BuildResult:
     """Validate all sources, then build the valid selected reports and the volume into out."""
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
@@ -53,6 +54,8 @@ def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[
                          f"choose from {', '.join(FORMATS)}")
     sources = load_sources(folder, shown)
     result = BuildResult(errors=list(sources.errors))
+    if on_errors is not None:
+        on_errors(result.errors)
     if sources.publication is None:
         return result
     reports = select(sources, codes)

@@ -42,7 +42,7 @@ def harfbuzz_subset_available() -> bool:
 
 def pin_clock(effective_date: dt.date) -> None:
     """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
-    moment = dt.datetime.combine(effective_date, dt.time(), dt.timezone.utc)
+    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
     os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
 
 

@@ -135,7 +135,8 @@ def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, lis
         for error in exc.errors():
             loc = tuple(error["loc"])
             at_key = error["type"] == "extra_forbidden"
-            findings.append(Finding(locate(path, root, loc, at_key), _message(error, model)))
+            findings.append(Finding(locate(path, root, loc, at_key),
+                                    _message(dict(error), model)))
         return None, findings
 
 

@@ -99,6 +99,7 @@ class _Converter:
         if isinstance(node, nodes.SequenceNode):
             items = [self.convert(item, depth + 1) for item in node.value]
             return Node(None, line, column, children=items)
+        assert isinstance(node, nodes.ScalarNode)
         return Node(self.scalar(node, tag), line, column)
 
     def key(self, node: nodes.Node) -> str:
