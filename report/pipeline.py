@@ -78,7 +78,7 @@ def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[
         publication = publication_info(sources.publication)
         data, pages = render_pdf(volume_html(publication, tuple(reports)))
         result.files.append(write_output(out, "volume.pdf", data, "volume", None, pages))
-        log(f"built volume.pdf ({pages} pages, {len(reports)} reports)")
+        log(f"built volume.pdf ({pages} pages, {len(reports)} report{'s' * (len(reports) != 1)})")
     manifest = manifest_bytes(publication_info(sources.publication), result.files)
     write_output(out, "manifest.json", manifest, "manifest")
     return result
