@@ -98,9 +98,9 @@ class TestUsageErrors:
     def test_missing_sources_folder(self, cli, tmp_path: Path) -> None:
         result = cli("check", "--sources", "nowhere", cwd=tmp_path)
 
-        assert result.code != 0
+        assert result.code == 2
         assert "Traceback" not in result.stderr
-        assert result.stderr.splitlines()[0] == "nowhere:1:1: the sources folder does not exist"
+        assert result.stderr.splitlines()[0] == "nowhere: the sources folder does not exist"
 
 
 class TestHelp:

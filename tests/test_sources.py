@@ -19,39 +19,10 @@ VALID = FIXTURES / "valid"
 INVALID_CASES = sorted(p.name for p in INVALID.iterdir() if p.is_dir())
 VALID_CASES = sorted(p.name for p in VALID.iterdir() if p.is_dir())
 
-# Cases whose expected.txt holds what the builder SHOULD print, not what it prints today.
-# Each is a builder bug; the test is a strict xfail so that fixing the bug flags the entry
-# for removal.
-KNOWN_WRONG = {
-    "pub-bad-date": "an unquoted impossible date (2022-13-01) crashes with a ValueError "
-                    "traceback inside ruamel's timestamp constructor",
-    "code-benchmark-bad-date": "an unquoted impossible date (2022-02-30) crashes with a "
-                               "ValueError traceback inside ruamel's timestamp constructor",
-    "no-publication-file": "a missing publication.yaml crashes with FileNotFoundError: "
-                           "_load_publication reads the bytes before load_yaml can report it",
-    "code-global-period-unquoted": 'the quote hint shows the parsed number ("90"), which is '
-                                   'itself invalid, instead of the source text "090"',
-    "pub-edition-number-trailing-zero": 'the quote hint shows the parsed float ("2026.1") '
-                                        'instead of the source text "2026.10"',
-    "code-unknown-nested-key": "no did-you-mean under a payer id: _fields_at does not step "
-                               "over the keys of a dict[str, PayerEntry] field",
-    "pub-title-null": "an empty value (`title:`) is located at the start of the next line, "
-                      "on the next key, instead of on its own key",
-    "yaml-merge-key": 'a merge key ("<<") is reported as "a key must be a plain word, not a '
-                      'list or mapping" because its merge tag fails the scalar-tag check first',
-    "yaml-document-marker-only": 'a file holding only "---" gets "the file must be a mapping '
-                                 'of keys, not empty (null)" at line 2, past the end of the '
-                                 "file, instead of the empty-file message at 1:1",
-    "yaml-missing-colon": "a key without its colon is located on the following line (ruamel's "
-                          "problem mark) instead of the key itself (its context mark)",
-}
 
 
 def _cases() -> list:
-    return [pytest.param(name, id=name, marks=[pytest.mark.xfail(reason=KNOWN_WRONG[name],
-                                                                  strict=True)]
-                         if name in KNOWN_WRONG else [])
-            for name in INVALID_CASES]
+    return [pytest.param(name, id=name) for name in INVALID_CASES]
 
 
 def check(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
@@ -95,9 +66,6 @@ class TestCorpus:
             path, line_no, column, message = line.split(":", 3)
             assert path.startswith("sources/") and line_no.isdigit() and column.isdigit()
             assert message.startswith(" ") and len(message) > 10
-
-    def test_known_wrong_names_real_cases(self) -> None:
-        assert set(KNOWN_WRONG) <= set(INVALID_CASES)
 
 
 class TestInvalidSources:
@@ -238,8 +206,6 @@ class TestLocatedLoader:
         assert parse_error(b"a: 1\nbb: cafe \xff\n") == \
             "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
 
-    @pytest.mark.xfail(strict=True, reason="the column counts bytes, not characters: "
-                       "after the 2-byte \"\u00e9\" it is one too far (2:11)")
     def test_invalid_utf8_column_counts_characters(self) -> None:
         assert parse_error(b"a: 1\nbb: caf\xc3\xa9 \xff\n") == \
             "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
@@ -255,4 +221,4 @@ class TestLocatedLoader:
 
     def test_syntax_error_is_located(self) -> None:
         assert parse_error("a: [1, 2\nb: 3\n") == \
-            "f.yaml:2:2: invalid YAML: expected ',' or ']', but got ':'"
+            "f.yaml:1:4: invalid YAML: expected ',' or ']', but got ':'"

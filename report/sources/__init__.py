@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report.errors import Finding, SourceError
+from report.errors import Finding, SourceError, UsageError
 from report.sources.models import CodeSource, Publication
 from report.sources.validate import check_code, check_publication, validate_model
 from report.sources.yaml import Node, load_yaml
@@ -56,8 +56,7 @@ def _shown(folder: str, *parts: str) -> str:
 def _load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, list[Finding]]:
     path = _shown(shown, "publication.yaml")
     try:
-        data = (folder / "publication.yaml").read_bytes()
-        root = load_yaml(folder / "publication.yaml", path)
+        data, root = load_yaml(folder / "publication.yaml", path)
     except SourceError as exc:
         return None, exc.findings
     model, findings = validate_model(path, root, Publication)
@@ -71,8 +70,7 @@ def _load_code(file: Path, shown: str, publication: Publication | None
                ) -> tuple[CodeFile | None, list[Finding]]:
     path = _shown(shown, "codes", file.name)
     try:
-        data = file.read_bytes()
-        root = load_yaml(file, path)
+        data, root = load_yaml(file, path)
     except SourceError as exc:
         return None, exc.findings
     model, findings = validate_model(path, root, CodeSource)
@@ -86,7 +84,7 @@ def load_sources(folder: Path, shown: str | None = None) -> Sources:
     """Load and validate every source in folder, collecting all errors before returning."""
     shown = str(folder) if shown is None else shown
     if not folder.is_dir():
-        raise SourceError.at(shown, 1, 1, "the sources folder does not exist")
+        raise UsageError(f"{shown}: the sources folder does not exist")
     publication, errors = _load_publication(folder, shown)
     sources = Sources(shown, publication, errors=list(errors))
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []

@@ -54,28 +54,31 @@ def _name(loc: tuple[str | int, ...]) -> str:
     return ".".join(parts) if parts else "the file"
 
 
-def _quote_hint(error: dict[str, Any]) -> str:
+def _quote_hint(error: dict[str, Any], text: str | None) -> str:
+    """Suggest quoting a value YAML read as a number, boolean or date, as it was written."""
     value = error["input"]
-    if error["type"] == "string_type" and isinstance(value, (bool, int, float, dt.date)):
-        shown = value.isoformat() if isinstance(value, dt.date) else str(value).lower() \
-            if isinstance(value, bool) else str(value)
-        return f'; quote it: "{shown}"'
-    if error["type"] == "literal_error" and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
-        return f'; quote it: "{value}"'
+    scalar = isinstance(value, (bool, int, float, dt.date))
+    if text is None or not scalar:
+        return ""
+    if error["type"] == "string_type" or (
+            error["type"] == "literal_error" and not isinstance(value, (bool, dt.date))):
+        return f'; quote it: "{text}"'
     return ""
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) -> str:
     kind, loc, value = error["type"], tuple(error["loc"]), error["input"]
     name = _name(loc)
     if kind == "missing":
-        return f'missing required key "{loc[-1]}"'
+        where = f' in "{_name(loc[:-1])}"' if len(loc) > 1 else ""
+        return f'missing required key "{loc[-1]}"{where}'
     if kind == "extra_forbidden":
         return f'unknown key "{loc[-1]}"{_suggest(str(loc[-1]), loc, model)}'
+    if not loc and kind in _EXPECTED:
+        return f"the file must be {_EXPECTED[kind]}, not {describe(value)}"
     if kind == "literal_error":
         return (f'"{name}" must be one of {error["ctx"]["expected"]}, not {describe(value)}'
-                f"{_quote_hint(error)}")
+                f"{_quote_hint(error, text)}")
     if kind == "string_too_short":
         return f'"{name}" is empty; write a value or leave the key out'
     if kind == "too_short":
@@ -83,29 +86,43 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind in _EXPECTED:
-        return f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error)}'
+        return f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error, text)}'
     return f'"{name}": {error["msg"]}'
 
 
+def _close_key(key: str, loc: tuple[str | int, ...], model: type[BaseModel]) -> str | None:
+    close = difflib.get_close_matches(key, _fields_at(model, loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _suggest(key: str, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
-    fields = _fields_at(model, loc[:-1])
-    close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
-    return f'; did you mean "{close[0]}"?' if close else ""
+    close = _close_key(key, loc, model)
+    return f'; did you mean "{close}"?' if close else ""
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     annotation: Any = model
+    free_key = False
     for step in loc:
-        if isinstance(step, int):
-            continue
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(step)
-            annotation = _inner_model(field.annotation) if field else None
-        if annotation is None:
+        if isinstance(step, int) or free_key:
+            free_key = False
+            continue  # a list index, or a free key such as a payer id
+        field = annotation.model_fields.get(step) if _is_model(annotation) else None
+        if field is None:
             return []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
+        annotation = _inner_model(field.annotation)
+        free_key = _is_mapping(field.annotation)
+    return list(annotation.model_fields) if _is_model(annotation) else []
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_mapping(annotation: Any) -> bool:
+    if getattr(annotation, "__origin__", None) is dict:
+        return True
+    return any(_is_mapping(arg) for arg in getattr(annotation, "__args__", ()))
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -121,8 +138,11 @@ def _inner_model(annotation: Any) -> Any:
 def locate(path: str, root: Node, loc: tuple[str | int, ...], at_key: bool = False) -> Location:
     """Return the location of the node at loc, or of its nearest present ancestor."""
     node, missing = root.find(loc)
-    if missing is None and at_key and node.key_line:
+    empty = node.children is None and node.value is None and not (node.text or "").strip()
+    if node.key_line and (missing is not None or at_key or empty):
         return Location(path, node.key_line, node.key_column)
+    if missing is not None and node is root:
+        return Location(path)
     return Location(path, node.line, node.column)
 
 
@@ -131,13 +151,20 @@ def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, lis
     try:
         return model.model_validate(root.plain()), []
     except ValidationError as exc:
-        findings = []
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            at_key = error["type"] == "extra_forbidden"
-            findings.append(Finding(locate(path, root, loc, at_key),
-                                    _message(dict(error), model)))
-        return None, findings
+        errors: list[dict[str, Any]] = [dict(error) for error in exc.errors()]
+    # A misspelt key also leaves its field missing: report the misspelling alone.
+    suggested = {(tuple(e["loc"][:-1]), _close_key(str(e["loc"][-1]), tuple(e["loc"]), model))
+                 for e in errors if e["type"] == "extra_forbidden"}
+    findings = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "missing" and (loc[:-1], loc[-1]) in suggested:
+            continue
+        node, missing = root.find(loc)
+        text = node.text if missing is None else None
+        at_key = error["type"] == "extra_forbidden"
+        findings.append(Finding(locate(path, root, loc, at_key), _message(error, model, text)))
+    return None, findings
 
 
 def check_code(path: str, stem: str, root: Node, code: CodeSource,

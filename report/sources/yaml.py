@@ -30,6 +30,7 @@ class Node:
     column: int
     key_line: int = 0
     key_column: int = 0
+    text: str | None = None
     children: dict[str, Node] | list[Node] | None = field(default=None, repr=False)
 
     def plain(self) -> Any:
@@ -100,22 +101,41 @@ class _Converter:
             items = [self.convert(item, depth + 1) for item in node.value]
             return Node(None, line, column, children=items)
         assert isinstance(node, nodes.ScalarNode)
-        return Node(self.scalar(node, tag), line, column)
+        return Node(self.scalar(node, tag), line, column, text=str(node.value))
 
     def key(self, node: nodes.Node) -> str:
+        if isinstance(node, nodes.ScalarNode) and node.value == "<<" and node.style is None:
+            raise self.fail(node, 'merge keys ("<<") are not allowed')
         if not isinstance(node, nodes.ScalarNode) or _tag(node) not in _SCALAR_TAGS:
             raise self.fail(node, "a key must be a plain word, not a list or mapping")
-        if node.value in ("<<",) and node.style is None:
-            raise self.fail(node, 'merge keys ("<<") are not allowed')
         return str(node.value)
 
     def scalar(self, node: nodes.ScalarNode, tag: str) -> Any:
         if tag == f"{_CORE}str":
             return str(node.value)
-        value = self.constructor.construct_object(node, deep=True)
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, YAMLError):
+            return str(node.value)  # e.g. 2022-13-01: keep the text for the model's message
         if isinstance(value, dt.datetime):
             return node.value  # a time of day is not a date: keep the text for the message
         return value
+
+
+# Errors whose context mark (the construct being read) is a better place than the point
+# where the parser gave up: the key missing its colon, the unclosed quote or bracket.
+_CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar",
+                  "while parsing a flow sequence", "while parsing a flow mapping")
+
+
+def _syntax_error(path: str, exc: MarkedYAMLError) -> SourceError:
+    use_context = exc.context in _CONTEXT_FIRST and exc.context_mark is not None
+    mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+    if "\\t" in problem or "\t" in problem:
+        problem = "a tab character where YAML allows none; use spaces to indent"
+    return SourceError.at(path, line, column, f"invalid YAML: {problem}")
 
 
 def parse_yaml(data: bytes, path: str) -> Node:
@@ -128,7 +148,8 @@ def parse_yaml(data: bytes, path: str) -> Node:
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        line_start = before[before.rfind(b"\n") + 1:]
+        column = len(line_start.decode("utf-8", errors="replace")) + 1
         raise SourceError.at(path, line, column,
                              f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})") from exc
     if not text.strip():
@@ -137,23 +158,21 @@ def parse_yaml(data: bytes, path: str) -> Node:
     try:
         root = yaml.compose(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        raise SourceError.at(path, line, column, f"invalid YAML: {problem}") from exc
+        raise _syntax_error(path, exc) from exc
     except YAMLError as exc:
         raise SourceError.at(path, 1, 1, f"invalid YAML: {exc}") from exc
     except RecursionError as exc:
         raise SourceError.at(path, 1, 1, "values are nested too deeply") from exc
-    if root is None:
+    if root is None or (isinstance(root, nodes.ScalarNode) and _tag(root) == f"{_CORE}null"
+                        and not str(root.value).strip()):
         raise SourceError.at(path, 1, 1, "the file is empty; expected a mapping of keys")
     return _Converter(path, yaml.constructor).convert(root)
 
 
-def load_yaml(path: Path, shown_as: str) -> Node:
+def load_yaml(path: Path, shown_as: str) -> tuple[bytes, Node]:
     """Read and parse one YAML file; shown_as is the path used in messages."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError.at(shown_as, 1, 1, f"cannot read the file: {exc.strerror}") from exc
-    return parse_yaml(data, shown_as)
+    return data, parse_yaml(data, shown_as)
