@@ -13,6 +13,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
+from report.render.furniture import mark_furniture
 from report.render.html import STYLES_DIR
 
 PDF_VARIANT = "pdf/ua-1"
@@ -57,5 +58,5 @@ def render_pdf(html: str) -> tuple[bytes, int]:
     options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": identifier}
     document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/",
                     url_fetcher=ProjectFetcher()).render(font_config=_font_config(), **options)
-    data = document.write_pdf(**options)
+    data = mark_furniture(document.write_pdf(**options))
     return data, len(document.pages)
