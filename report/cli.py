@@ -10,7 +10,7 @@ import click
 
 from report import __version__
 from report.assemble import assemble
-from report.errors import Finding, Location, ReportError
+from report.errors import Finding, ReportError
 from report.pipeline import build as run_build
 from report.sources import Sources, load_sources
 from report.sources.validate import locate
@@ -38,11 +38,8 @@ def notices(sources: Sources) -> list[Finding]:
     for code in sources.codes:
         report = assemble(code, sources.publication)
         for item in report.missing:
-            location = locate(code.path, code.root, item.path)
-            if location.line == code.root.line and location.column == code.root.column:
-                location = Location(code.path)
-            found.append(Finding(location, f"{item.section}: {item.item}: data not available",
-                                 "notice"))
+            found.append(Finding(locate(code.path, code.root, item.path),
+                                 f"{item.section}: {item.item}: data not available", "notice"))
     return sorted(found)
 
 
