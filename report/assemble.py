@@ -42,6 +42,7 @@ class PublicationInfo:
     edition: str
     effective_date: dt.date
     language: str
+    page_size: str
     audience: str | None
     copyright: str
     disclaimer: str
@@ -90,6 +91,33 @@ class SourceNote:
     as_of: dt.date
 
 
+@dataclass(frozen=True)
+class ChartBar:
+    """One component's RVU parts, in source order, and their sum."""
+
+    name: str
+    parts: tuple[tuple[str, float], ...]
+
+    @property
+    def total(self) -> float:
+        """Return the sum of the parts."""
+        return round(sum(value for _, value in self.parts), 4)
+
+
+@dataclass(frozen=True)
+class RvuChart:
+    """The RVU components of each billed component, as a stacked bar chart shows them."""
+
+    bars: tuple[ChartBar, ...]
+
+    @property
+    def description(self) -> str:
+        """Return the chart's text alternative: every figure it draws, in words."""
+        lines = [f"{bar.name}: " + ", ".join(f"{label} {value:.2f}" for label, value in bar.parts)
+                 + f" (sum {bar.total:.2f})" for bar in self.bars]
+        return "Stacked bar chart of relative value units by component. " + "; ".join(lines) + "."
+
+
 @dataclass
 class ReportModel:
     """One code report: every outline section, with None or () where data is missing."""
@@ -112,6 +140,7 @@ class ReportModel:
     payers: tuple[PayerRow, ...]
     benchmarks: tuple[BenchmarkGroup, ...]
     benchmark_notes: tuple[SourceNote, ...]
+    chart: RvuChart | None
     considerations: tuple[str, ...]
     references: tuple[Reference, ...]
     availability: list[Availability] = field(default_factory=list)
@@ -133,6 +162,7 @@ def publication_info(source: PublicationFile) -> PublicationInfo:
     return PublicationInfo(
         title=pub.title, subtitle=pub.subtitle, publisher=pub.publisher,
         edition=pub.edition, effective_date=pub.effective_date, language=pub.language,
+        page_size=pub.page_size,
         audience=pub.audience, copyright=pub.notices.copyright,
         disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark)
 
@@ -149,6 +179,18 @@ def _benchmarks(benchmarks: list[Benchmark]
         if rows:
             groups.append(BenchmarkGroup(component, name, rows))
     return tuple(groups), tuple(SourceNote(n, src, as_of) for (src, as_of), n in notes.items())
+
+
+def rvu_chart(groups: tuple[BenchmarkGroup, ...]) -> RvuChart | None:
+    """Chart the RVU parts (totals left out) of each component; None when too few to chart."""
+    bars = []
+    for group in groups:
+        parts = tuple((row.figure.label, row.figure.value) for row in group.rows
+                      if row.figure.unit == "RVU" and row.figure.value >= 0
+                      and not row.figure.label.lower().startswith("total"))
+        if len(parts) >= 2 and any(value > 0 for _, value in parts):
+            bars.append(ChartBar(group.name, parts))
+    return RvuChart(tuple(bars)) if bars else None
 
 
 def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
@@ -184,6 +226,7 @@ def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
         payers=payers,
         benchmarks=groups,
         benchmark_notes=notes,
+        chart=rvu_chart(groups),
         considerations=tuple(code.coding_considerations or ()),
         references=tuple(code.references or ()),
     )

@@ -611,7 +611,10 @@ class TestTags:
         claimed = parent_tree(path)
         margin_top, margin_bottom = page_margins()
         for index, page in enumerate(pages):
+            # Text drawn inside an SVG figure is placed in the SVG's own coordinate system,
+            # which this position test does not model: the figure's tag places it instead.
             furniture = [f for f in page.fragments if f.top is not None
+                         and claimed.get((index, f.mcid)) != "/Figure"
                          and (f.top < margin_top or f.top > page.height - margin_bottom)]
             assert furniture, f"page {page.number} has no running head or foot"
             owned = [(f.text, claimed[index, f.mcid]) for f in furniture
@@ -691,15 +694,15 @@ class TestMissingData:
                    "Personnel", "Settings", "Modifiers", "Diagnoses", "References"]
         missing += [payer["name"] for payer in publication()["payers"]]
         for item in missing:
-            assert re.search(rf"\b{re.escape(item)}\s+Not available", listing), item
+            assert re.search(rf"\b{re.escape(item)}: not available", listing), item
         for item in ("Related codes", "Benchmarks"):
-            assert re.search(rf"\b{re.escape(item)}\s+Available", listing), item
+            assert re.search(rf"\b{re.escape(item)}: available", listing), item
 
     def test_full_report_lists_only_its_gaps(self, sample_build):
         listing = sections(sample_build / "74440.pdf")["Data availability"]
-        assert re.search(r"\bDiagnoses\s+Not available", listing)
-        assert re.search(r"\bSummary\s+Available", listing)
-        assert re.search(r"\bModifiers\s+Available", listing)
+        assert re.search(r"\bDiagnoses: not available", listing)
+        assert re.search(r"\bSummary: available", listing)
+        assert re.search(r"\bModifiers: available", listing)
 
 
 def report_start_pages(path: Path) -> dict[str, int]:

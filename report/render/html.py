@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from report import __version__
 from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
+from report.render.chart import layout as chart_layout
 from report.sources.models import Benchmark
 
 STYLES_DIR = Path(__file__).resolve().parents[2] / "styles"
@@ -53,6 +54,14 @@ def format_figure(benchmark: Benchmark) -> str:
     return f"${text}" if benchmark.unit == "USD" else text
 
 
+def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
+    """Group items by an attribute, keeping the order in which groups first appear."""
+    groups: dict[Any, list[Any]] = {}
+    for item in items:
+        groups.setdefault(getattr(item, attribute), []).append(item)
+    return list(groups.items())
+
+
 def long_date(value: dt.date) -> str:
     """Format a date for print, e.g. November 1, 2026."""
     return f"{value:%B} {value.day}, {value.year}"
@@ -68,7 +77,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date)
+    env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
+                       chart_layout=chart_layout, groupby_ordered=groupby_ordered)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 

@@ -58,6 +58,7 @@ Markdown = Text
 System = Literal["CPT", "HCPCS"]
 GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ", "MMM"]
 Component = Literal["global", "26", "TC"]
+PageSize = Literal["letter", "A4"]
 
 
 class Strict(BaseModel):
@@ -85,6 +86,7 @@ class Publication(Strict):
     effective_date: Date
     audience: Text | None = None
     language: Annotated[str, AfterValidator(_language)] = "en-US"
+    page_size: PageSize = "letter"
     payers: Annotated[list[Payer], Field(min_length=1)]
     notices: Notices
 
