@@ -1,0 +1,118 @@
+"""Print design: the benchmarks chart, the page size and the empty-report layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import FIXTURES
+
+from report.assemble import BenchmarkGroup, BenchmarkRow, rvu_chart
+from report.sources.models import Benchmark
+
+MINIMAL = FIXTURES / "valid" / "minimal"
+LETTER = (612, 792)
+A4 = (595, 842)
+
+
+def figure(label: str, value: float, unit: str = "RVU") -> BenchmarkRow:
+    """Return one benchmark row with a fixed source."""
+    return BenchmarkRow(Benchmark(label=label, value=value, unit=unit, source="CMS",
+                                  as_of=dt.date(2022, 1, 1)), 1)
+
+
+def figures_of(path: Path) -> list[str]:
+    """Return the Alt text of every Figure in a PDF's structure tree."""
+    found: list[str] = []
+    with pikepdf.open(path) as pdf:
+        stack = [pdf.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Array):
+                stack.extend(node)
+            elif isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Figure":
+                    found.append(str(node.get("/Alt", "")))
+                if "/K" in node:
+                    stack.append(node.K)
+    return found
+
+
+@pytest.fixture(scope="module")
+def empty_a4(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
+    """Build a report with every section empty, on A4 paper, and return its output folder."""
+    root = tmp_path_factory.mktemp("empty")
+    shutil.copytree(MINIMAL, root / "sources")
+    publication = root / "sources" / "publication.yaml"
+    publication.write_text(publication.read_text(encoding="utf-8") + "page_size: A4\n",
+                           encoding="utf-8")
+    result = cli("build", "--sources", str(root / "sources"), "--out", str(root / "out"))
+    assert result.code == 0, result.stderr
+    return root / "out"
+
+
+class TestRvuChart:
+    """A chart is drawn only when a component has at least two RVU parts to stack."""
+
+    def test_parts_exclude_totals_and_other_units(self) -> None:
+        """Totals and dollar figures are left out of the bars."""
+        group = BenchmarkGroup("global", "Global", (
+            figure("Work RVU", 0.38), figure("Practice expense RVU", 2.56),
+            figure("Total RVU", 2.94), figure("Conversion factor", 34.6, "USD")))
+        chart = rvu_chart((group,))
+        assert chart is not None
+        assert chart.bars[0].parts == (("Work RVU", 0.38), ("Practice expense RVU", 2.56))
+        assert chart.bars[0].total == 2.94
+
+    def test_a_single_part_makes_no_chart(self) -> None:
+        """One figure per component is not a chart."""
+        group = BenchmarkGroup("global", "Global", (figure("Work RVU", 3.5),
+                                                    figure("Total RVU", 3.5)))
+        assert rvu_chart((group,)) is None
+
+    def test_alternative_text_names_every_figure(self) -> None:
+        """The text alternative carries every value the chart draws."""
+        group = BenchmarkGroup("26", "Professional component (modifier 26)", (
+            figure("Work RVU", 0.38), figure("Practice expense RVU", 0.13),
+            figure("Malpractice RVU", 0.01)))
+        text = rvu_chart((group,)).description  # type: ignore[union-attr]
+        for part in ("Work RVU 0.38", "Practice expense RVU 0.13", "Malpractice RVU 0.01",
+                     "sum 0.52"):
+            assert part in text
+
+
+class TestChartInPdf:
+    """The chart is a tagged Figure with Alt text when figures allow, and absent otherwise."""
+
+    def test_report_with_figures_has_one_figure_with_alt(self, sample_build: Path) -> None:
+        """74440's chart is one Figure whose Alt gives its values."""
+        alts = figures_of(sample_build / "74440.pdf")
+        assert len(alts) == 1
+        assert "Work RVU 0.38" in alts[0] and "Practice expense RVU 2.43" in alts[0]
+
+    def test_report_without_figures_has_no_figure(self, empty_a4: Path) -> None:
+        """A report with no benchmarks has no chart and no empty frame."""
+        assert figures_of(empty_a4 / "74440.pdf") == []
+
+
+class TestPageSize:
+    """Letter paper by default; A4 when publication.yaml says page_size: A4."""
+
+    @staticmethod
+    def sizes(path: Path) -> set[tuple[int, int]]:
+        with pikepdf.open(path) as pdf:
+            return {(round(float(p.mediabox[2])), round(float(p.mediabox[3])))
+                    for p in pdf.pages}
+
+    def test_default_is_letter(self, sample_build: Path) -> None:
+        """The sample publication sets no page size and prints on Letter."""
+        assert self.sizes(sample_build / "74440.pdf") == {LETTER}
+        assert self.sizes(sample_build / "volume.pdf") == {LETTER}
+
+    def test_a4_is_selectable(self, empty_a4: Path) -> None:
+        """page_size: A4 gives A4 pages in reports and volume."""
+        assert self.sizes(empty_a4 / "74440.pdf") == {A4}
+        assert self.sizes(empty_a4 / "volume.pdf") == {A4}
