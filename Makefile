@@ -36,3 +36,8 @@ system-deps:
 
 clean:
 	rm -rf dist $(VENV)
+
+# After an intended change of layout: rewrite tests/visual/*.png from a fresh build of sources/.
+.PHONY: visual-refs
+visual-refs: $(VENV)/.installed-test system-deps
+	$(BIN)/python tests/visual/render.py
