@@ -12,10 +12,17 @@ from report import __version__
 from report.assemble import assemble
 from report.errors import Finding, ReportError
 from report.pipeline import build as run_build
+from report.render.pdf import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.sources import Sources, load_sources
 from report.sources.validate import locate
 
 SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
+
+# One definition for every command that writes PDF (build now, release later).
+pdf_variant_option = click.option(
+    "--pdf-variant", type=click.Choice(PDF_VARIANTS, case_sensitive=False),
+    default=DEFAULT_PDF_VARIANT, show_default=True,
+    help="PDF flavour: pdf/ua-1 (accessible), or pdf/a-3b (archival); both are tagged.")
 
 
 def _echo_findings(findings: Sequence[Finding]) -> None:
@@ -60,14 +67,16 @@ def main(ctx: click.Context) -> None:
               help="Worker processes (accepted; reports render in one process for now).")
 @click.option("--format", "formats", default="pdf", show_default=True,
               help="Comma-separated outputs: pdf, html.")
+@pdf_variant_option
 def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
-          jobs: int | None = None, formats: str = "pdf") -> None:
+          jobs: int | None = None, formats: str = "pdf",
+          pdf_variant: str = DEFAULT_PDF_VARIANT) -> None:
     """Validate, then build the named codes (all when none) and the combined volume."""
     try:
         result = run_build(Path(sources), Path(out), codes,
                            [f.strip() for f in formats.split(",") if f.strip()],
                            shown=sources, log=lambda line: click.echo(line, err=True),
-                           on_errors=_echo_findings)
+                           on_errors=_echo_findings, pdf_variant=pdf_variant)
     except ReportError as exc:
         _fail(exc)
     built = sum(1 for f in result.files if f.kind == "report")

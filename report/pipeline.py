@@ -10,7 +10,8 @@ from report.assemble import ReportModel, assemble, publication_info
 from report.errors import Finding, UsageError
 from report.outputs import OutputFile, atomic_write, manifest_bytes, write_output
 from report.render.html import STYLES_DIR, report_html, volume_html
-from report.render.pdf import harfbuzz_subset_available, pin_clock, render_pdf
+from report.render.pdf import (DEFAULT_PDF_VARIANT, PDF_VARIANTS, harfbuzz_subset_available,
+                               pin_clock, render_pdf)
 from report.sources import Sources, load_sources
 
 FORMATS = ("pdf", "html")
@@ -46,12 +47,19 @@ def select(sources: Sources, codes: Sequence[str]) -> list[ReportModel]:
 
 def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[str] = ("pdf",),
           shown: str | None = None, log: Log = print,
-          on_errors: Callable[[list[Finding]], None] | None = None) -> BuildResult:
-    """Validate all sources, then build the valid selected reports and the volume into out."""
+          on_errors: Callable[[list[Finding]], None] | None = None,
+          pdf_variant: str = DEFAULT_PDF_VARIANT) -> BuildResult:
+    """Validate all sources, then build the valid selected reports and the volume into out.
+
+    Every PDF is tagged and of pdf_variant, one of PDF_VARIANTS (PDF/UA-1 by default).
+    """
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise UsageError(f"unknown format {', '.join(bad) or '(none)'}; "
                          f"choose from {', '.join(FORMATS)}")
+    if pdf_variant not in PDF_VARIANTS:
+        raise UsageError(f"unknown PDF variant {pdf_variant}; "
+                         f"choose from {', '.join(PDF_VARIANTS)}")
     sources = load_sources(folder, shown)
     result = BuildResult(errors=list(sources.errors))
     if on_errors is not None:
@@ -68,7 +76,7 @@ def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[
             result.files.append(write_output(out, f"html/{report.code}.html",
                                              html.encode("utf-8"), "html", report.code))
         if "pdf" in formats:
-            data, pages = render_pdf(html)
+            data, pages = render_pdf(html, pdf_variant)
             result.files.append(write_output(out, f"{report.code}.pdf", data, "report",
                                              report.code, pages))
             log(f"built {report.code}.pdf ({pages} pages)")
@@ -76,7 +84,7 @@ def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[
         _copy_fonts(out / "html" / "fonts")
     if "pdf" in formats and reports:
         publication = publication_info(sources.publication)
-        data, pages = render_pdf(volume_html(publication, tuple(reports)))
+        data, pages = render_pdf(volume_html(publication, tuple(reports)), pdf_variant)
         result.files.append(write_output(out, "volume.pdf", data, "volume", None, pages))
         log(f"built volume.pdf ({pages} pages, {len(reports)} report{'s' * (len(reports) != 1)})")
     manifest = manifest_bytes(publication_info(sources.publication), result.files)

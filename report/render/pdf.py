@@ -1,4 +1,8 @@
-"""Render HTML to tagged, reproducible PDF bytes with WeasyPrint."""
+"""Render HTML to tagged, reproducible PDF bytes with WeasyPrint.
+
+Two PDF variants: PDF/UA-1 (the default) and PDF/A-3b for archiving. Both are tagged,
+carry the same metadata and go through the same finishing pass (report/render/tagging.py).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,13 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from report.render.furniture import mark_furniture
 from report.render.html import STYLES_DIR
+from report.render.tagging import finish_pdf
 
-PDF_VARIANT = "pdf/ua-1"
+# The PDF variants a build may ask for, the default first. WeasyPrint tags PDF/UA-1 by
+# itself; PDF/A-3b only when asked with pdf_tags.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
+DEFAULT_PDF_VARIANT = PDF_VARIANTS[0]
 
 
 class ProjectFetcher(URLFetcher):
@@ -52,11 +59,16 @@ def _font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
-def render_pdf(html: str) -> tuple[bytes, int]:
-    """Render one HTML document to PDF/UA-1 bytes and its page count; same HTML, same bytes."""
+def render_pdf(html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
+    """Render one HTML document to tagged PDF bytes of a variant and its page count.
+
+    The same HTML and variant always give the same bytes.
+    """
+    if variant not in PDF_VARIANTS:
+        raise ValueError(f"unknown PDF variant {variant!r}; choose from {', '.join(PDF_VARIANTS)}")
     identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    options = {"pdf_variant": PDF_VARIANT, "pdf_identifier": identifier}
+    options = {"pdf_variant": variant, "pdf_identifier": identifier, "pdf_tags": True}
     document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/",
                     url_fetcher=ProjectFetcher()).render(font_config=_font_config(), **options)
-    data = mark_furniture(document.write_pdf(**options))
+    data = finish_pdf(document.write_pdf(**options))
     return data, len(document.pages)
