@@ -1,0 +1,214 @@
+"""Render reports in long-lived worker processes, one report failing or hanging alone.
+
+Each worker sets WeasyPrint up once (fonts, the parsed stylesheet) and renders report
+after report. A report that raises fails alone; one that runs past the time limit has
+its worker killed and replaced, and the other reports go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, cast
+
+from report.errors import UsageError
+
+DEFAULT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class RenderTask:
+    """One report to render: its code, its HTML (styles applied by the renderer), its variant."""
+
+    code: str
+    html: str
+    variant: str
+    source_date_epoch: str = ""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What rendering one report gave: PDF bytes and page count, or an error."""
+
+    code: str
+    pdf: bytes | None = None
+    pages: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def render_task(task: RenderTask) -> RenderResult:
+    """Render one task in this process; a failing report gives an error, not an exception."""
+    from report.render.pdf import render_pdf
+
+    if task.source_date_epoch:  # for workers that did not inherit the build's environment
+        os.environ["SOURCE_DATE_EPOCH"] = task.source_date_epoch
+    start = time.perf_counter()
+    try:
+        pdf, pages = render_pdf(task.html, task.variant)
+    except Exception as exc:  # a report that fails, fails alone; the message keeps the cause
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        return RenderResult(task.code, error=f"rendering failed: {detail}",
+                            seconds=time.perf_counter() - start)
+    return RenderResult(task.code, pdf, pages, seconds=time.perf_counter() - start)
+
+
+def _worker_main(conn: Connection) -> None:
+    from report.render.pdf import renderer
+
+    renderer()  # fonts and stylesheet, once
+    while True:
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        conn.send(render_task(task))
+
+
+class _Worker:
+    def __init__(self, context: Any) -> None:
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
+        self.process.start()
+        child.close()
+        self.task: RenderTask | None = None
+        self.deadline = 0.0
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except (BrokenPipeError, OSError):
+                self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+def default_jobs() -> int:
+    """Return the number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class WorkerPool:
+    """A fixed set of worker processes that live for the whole build."""
+
+    def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        self.context = multiprocessing.get_context(method)
+        self.timeout = timeout
+        self.workers = [_Worker(self.context) for _ in range(max(1, jobs))]
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
+        """Render every task, yielding results as they finish (not in task order)."""
+        pending = list(tasks)
+        pending.reverse()
+        busy: dict[Connection, _Worker] = {}
+        while pending or busy:
+            for worker in self.workers:
+                if worker.task is None and pending:
+                    worker.task = pending.pop()
+                    worker.deadline = time.monotonic() + self.timeout
+                    worker.conn.send(worker.task)
+                    busy[worker.conn] = worker
+            nearest = min(w.deadline for w in busy.values())
+            ready = wait(list(busy), timeout=max(0.0, nearest - time.monotonic()))
+            for conn in cast(list[Connection], ready):
+                worker = busy.pop(conn)
+                task, worker.task = worker.task, None
+                try:
+                    yield cast(RenderResult, conn.recv())
+                except (EOFError, OSError):
+                    assert task is not None
+                    yield RenderResult(task.code, error="rendering failed: the worker "
+                                       f"process died (exit code {worker.process.exitcode})")
+                    self._replace(worker)
+            now = time.monotonic()
+            for conn, worker in list(busy.items()):
+                if worker.deadline <= now:
+                    del busy[conn]
+                    assert worker.task is not None
+                    code, worker.task = worker.task.code, None
+                    yield RenderResult(code, error="rendering took longer than "
+                                       f"{self.timeout:g} s and was stopped")
+                    self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.stop(kill=True)
+        self.workers[self.workers.index(worker)] = _Worker(self.context)
+
+
+@contextmanager
+def dask_executor(scheduler: str) -> Iterator[object]:
+    """Yield a concurrent.futures executor that renders on an existing Dask cluster."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise UsageError("--scheduler needs Dask's distributed package: "
+                         "pip install 'report[dask]'") from exc
+    try:
+        client = Client(scheduler, timeout="10s", set_as_default=False)
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+
+
+def run_tasks(tasks: list[RenderTask], jobs: int, timeout: float = DEFAULT_TIMEOUT,
+              scheduler: str | None = None) -> Iterator[RenderResult]:
+    """Render tasks in local worker processes, or on a Dask cluster; yield them as they finish."""
+    if not tasks:
+        return
+    if scheduler is not None:
+        with dask_executor(scheduler) as executor:
+            yield from _run_on_executor(tasks, executor, timeout)
+        return
+    with WorkerPool(min(jobs, len(tasks)), timeout) as pool:
+        yield from pool.map(tasks)
+
+
+def _run_on_executor(tasks: list[RenderTask], executor: object,
+                     timeout: float) -> Iterator[RenderResult]:
+    from concurrent.futures import FIRST_COMPLETED
+    from concurrent.futures import wait as wait_futures
+
+    submit: Callable = executor.submit  # type: ignore[attr-defined]
+    futures = {submit(render_task, task): task for task in tasks}
+    deadline = time.monotonic() + timeout * max(1, len(tasks))
+    waiting = set(futures)
+    while waiting:
+        done, waiting = wait_futures(waiting, timeout=max(0.0, deadline - time.monotonic()),
+                                     return_when=FIRST_COMPLETED)
+        if not done:
+            for future in waiting:
+                future.cancel()
+                yield RenderResult(futures[future].code, error="rendering did not finish "
+                                   "on the scheduler in time")
+            return
+        for future in done:
+            try:
+                yield future.result()
+            except Exception as exc:  # the scheduler lost the task: that report fails alone
+                yield RenderResult(futures[future].code,
+                                   error=f"rendering failed on the scheduler: {exc}")
