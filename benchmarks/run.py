@@ -1,0 +1,469 @@
+#!/usr/bin/env python3
+"""Benchmark `build` against baselines measured in the same run, on the same machine.
+
+    python benchmarks/run.py [--sizes 24,200,1000] [--jobs 2] [--plain-max 200]
+
+For each N (smallest first), one after another:
+
+1. generate N synthetic sources (benchmarks/generate.py, fixed seed);
+2. build them with --format html, to get html/CODE.html (not timed);
+3. baseline: a plain loop, in a fresh subprocess that imports WeasyPrint once, calling
+   weasyprint.HTML(filename=...).write_pdf(target) per HTML file; only the loop is timed.
+   Skipped above --plain-max N: the loop is then estimated from the per-file time at
+   the largest N measured, and says so;
+4. full build of the reports and the volume with --jobs J into a fresh out dir (with
+   --force as well when the builder has it, so that no cache kept elsewhere is reused);
+5. no-op rebuild: the same command again, nothing changed;
+6. one-change rebuild: one code's title edited in its YAML, then the same command.
+
+Each command runs under a small wrapper process that times it (wall clock) and reads
+its peak memory: resource.getrusage(RUSAGE_CHILDREN).ru_maxrss, which is the largest
+single process of the build's tree (the build or one worker), not their sum; the
+wrapper also samples the summed RSS of the whole tree from /proc (Linux) every 0.1 s,
+which counts shared pages once per process and can miss peaks shorter than that.
+
+The report/volume split comes from the build's own final timing line, such as
+"rendered 24 reports in 8.1 s; volume 0.9 s"; a builder that prints none gets
+"not available".
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+
+# Targets: (figure, N or None for every N) -> (comparison, limit, how to print the limit).
+TARGETS = {
+    ("full_ratio", 24): ("<=", 0.60, "<= 0.60"),
+    ("noop_ratio", 24): ("<=", 0.10, "<= 0.10"),
+    ("memory", 1000): ("<", 1 * GIB, "< 1 GiB"),
+    ("volume_share", 1000): ("<", 0.15, "< 15%"),
+    ("noop_seconds", 1000): ("<", 3.0, "< 3 s"),
+    ("change_seconds", 1000): ("<", 6.0, "< 6 s"),
+}
+
+TIMING_LINE = re.compile(
+    r"rendered\s+(?P<reports>\d+)\s+reports?\s+in\s+(?P<report_s>[\d.]+)\s*s\b"
+    r".*?volume\s+(?P<volume_s>[\d.]+)\s*s\b", re.IGNORECASE)
+
+# Runs one command and reports its wall time and memory as JSON on its last stdout line.
+WRAPPER = r"""
+import json, os, resource, subprocess, sys, threading, time
+cmd, log = json.loads(sys.argv[1]), sys.argv[2]
+page = os.sysconf("SC_PAGE_SIZE")
+peak = [0]
+done = threading.Event()
+
+def tree_rss(root):
+    children, rss = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(b")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(name))
+            rss[int(name)] = int(fields[21]) * page
+        except (OSError, ValueError, IndexError):
+            pass
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total
+
+def sample(pid):
+    while not done.wait(0.1):
+        try:
+            peak[0] = max(peak[0], tree_rss(pid))
+        except OSError:
+            pass
+
+with open(log, "wb") as out:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    sampler = None
+    if os.path.isdir("/proc/self"):
+        sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
+        sampler.start()
+    rc = proc.wait()
+    seconds = time.perf_counter() - start
+    done.set()
+    if sampler:
+        sampler.join()
+maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(json.dumps({"rc": rc, "seconds": seconds, "maxrss": maxrss,
+                  "tree_peak": peak[0] if sampler else None}))
+"""
+
+# The baseline: what a plain script does with the same HTML files.
+PLAIN_LOOP = r"""
+import json, pathlib, sys, time
+import weasyprint
+html_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+out_dir.mkdir(parents=True, exist_ok=True)
+files = sorted(html_dir.glob("*.html"))
+start = time.perf_counter()
+for path in files:
+    weasyprint.HTML(filename=str(path)).write_pdf(str(out_dir / (path.stem + ".pdf")))
+print(json.dumps({"files": len(files), "loop_seconds": time.perf_counter() - start}))
+"""
+
+
+@dataclass
+class Run:
+    """One measured command."""
+
+    rc: int
+    seconds: float
+    maxrss: int
+    tree_peak: int | None
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+    def tail(self, lines: int = 15) -> str:
+        return "\n".join("    " + line for line in self.output.splitlines()[-lines:])
+
+
+@dataclass
+class Verdicts:
+    """Every target checked in the run, for the closing summary."""
+
+    met: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path):
+        self.args = args
+        self.work = work
+        self.python = args.python
+        self.builder = str(Path(args.builder).resolve())
+        self.verdicts = Verdicts()
+        self.plain_per_file: tuple[int, float] | None = None  # (N, seconds per file)
+        self.has_force = False
+        self.serial = False
+
+    # ---- running -----------------------------------------------------------------
+
+    def measure(self, cmd: list[str], log: Path) -> Run:
+        wrapped = [self.python, "-c", WRAPPER, json.dumps(cmd), str(log)]
+        done = subprocess.run(wrapped, capture_output=True, text=True, check=False)
+        if done.returncode != 0 or not done.stdout.strip():
+            raise SystemExit(f"benchmark wrapper failed:\n{done.stderr}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        output = log.read_text(encoding="utf-8", errors="replace")
+        return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
+
+    def build_cmd(self, sources: Path, out: Path, *extra: str) -> list[str]:
+        return [self.python, self.builder, "build", "--sources", str(sources), "--out", str(out),
+                "--jobs", str(self.args.jobs), *extra]
+
+    def probe(self) -> None:
+        done = subprocess.run([self.python, self.builder, "build", "--help"],
+                              capture_output=True, text=True, check=False)
+        text = " ".join(done.stdout.split())
+        self.has_force = "--force" in text
+        self.serial = "in one process" in text
+
+    # ---- reporting ---------------------------------------------------------------
+
+    def verdict(self, figure: str, n: int, value: float | None) -> str:
+        """Return the target text for a figure at N, and record whether it was met."""
+        target = TARGETS.get((figure, n))
+        if target is None:
+            elsewhere = [(tn, text) for (f, tn), (_, _, text) in TARGETS.items() if f == figure]
+            if elsewhere:
+                return "(no target at N={}; {})".format(
+                    n, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere))
+            return "(no target)"
+        op, limit, text = target
+        name = f"N={n} {figure.replace('_', ' ')} {text}"
+        if value is None:
+            self.verdicts.unknown.append(name)
+            return f"(target {text}): not measured"
+        ok = value <= limit if op == "<=" else value < limit
+        (self.verdicts.met if ok else self.verdicts.missed).append(name)
+        return f"(target {text}) {'ok' if ok else 'MISSED'}"
+
+    def finish(self, sizes: list[int]) -> None:
+        """Count the targets of sizes whose figure a failed step left unmeasured."""
+        recorded = set(self.verdicts.met + self.verdicts.missed + self.verdicts.unknown)
+        for (figure, n), (_, _, text) in TARGETS.items():
+            name = f"N={n} {figure.replace('_', ' ')} {text}"
+            if n in sizes and name not in recorded:
+                self.verdicts.unknown.append(name)
+
+    @staticmethod
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+
+    # ---- one size ----------------------------------------------------------------
+
+    def size(self, n: int) -> None:
+        base = self.work / f"n{n}"
+        sources = base / "sources"
+        self.say(f"--- N={n} ({base})")
+        gen = subprocess.run([self.python, str(HERE / "generate.py"), str(n), str(sources),
+                              "--seed", str(self.args.seed)], capture_output=True, text=True,
+                             check=False)
+        if gen.returncode != 0:
+            raise SystemExit(f"generate.py failed:\n{gen.stderr}")
+        force = ["--force"] if self.has_force else []
+
+        # HTML for the baseline (not timed against anything).
+        html_cmd = self.build_cmd(sources, base / "html-build", "--format", "html", *force)
+        html = self.measure(html_cmd, base / "html-build.log")
+        if not html.ok:
+            self.say(f"N={n} html build failed (exit {html.rc}):\n{html.tail()}")
+            return
+        html_files = sorted((base / "html-build" / "html").glob("*.html"))
+        if len(html_files) != n:
+            self.say(f"N={n} warning: the html build wrote {len(html_files)} HTML files, not {n}")
+
+        # Baseline: the plain loop.
+        plain_seconds: float | None = None
+        plain_note = ""
+        if n <= self.args.plain_max:
+            loop = self.measure([self.python, "-c", PLAIN_LOOP, str(base / "html-build" / "html"),
+                                 str(base / "plain-out")], base / "plain.log")
+            if loop.ok:
+                result = json.loads(loop.output.strip().splitlines()[-1])
+                plain_seconds = result["loop_seconds"]
+                self.plain_per_file = (n, plain_seconds / max(result["files"], 1))
+                self.say(f"N={n} plain loop: {result['files']} files in {plain_seconds:.1f} s "
+                         f"({self.plain_per_file[1]:.2f} s per file; one process, "
+                         f"peak RSS {loop.maxrss / MIB:.0f} MiB)")
+            else:
+                self.say(f"N={n} plain loop failed (exit {loop.rc}):\n{loop.tail()}")
+        elif self.plain_per_file:
+            at, per_file = self.plain_per_file
+            plain_seconds = per_file * n
+            plain_note = f" (estimated: {per_file:.2f} s per file measured at N={at})"
+            self.say(f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}); "
+                     f"estimated {plain_seconds:.1f} s from {per_file:.2f} s per file at N={at}")
+        else:
+            self.say(f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
+                     "smaller N measured to estimate it from")
+
+        # Full build into a fresh out dir.
+        out = base / "out"
+        full = self.measure(self.build_cmd(sources, out, *force), base / "full.log")
+        if not full.ok:
+            self.say(f"N={n} full build failed (exit {full.rc}):\n{full.tail()}")
+            return
+        if plain_seconds is not None:
+            ratio = full.seconds / plain_seconds
+            self.say(f"N={n} full build {full.seconds:.1f} s vs plain loop {plain_seconds:.1f} s"
+                     f"{plain_note}: ratio {ratio:.2f} {self.verdict('full_ratio', n, ratio)}")
+        else:
+            self.say(f"N={n} full build {full.seconds:.1f} s vs plain loop: not available "
+                     f"{self.verdict('full_ratio', n, None)}")
+
+        # Report time and volume step, from the build's own timing line.
+        timing = TIMING_LINE.search(full.output)
+        if timing:
+            report_s, volume_s = float(timing["report_s"]), float(timing["volume_s"])
+            share = volume_s / report_s if report_s else float("inf")
+            self.say(f"N={n} volume step {volume_s:.1f} s vs reports {report_s:.1f} s "
+                     f"({timing['reports']} rendered): {share:.0%} "
+                     f"{self.verdict('volume_share', n, share)}")
+        else:
+            self.say(f"N={n} volume step vs reports: not available (the build printed no "
+                     f"'rendered N reports in X s; volume Y s' line) "
+                     f"{self.verdict('volume_share', n, None)}")
+
+        # Peak memory of the full build.
+        self.say(f"N={n} peak memory of the full build: largest process "
+                 f"{full.maxrss / MIB:.0f} MiB (ru_maxrss of the build's tree: one process, "
+                 f"not the sum){self._tree(full)} "
+                 f"{self.verdict('memory', n, max(full.maxrss, full.tree_peak or 0))}")
+
+        # No-op rebuild.
+        before = digests(out)
+        noop = self.measure(self.build_cmd(sources, out), base / "noop.log")
+        if not noop.ok:
+            self.say(f"N={n} no-op rebuild failed (exit {noop.rc}):\n{noop.tail()}")
+            return
+        ratio = noop.seconds / full.seconds
+        self.say(f"N={n} no-op rebuild {noop.seconds:.2f} s vs full build {full.seconds:.1f} s: "
+                 f"ratio {ratio:.3f} {self.verdict('noop_ratio', n, ratio)}")
+        self.say(f"N={n} no-op rebuild {noop.seconds:.2f} s "
+                 f"{self.verdict('noop_seconds', n, noop.seconds)}")
+        rewritten, internal = changed_files(before, digests(out))
+        if rewritten:
+            self.say(f"N={n}   note: the no-op rebuild rewrote {len(rewritten)} output(s) with "
+                     f"new bytes: {shorten(rewritten)}")
+
+        # One-change rebuild.
+        code = edit_one(sources)
+        before = digests(out)
+        change = self.measure(self.build_cmd(sources, out), base / "change.log")
+        if not change.ok:
+            self.say(f"N={n} one-change rebuild failed (exit {change.rc}):\n{change.tail()}")
+            return
+        changed, internal = changed_files(before, digests(out))
+        self.say(f"N={n} one-change rebuild ({code}.yaml title edited) {change.seconds:.2f} s "
+                 f"vs full build {full.seconds:.1f} s: ratio {change.seconds / full.seconds:.3f} "
+                 f"{self.verdict('change_seconds', n, change.seconds)}")
+        expected = {f"{code}.pdf", "volume.pdf"}
+        missing = sorted(expected - set(changed))
+        self.say(f"N={n}   outputs with new bytes: {shorten(changed)}"
+                 + (f"; plus {len(internal)} internal file(s) (dot-named)" if internal else "")
+                 + (f"; NOT changed though they should: {', '.join(missing)}" if missing else ""))
+        self.say(f"N={n}   load average after this size: {load()}")
+
+    @staticmethod
+    def _tree(run: Run) -> str:
+        if run.tree_peak is None:
+            return ""
+        return f"; whole tree {run.tree_peak / MIB:.0f} MiB (summed RSS sampled every 0.1 s)"
+
+
+def digests(out: Path) -> dict[str, str]:
+    """Hash every output file under out (html/ fonts excluded), keyed by relative path."""
+    found = {}
+    for path in sorted(out.rglob("*")):
+        if path.is_file() and "fonts" not in path.parts:
+            found[str(path.relative_to(out))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def changed_files(before: dict[str, str], after: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Split the files whose bytes changed into outputs and the builder's dot-named files."""
+    changed = sorted(name for name, digest in after.items() if before.get(name) != digest)
+    internal = [name for name in changed if any(part.startswith(".") for part in Path(name).parts)]
+    return [name for name in changed if name not in internal], internal
+
+
+def shorten(names: list[str], shown: int = 4) -> str:
+    if not names:
+        return "none"
+    more = f", and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{len(names)}: {', '.join(names[:shown])}{more}"
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} cores)"
+    except OSError:
+        return "not available"
+
+
+def edit_one(sources: Path) -> str:
+    """Change one YAML value (the title of the middle code); return that code."""
+    files = sorted((sources / "codes").glob("*.yaml"))
+    path = files[len(files) // 2]
+    text = path.read_text(encoding="utf-8")
+    edited, count = re.subn(r'^title: "(.*)"$', r'title: "\1 (revised)"', text, count=1,
+                            flags=re.MULTILINE)
+    if not count:
+        raise SystemExit(f"no quoted title line to edit in {path}")
+    path.write_text(edited, encoding="utf-8")
+    return path.stem
+
+
+def describe_machine(python: str, builder: str) -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    probe = "import sys, weasyprint; print(sys.version.split()[0], weasyprint.__version__)"
+    versions = subprocess.run([python, "-c", probe], capture_output=True, text=True,
+                              check=False).stdout.split()
+    repo = Path(builder).parent
+    commit = subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True, check=False).stdout.strip()
+    return [f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+            f"python {versions[0] if versions else '?'}, weasyprint "
+            f"{versions[1] if len(versions) > 1 else '?'}; builder {builder}"
+            + (f" (git {commit})" if commit else " (not a git checkout)")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="24,200,1000",
+                        help="comma-separated numbers of reports (default 24,200,1000)")
+    parser.add_argument("--jobs", type=int, default=2, help="--jobs passed to build (default 2)")
+    parser.add_argument("--plain-max", type=int, default=200,
+                        help="largest N whose plain loop is run; above it, estimated (default 200)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for generate.py (default 1)")
+    venv = ROOT / ".venv" / "bin" / "python"
+    parser.add_argument("--python", default=str(venv) if venv.exists() else sys.executable,
+                        help="interpreter with the builder's dependencies (default: .venv's)")
+    parser.add_argument("--builder", default=str(ROOT / "build.py"),
+                        help="build.py to benchmark (default: this checkout's)")
+    parser.add_argument("--work", type=Path, help="working folder (default: a new temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    args = parser.parse_args(argv)
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        parser.error("--sizes takes numbers, e.g. 24,200,1000")
+    if not sizes or min(sizes) < 1:
+        parser.error("--sizes needs numbers of at least 1")
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args, work)
+    bench.probe()
+    started = time.perf_counter()
+    print(f"benchmark {dt.datetime.now().isoformat(timespec='seconds')}: sizes "
+          f"{', '.join(map(str, sizes))}; build --jobs {args.jobs}; plain loop up to N="
+          f"{args.plain_max}; seed {args.seed}")
+    for line in describe_machine(args.python, bench.builder):
+        print(line)
+    print(f"load average at start: {load()}; other work on the machine skews every figure")
+    if not bench.has_force:
+        print("note: this build has no --force: the full build relies on a fresh out dir")
+    if bench.serial:
+        print("note: this build says it renders in one process whatever --jobs says")
+    print(flush=True)
+    try:
+        for n in sizes:
+            bench.size(n)
+    finally:
+        if args.work is None and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        elif args.keep or args.work:
+            print(f"working folder kept: {work}")
+    bench.finish(sizes)
+    v = bench.verdicts
+    total = len(v.met) + len(v.missed) + len(v.unknown)
+    print()
+    print((f"targets: {len(v.met)} of {total} met" if total else "no targets apply at these sizes")
+          + (f"; missed: {'; '.join(v.missed)}" if v.missed else "")
+          + (f"; not measured: {'; '.join(v.unknown)}" if v.unknown else "")
+          + f"  (run took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
