@@ -1,9 +1,11 @@
 """Read the built PDFs back: text, metadata, bookmarks, running heads, tags and the volume.
 
 Text is read with pypdf, structure with pikepdf, from the session's one build of the
-sample sources (the `sample_build` fixture). Page furniture (running heads and feet) is
-told apart from the body by position: text whose baseline lies in the @page margins of
-styles/report.css is furniture, the rest is body.
+sample sources (the `sample_build` fixture); the volume is assembled from that build's
+report PDFs with report/volume.py (the `sample_volume` fixture), as the build assembles
+it. Page furniture (running heads and feet) is told apart from the body by position: text
+whose baseline lies in the @page margins of styles/report.css is furniture, the rest is
+body.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import pikepdf
 import pypdf
 import pytest
 from ruamel.yaml import YAML
+
+from report.assemble import publication_info
+from report.sources import load_sources
+from report.volume import VolumeEntry, write_volume
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "sources"
@@ -394,6 +400,50 @@ def label_pattern(label: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# The volume
+
+
+def sample_entries(sample_build: Path) -> list[VolumeEntry]:
+    """Return the sample build's reports as volume entries, in code order."""
+    return [VolumeEntry(code, heading(code), sample_build / f"{code}.pdf",
+                        len(pypdf.PdfReader(sample_build / f"{code}.pdf").pages))
+            for code in codes()]
+
+
+def write_sample_volume(sample_build: Path, target: Path, cache_dir: Path | None = None,
+                        variant: str = "pdf/ua-1") -> int:
+    """Assemble the sample build's reports into target with report/volume.py; return pages."""
+    info = publication_info(load_sources(SOURCES).publication)
+    return write_volume(info, sample_entries(sample_build), target, variant, cache_dir)
+
+
+@pytest.fixture(scope="session")
+def sample_volume(sample_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return volume.pdf assembled from the sample build's report PDFs."""
+    target = tmp_path_factory.mktemp("volume") / "volume.pdf"
+    write_sample_volume(sample_build, target)
+    return target
+
+
+def built(sample_build: Path, sample_volume: Path, name: str) -> Path:
+    """Return the path of a built PDF by name: a report of the build, or the volume."""
+    return sample_volume if name == "volume.pdf" else sample_build / name
+
+
+def printed_numbers(path: Path) -> list[tuple[int, int]]:
+    """Return the (N, M) each page of a PDF must print as `Page N of M`.
+
+    A report numbers its own pages. In the volume the front matter numbers its pages and
+    each report keeps its own numbers, 1 to its page count, on its pages.
+    """
+    pages = read_pages(path)
+    starts = sorted(report_start_pages(path).values()) if path.name == "volume.pdf" else []
+    bounds = [1, *starts, len(pages) + 1]
+    return [(number - first + 1, last - first)
+            for first, last in itertools.pairwise(bounds) for number in range(first, last)]
+
+
+# ---------------------------------------------------------------------------------------
 # Tests
 
 
@@ -409,8 +459,8 @@ class TestFidelity:
         assert len(items) > 30
 
     @pytest.mark.parametrize("name", ["74440.pdf", "volume.pdf"])
-    def test_every_seed_item_is_in_the_text(self, sample_build, seed_text, name):
-        text = squash(body_text(sample_build / name))
+    def test_every_seed_item_is_in_the_text(self, sample_build, sample_volume, seed_text, name):
+        text = squash(body_text(built(sample_build, sample_volume, name)))
         missing = [item.text for item in seed_items(seed_text)
                    if not phrase(item.text).search(text)]
         assert not missing, f"{len(missing)} seed items not found in {name}: {missing}"
@@ -462,8 +512,8 @@ class TestMetadata:
                 "CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis")
 
     @pytest.mark.parametrize("name", ["74440.pdf", "55300.pdf", "volume.pdf"])
-    def test_catalog(self, sample_build, name):
-        with pikepdf.open(sample_build / name) as pdf:
+    def test_catalog(self, sample_build, sample_volume, name):
+        with pikepdf.open(built(sample_build, sample_volume, name)) as pdf:
             root = pdf.Root
             assert str(root.get("/Lang")) == publication().get("language", "en-US") == "en-US"
             assert bool(root.ViewerPreferences.get("/DisplayDocTitle")) is True
@@ -518,32 +568,41 @@ class TestOutline:
             if node.title in OUTLINE or node.title == heading("74440"):
                 assert contains(pages[node.page - 1].body, node.title), (node.title, node.page)
 
-    def test_volume_bookmarks_hold_every_report(self, sample_build):
-        path = sample_build / "volume.pdf"
-        tops = flat(outline(path))
+    def test_volume_bookmarks_hold_every_report(self, sample_build, sample_volume):
+        """The volume's bookmarks: the front matter's, then each report's own, on its pages."""
+        path = sample_volume
+        tops = outline(path)
         titles = [b.title for b in tops]
         reports = [heading(code) for code in codes()]
-        assert in_order(titles, reports), titles
+        assert titles[-len(reports):] == reports, titles
+        assert in_order(titles, [publication()["title"], "Contents"]), titles
         starts = report_start_pages(path)
+        pages = read_pages(path)
         for code in codes():
             node = next(b for b in tops if b.title == heading(code))
             assert node.page == starts[code], (code, node.page, starts[code])
             assert in_order([b.title for b in node.walk()], OUTLINE)
+            last = starts[code] + len(read_pages(sample_build / f"{code}.pdf")) - 1
+            for child in node.walk():
+                assert starts[code] <= child.page <= last, (code, child.title, child.page)
+                if child.title in OUTLINE:
+                    assert contains(pages[child.page - 1].body, child.title), (code, child.title)
 
 
 class TestRunningFeet:
     """Every page of every PDF shows `Page N of M`, the edition, the copyright and its code."""
 
     @pytest.mark.parametrize("name", ["74440.pdf", "55300.pdf", "volume.pdf"])
-    def test_footer_on_every_page(self, sample_build, name):
-        pages = read_pages(sample_build / name)
-        total = len(pages)
+    def test_footer_on_every_page(self, sample_build, sample_volume, name):
+        """Each report numbers its own pages, in the volume too; so does the front matter."""
+        path = built(sample_build, sample_volume, name)
+        pages = read_pages(path)
         copyright_ = squash(publication()["notices"]["copyright"])
         edition = publication()["edition"]
         assert edition == "2026.11"
-        for page in pages:
+        for page, (number, total) in zip(pages, printed_numbers(path), strict=True):
             foot = squash(page.foot)
-            assert re.search(rf"\bPage {page.number} of {total}\b", foot), (page.number, foot)
+            assert re.search(rf"\bPage {number} of {total}\b", foot), (page.number, foot)
             assert re.search(rf"(?<![\d.]){re.escape(edition)}(?![\d.])", foot), (page.number, foot)
             assert copyright_ in foot, (page.number, foot)
 
@@ -554,8 +613,8 @@ class TestRunningFeet:
         for page in read_pages(sample_build / f"{code}.pdf"):
             assert label in squash(page.head + " " + page.foot), (page.number, page.head)
 
-    def test_volume_report_pages_carry_their_code(self, sample_build):
-        path = sample_build / "volume.pdf"
+    def test_volume_report_pages_carry_their_code(self, sample_volume):
+        path = sample_volume
         pages = read_pages(path)
         starts = report_start_pages(path)
         order = sorted(starts.items(), key=lambda item: item[1])
@@ -625,9 +684,9 @@ class TestTags:
                 f"{[f.text for f in furniture if not f.artifact]}")
 
     @pytest.mark.parametrize("name", ["74440.pdf", "volume.pdf"])
-    def test_all_tagged_content_is_in_the_tree(self, sample_build, name):
+    def test_all_tagged_content_is_in_the_tree(self, sample_build, sample_volume, name):
         """Every marked-content id on a page belongs to an element reachable from the root."""
-        path = sample_build / name
+        path = built(sample_build, sample_volume, name)
         pages = read_pages(path)
         used = {(index, f.mcid) for index, page in enumerate(pages)
                 for f in page.fragments if f.mcid is not None and f.text.strip()}
@@ -715,7 +774,8 @@ def report_start_pages(path: Path) -> dict[str, int]:
             lines = [squash(line) for line in page.body.splitlines() if line.strip()]
             opening = " ".join(lines[:4])
             match = wanted.search(opening)
-            if match and not re.match(r" ?\.{3,}", opening[match.end():]):  # not a contents line
+            # Not a contents line: dotted leaders (if extracted as text) and a page number.
+            if match and not re.match(r"[ .]*\d+\b", opening[match.end():]):
                 starts[code] = page.number
                 break
     return starts
@@ -724,13 +784,13 @@ def report_start_pages(path: Path) -> dict[str, int]:
 class TestVolume:
     """volume.pdf: cover, contents with the right page numbers, every report in code order."""
 
-    def test_cover(self, sample_build):
-        first = squash(read_pages(sample_build / "volume.pdf")[0].body)
+    def test_cover(self, sample_volume):
+        first = squash(read_pages(sample_volume)[0].body)
         assert publication()["title"] in first
         assert all(heading(code) not in first for code in codes())
 
-    def test_contents_lists_reports_with_their_start_pages(self, sample_build):
-        path = sample_build / "volume.pdf"
+    def test_contents_lists_reports_with_their_start_pages(self, sample_volume):
+        path = sample_volume
         pages = read_pages(path)
         contents = next((p for p in pages if body_first_line(p) == "Contents"), None)
         assert contents is not None, "no page opens with Contents"
@@ -746,9 +806,19 @@ class TestVolume:
             assert contents.number < starts[code]
         assert [code for _, code in sorted(listed)] == codes()
 
-    def test_reports_in_code_order(self, sample_build):
-        starts = report_start_pages(sample_build / "volume.pdf")
+    def test_reports_in_code_order(self, sample_volume):
+        starts = report_start_pages(sample_volume)
         assert sorted(starts, key=starts.get) == codes()
+
+    def test_reports_keep_their_pages(self, sample_build, sample_volume):
+        """Each report's pages follow the front matter unchanged: same count, same text."""
+        pages = read_pages(sample_volume)
+        starts = report_start_pages(sample_volume)
+        reports = {code: read_pages(sample_build / f"{code}.pdf") for code in codes()}
+        assert len(pages) == starts[codes()[0]] - 1 + sum(len(r) for r in reports.values())
+        for code, own in reports.items():
+            copied = pages[starts[code] - 1:starts[code] - 1 + len(own)]
+            assert [p.text for p in copied] == [p.text for p in own], code
 
     def test_page_count_matches_the_manifest(self, sample_build):
         manifest = json.loads((sample_build / "manifest.json").read_text(encoding="utf-8"))

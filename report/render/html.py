@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -109,11 +110,26 @@ def report_html(report: ReportModel) -> str:
     return environment().get_template("report.html.j2").render(doc=context)
 
 
-def volume_html(publication: PublicationInfo, reports: tuple[ReportModel, ...]) -> str:
-    """Render the combined volume: cover, contents, notices and every report."""
+def volume_html(publication: PublicationInfo, reports: tuple[ReportModel, ...] = (), *,
+                contents: Sequence[tuple[str, str, int]] = ()) -> str:
+    """Render the volume's front matter: cover, contents and notices.
+
+    contents holds (code, heading, first page in the volume) per report, in volume order;
+    the page numbers are printed as given. Each line links to `#report-CODE`, an anchor
+    on the line itself that report/volume.py re-points to the report once merged.
+
+    Given reports instead (the single-render volume, until every caller assembles the
+    volume with report/volume.py), it renders the whole volume in one document, the
+    contents numbered by target-counter().
+    """
     subtitle = publication.subtitle or "Combined volume"
+    if contents and reports:
+        raise ValueError("volume_html takes reports or contents, not both")
+    lines = [(code, heading, page) for code, heading, page in contents] or \
+        [(r.code, r.heading, None) for r in reports]
     context = _context(
         "volume", publication.title, f"{subtitle}, edition {publication.edition}",
         publication, reports,
-        tuple(r.code for r in reports) + (publication.title, f"edition {publication.edition}"))
-    return environment().get_template("volume.html.j2").render(doc=context)
+        tuple(code for code, _, _ in lines) + (publication.title,
+                                               f"edition {publication.edition}"))
+    return environment().get_template("volume.html.j2").render(doc=context, contents=lines)

@@ -1,0 +1,356 @@
+"""report/volume.py: volume.pdf assembled from the report PDFs and a rendered front matter.
+
+Every test builds the volume from the sample build's report PDFs (`sample_build`) with
+write_volume into its own folder, and reads it back with pypdf and pikepdf through the
+helpers of tests/test_pdf.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pikepdf
+import pypdf
+import pytest
+
+import report.render.pdf
+import report.volume
+from report.assemble import PublicationInfo, publication_info
+from report.sources import load_sources
+from report.volume import VolumeEntry, _renumber, start_pages, write_volume
+from test_pdf import (OUTLINE, SOURCES, codes, contains, heading, in_order, outline,
+                      page_margins, parent_tree, phrase, publication, read_pages,
+                      report_start_pages, sample_entries, squash, structure,
+                      write_sample_volume)
+
+PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
+
+
+def _publication() -> PublicationInfo:
+    return publication_info(load_sources(SOURCES).publication)
+
+
+@pytest.fixture(scope="module")
+def built(sample_build: Path, tmp_path_factory: pytest.TempPathFactory
+          ) -> tuple[Path, int, list[VolumeEntry]]:
+    """Write the sample volume once for the module: its path, pages and entries."""
+    target = tmp_path_factory.mktemp("volume") / "volume.pdf"
+    pages = write_sample_volume(sample_build, target, tmp_path_factory.mktemp("cache"))
+    return target, pages, sample_entries(sample_build)
+
+
+def front_pages(built: tuple[Path, int, list[VolumeEntry]]) -> int:
+    """Return the number of pages before the first report."""
+    _, pages, entries = built
+    return pages - sum(entry.pages for entry in entries)
+
+
+class TestPages:
+    """The volume is the front matter's pages, then every report's pages in entry order."""
+
+    def test_page_count(self, built):
+        path, pages, entries = built
+        assert len(pypdf.PdfReader(path).pages) == pages
+        assert front_pages(built) >= 2  # a cover, and the contents on its own page
+
+    def test_reports_start_after_one_another(self, built):
+        path, _, entries = built
+        starts = start_pages(front_pages(built), entries)
+        assert report_start_pages(path) == dict(zip(codes(), starts, strict=True))
+
+    def test_report_pages_are_copied_unchanged(self, built):
+        path, _, entries = built
+        pages = read_pages(path)
+        for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
+            own = read_pages(entry.pdf)
+            assert [p.text for p in pages[start - 1:start - 1 + entry.pages]] == \
+                [p.text for p in own], entry.code
+
+
+class TestContents:
+    """The contents lists each report with the page it starts on, and links to that page."""
+
+    def test_numbers_are_the_start_pages(self, built):
+        path, _, entries = built
+        text = squash(read_pages(path)[1].body)
+        assert text.startswith("Contents")
+        for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
+            match = re.search(phrase(entry.heading).pattern + r" (\d+)\b", text)
+            assert match and int(match[1]) == start, (entry.code, text)
+
+    def test_links_go_to_each_report_first_page(self, built):
+        path, _, entries = built
+        reader = pypdf.PdfReader(path)
+        starts = dict(zip(codes(), start_pages(front_pages(built), entries), strict=True))
+        found = {}
+        for index in range(front_pages(built)):
+            for annot in reader.pages[index].get("/Annots", []):
+                name = str(annot.get_object()["/Dest"])
+                target = reader.get_destination_page_number(reader.named_destinations[name])
+                found.setdefault(name, set()).add(target + 1)
+        assert found == {f"report-{code}": {start} for code, start in starts.items()}
+
+    def test_lines_have_dotted_leaders(self, built):
+        """Between a line's title and its number, the line is dotted: small, even dots."""
+        path, _, _ = built
+        pdfium = pytest.importorskip("pypdfium2")
+        reader = pypdf.PdfReader(path)
+        page = reader.pages[1]
+        link = page["/Annots"][0].get_object()  # the first line, its full width
+        xs, ys = [float(v) for v in link["/Rect"][0::2]], [float(v) for v in link["/Rect"][1::2]]
+        scale = 4
+        height = float(page.mediabox.height)
+        image = pdfium.PdfDocument(path)[1].render(scale=scale, grayscale=True).to_pil()
+        # The dots sit a few points above the line's bottom, right of the title and left of
+        # the number: take the darkest pixel of each column of that band.
+        rows = range(int((height - min(ys) - 7) * scale), int((height - min(ys) - 2) * scale))
+        row = [min(image.getpixel((x, y)) for y in rows)
+               for x in range(int((min(xs) + 0.75 * (max(xs) - min(xs))) * scale),
+                              int((max(xs) - 20) * scale))]
+        runs = re.findall(r"1+", "".join("1" if v < 128 else "0" for v in row))
+        assert len(runs) >= 10, runs
+        assert max(len(run) for run in runs) <= 2 * scale, "not dots"
+
+
+class TestOutline:
+    """The outline holds the front matter's bookmarks, then each report's, on its own pages."""
+
+    def test_front_matter_then_reports(self, built):
+        path, _, _ = built
+        titles = [b.title for b in outline(path)]
+        assert titles[:2] == [publication()["title"], "Contents"], titles
+        assert titles[-len(codes()):] == [heading(code) for code in codes()], titles
+
+    def test_sections_point_into_their_report(self, built):
+        path, _, entries = built
+        pages = read_pages(path)
+        tops = {b.title: b for b in outline(path)}
+        for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
+            node = tops[entry.heading]
+            assert node.page == start
+            assert in_order([b.title for b in node.walk()], OUTLINE)
+            for child in node.walk():
+                assert start <= child.page < start + entry.pages, (entry.code, child.title)
+                if child.title in OUTLINE:
+                    assert contains(pages[child.page - 1].body, child.title), child.title
+
+    def test_report_bookmarks_start_closed(self, built):
+        """A volume of many reports opens as a list of their headings."""
+        path, _, _ = built
+        with pikepdf.open(path) as pdf:
+            item, counts = pdf.Root.Outlines.First, {}
+            while item is not None:
+                counts[str(item.Title)] = int(item.get("/Count", 0))
+                item = item.get("/Next")
+            assert all(counts[heading(code)] < 0 for code in codes()), counts
+            visible = sum(1 + max(count, 0) for count in counts.values())
+            assert int(pdf.Root.Outlines.Count) == visible
+
+
+class TestPageLabels:
+    """Labels match the printed numbers: front matter 1 to F, each report CODE-1 to CODE-M."""
+
+    def test_labels(self, built):
+        path, _, entries = built
+        front = front_pages(built)
+        expected = [str(n) for n in range(1, front + 1)]
+        for entry in entries:
+            expected += [f"{entry.code}-{n}" for n in range(1, entry.pages + 1)]
+        assert pypdf.PdfReader(path).page_labels == expected
+
+    def test_labels_are_what_the_page_prints(self, built):
+        path, _, _ = built
+        for label, page in zip(pypdf.PdfReader(path).page_labels, read_pages(path), strict=True):
+            number = PAGE_OF.search(squash(page.foot))
+            assert number, (label, page.foot)
+            code, _, printed = label.rpartition("-")
+            assert printed == number[1], (label, page.foot)
+            if code:
+                assert code in squash(page.head), (label, page.head)
+
+
+class TestStructure:
+    """One /Document holds the front matter and each report as a /Part, with all their content."""
+
+    def test_parts(self, built):
+        path, _, entries = built
+        tree = structure(path)
+        assert [e.type for e in tree.children] == ["/Document"]
+        parts = tree.children[0].children
+        assert [e.type for e in parts] == ["/Part"] * (1 + len(entries))
+        pages = read_pages(path)
+        for part, entry in zip(parts[1:], entries, strict=True):
+            h1 = next(e for e in part.walk() if e.type == "/H1")
+            assert h1.text(pages) == entry.heading
+        with pikepdf.open(path) as pdf:
+            titles = [str(p.get("/T")) for p in pdf.Root.StructTreeRoot.K[0].K]
+        assert titles[1:] == [entry.heading for entry in entries]
+
+    def test_every_marked_content_is_reachable_and_in_the_parent_tree(self, built):
+        path, _, _ = built
+        pages = read_pages(path)
+        used = {(index, f.mcid) for index, page in enumerate(pages)
+                for f in page.fragments if f.mcid is not None and f.text.strip()}
+        tagged = set(structure(path).all_content())
+        assert used, "no tagged content"
+        assert not used - tagged, sorted(used - tagged)[:5]
+        claimed = parent_tree(path)
+        assert not tagged - claimed.keys(), sorted(tagged - claimed.keys())[:5]
+
+    def test_struct_parents_are_unique(self, built):
+        """Each page and link annotation has its own ParentTree key, below ParentTreeNextKey."""
+        path, _, _ = built
+        with pikepdf.open(path) as pdf:
+            keys = [int(p.obj.StructParents) for p in pdf.pages]
+            keys += [int(a.StructParent) for p in pdf.pages for a in p.obj.get("/Annots", ())
+                     if "/StructParent" in a]
+            limit = int(pdf.Root.StructTreeRoot.ParentTreeNextKey)
+        assert len(keys) == len(set(keys)) and max(keys) < limit
+
+    def test_element_ids_are_unique(self, built):
+        """Both reports number their table cells alike; the volume prefixes each with its code."""
+        path, _, _ = built
+        with pikepdf.open(path) as pdf:
+            ids, headers = [], []
+            for obj in pdf.objects:
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/StructElem":
+                    if "/ID" in obj:
+                        ids.append(bytes(obj.ID))
+                    attributes = obj.get("/A")
+                    for item in [attributes] if isinstance(attributes, pikepdf.Dictionary) \
+                            else attributes or []:
+                        if isinstance(item, pikepdf.Dictionary) and "/Headers" in item:
+                            headers += [bytes(h) for h in item.Headers]
+        assert ids and len(ids) == len(set(ids))
+        assert set(headers) <= set(ids)
+
+    def test_running_heads_and_feet_stay_artifacts(self, built):
+        path, _, _ = built
+        margin_top, margin_bottom = page_margins()
+        claimed = parent_tree(path)
+        for index, page in enumerate(read_pages(path)):
+            furniture = [f for f in page.fragments if f.top is not None and f.text.strip()
+                         and claimed.get((index, f.mcid)) != "/Figure"
+                         and (f.top < margin_top or f.top > page.height - margin_bottom)]
+            assert furniture and all(f.artifact for f in furniture), page.number
+
+
+class TestMetadata:
+    """The volume keeps the front matter's catalog, metadata and title."""
+
+    def test_catalog_and_metadata(self, built):
+        path, _, _ = built
+        with pikepdf.open(path) as pdf:
+            assert pdf.check_pdf_syntax() == []
+            assert str(pdf.Root.Lang) == "en-US"
+            assert bool(pdf.Root.MarkInfo.Marked)
+            assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle)
+            assert str(pdf.docinfo["/Title"]) == publication()["title"]
+            xmp = pdf.open_metadata()
+            assert xmp.get("dc:title") == publication()["title"]
+            assert xmp.get("pdfuaid:part") == "1"
+            assert len(pdf.trailer.ID) == 2
+
+    def test_pdfa_variant_keeps_its_output_intent(self, sample_build, tmp_path):
+        target = tmp_path / "volume.pdf"
+        write_sample_volume(sample_build, target, variant="pdf/a-3b")
+        with pikepdf.open(target) as pdf:
+            assert pdf.open_metadata().pdfa_status == "3B"
+            assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
+            assert len(pdf.Root.OutputIntents) == 1  # the reports' own are not added
+
+
+class TestReproducible:
+    """The same inputs give the same bytes, with the cache or without, written atomically."""
+
+    def test_same_bytes(self, built, sample_build, tmp_path):
+        path, _, _ = built
+        again = tmp_path / "again.pdf"
+        write_sample_volume(sample_build, again, tmp_path / "cache")
+        assert again.read_bytes() == path.read_bytes()
+        write_sample_volume(sample_build, again)
+        assert again.read_bytes() == path.read_bytes()
+
+    def test_failure_leaves_the_target_alone(self, built, sample_build, tmp_path):
+        path, _, entries = built
+        target = tmp_path / "volume.pdf"
+        target.write_bytes(b"previous")
+        wrong = [VolumeEntry(e.code, e.heading, e.pdf, e.pages + 1) for e in entries]
+        with pytest.raises(ValueError, match="pages"):
+            write_volume(_publication(), wrong, target)
+        assert target.read_bytes() == b"previous"
+        assert [p.name for p in tmp_path.iterdir()] == ["volume.pdf"]
+
+
+class TestCache:
+    """An unchanged front matter is not rendered again, nor unchanged reports placed again."""
+
+    def test_front_matter_rendered_once(self, sample_build, tmp_path, monkeypatch):
+        calls = []
+        render = report.render.pdf.render_pdf
+
+        def counting(html, variant="pdf/ua-1"):
+            calls.append(variant)
+            return render(html, variant)
+
+        monkeypatch.setattr(report.render.pdf, "render_pdf", counting)
+        write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
+        assert len(calls) == 1
+        write_sample_volume(sample_build, tmp_path / "second.pdf", tmp_path / "cache")
+        assert len(calls) == 1
+        assert (tmp_path / "first.pdf").read_bytes() == (tmp_path / "second.pdf").read_bytes()
+
+    def test_reports_placed_once(self, sample_build, tmp_path, monkeypatch):
+        placed = []
+        place = report.volume._place
+
+        def counting(analysis, where):
+            placed.append(analysis.spec.code)
+            return place(analysis, where)
+
+        monkeypatch.setattr(report.volume, "_place", counting)
+        write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
+        assert sorted(placed, key=str) == sorted([None, *codes()], key=str)
+        placed.clear()
+        write_sample_volume(sample_build, tmp_path / "second.pdf", tmp_path / "cache")
+        assert placed == [None]  # only the front matter, which is cheap to place
+        names = sorted(p.name.split("-")[1] for p in (tmp_path / "cache").iterdir())
+        assert names == ["facts"] * 2 + ["front"] + ["part"] * 2, names
+
+    def test_wrong_guess_of_front_pages(self, sample_build, tmp_path, monkeypatch):
+        """However wrong the first guess of its length, the contents ends up right."""
+        monkeypatch.setattr(report.volume, "estimate_front_pages", lambda entries: 7)
+        target = tmp_path / "volume.pdf"
+        write_sample_volume(sample_build, target)
+        starts = report_start_pages(target)
+        text = squash(read_pages(target)[1].body)
+        for code in codes():
+            match = re.search(phrase(heading(code)).pattern + r" (\d+)\b", text)
+            assert match and int(match[1]) == starts[code]
+
+
+class TestInputs:
+    """Inputs laid out otherwise than the finishing pass writes them merge the same."""
+
+    def test_report_without_object_streams(self, built, sample_build, tmp_path):
+        path, _, entries = built
+        plain = tmp_path / "74440.pdf"
+        with pikepdf.open(sample_build / "74440.pdf") as pdf:
+            pdf.save(plain, object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                     compress_streams=False, deterministic_id=True)
+        assert b"/ObjStm" not in plain.read_bytes() and b"\nxref" in plain.read_bytes()
+        changed = [VolumeEntry(e.code, e.heading, plain if e.code == "74440" else e.pdf, e.pages)
+                   for e in entries]
+        target = tmp_path / "volume.pdf"
+        write_volume(_publication(), changed, target)
+        assert [p.text for p in read_pages(target)] == [p.text for p in read_pages(path)]
+        assert pypdf.PdfReader(target).page_labels == pypdf.PdfReader(path).page_labels
+
+    def test_references_inside_strings_are_left_alone(self):
+        table = {b"12": b"112 0 R", b"3": b"103 0 R"}
+        data = b"<< /A 12 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 3 0 R 4 0 R ] >>"
+        assert _renumber(data, table) == \
+            b"<< /A 112 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 103 0 R null ] >>"
+        assert _renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
+            b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
