@@ -11,10 +11,13 @@ import click
 from report import __version__
 from report.assemble import assemble
 from report.errors import Finding, ReportError
+from report.pipeline import BuildOptions, BuildResult
 from report.pipeline import build as run_build
-from report.render.pdf import DEFAULT_PDF_VARIANT, PDF_VARIANTS
+from report.progress import progress_for
+from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.sources import Sources, load_sources
 from report.sources.validate import locate
+from report.workers import DEFAULT_TIMEOUT
 
 SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
 
@@ -64,25 +67,43 @@ def main(ctx: click.Context) -> None:
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option("--out", default="dist", show_default=True, help="Output folder.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes (accepted; reports render in one process for now).")
+              help="Worker processes rendering reports  [default: the machine's cores]")
 @click.option("--format", "formats", default="pdf", show_default=True,
               help="Comma-separated outputs: pdf, html.")
 @pdf_variant_option
+@click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Seconds one report may take before it is stopped.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")
 def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
           jobs: int | None = None, formats: str = "pdf",
-          pdf_variant: str = DEFAULT_PDF_VARIANT) -> None:
+          pdf_variant: str = DEFAULT_PDF_VARIANT, force: bool = False,
+          timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None) -> None:
     """Validate, then build the named codes (all when none) and the combined volume."""
+    options = BuildOptions(codes, [f.strip() for f in formats.split(",") if f.strip()],
+                           pdf_variant.lower(), jobs, force, timeout, scheduler)
     try:
-        result = run_build(Path(sources), Path(out), codes,
-                           [f.strip() for f in formats.split(",") if f.strip()],
-                           shown=sources, log=lambda line: click.echo(line, err=True),
-                           on_errors=_echo_findings, pdf_variant=pdf_variant)
+        result = run_build(Path(sources), Path(out), options, shown=sources,
+                           log=lambda line: click.echo(line, err=True),
+                           on_errors=_echo_findings, progress=progress_for())
     except ReportError as exc:
         _fail(exc)
-    built = sum(1 for f in result.files if f.kind == "report")
-    click.echo(f"{built} report{'s' * (built != 1)} written to {out}; "
-               f"{_summary(len(result.errors))}", err=True)
+    click.echo(_build_summary(result, out), err=True)
     sys.exit(1 if result.errors else 0)
+
+
+def _build_summary(result: BuildResult, out: str) -> str:
+    """Say what the build did: reports rendered and kept, the volume, errors and timings."""
+    rendered, kept = len(result.rendered), result.up_to_date
+    if not rendered and not result.volume_built:
+        done = f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
+    else:
+        done = (f"rendered {rendered} report{'s' * (rendered != 1)} in "
+                f"{result.render_seconds:.1f} s ({kept} up to date); volume "
+                + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
+                + f"; written to {out}")
+    return f"{done}; {_summary(len(result.errors))}"
 
 
 @main.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -39,13 +38,6 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def write_output(out: Path, relative: str, data: bytes, kind: str,
-                 code: str | None = None, pages: int | None = None) -> OutputFile:
-    """Write one output file atomically and return its manifest entry."""
-    atomic_write(out / relative, data)
-    return OutputFile(relative, kind, code, pages, len(data), hashlib.sha256(data).hexdigest())
 
 
 def manifest_bytes(publication: PublicationInfo, files: list[OutputFile]) -> bytes:

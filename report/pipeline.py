@@ -1,18 +1,40 @@
-"""Run a build: validate every source, then render reports and the volume, then the manifest."""
+"""Run a build: validate every source, render what changed in workers, assemble the volume.
+
+Sources are checked first and every error is reported before anything is rendered.
+Outputs whose inputs did not change (see report/cache.py) are kept as they are.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report.assemble import ReportModel, assemble, publication_info
-from report.errors import Finding, UsageError
-from report.outputs import OutputFile, atomic_write, manifest_bytes, write_output
-from report.render.html import STYLES_DIR, report_html, volume_html
-from report.render.pdf import (DEFAULT_PDF_VARIANT, PDF_VARIANTS, harfbuzz_subset_available,
-                               pin_clock, render_pdf)
-from report.sources import Sources, load_sources
+from report.assemble import assemble, publication_info
+from report.cache import (
+    BuildIndex,
+    OutputEntry,
+    SourceEntry,
+    environment_hash,
+    key_of,
+    sha256,
+)
+from report.errors import Finding, Location, UsageError
+from report.outputs import OutputFile, atomic_write, manifest_bytes
+from report.progress import Progress
+from report.render import PDF_VARIANTS
+from report.render.html import STYLES_DIR, report_html
+from report.sources import CodeFile, load_code, load_publication
+from report.workers import (
+    DEFAULT_TIMEOUT,
+    RenderResult,
+    RenderTask,
+    default_jobs,
+    run_tasks,
+)
 
 FORMATS = ("pdf", "html")
 HARFBUZZ_WARNING = (
@@ -24,77 +46,275 @@ HARFBUZZ_WARNING = (
 Log = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    codes: Sequence[str] = ()
+    formats: Sequence[str] = ("pdf",)
+    variant: str = PDF_VARIANTS[0]
+    jobs: int | None = None
+    force: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    scheduler: str | None = None
+
+
 @dataclass
 class BuildResult:
-    """What a build wrote and the content errors it found."""
+    """What a build found, rendered and kept."""
 
     errors: list[Finding] = field(default_factory=list)
     files: list[OutputFile] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)
+    up_to_date: int = 0
+    volume_built: bool = False
+    render_seconds: float = 0.0
+    volume_seconds: float = 0.0
 
 
-def select(sources: Sources, codes: Sequence[str]) -> list[ReportModel]:
-    """Assemble the named codes (all valid ones when none are named), in code order."""
-    assert sources.publication is not None
-    valid = {c.code: c for c in sources.codes}
-    known = valid.keys() | {Path(f.location.path).stem for f in sources.errors}
-    unknown = [code for code in codes if code not in known]
-    if unknown:
-        raise UsageError(f"no source for {', '.join(unknown)} in "
-                         f"{Path(sources.folder) / 'codes'}")
-    chosen = sorted(set(codes) & valid.keys()) if codes else sorted(valid)
-    return [assemble(valid[code], sources.publication) for code in chosen]
+@dataclass
+class _Code:
+    """One code source as this build sees it: hash, cached or fresh validation, keys."""
+
+    file: Path
+    folder: str  # the sources folder as given, for messages
+    shown: str
+    sha: str
+    source: CodeFile | None = None
+    errors: list[Finding] = field(default_factory=list)
+    heading: str | None = None
+
+    @property
+    def code(self) -> str:
+        return self.file.stem
 
 
-def build(folder: Path, out: Path, codes: Sequence[str] = (), formats: Sequence[str] = ("pdf",),
-          shown: str | None = None, log: Log = print,
-          on_errors: Callable[[list[Finding]], None] | None = None,
-          pdf_variant: str = DEFAULT_PDF_VARIANT) -> BuildResult:
-    """Validate all sources, then build the valid selected reports and the volume into out.
-
-    Every PDF is tagged and of pdf_variant, one of PDF_VARIANTS (PDF/UA-1 by default).
-    """
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
+def _check_options(options: BuildOptions) -> None:
+    bad = [f for f in options.formats if f not in FORMATS]
+    if bad or not options.formats:
         raise UsageError(f"unknown format {', '.join(bad) or '(none)'}; "
                          f"choose from {', '.join(FORMATS)}")
-    if pdf_variant not in PDF_VARIANTS:
-        raise UsageError(f"unknown PDF variant {pdf_variant}; "
+    if options.variant not in PDF_VARIANTS:
+        raise UsageError(f"unknown PDF variant {options.variant}; "
                          f"choose from {', '.join(PDF_VARIANTS)}")
-    sources = load_sources(folder, shown)
-    result = BuildResult(errors=list(sources.errors))
+
+
+def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
+          shown: str | None = None, log: Log = print,
+          on_errors: Callable[[list[Finding]], None] | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    """Validate all sources, then build what changed of the selected reports and the volume."""
+    _check_options(options)
+    shown = str(folder) if shown is None else shown
+    if not folder.is_dir():
+        raise UsageError(f"{shown}: the sources folder does not exist")
+    index = BuildIndex.load(out)
+    environment = environment_hash()
+    if index.environment != environment:
+        index = BuildIndex(environment)
+    result = BuildResult()
+
+    publication, pub_errors = load_publication(folder, shown)
+    result.errors += pub_errors
+    pub_shown = os.path.join(shown, "publication.yaml")
+    pub_sha = sha256(publication.data) if publication else ""
+    previous = index.sources.get(pub_shown)
+    reparse = options.force or previous is None or previous.sha256 != pub_sha
+    codes = _scan_codes(folder, shown, index, publication, reparse, result)
+    result.errors.sort()
     if on_errors is not None:
         on_errors(result.errors)
-    if sources.publication is None:
+    if publication is None:
         return result
-    reports = select(sources, codes)
-    pin_clock(sources.publication.model.effective_date)
-    if not harfbuzz_subset_available():
-        log(HARFBUZZ_WARNING)
-    for report in reports:
-        html = report_html(report)
-        if "html" in formats:
-            result.files.append(write_output(out, f"html/{report.code}.html",
-                                             html.encode("utf-8"), "html", report.code))
-        if "pdf" in formats:
-            data, pages = render_pdf(html, pdf_variant)
-            result.files.append(write_output(out, f"{report.code}.pdf", data, "report",
-                                             report.code, pages))
-            log(f"built {report.code}.pdf ({pages} pages)")
-    if "html" in formats and reports:
-        _copy_fonts(out / "html" / "fonts")
-    if "pdf" in formats and reports:
-        publication = publication_info(sources.publication)
-        data, pages = render_pdf(volume_html(publication, tuple(reports)), pdf_variant)
-        result.files.append(write_output(out, "volume.pdf", data, "volume", None, pages))
-        log(f"built volume.pdf ({pages} pages, {len(reports)} report{'s' * (len(reports) != 1)})")
-    manifest = manifest_bytes(publication_info(sources.publication), result.files)
-    write_output(out, "manifest.json", manifest, "manifest")
+    stat = (folder / "publication.yaml").stat()
+    index.sources[pub_shown] = SourceEntry(stat.st_size, stat.st_mtime_ns, pub_sha)
+
+    selected = _select(codes, options.codes, shown)
+    pin_clock(publication.model.effective_date)
+    base_key = key_of(environment, pub_sha, options.variant)
+    _render_reports(out, selected, base_key, options, index, publication, result, progress,
+                    log)
+    _write_volume(out, selected, base_key, options, index, publication, result, log)
+    manifest = manifest_bytes(publication_info(publication), result.files)
+    if not (out / "manifest.json").is_file() or (out / "manifest.json").read_bytes() != manifest:
+        atomic_write(out / "manifest.json", manifest)
+    atomic_write(out / ".build-index.json", index.dumps())
     return result
+
+
+def _scan_codes(folder: Path, shown: str, index: BuildIndex, publication: object,
+                reparse: bool, result: BuildResult) -> list[_Code]:
+    """Hash every code source; parse only those that changed (or all when told to)."""
+    files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
+    if not files:
+        result.errors.append(Finding.at(os.path.join(shown, "codes"),
+                                        "no code sources found (expected codes/CODE.yaml files)"))
+    pub_model = getattr(publication, "model", None)
+    codes = []
+    for file in files:
+        path = os.path.join(shown, "codes", file.name)
+        digest, changed = index.source_hash(path, file)
+        entry = index.sources.get(path)
+        item = _Code(file, shown, path, digest)
+        if changed or reparse or entry is None or publication is None:
+            item.source, item.errors = load_code(file, shown, pub_model)
+            stat = file.stat()
+            entry = SourceEntry(stat.st_size, stat.st_mtime_ns, digest)
+            entry.errors = [[f.location.path, f.location.line, f.location.column, f.message]
+                            for f in item.errors]
+            if item.source is not None:
+                model = item.source.model
+                entry.heading = f"{model.system} {model.code}: {model.title}"
+            if publication is not None:
+                index.sources[path] = entry
+        else:
+            item.errors = entry.findings()
+        item.heading = entry.heading
+        result.errors += item.errors
+        codes.append(item)
+    return codes
+
+
+def _select(codes: list[_Code], named: Sequence[str], shown: str) -> list[_Code]:
+    """Return the valid codes to build, in code order: the named ones, or all."""
+    known = {c.code: c for c in codes}
+    unknown = [code for code in named if code not in known]
+    if unknown:
+        raise UsageError(f"no source for {', '.join(unknown)} in {os.path.join(shown, 'codes')}")
+    chosen = [known[c] for c in sorted(set(named))] if named else codes
+    return [c for c in chosen if not c.errors and c.heading]
+
+
+def pin_clock(effective_date: dt.date) -> None:
+    """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
+    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+
+
+def _render_reports(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
+                    index: BuildIndex, publication: object, result: BuildResult,
+                    progress: Progress | None, log: Log) -> None:
+    """Render the selected reports whose inputs changed; keep the others."""
+    keys: dict[str, str] = {}
+    todo: list[tuple[_Code, bool, bool]] = []
+    for item in selected:
+        key = keys[item.code] = key_of(base_key, item.sha)
+        need_pdf = "pdf" in options.formats and (
+            options.force or index.fresh(out, f"{item.code}.pdf", key) is None)
+        need_html = "html" in options.formats and (
+            options.force or index.fresh(out, f"html/{item.code}.html", key) is None)
+        if need_pdf or need_html:
+            todo.append((item, need_pdf, need_html))
+        if not need_pdf:
+            result.up_to_date += 1
+
+    def prepare() -> Iterator[RenderTask]:
+        """Assemble each report as a worker becomes free; write HTML outputs on the way."""
+        for item, need_pdf, need_html in todo:
+            if item.source is None:  # unchanged since the index, but an output is missing
+                item.source, item.errors = load_code(
+                    item.file, item.folder, publication.model)  # type: ignore[attr-defined]
+            if item.source is None:
+                continue
+            report = assemble(item.source, publication)  # type: ignore[arg-type]
+            if need_html:
+                page = report_html(report, inline_styles=True).encode("utf-8")
+                _store(out, f"html/{item.code}.html", page, keys[item.code], None, index)
+                _copy_fonts(out / "html" / "fonts")
+            if need_pdf:
+                yield RenderTask(item.code, report_html(report), options.variant,
+                                 os.environ.get("SOURCE_DATE_EPOCH", ""))
+
+    tasks = prepare()
+    count = sum(1 for _, need_pdf, _ in todo if need_pdf)
+    if not count:
+        for _ in tasks:
+            pass
+    start = time.perf_counter()
+    if count:
+        from report.render.pdf import harfbuzz_subset_available
+
+        if not harfbuzz_subset_available():
+            log(HARFBUZZ_WARNING)
+        jobs = options.jobs or default_jobs()
+        if progress is not None:
+            progress.start(count)
+        by_code = {c.code: c for c in selected}
+        try:
+            for outcome in run_tasks(tasks, count, jobs, options.timeout, options.scheduler):
+                _take(out, outcome, keys[outcome.code], by_code[outcome.code], index, result)
+                if progress is not None:
+                    progress.advance(outcome)
+        finally:
+            if progress is not None:
+                progress.finish()
+    result.render_seconds = time.perf_counter() - start
+    wanted = [("{}.pdf", "report")] * ("pdf" in options.formats) + \
+        [("html/{}.html", "html")] * ("html" in options.formats)
+    for item in selected:
+        for pattern, kind in wanted:
+            relative = pattern.format(item.code)
+            entry = index.fresh(out, relative, keys[item.code])
+            if entry is not None:
+                result.files.append(OutputFile(relative, kind, item.code, entry.pages,
+                                               entry.bytes, entry.sha256))
+    result.errors.sort()
+
+
+def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildIndex,
+          result: BuildResult) -> None:
+    if outcome.error is not None or outcome.pdf is None:
+        index.outputs.pop(f"{item.code}.pdf", None)
+        result.errors.append(Finding(Location(item.shown), outcome.error or "no PDF"))
+        return
+    _store(out, f"{item.code}.pdf", outcome.pdf, key, outcome.pages, index)
+    result.rendered.append(item.code)
+
+
+def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
+           index: BuildIndex) -> None:
+    atomic_write(out / relative, data)
+    index.outputs[relative] = OutputEntry(key, len(data), sha256(data), pages)
+
+
+def _write_volume(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
+                  index: BuildIndex, publication: object, result: BuildResult,
+                  log: Log) -> None:
+    """Assemble volume.pdf from the report PDFs, unless nothing it holds has changed."""
+    if "pdf" not in options.formats:
+        return
+    from report.volume import VolumeEntry, write_volume
+
+    entries = []
+    parts = [base_key]
+    for item in selected:
+        entry = index.outputs.get(f"{item.code}.pdf")
+        if entry is None or not (out / f"{item.code}.pdf").is_file():
+            continue
+        assert item.heading is not None and entry.pages is not None
+        entries.append(VolumeEntry(item.code, item.heading, out / f"{item.code}.pdf",
+                                   entry.pages))
+        parts.append(f"{item.code}:{entry.sha256}")
+    if not entries:
+        return
+    key = key_of(*parts)
+    fresh = None if options.force else index.fresh(out, "volume.pdf", key)
+    if fresh is None:
+        start = time.perf_counter()
+        info = publication_info(publication)  # type: ignore[arg-type]
+        pages = write_volume(info, entries, out / "volume.pdf", options.variant,
+                             cache_dir=out / ".cache")
+        data = (out / "volume.pdf").read_bytes()
+        fresh = index.outputs["volume.pdf"] = OutputEntry(key, len(data), sha256(data), pages)
+        result.volume_built = True
+        result.volume_seconds = time.perf_counter() - start
+    result.files.append(OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes,
+                                   fresh.sha256))
 
 
 def _copy_fonts(target: Path) -> None:
     """Place the bundled fonts beside the HTML files so each renders as the PDF did."""
     for font in sorted((STYLES_DIR / "fonts").iterdir()):
-        data = font.read_bytes()
-        if not (target / font.name).is_file() or (target / font.name).read_bytes() != data:
-            atomic_write(target / font.name, data)
+        if not (target / font.name).is_file() or \
+                (target / font.name).stat().st_size != font.stat().st_size:
+            atomic_write(target / font.name, font.read_bytes())

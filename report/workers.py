@@ -119,17 +119,27 @@ class WorkerPool:
             worker.stop()
 
     def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
-        """Render every task, yielding results as they finish (not in task order)."""
-        pending = list(tasks)
-        pending.reverse()
+        """Render every task, yielding results as they finish (not in task order).
+
+        Tasks are drawn from the iterable only when a worker is free, so the caller can
+        prepare the next report while the workers render.
+        """
+        pending = iter(tasks)
+        exhausted = False
         busy: dict[Connection, _Worker] = {}
-        while pending or busy:
+        while not exhausted or busy:
             for worker in self.workers:
-                if worker.task is None and pending:
-                    worker.task = pending.pop()
+                if worker.task is None and not exhausted:
+                    task = next(pending, None)
+                    if task is None:
+                        exhausted = True
+                        break
+                    worker.task = task
                     worker.deadline = time.monotonic() + self.timeout
-                    worker.conn.send(worker.task)
+                    worker.conn.send(task)
                     busy[worker.conn] = worker
+            if not busy:
+                continue
             nearest = min(w.deadline for w in busy.values())
             ready = wait(list(busy), timeout=max(0.0, nearest - time.monotonic()))
             for conn in cast(list[Connection], ready):
@@ -175,16 +185,17 @@ def dask_executor(scheduler: str) -> Iterator[object]:
         client.close()
 
 
-def run_tasks(tasks: list[RenderTask], jobs: int, timeout: float = DEFAULT_TIMEOUT,
+def run_tasks(tasks: Iterable[RenderTask], count: int, jobs: int,
+              timeout: float = DEFAULT_TIMEOUT,
               scheduler: str | None = None) -> Iterator[RenderResult]:
-    """Render tasks in local worker processes, or on a Dask cluster; yield them as they finish."""
-    if not tasks:
+    """Render count tasks in local worker processes, or on a Dask cluster, as they finish."""
+    if not count:
         return
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
-            yield from _run_on_executor(tasks, executor, timeout)
+            yield from _run_on_executor(list(tasks), executor, timeout)
         return
-    with WorkerPool(min(jobs, len(tasks)), timeout) as pool:
+    with WorkerPool(min(jobs, count), timeout) as pool:
         yield from pool.map(tasks)
 
 

@@ -20,7 +20,7 @@ from weasyprint import HTML
 
 from conftest import SAMPLE_SOURCES
 from report.errors import UsageError
-from report.pipeline import build
+from report.pipeline import BuildOptions, build
 from report.render.tagging import finish_pdf, scope_table_headers
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
@@ -222,7 +222,17 @@ class TestTableHeaderScope:
 class TestPageLabels:
     """Every PDF labels its pages in decimal, as the printed `Page N of M` numbers them."""
 
-    @pytest.mark.parametrize("name", ["74440.pdf", "volume.pdf"])
+    def test_volume_labels_follow_each_part(self, sample_build):
+        """In the volume, front matter pages are 1..F and a report's pages CODE-1..CODE-M."""
+        path = sample_build / "volume.pdf"
+        labels = pypdf.PdfReader(path).page_labels
+        printed = [PAGE_OF.search(page.text) for page in page_texts(path)]
+        assert all(printed), [i + 1 for i, m in enumerate(printed) if not m]
+        assert [label.rsplit("-", 1)[-1] for label in labels] == [m[1] for m in printed]
+        reports = [label.split("-")[0] for label in labels if "-" in label]
+        assert reports == sorted(reports) and set(reports) == {"55300", "74440"}
+
+    @pytest.mark.parametrize("name", ["74440.pdf"])
     def test_labels_follow_the_printed_numbers(self, sample_build, name):
         """Page i is labelled i+1, which is the N of its `Page N of M`."""
         path = sample_build / name
@@ -318,5 +328,5 @@ class TestUnknownVariant:
     def test_pipeline(self, tmp_path: Path) -> None:
         """report.pipeline.build refuses it with a UsageError before reading any source."""
         with pytest.raises(UsageError, match="unknown PDF variant pdf/x-4"):
-            build(tmp_path / "nowhere", tmp_path / "out", pdf_variant="pdf/x-4")
+            build(tmp_path / "nowhere", tmp_path / "out", BuildOptions(variant="pdf/x-4"))
         assert not (tmp_path / "out").exists()

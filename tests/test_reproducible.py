@@ -16,11 +16,12 @@ FALLBACK_BUILD = textwrap.dedent("""
     import weasyprint.text.ffi as ffi
     ffi.harfbuzz_subset = None
     fonts.harfbuzz_subset = None
-    from report.pipeline import build
+    from report.pipeline import BuildOptions, build
     sources, first, second = (Path(arg) for arg in sys.argv[1:4])
-    build(sources, first, ["74440"], log=lambda line: print(line, file=sys.stderr))
+    options = BuildOptions(codes=["74440"], jobs=1)
+    build(sources, first, options, log=lambda line: print(line, file=sys.stderr))
     time.sleep(1.2)  # a clock-stamped font subset would now differ
-    build(sources, second, ["74440"], log=lambda line: print(line, file=sys.stderr))
+    build(sources, second, options, log=lambda line: print(line, file=sys.stderr))
 """)
 
 

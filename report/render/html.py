@@ -92,21 +92,24 @@ def stylesheet() -> str:
 
 def _context(kind: Literal["report", "volume"], title: str, description: str,
              publication: PublicationInfo, reports: tuple[ReportModel, ...],
-             keywords: tuple[str, ...]) -> DocumentContext:
+             keywords: tuple[str, ...], inline_styles: bool = False) -> DocumentContext:
     return DocumentContext(
         kind=kind, title=title, description=description, lang=publication.language,
         keywords=keywords, date=publication.effective_date.isoformat(),
         generator=f"report {__version__}", publication=publication, reports=reports,
-        css=stylesheet())
+        css=stylesheet() if inline_styles else "")
 
 
-def report_html(report: ReportModel) -> str:
-    """Render one code report as a complete HTML document."""
+def report_html(report: ReportModel, inline_styles: bool = False) -> str:
+    """Render one code report as HTML; with inline_styles, self-contained with its CSS.
+
+    Without inline styles the renderer applies the same stylesheet, parsed once per process.
+    """
     pub = report.publication
     context = _context(
         "report", report.heading, f"{pub.title}, edition {pub.edition}", pub, (report,),
         (report.code, f"{report.system} {report.code}", report.system, pub.title,
-         f"edition {pub.edition}"))
+         f"edition {pub.edition}"), inline_styles)
     return environment().get_template("report.html.j2").render(doc=context)
 
 

@@ -6,24 +6,18 @@ carry the same metadata and go through the same finishing pass (report/render/ta
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import os
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from report.render.html import STYLES_DIR
+from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
+from report.render.html import STYLES_DIR, stylesheet
 from report.render.tagging import finish_pdf
-
-# The PDF variants a build may ask for, the default first. WeasyPrint tags PDF/UA-1 by
-# itself; PDF/A-3b only when asked with pdf_tags.
-PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-DEFAULT_PDF_VARIANT = PDF_VARIANTS[0]
 
 
 class ProjectFetcher(URLFetcher):
@@ -48,27 +42,39 @@ def harfbuzz_subset_available() -> bool:
     return ffi.harfbuzz_subset is not None
 
 
-def pin_clock(effective_date: dt.date) -> None:
-    """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
-    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+class Renderer:
+    """A process's WeasyPrint setup: fonts and the stylesheet, loaded once, reused per render."""
+
+    def __init__(self) -> None:
+        self.base_url = STYLES_DIR.as_uri() + "/"
+        self.fetcher = ProjectFetcher()
+        self.font_config = FontConfiguration()
+        self.stylesheet = CSS(string=stylesheet(), base_url=self.base_url,
+                              url_fetcher=self.fetcher, font_config=self.font_config)
+
+    def render(self, html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
+        """Render HTML (without inline styles) to tagged PDF bytes and its page count."""
+        if variant not in PDF_VARIANTS:
+            raise ValueError(f"unknown PDF variant {variant!r}; "
+                             f"choose from {', '.join(PDF_VARIANTS)}")
+        digest = hashlib.sha256(f"{variant}\n{html}".encode()).hexdigest()
+        options = {"pdf_variant": variant, "pdf_identifier": digest[:32].encode("ascii"),
+                   "pdf_tags": True}
+        document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            font_config=self.font_config, stylesheets=[self.stylesheet], **options)
+        data = finish_pdf(document.write_pdf(**options))
+        return data, len(document.pages)
 
 
 @cache
-def _font_config() -> FontConfiguration:
-    return FontConfiguration()
+def renderer() -> Renderer:
+    """Return this process's renderer, set up on first use."""
+    return Renderer()
 
 
 def render_pdf(html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
-    """Render one HTML document to tagged PDF bytes of a variant and its page count.
+    """Render one HTML document (without inline styles) to tagged PDF bytes and page count.
 
     The same HTML and variant always give the same bytes.
     """
-    if variant not in PDF_VARIANTS:
-        raise ValueError(f"unknown PDF variant {variant!r}; choose from {', '.join(PDF_VARIANTS)}")
-    identifier = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    options = {"pdf_variant": variant, "pdf_identifier": identifier, "pdf_tags": True}
-    document = HTML(string=html, base_url=STYLES_DIR.as_uri() + "/",
-                    url_fetcher=ProjectFetcher()).render(font_config=_font_config(), **options)
-    data = finish_pdf(document.write_pdf(**options))
-    return data, len(document.pages)
+    return renderer().render(html, variant)

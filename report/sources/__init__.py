@@ -11,7 +11,8 @@ from report.sources.models import CodeSource, Publication
 from report.sources.validate import check_code, check_publication, validate_model
 from report.sources.yaml import Node, load_yaml
 
-__all__ = ["CodeFile", "PublicationFile", "Sources", "load_sources"]
+__all__ = ["CodeFile", "PublicationFile", "Sources", "load_code", "load_publication",
+           "load_sources"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def _shown(folder: str, *parts: str) -> str:
     return os.path.join(folder, *parts)
 
 
-def _load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, list[Finding]]:
+def load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, list[Finding]]:
+    """Load and validate folder/publication.yaml; return it (or None) and its errors."""
     path = _shown(shown, "publication.yaml")
     try:
         data, root = load_yaml(folder / "publication.yaml", path)
@@ -66,8 +68,9 @@ def _load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None,
     return (None if findings else PublicationFile(path, root, model, data)), findings
 
 
-def _load_code(file: Path, shown: str, publication: Publication | None
-               ) -> tuple[CodeFile | None, list[Finding]]:
+def load_code(file: Path, shown: str, publication: Publication | None
+              ) -> tuple[CodeFile | None, list[Finding]]:
+    """Load and validate one code source; return it (or None) and its errors."""
     path = _shown(shown, "codes", file.name)
     try:
         data, root = load_yaml(file, path)
@@ -85,7 +88,7 @@ def load_sources(folder: Path, shown: str | None = None) -> Sources:
     shown = str(folder) if shown is None else shown
     if not folder.is_dir():
         raise UsageError(f"{shown}: the sources folder does not exist")
-    publication, errors = _load_publication(folder, shown)
+    publication, errors = load_publication(folder, shown)
     sources = Sources(shown, publication, errors=list(errors))
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
@@ -93,7 +96,7 @@ def load_sources(folder: Path, shown: str | None = None) -> Sources:
                                          "(expected codes/CODE.yaml files)"))
     pub_model = publication.model if publication else None
     for file in files:
-        code, findings = _load_code(file, shown, pub_model)
+        code, findings = load_code(file, shown, pub_model)
         sources.errors.extend(findings)
         if code is not None:
             sources.codes.append(code)
