@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 from report import __version__
 from report.assemble import PublicationInfo
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -24,13 +28,13 @@ class OutputFile:
     sha256: str
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write data to path through a temporary file renamed into place."""
+def atomic_stream(path: Path, write: Callable[[BinaryIO], T]) -> T:
+    """Let write fill a temporary file beside path, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            result = write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
@@ -38,6 +42,12 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    return result
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write data to path through a temporary file renamed into place."""
+    atomic_stream(path, lambda handle: handle.write(data))
 
 
 def manifest_bytes(publication: PublicationInfo, files: list[OutputFile]) -> bytes:

@@ -61,7 +61,7 @@ from typing import BinaryIO, NamedTuple
 
 from report import __version__
 from report.assemble import PublicationInfo
-from report.outputs import atomic_write
+from report.outputs import atomic_stream, atomic_write
 from report.render.html import STYLES_DIR, stylesheet, volume_html
 
 # Every name of a cached front matter starts with this; other files in cache_dir are left alone.
@@ -1436,16 +1436,4 @@ def _finish(volume: _Volume, parts: list[tuple[_Chunk, int, str | None]], front:
 
 def _save(target: Path, write: Callable[[BinaryIO], int]) -> int:
     """Write target through a temporary file in its folder, renamed into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            result = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return result
+    return atomic_stream(target, write)
