@@ -6,7 +6,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from report.sources import CodeFile, PublicationFile
-from report.sources.models import Benchmark, Diagnosis, Modifier, Policy, Reference, RelatedCode
+from report.sources.models import (
+    Benchmark,
+    Diagnosis,
+    Modifier,
+    Policy,
+    Reference,
+    RelatedCode,
+)
 
 NOT_AVAILABLE = "Data not available in the source."
 

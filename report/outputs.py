@@ -28,15 +28,20 @@ class OutputFile:
     sha256: str
 
 
-def atomic_stream(path: Path, write: Callable[[BinaryIO], T]) -> T:
-    """Let write fill a temporary file beside path, then rename it into place."""
+def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = True) -> T:
+    """Let write fill a temporary file beside path, then rename it into place.
+
+    durable syncs the data to disk before the rename; a cache whose damaged files are
+    simply read as missing can do without.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
@@ -45,9 +50,9 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T]) -> T:
     return result
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write data to path through a temporary file renamed into place."""
-    atomic_stream(path, lambda handle: handle.write(data))
+    atomic_stream(path, lambda handle: handle.write(data), durable)
 
 
 def manifest_bytes(publication: PublicationInfo, files: list[OutputFile]) -> bytes:

@@ -6,7 +6,6 @@ Outputs whose inputs did not change (see report/cache.py) are kept as they are.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -25,9 +24,9 @@ from report.cache import (
 from report.errors import Finding, Location, UsageError
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
-from report.render import PDF_VARIANTS
+from report.render import PDF_VARIANTS, pin_clock
 from report.render.html import STYLES_DIR, report_html
-from report.sources import CodeFile, load_code, load_publication
+from report.sources import CodeFile, PublicationFile, load_code, load_publication
 from report.workers import (
     DEFAULT_TIMEOUT,
     RenderResult,
@@ -134,7 +133,7 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
     base_key = key_of(environment, pub_sha, options.variant)
     _render_reports(out, selected, base_key, options, index, publication, result, progress,
                     log)
-    _write_volume(out, selected, base_key, options, index, publication, result, log)
+    _write_volume(out, selected, base_key, options, index, publication, result)
     manifest = manifest_bytes(publication_info(publication), result.files)
     if not (out / "manifest.json").is_file() or (out / "manifest.json").read_bytes() != manifest:
         atomic_write(out / "manifest.json", manifest)
@@ -142,14 +141,15 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
     return result
 
 
-def _scan_codes(folder: Path, shown: str, index: BuildIndex, publication: object,
-                reparse: bool, result: BuildResult) -> list[_Code]:
+def _scan_codes(folder: Path, shown: str, index: BuildIndex,
+                publication: PublicationFile | None, reparse: bool,
+                result: BuildResult) -> list[_Code]:
     """Hash every code source; parse only those that changed (or all when told to)."""
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
         result.errors.append(Finding.at(os.path.join(shown, "codes"),
                                         "no code sources found (expected codes/CODE.yaml files)"))
-    pub_model = getattr(publication, "model", None)
+    pub_model = publication.model if publication else None
     codes = []
     for file in files:
         path = os.path.join(shown, "codes", file.name)
@@ -185,14 +185,8 @@ def _select(codes: list[_Code], named: Sequence[str], shown: str) -> list[_Code]
     return [c for c in chosen if not c.errors and c.heading]
 
 
-def pin_clock(effective_date: dt.date) -> None:
-    """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
-    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
-
-
 def _render_reports(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
-                    index: BuildIndex, publication: object, result: BuildResult,
+                    index: BuildIndex, publication: PublicationFile, result: BuildResult,
                     progress: Progress | None, log: Log) -> None:
     """Render the selected reports whose inputs changed; keep the others."""
     keys: dict[str, str] = {}
@@ -212,19 +206,19 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
         """Assemble each report as a worker becomes free; write HTML outputs on the way."""
         for item, need_pdf, need_html in todo:
             if item.source is None:  # unchanged since the index, but an output is missing
-                item.source, item.errors = load_code(
-                    item.file, item.folder, publication.model)  # type: ignore[attr-defined]
+                item.source, item.errors = load_code(item.file, item.folder, publication.model)
             if item.source is None:
                 continue
-            report = assemble(item.source, publication)  # type: ignore[arg-type]
+            report = assemble(item.source, publication)
             if need_html:
                 page = report_html(report, inline_styles=True).encode("utf-8")
                 _store(out, f"html/{item.code}.html", page, keys[item.code], None, index)
-                _copy_fonts(out / "html" / "fonts")
             if need_pdf:
                 yield RenderTask(item.code, report_html(report), options.variant,
                                  os.environ.get("SOURCE_DATE_EPOCH", ""))
 
+    if any(need_html for _, _, need_html in todo):
+        _copy_fonts(out / "html" / "fonts")
     tasks = prepare()
     count = sum(1 for _, need_pdf, _ in todo if need_pdf)
     if not count:
@@ -278,8 +272,8 @@ def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
 
 
 def _write_volume(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
-                  index: BuildIndex, publication: object, result: BuildResult,
-                  log: Log) -> None:
+                  index: BuildIndex, publication: PublicationFile,
+                  result: BuildResult) -> None:
     """Assemble volume.pdf from the report PDFs, unless nothing it holds has changed."""
     if "pdf" not in options.formats:
         return
@@ -301,7 +295,7 @@ def _write_volume(out: Path, selected: list[_Code], base_key: str, options: Buil
     fresh = None if options.force else index.fresh(out, "volume.pdf", key)
     if fresh is None:
         start = time.perf_counter()
-        info = publication_info(publication)  # type: ignore[arg-type]
+        info = publication_info(publication)
         pages = write_volume(info, entries, out / "volume.pdf", options.variant,
                              cache_dir=out / ".cache")
         data = (out / "volume.pdf").read_bytes()

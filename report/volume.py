@@ -43,14 +43,12 @@ inputs alone, and the file's /ID is a hash of its contents.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
 import os
 import re
 import sys
-import tempfile
 import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -62,6 +60,7 @@ from typing import BinaryIO, NamedTuple
 from report import __version__
 from report.assemble import PublicationInfo
 from report.outputs import atomic_stream, atomic_write
+from report.render import pin_clock
 from report.render.html import STYLES_DIR, stylesheet, volume_html
 
 # Every name of a cached front matter starts with this; other files in cache_dir are left alone.
@@ -117,7 +116,7 @@ def write_volume(publication: PublicationInfo, entries: Sequence[VolumeEntry], t
     codes = [entry.code for entry in entries]
     if len(set(codes)) != len(codes):
         raise ValueError("a report appears twice in the volume")
-    _pin_clock(publication.effective_date)
+    pin_clock(publication.effective_date)
     front, front_pages = front_matter(publication, entries, variant, cache_dir)
     cache = _Cache(cache_dir)
 
@@ -222,12 +221,6 @@ def _evict(cache_dir: Path, keep: list[str]) -> None:
     for path in cache_dir.glob(f"{CACHE_PREFIX}*.pdf"):
         if path.stem[len(CACHE_PREFIX):].rpartition("-")[0] not in keep:
             path.unlink(missing_ok=True)
-
-
-def _pin_clock(effective_date: dt.date) -> None:
-    """Set SOURCE_DATE_EPOCH from the effective date (unless set) so fonts carry no clock."""
-    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
-    os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(moment.timestamp())))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1150,15 +1143,7 @@ class _Cache:
         if self.folder is None:
             return
         self.used.add(name)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(temp, self.folder / name)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.folder / name, data, durable=False)
 
     def evict(self) -> None:
         """Remove the facts and parts of earlier volumes that this one did not use."""
