@@ -29,10 +29,12 @@ from report.render.html import STYLES_DIR, report_html
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
 from report.workers import (
     DEFAULT_TIMEOUT,
+    Pool,
+    PoolRenderer,
     RenderResult,
     RenderTask,
     default_jobs,
-    run_tasks,
+    open_pool,
 )
 
 FORMATS = ("pdf", "html")
@@ -107,6 +109,16 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
     shown = str(folder) if shown is None else shown
     if not folder.is_dir():
         raise UsageError(f"{shown}: the sources folder does not exist")
+    # Workers start now, to load WeasyPrint while the sources are read.
+    jobs = options.jobs or default_jobs()
+    with open_pool(jobs, options.timeout, options.scheduler) as pool:
+        result = _build(folder, out, options, shown, pool, log, on_errors, progress)
+    return result
+
+
+def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Pool, log: Log,
+           on_errors: Callable[[list[Finding]], None] | None,
+           progress: Progress | None) -> BuildResult:
     index = BuildIndex.load(out)
     environment = environment_hash()
     if index.environment != environment:
@@ -132,8 +144,8 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
     pin_clock(publication.model.effective_date)
     base_key = key_of(environment, pub_sha, options.variant)
     _render_reports(out, selected, base_key, options, index, publication, result, progress,
-                    log)
-    _write_volume(out, selected, base_key, options, index, publication, result)
+                    log, pool)
+    _write_volume(out, selected, base_key, options, index, publication, result, pool)
     manifest = manifest_bytes(publication_info(publication), result.files)
     if not (out / "manifest.json").is_file() or (out / "manifest.json").read_bytes() != manifest:
         atomic_write(out / "manifest.json", manifest)
@@ -187,7 +199,7 @@ def _select(codes: list[_Code], named: Sequence[str], shown: str) -> list[_Code]
 
 def _render_reports(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
                     index: BuildIndex, publication: PublicationFile, result: BuildResult,
-                    progress: Progress | None, log: Log) -> None:
+                    progress: Progress | None, log: Log, pool: Pool) -> None:
     """Render the selected reports whose inputs changed; keep the others."""
     keys: dict[str, str] = {}
     todo: list[tuple[_Code, bool, bool]] = []
@@ -226,16 +238,15 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
             pass
     start = time.perf_counter()
     if count:
-        from report.render.pdf import harfbuzz_subset_available
-
-        if not harfbuzz_subset_available():
-            log(HARFBUZZ_WARNING)
-        jobs = options.jobs or default_jobs()
         if progress is not None:
             progress.start(count)
         by_code = {c.code: c for c in selected}
+        warned = False
         try:
-            for outcome in run_tasks(tasks, count, jobs, options.timeout, options.scheduler):
+            for outcome in pool.map(tasks):
+                if not outcome.fast_subset and not warned:
+                    log(HARFBUZZ_WARNING)
+                    warned = True
                 _take(out, outcome, keys[outcome.code], by_code[outcome.code], index, result)
                 if progress is not None:
                     progress.advance(outcome)
@@ -273,7 +284,7 @@ def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
 
 def _write_volume(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
                   index: BuildIndex, publication: PublicationFile,
-                  result: BuildResult) -> None:
+                  result: BuildResult, pool: Pool) -> None:
     """Assemble volume.pdf from the report PDFs, unless nothing it holds has changed."""
     if "pdf" not in options.formats:
         return
@@ -296,8 +307,9 @@ def _write_volume(out: Path, selected: list[_Code], base_key: str, options: Buil
     if fresh is None:
         start = time.perf_counter()
         info = publication_info(publication)
+        renderer = PoolRenderer(pool, os.environ.get("SOURCE_DATE_EPOCH", ""))
         pages = write_volume(info, entries, out / "volume.pdf", options.variant,
-                             cache_dir=out / ".cache")
+                             cache_dir=out / ".cache", renderer=renderer)
         data = (out / "volume.pdf").read_bytes()
         fresh = index.outputs["volume.pdf"] = OutputEntry(key, len(data), sha256(data), pages)
         result.volume_built = True

@@ -15,48 +15,65 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, cast
+from typing import Any, Literal, Protocol, cast
 
-from report.errors import UsageError
+from report.errors import RenderError, UsageError
+from report.render.measure import ContentsMetrics
 
 DEFAULT_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
 class RenderTask:
-    """One report to render: its code, its HTML (styles applied by the renderer), its variant."""
+    """One document to render: its name (a report's code), HTML, variant, and what to do.
+
+    kind "pdf" renders it to PDF; "measure" lays a contents part out and measures its
+    lines (report/volume/front.py).
+    """
 
     code: str
     html: str
     variant: str
     source_date_epoch: str = ""
+    kind: Literal["pdf", "measure"] = "pdf"
 
 
 @dataclass(frozen=True)
 class RenderResult:
-    """What rendering one report gave: PDF bytes and page count, or an error."""
+    """What rendering one document gave: PDF bytes and page count (or metrics), or an error.
+
+    fast_subset says whether the worker's WeasyPrint found HarfBuzz's subsetter.
+    """
 
     code: str
     pdf: bytes | None = None
     pages: int = 0
     error: str | None = None
     seconds: float = 0.0
+    metrics: ContentsMetrics | None = None
+    fast_subset: bool = True
 
 
 def render_task(task: RenderTask) -> RenderResult:
     """Render one task in this process; a failing report gives an error, not an exception."""
-    from report.render.pdf import render_pdf
+    from report.render.measure import measure_contents
+    from report.render.pdf import harfbuzz_subset_available, render_pdf
 
     if task.source_date_epoch:  # for workers that did not inherit the build's environment
         os.environ["SOURCE_DATE_EPOCH"] = task.source_date_epoch
     start = time.perf_counter()
+    fast = harfbuzz_subset_available()
     try:
+        if task.kind == "measure":
+            return RenderResult(task.code, metrics=measure_contents(task.html),
+                                seconds=time.perf_counter() - start, fast_subset=fast)
         pdf, pages = render_pdf(task.html, task.variant)
     except Exception as exc:  # a report that fails, fails alone; the message keeps the cause
         detail = "".join(traceback.format_exception_only(exc)).strip()
         return RenderResult(task.code, error=f"rendering failed: {detail}",
-                            seconds=time.perf_counter() - start)
-    return RenderResult(task.code, pdf, pages, seconds=time.perf_counter() - start)
+                            seconds=time.perf_counter() - start, fast_subset=fast)
+    return RenderResult(task.code, pdf, pages, seconds=time.perf_counter() - start,
+                        fast_subset=fast)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -81,9 +98,10 @@ class _Worker:
         child.close()
         self.task: RenderTask | None = None
         self.deadline = 0.0
+        self.used = False
 
     def stop(self, kill: bool = False) -> None:
-        if kill:
+        if kill or not self.used:  # one that never rendered may still be loading WeasyPrint
             self.process.kill()
         else:
             try:
@@ -102,14 +120,29 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+class Pool(Protocol):
+    """Where a build renders: local worker processes, or a Dask cluster."""
+
+    jobs: int
+
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
+        """Render every task, yielding results as they finish (not in task order)."""
+        ...
+
+
 class WorkerPool:
-    """A fixed set of worker processes that live for the whole build."""
+    """A fixed set of worker processes that live for the whole build.
+
+    They start at once, so that they load WeasyPrint while the build reads its sources;
+    the pool renders batch after batch (the reports, then the volume's front matter).
+    """
 
     def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> None:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self.context = multiprocessing.get_context(method)
         self.timeout = timeout
-        self.workers = [_Worker(self.context) for _ in range(max(1, jobs))]
+        self.jobs = max(1, jobs)
+        self.workers = [_Worker(self.context) for _ in range(self.jobs)]
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -135,6 +168,7 @@ class WorkerPool:
                         exhausted = True
                         break
                     worker.task = task
+                    worker.used = True
                     worker.deadline = time.monotonic() + self.timeout
                     worker.conn.send(task)
                     busy[worker.conn] = worker
@@ -185,18 +219,67 @@ def dask_executor(scheduler: str) -> Iterator[object]:
         client.close()
 
 
+class ExecutorPool:
+    """Render on a concurrent.futures executor (a Dask cluster's), each task in time."""
+
+    def __init__(self, executor: object, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.executor = executor
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
+        """Render every task, yielding results as they finish (not in task order)."""
+        return _run_on_executor(list(tasks), self.executor, self.timeout)
+
+
+@contextmanager
+def open_pool(jobs: int, timeout: float = DEFAULT_TIMEOUT,
+              scheduler: str | None = None) -> Iterator[Pool]:
+    """Start local worker processes, or connect to a Dask cluster; stop them on leaving."""
+    if scheduler is not None:
+        with dask_executor(scheduler) as executor:
+            yield ExecutorPool(executor, jobs, timeout)
+        return
+    with WorkerPool(jobs, timeout) as pool:
+        yield pool
+
+
 def run_tasks(tasks: Iterable[RenderTask], count: int, jobs: int,
               timeout: float = DEFAULT_TIMEOUT,
               scheduler: str | None = None) -> Iterator[RenderResult]:
     """Render count tasks in local worker processes, or on a Dask cluster, as they finish."""
     if not count:
         return
-    if scheduler is not None:
-        with dask_executor(scheduler) as executor:
-            yield from _run_on_executor(list(tasks), executor, timeout)
-        return
-    with WorkerPool(min(jobs, count), timeout) as pool:
+    with open_pool(min(jobs, count), timeout, scheduler) as pool:
         yield from pool.map(tasks)
+
+
+class PoolRenderer:
+    """Render and measure the volume's front matter in a pool (report/volume's renderer)."""
+
+    def __init__(self, pool: Pool, source_date_epoch: str = "") -> None:
+        self.pool = pool
+        self.jobs = pool.jobs
+        self.source_date_epoch = source_date_epoch
+
+    def _run(self, htmls: list[str], variant: str,
+             kind: Literal["pdf", "measure"]) -> list[RenderResult]:
+        tasks = [RenderTask(f"front-{n}", html, variant, self.source_date_epoch, kind)
+                 for n, html in enumerate(htmls)]
+        results = {result.code: result for result in self.pool.map(tasks)}
+        for task in tasks:
+            error = results[task.code].error
+            if error is not None:
+                raise RenderError("volume.pdf", f"its front matter: {error}")
+        return [results[task.code] for task in tasks]
+
+    def render(self, htmls: list[str], variant: str) -> list[tuple[bytes, int]]:
+        """Render each HTML document to PDF bytes and its page count, in parallel."""
+        return [(cast(bytes, r.pdf), r.pages) for r in self._run(htmls, variant, "pdf")]
+
+    def measure(self, htmls: list[str]) -> list[ContentsMetrics]:
+        """Lay each contents document out and measure its lines, in parallel."""
+        return [cast(ContentsMetrics, r.metrics) for r in self._run(htmls, "", "measure")]
 
 
 def _run_on_executor(tasks: list[RenderTask], executor: object,

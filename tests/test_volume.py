@@ -15,10 +15,12 @@ import pypdf
 import pytest
 
 import report.render.pdf
-import report.volume
+import report.volume.front
+import report.volume.writer
 from report.assemble import PublicationInfo, publication_info
 from report.sources import load_sources
-from report.volume import VolumeEntry, _renumber, start_pages, write_volume
+from report.volume import VolumeEntry, start_pages, write_volume
+from report.volume.syntax import renumber
 from test_pdf import (OUTLINE, SOURCES, codes, contains, heading, in_order, outline,
                       page_margins, parent_tree, phrase, publication, read_pages,
                       report_start_pages, sample_entries, squash, structure,
@@ -46,13 +48,19 @@ def front_pages(built: tuple[Path, int, list[VolumeEntry]]) -> int:
     return pages - sum(entry.pages for entry in entries)
 
 
+def contents_index(path: Path) -> int:
+    """Return the index of the page that opens the contents."""
+    return next(index for index, page in enumerate(read_pages(path))
+                if squash(page.body).startswith("Contents"))
+
+
 class TestPages:
     """The volume is the front matter's pages, then every report's pages in entry order."""
 
     def test_page_count(self, built):
         path, pages, entries = built
         assert len(pypdf.PdfReader(path).pages) == pages
-        assert front_pages(built) >= 2  # a cover, and the contents on its own page
+        assert front_pages(built) >= 3  # a cover, the notices, and the contents on its own page
 
     def test_reports_start_after_one_another(self, built):
         path, _, entries = built
@@ -73,8 +81,7 @@ class TestContents:
 
     def test_numbers_are_the_start_pages(self, built):
         path, _, entries = built
-        text = squash(read_pages(path)[1].body)
-        assert text.startswith("Contents")
+        text = squash(read_pages(path)[contents_index(path)].body)
         for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
             match = re.search(phrase(entry.heading).pattern + r" (\d+)\b", text)
             assert match and int(match[1]) == start, (entry.code, text)
@@ -96,12 +103,13 @@ class TestContents:
         path, _, _ = built
         pdfium = pytest.importorskip("pypdfium2")
         reader = pypdf.PdfReader(path)
-        page = reader.pages[1]
+        index = contents_index(path)
+        page = reader.pages[index]
         link = page["/Annots"][0].get_object()  # the first line, its full width
         xs, ys = [float(v) for v in link["/Rect"][0::2]], [float(v) for v in link["/Rect"][1::2]]
         scale = 4
         height = float(page.mediabox.height)
-        image = pdfium.PdfDocument(path)[1].render(scale=scale, grayscale=True).to_pil()
+        image = pdfium.PdfDocument(path)[index].render(scale=scale, grayscale=True).to_pil()
         # The dots sit a few points above the line's bottom, right of the title and left of
         # the number: take the darkest pixel of each column of that band.
         rows = range(int((height - min(ys) - 7) * scale), int((height - min(ys) - 2) * scale))
@@ -119,7 +127,7 @@ class TestOutline:
     def test_front_matter_then_reports(self, built):
         path, _, _ = built
         titles = [b.title for b in outline(path)]
-        assert titles[:2] == [publication()["title"], "Contents"], titles
+        assert titles[:3] == [publication()["title"], "About this publication", "Contents"], titles
         assert titles[-len(codes()):] == [heading(code) for code in codes()], titles
 
     def test_sections_point_into_their_report(self, built):
@@ -178,14 +186,16 @@ class TestStructure:
         tree = structure(path)
         assert [e.type for e in tree.children] == ["/Document"]
         parts = tree.children[0].children
-        assert [e.type for e in parts] == ["/Part"] * (1 + len(entries))
+        # The front matter's parts: the opening (cover and notices), then each contents page.
+        front = len(parts) - len(entries)
+        assert front == 2 and [e.type for e in parts] == ["/Part"] * len(parts)
         pages = read_pages(path)
-        for part, entry in zip(parts[1:], entries, strict=True):
+        for part, entry in zip(parts[front:], entries, strict=True):
             h1 = next(e for e in part.walk() if e.type == "/H1")
             assert h1.text(pages) == entry.heading
         with pikepdf.open(path) as pdf:
             titles = [str(p.get("/T")) for p in pdf.Root.StructTreeRoot.K[0].K]
-        assert titles[1:] == [entry.heading for entry in entries]
+        assert titles == ["Cover and notices", "Contents"] + [entry.heading for entry in entries]
 
     def test_every_marked_content_is_reachable_and_in_the_parent_tree(self, built):
         path, _, _ = built
@@ -296,35 +306,37 @@ class TestCache:
 
         monkeypatch.setattr(report.render.pdf, "render_pdf", counting)
         write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
-        assert len(calls) == 1
+        assert len(calls) == 2  # the opening and the one contents page
         write_sample_volume(sample_build, tmp_path / "second.pdf", tmp_path / "cache")
-        assert len(calls) == 1
+        assert len(calls) == 2
         assert (tmp_path / "first.pdf").read_bytes() == (tmp_path / "second.pdf").read_bytes()
 
     def test_reports_placed_once(self, sample_build, tmp_path, monkeypatch):
         placed = []
-        place = report.volume._place
+        place = report.volume.writer.place_part
 
         def counting(analysis, where):
             placed.append(analysis.spec.code)
             return place(analysis, where)
 
-        monkeypatch.setattr(report.volume, "_place", counting)
+        monkeypatch.setattr(report.volume.writer, "place_part", counting)
         write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
-        assert sorted(placed, key=str) == sorted([None, *codes()], key=str)
+        assert sorted(placed, key=str) == sorted([None, None, *codes()], key=str)
         placed.clear()
         write_sample_volume(sample_build, tmp_path / "second.pdf", tmp_path / "cache")
-        assert placed == [None]  # only the front matter, which is cheap to place
+        assert placed == [None]  # only the opening, which is cheap to place
         names = sorted(p.name.split("-")[1] for p in (tmp_path / "cache").iterdir())
-        assert names == ["facts"] * 2 + ["front"] + ["part"] * 2, names
+        # facts and placed objects of both reports and the contents page; the two rendered
+        # parts and the measured contents lines
+        assert names == ["facts"] * 3 + ["front"] * 3 + ["part"] * 3, names
 
-    def test_wrong_guess_of_front_pages(self, sample_build, tmp_path, monkeypatch):
-        """However wrong the first guess of its length, the contents ends up right."""
-        monkeypatch.setattr(report.volume, "estimate_front_pages", lambda entries: 7)
+    def test_wrong_guess_of_the_opening(self, sample_build, tmp_path, monkeypatch):
+        """However wrong the first guess of the opening's length, the contents ends up right."""
+        monkeypatch.setattr(report.volume.front, "OPENING_PAGES", 7)
         target = tmp_path / "volume.pdf"
         write_sample_volume(sample_build, target)
         starts = report_start_pages(target)
-        text = squash(read_pages(target)[1].body)
+        text = squash(read_pages(target)[contents_index(target)].body)
         for code in codes():
             match = re.search(phrase(heading(code)).pattern + r" (\d+)\b", text)
             assert match and int(match[1]) == starts[code]
@@ -350,7 +362,7 @@ class TestInputs:
     def test_references_inside_strings_are_left_alone(self):
         table = {b"12": b"112 0 R", b"3": b"103 0 R"}
         data = b"<< /A 12 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 3 0 R 4 0 R ] >>"
-        assert _renumber(data, table) == \
+        assert renumber(data, table) == \
             b"<< /A 112 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 103 0 R null ] >>"
-        assert _renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
+        assert renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
             b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -79,7 +78,8 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
-                       chart_layout=chart_layout, groupby_ordered=groupby_ordered)
+                       chart_layout=chart_layout, groupby_ordered=groupby_ordered,
+                       css_string=css_string)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 
@@ -113,26 +113,48 @@ def report_html(report: ReportModel, inline_styles: bool = False) -> str:
     return environment().get_template("report.html.j2").render(doc=context)
 
 
-def volume_html(publication: PublicationInfo, reports: tuple[ReportModel, ...] = (), *,
-                contents: Sequence[tuple[str, str, int]] = ()) -> str:
-    """Render the volume's front matter: cover, contents and notices.
+@dataclass(frozen=True)
+class ContentsLine:
+    """One line of the volume's contents: a report's code, heading and first volume page."""
 
-    contents holds (code, heading, first page in the volume) per report, in volume order;
-    the page numbers are printed as given. Each line links to `#report-CODE`, an anchor
-    on the line itself that report/volume.py re-points to the report once merged.
+    code: str
+    heading: str
+    page: int
 
-    Given reports instead (the single-render volume, until every caller assembles the
-    volume with report/volume.py), it renders the whole volume in one document, the
-    contents numbered by target-counter().
+
+@dataclass(frozen=True)
+class FrontPart:
+    """One separately rendered piece of the volume's front matter, and its page numbers.
+
+    "opening" is the cover and the notices; "contents" one page of the contents (the
+    first page carries the heading). first_page and total_pages number its pages in the
+    front matter: `Page N of F`.
+    """
+
+    part: Literal["opening", "contents"]
+    first_page: int
+    total_pages: int
+    lines: tuple[ContentsLine, ...] = ()
+    opens_contents: bool = False
+    report_count: int = 0
+
+
+def css_string(value: str) -> Markup:
+    """Quote text as a CSS string, escaping anything that could end it or the style element."""
+    escaped = "".join(f"\\{ord(c):x} " if c in '"\\<>&' or not c.isprintable() else c
+                      for c in value)
+    return Markup(f'"{escaped}"')
+
+
+def front_html(publication: PublicationInfo, front: FrontPart) -> str:
+    """Render one part of the volume's front matter as HTML (without inline styles).
+
+    Each contents line links to `#report-CODE`, an anchor on the line itself that
+    report/volume re-points to the report's first page once merged.
     """
     subtitle = publication.subtitle or "Combined volume"
-    if contents and reports:
-        raise ValueError("volume_html takes reports or contents, not both")
-    lines = [(code, heading, page) for code, heading, page in contents] or \
-        [(r.code, r.heading, None) for r in reports]
     context = _context(
         "volume", publication.title, f"{subtitle}, edition {publication.edition}",
-        publication, reports,
-        tuple(code for code, _, _ in lines) + (publication.title,
-                                               f"edition {publication.edition}"))
-    return environment().get_template("volume.html.j2").render(doc=context, contents=lines)
+        publication, (), tuple(line.code for line in front.lines) + (
+            publication.title, f"edition {publication.edition}"))
+    return environment().get_template("front.html.j2").render(doc=context, front=front)

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -60,10 +61,14 @@ class Renderer:
         digest = hashlib.sha256(f"{variant}\n{html}".encode()).hexdigest()
         options = {"pdf_variant": variant, "pdf_identifier": digest[:32].encode("ascii"),
                    "pdf_tags": True}
-        document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-            font_config=self.font_config, stylesheets=[self.stylesheet], **options)
+        document = self.layout(html, **options)
         data = finish_pdf(document.write_pdf(**options))
         return data, len(document.pages)
+
+    def layout(self, html: str, **options: object) -> Document:
+        """Lay HTML (without inline styles) out in pages, without writing a PDF."""
+        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            font_config=self.font_config, stylesheets=[self.stylesheet], **options)
 
 
 @cache

@@ -1,0 +1,99 @@
+"""Assemble volume.pdf from the report PDFs already on disk and a rendered front matter.
+
+The volume is never laid out as one document: only its front matter (cover, contents,
+notices) is rendered with WeasyPrint; every report's finished PDF follows it as it is.
+
+- Contents. The front matter prints the volume page on which each report starts,
+  computed from the entries' page counts once the front matter's own page count is known
+  (it is rendered again only when the count assumed was wrong). Each contents line links
+  to the named destination `report-CODE`, which the merge points at the report's first
+  page. The rendered front matter is cached by a hash of its HTML, variant and renderer.
+- Outline. The front matter's bookmarks, then each report's own (its heading with its
+  sections below it), closed, so that a volume of a thousand reports opens as a list of
+  headings.
+- Page labels. The front matter's pages are labelled 1 to F, as its `Page N of F`
+  prints them; each report's pages `CODE-1` to `CODE-M`, as its running head (the code)
+  and `Page N of M` print them.
+- Structure tree. One /Document element holds the front matter's and each report's
+  former /Document element, now a /Part titled with its heading. Their ParentTree
+  entries are merged, the pages' /StructParents and annotations' /StructParent moved to
+  keys of their own; RoleMap, ClassMap and IDTree are merged; structure element IDs
+  (WeasyPrint numbers them per document) are prefixed with the report's code. Running
+  heads and feet stay /Artifact as each input has them.
+- Metadata. The catalog's /Lang, /MarkInfo, /ViewerPreferences, the XMP packet, the
+  output intents and the document information are the front matter's (its title is the
+  publication's title).
+
+How. Holding a thousand reports in one pikepdf (qpdf) document takes about 1 GiB and
+15 s, most of it parsing and copying some 600,000 objects one by one. So the merge works
+on the bytes qpdf wrote (the finishing pass, report/render/tagging.py): it reads each
+report's objects, renumbers every `N 0 R` at once over the text of its object stream,
+rewrites only the few objects it must (the root of the report's page tree, its top
+structure elements and bookmarks), and writes them on to the volume, one report at a time,
+into compressed object streams with a cross-reference stream. A PDF laid out otherwise is
+first rewritten by pikepdf. Each report takes object numbers and structure keys in
+blocks that depend on it alone, so that a report keeps them when another one changes, and
+its objects as placed are cached: a rebuild after one report changed writes the others
+from the cache.
+
+The same inputs give the same bytes, cached or not: the front matter is rendered from
+HTML that depends only on the publication and the entries, numbering follows from the
+inputs alone, and the file's /ID is a hash of its contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from report.assemble import PublicationInfo
+from report.outputs import atomic_stream
+from report.render import pin_clock
+from report.volume.cache import PartCache
+from report.volume.entry import VolumeEntry
+from report.volume.front import FrontRenderer, LocalRenderer, front_matter, start_pages
+from report.volume.writer import Overflow, assemble_volume
+
+__all__ = ["FrontRenderer", "LocalRenderer", "VolumeEntry", "start_pages", "write_volume"]
+
+
+def write_volume(publication: PublicationInfo, entries: Sequence[VolumeEntry], target: Path,
+                 variant: str = "pdf/ua-1", cache_dir: Path | None = None,
+                 renderer: FrontRenderer | None = None) -> int:
+    """Write volume.pdf: the rendered front matter, then every report; return its pages.
+
+    The reports follow in the order of entries, each entry's pages as its PDF has them
+    (ValueError otherwise: the contents would be wrong). renderer renders the front
+    matter's parts (by default in this process, one after another). With cache_dir, the
+    rendered parts, the measured contents lines and each report's objects as placed are
+    kept there (files named volume-front-*, volume-facts-* and volume-part-*, about the
+    volume's size; those of earlier volumes are removed), so that what did not change is
+    not done again. target is written through a temporary file in its folder, renamed
+    into place.
+    """
+    if not entries:
+        raise ValueError("a volume needs at least one report")
+    codes = [entry.code for entry in entries]
+    if len(set(codes)) != len(codes):
+        raise ValueError("a report appears twice in the volume")
+    pin_clock(publication.effective_date)
+    front = front_matter(publication, entries, variant, cache_dir, renderer)
+    cache = PartCache(cache_dir)
+
+    def write(handle: BinaryIO) -> int:
+        try:
+            return assemble_volume(front, entries, handle, cache, sparse=True)
+        except Overflow:
+            handle.seek(0)
+            handle.truncate()
+            return assemble_volume(front, entries, handle, PartCache(None), sparse=False)
+
+    pages = _save(target, write)
+    cache.evict()
+    return pages
+
+
+def _save(target: Path, write: Callable[[BinaryIO], int]) -> int:
+    """Write target through a temporary file in its folder, renamed into place."""
+    return atomic_stream(target, write)

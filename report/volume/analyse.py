@@ -1,0 +1,213 @@
+"""Analyse a part of the volume (the front matter, or one report) before it is placed."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from report.volume.format import CHUNK_FORMAT, OBJECTS_PER_STREAM
+from report.volume.reader import Source
+from report.volume.syntax import STRUCT_PARENT, Ref, Unsupported, Value, dump, same, text_of, to_int
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """How one input joins the volume."""
+
+    code: str | None   # None for the front matter
+    title: str         # the /T of its /Part structure element
+    pages: int         # its page count, as the contents assumed it
+    closed: bool       # whether its bookmarks start closed
+    primary: bool = False  # its catalog, metadata and information stand for the volume's
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What placing a part needs to know of it, whatever its place (cached by content)."""
+
+    span: int                  # object numbers it takes: its own, then its object streams
+    keys: int                  # structure parent keys it takes
+    names: tuple[bytes, ...]   # its named destinations
+
+    def dumps(self) -> bytes:
+        return json.dumps({"format": CHUNK_FORMAT, "span": self.span, "keys": self.keys,
+                           "names": [n.decode("latin-1") for n in self.names]}).encode()
+
+    @classmethod
+    def loads(cls, data: bytes) -> Facts:
+        value = json.loads(data)
+        if value.get("format") != CHUNK_FORMAT:
+            raise ValueError("another format")
+        return cls(int(value["span"]), int(value["keys"]),
+                   tuple(n.encode("latin-1") for n in value["names"]))
+
+
+@dataclass
+class Analysis:
+    """A part's objects and what its catalog holds, before it is placed."""
+
+    source: Source
+    spec: PartSpec
+    catalog: dict[bytes, Value]
+    node: Ref                      # its page tree's root
+    dropped: set[int]              # objects the volume's own replace
+    tops: list[int]                # its top structure elements
+    parent_pairs: list[tuple[int, bytes]]
+    maps: dict[bytes, dict[bytes, Value]]
+    id_pairs: list[tuple[bytes, Value]]
+    items: list[tuple[int, dict[bytes, Value]]]   # its top bookmarks
+    dest_pairs: list[tuple[bytes, Value]]
+    names: dict[bytes, Value]      # the catalog's /Names dictionary
+    facts: Facts
+
+
+def analyse(source: Source, spec: PartSpec) -> Analysis:
+    """Find a part's page tree, structure, outline and names, and what the volume replaces."""
+    root_ref = source.trailer[b"/Root"]
+    catalog = source.get(root_ref)
+    if not isinstance(catalog, dict) or not isinstance(catalog.get(b"/Pages"), Ref):
+        raise Unsupported("a catalog without a page tree")
+    dropped = {root_ref.num}  # type: ignore[union-attr]
+
+    def drop(value: Value) -> Value:
+        if isinstance(value, Ref):
+            dropped.add(value.num)
+        return source.get(value)
+
+    node_ref: Ref = catalog[b"/Pages"]  # type: ignore[assignment]
+    node = source.get(node_ref)
+    count = source.get(node.get(b"/Count", b"0")) if isinstance(node, dict) else None
+    if count != b"%d" % spec.pages:
+        raise ValueError(f"{spec.title}: {count!r} pages, but the volume's contents counted "
+                         f"{spec.pages}; its page numbers would be wrong")
+
+    tops: list[int] = []
+    parent_pairs: list[tuple[int, bytes]] = []
+    maps: dict[bytes, dict[bytes, Value]] = {}
+    id_pairs: list[tuple[bytes, Value]] = []
+    if b"/StructTreeRoot" in catalog:
+        root = drop(catalog[b"/StructTreeRoot"])
+        assert isinstance(root, dict)
+        kids = root.get(b"/K", [])
+        if isinstance(kids, Ref) and not isinstance(source.get(kids), dict):
+            kids = drop(kids)  # an indirect array
+        for kid in kids if isinstance(kids, list) else [kids]:
+            if not isinstance(kid, Ref):
+                raise Unsupported("a structure element that is not an indirect object")
+            tops.append(kid.num)
+        if b"/ParentTree" in root:
+            parent_pairs = number_tree(source, root[b"/ParentTree"], dropped)
+        for name in (b"/RoleMap", b"/ClassMap"):
+            if name in root:
+                maps[name] = drop(root[name])  # type: ignore[assignment]
+        if b"/IDTree" in root:
+            id_pairs = name_tree(source, root[b"/IDTree"], dropped)
+
+    items: list[tuple[int, dict[bytes, Value]]] = []
+    if isinstance(catalog.get(b"/Outlines"), Ref):
+        outlines = drop(catalog[b"/Outlines"])
+        item, seen = outlines.get(b"/First"), set()  # type: ignore[union-attr]
+        while isinstance(item, Ref) and item.num not in seen:
+            seen.add(item.num)
+            items.append((item.num, source.get(item)))  # type: ignore[arg-type]
+            item = items[-1][1].get(b"/Next")
+    names = drop(catalog.get(b"/Names", {}))
+    names = names if isinstance(names, dict) else {}
+    dest_pairs = name_tree(source, names.get(b"/Dests"), dropped) if b"/Dests" in names else []
+    legacy = drop(catalog.get(b"/Dests", {}))
+    if isinstance(legacy, dict):
+        dest_pairs += [(key[1:], value) for key, value in legacy.items()]
+    if isinstance(catalog.get(b"/PageLabels"), Ref):
+        dropped.add(catalog[b"/PageLabels"].num)  # type: ignore[union-attr]
+    if not spec.primary:  # the opening's metadata and output intents stand for all
+        if isinstance(catalog.get(b"/Metadata"), Ref):
+            dropped.add(catalog[b"/Metadata"].num)  # type: ignore[union-attr]
+        for intent in drop(catalog.get(b"/OutputIntents", [])) or []:  # type: ignore[union-attr]
+            intent = drop(intent)
+            if isinstance(intent, dict) and isinstance(intent.get(b"/DestOutputProfile"), Ref):
+                dropped.add(intent[b"/DestOutputProfile"].num)  # type: ignore[union-attr]
+        if isinstance(source.trailer.get(b"/Info"), Ref):
+            dropped.add(source.trailer[b"/Info"].num)  # type: ignore[union-attr]
+
+    numbers = source.numbers()
+    packed = len(numbers - dropped - set(source.streams)) - len(items)
+    keys = [key for key, _ in parent_pairs]
+    for text in (*(pack.data for pack in source.packs), *source.bodies.values(),
+                 *(dictionary for dictionary, _ in source.streams.values())):
+        if b"/StructParent" in text:
+            keys += [int(k) for k in STRUCT_PARENT.findall(text)]
+    facts = Facts(span=max(numbers) + -(-packed // OBJECTS_PER_STREAM),
+                   keys=max(keys) + 1 if keys else 0,
+                   names=tuple(name for name, _ in dest_pairs))
+    return Analysis(source, spec, catalog, node_ref, dropped, tops, parent_pairs, maps,
+                     id_pairs, items, dest_pairs, names, facts)
+
+
+
+
+INHERITED = (b"/Resources", b"/MediaBox", b"/CropBox", b"/Rotate")
+
+
+def first_page(source: Source, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
+    """Return the first page's number under a page tree node, with its inheritable entries."""
+    inherited: dict[bytes, Value] = {}
+    seen = set()
+    while node_ref.num not in seen:
+        seen.add(node_ref.num)
+        node = source.get(node_ref)
+        assert isinstance(node, dict)
+        inherited.update({k: node[k] for k in INHERITED if k in node})
+        kids = source.get(node.get(b"/Kids"))
+        if not isinstance(kids, list):
+            return node_ref.num, inherited
+        if not kids or not isinstance(kids[0], Ref):
+            break
+        node_ref = kids[0]
+    raise Unsupported("a page tree without pages")
+
+
+_NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.S)
+
+
+def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[int, bytes]]:
+    """Return a number tree's (key, value as written) pairs, dropping its node objects."""
+    pairs: list[tuple[int, bytes]] = []
+    if isinstance(node, Ref):
+        dropped.add(node.num)
+        body = source.body(node.num)
+        start = body.find(b"/Nums")
+        if b"/Kids" not in body and start >= 0:  # the common flat tree: scan without parsing
+            pos = body.index(b"[", start) + 1
+            while (match := _NUM_PAIR.match(body, pos)) is not None:
+                pairs.append((int(match[1]), match[2]))
+                pos = match.end()
+            if re.match(rb"[\s\0]*\]", body[pos:pos + 64]):
+                return pairs
+            pairs = []
+        node = source.get(node)
+    if not isinstance(node, dict):
+        raise Unsupported("a number tree node that is not a dictionary")
+    nums = source.get(node.get(b"/Nums", []))
+    for index in range(0, len(nums) - 1, 2):  # type: ignore[arg-type]
+        pairs.append((to_int(nums[index]), dump(nums[index + 1], same)))  # type: ignore[index]
+    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
+        pairs += number_tree(source, kid, dropped)
+    return pairs
+
+
+def name_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[bytes, Value]]:
+    """Return a name tree's (name, value) pairs, dropping its node objects."""
+    if isinstance(node, Ref):
+        dropped.add(node.num)
+    node = source.get(node)
+    if not isinstance(node, dict):
+        return []
+    names = source.get(node.get(b"/Names", []))
+    pairs = [(text_of(names[i]), names[i + 1])  # type: ignore[index]
+             for i in range(0, len(names) - 1, 2)]  # type: ignore[arg-type]
+    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
+        pairs += name_tree(source, kid, dropped)
+    return pairs
+
+

@@ -1,0 +1,41 @@
+"""Keep the facts and placed objects of parts between builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from report.outputs import atomic_write
+from report.volume.format import FACTS_PREFIX, PART_PREFIX
+
+
+class PartCache:
+    """Facts and placed parts kept in cache_dir between builds (or nowhere)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def read(self, name: str) -> bytes | None:
+        if self.folder is None:
+            return None
+        self.used.add(name)
+        try:
+            return (self.folder / name).read_bytes()
+        except OSError:
+            return None
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write a cache file through a rename (no fsync: a damaged one is read as missing)."""
+        if self.folder is None:
+            return
+        self.used.add(name)
+        atomic_write(self.folder / name, data, durable=False)
+
+    def evict(self) -> None:
+        """Remove the facts and parts of earlier volumes that this one did not use."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for prefix in (FACTS_PREFIX, PART_PREFIX):
+            for path in self.folder.glob(f"{prefix}*"):
+                if path.name not in self.used:
+                    path.unlink(missing_ok=True)

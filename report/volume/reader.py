@@ -1,0 +1,172 @@
+"""Read a part: every object of a PDF as qpdf writes it (the finishing pass)."""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from report.volume.syntax import (DELIMITER, TOKEN, Ref, Unsupported, Value, dump, parse, same,
+                                  to_int)
+
+
+_OBJ = re.compile(rb"(\d+)[\s\0]+(\d+)[\s\0]+obj(?![^" + DELIMITER + rb"])")
+_STREAM = re.compile(rb"[\s\0]*stream(?:\r\n|\n|\r)")
+_END = re.compile(rb"[\s\0]*(?:endstream[\s\0]*)?endobj")
+_SPACE = re.compile(rb"(?:[\s\0]+|%[^\r\n]*)+")
+_LENGTH = re.compile(rb"/Length[\s\0]+(\d+)(?![\s\0]+\d+[\s\0]+R)")
+_KIND = re.compile(rb"/Type[\s\0]*(/ObjStm|/XRef)(?![^" + DELIMITER + rb"])")
+
+
+@dataclass
+class Packed:
+    """The objects of one object stream: numbers, and their bodies, one a line."""
+
+    nums: list[int]
+    data: bytes            # every body followed by a newline, none holding another
+    starts: list[int]      # where each body starts in data, and len(data) last
+
+
+@dataclass
+class Source:
+    """A PDF's objects as written: loose and packed bodies, stream dictionaries and data."""
+
+    version: bytes
+    trailer: dict[bytes, Value]
+    bodies: dict[int, bytes] = field(default_factory=dict)      # loose non-stream objects
+    packs: list[Packed] = field(default_factory=list)
+    where: dict[int, tuple[Packed, int]] = field(default_factory=dict)
+    streams: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+    duplicates: bool = False  # whether an object number is written more than once
+
+    def body(self, num: int) -> bytes:
+        if num in self.bodies:
+            return self.bodies[num]
+        if num not in self.where:
+            raise Unsupported(f"object {num} is missing or a stream")
+        pack, index = self.where[num]
+        return pack.data[pack.starts[index]:pack.starts[index + 1] - 1]
+
+    def get(self, value: Value) -> Value:
+        """Return a value, or the object it refers to."""
+        return parse(self.body(value.num))[0] if isinstance(value, Ref) else value
+
+    def numbers(self) -> set[int]:
+        return set(self.bodies) | set(self.where) | set(self.streams)
+
+
+def read_source(data: bytes) -> Source:
+    """Read every object of a PDF by walking it from the start (xref tables are not needed)."""
+    if not data.startswith(b"%PDF-"):
+        raise Unsupported("not a PDF")
+    source = Source(version=data[5:8], trailer={})
+    pos = data.index(b"\n") + 1
+    while pos < len(data):
+        skip = _SPACE.match(data, pos)
+        if skip:
+            pos = skip.end()
+            continue
+        header = _OBJ.match(data, pos)
+        if header is not None:
+            pos = _read_object(data, header, source)
+        elif data.startswith(b"xref", pos):
+            trailer = data.find(b"trailer", pos)
+            if trailer < 0:
+                raise Unsupported("a cross-reference table without trailer")
+            value, pos = parse(data, trailer + len(b"trailer"))
+            source.trailer.update(value)  # type: ignore[arg-type]
+        elif data.startswith(b"startxref", pos):
+            skip = TOKEN.match(data, pos + len(b"startxref"))
+            pos = skip.end() if skip else len(data)
+        else:
+            raise Unsupported(f"unexpected bytes at {pos}: {data[pos:pos + 20]!r}")
+    if b"/Encrypt" in source.trailer or not isinstance(source.trailer.get(b"/Root"), Ref):
+        raise Unsupported("an encrypted PDF, or one without a catalog")
+    for pack in source.packs:
+        for index, num in enumerate(pack.nums):
+            if num not in source.bodies and num not in source.streams:
+                source.where.setdefault(num, (pack, index))
+    packed = sum(len(pack.nums) for pack in source.packs)
+    source.duplicates = len(source.where) != packed or any(
+        num in source.where for num in (*source.bodies, *source.streams))
+    return source
+
+
+def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
+    """Read the object whose `N G obj` header matched; return the position after it."""
+    num = int(header[1])
+    start = header.end()
+    # A stream dictionary without strings ends just before the first `stream`: no need to
+    # parse it. Anything else is parsed.
+    keyword = data.find(b"stream", start)
+    head = data[start:keyword] if keyword >= 0 else b""
+    if head.lstrip().startswith(b"<<") and b"(" not in head and b"endobj" not in head:
+        end = start + len(head.rstrip())
+        value = None
+    else:
+        value, end = parse(data, start)
+    text = data[start:end].strip()
+    begin = _STREAM.match(data, end)
+    if begin is None:
+        close = _END.match(data, end)
+        if close is None or value is None:
+            raise Unsupported(f"object {num} has no endobj")
+        source.bodies[num] = text if b"\n" not in text and b"\r" not in text \
+            else dump(value, same)  # one line, as packed bodies are
+        return close.end()
+    length = _LENGTH.search(text) if value is None else None
+    size = int(length[1]) if length is not None else \
+        to_int(value.get(b"/Length")) if isinstance(value, dict) else -1
+    raw = data[begin.end():begin.end() + size] if size >= 0 else b""
+    close = _END.match(data, begin.end() + len(raw))
+    if size < 0 or close is None:
+        raise Unsupported(f"stream {num} does not end where its /Length says")
+    kind = _KIND.search(text)
+    if kind is None:
+        if value is not None or b"\n" in text or b"\r" in text:
+            text = dump(parse(text)[0] if value is None else value, same)
+        source.streams[num] = (text, raw)
+    elif kind[1] == b"/XRef":
+        source.trailer.update(parse(text)[0])  # type: ignore[arg-type]
+    else:
+        source.packs.append(_unpack(parse(text)[0], raw))  # type: ignore[arg-type]
+    return close.end()
+
+
+def _unpack(dictionary: dict[bytes, Value], raw: bytes) -> Packed:
+    """Return the objects of an object stream (uncompressed, or /FlateDecode: no predictor)."""
+    compression = dictionary.get(b"/Filter")
+    if compression not in (None, b"/FlateDecode", [b"/FlateDecode"]) \
+            or b"/DecodeParms" in dictionary or b"/Extends" in dictionary:
+        raise Unsupported("an object stream not compressed with plain /FlateDecode")
+    data = zlib.decompress(raw) if compression else raw
+    first, count = to_int(dictionary[b"/First"]), to_int(dictionary[b"/N"])
+    numbers = data[:first].split()
+    body = data[first:]
+    if len(numbers) != 2 * count:
+        raise Unsupported("an object stream whose header does not match /N")
+    starts = [int(x) for x in numbers[1::2]] + [len(body)]
+    # qpdf ends each object with a newline and writes none inside one (strings escape
+    # theirs); then bodies split at newlines and renumber as one text.
+    if body.count(b"\n") != count or body.endswith(b"\n") is False \
+            or any(body[at - 1:at] != b"\n" for at in starts[1:-1]) or starts[0] != 0:
+        raise Unsupported("an object stream whose objects are not one a line")
+    return Packed([int(x) for x in numbers[0::2]], body, starts)
+
+
+def load_pdf(data: bytes) -> Source:
+    """Read a PDF; one the reader does not handle is first rewritten by pikepdf (qpdf)."""
+    try:
+        return read_source(data)
+    except Unsupported:
+        pass
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        out = io.BytesIO()
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                 deterministic_id=True, fix_metadata_version=False)
+    return read_source(out.getvalue())
+
+

@@ -1,0 +1,204 @@
+"""PDF syntax: just enough to read and rewrite the structural objects of a part."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+
+class Ref(NamedTuple):
+    """An indirect reference of an input PDF, by object number (generation 0)."""
+
+    num: int
+
+
+class Out(NamedTuple):
+    """An indirect reference that already carries its object number in the volume."""
+
+    num: int
+
+
+class Unsupported(ValueError):
+    """A PDF the byte-level reader does not handle; pikepdf rewrites it first."""
+
+
+DELIMITER = rb"\s\0/\[\]<>(){}%"
+TOKEN = re.compile(
+    rb"[\s\0]*(?:(\d+)[\s\0]+(\d+)[\s\0]+R(?![^" + DELIMITER + rb"])"
+    rb"|(<<|>>|\[|\]|/[^" + DELIMITER + rb"]*|\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
+    rb"|[^" + DELIMITER + rb"]+))", re.S)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
+            b"\n": b"", b"\r": b"", b"\r\n": b""}
+
+# A parsed object: dict[bytes, Value] | list[Value] | Ref | Out | bytes (any other
+# token, as written).
+Value = object
+
+
+def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
+    """Parse one PDF object at pos; return it and the position after it."""
+    match = TOKEN.match(data, pos)
+    if match is None:
+        raise Unsupported(f"unreadable PDF syntax at byte {pos}: {data[pos:pos + 20]!r}")
+    if match[1] is not None:
+        if match[2] != b"0":
+            raise Unsupported("an object generation other than 0")
+        return Ref(int(match[1])), match.end()
+    token = match[3]
+    if token == b"<<":
+        dictionary: dict[bytes, Value] = {}
+        pos = match.end()
+        while True:
+            key = TOKEN.match(data, pos)
+            if key is None or key[3] is None:
+                raise Unsupported(f"unreadable dictionary at byte {pos}")
+            if key[3] == b">>":
+                return dictionary, key.end()
+            if not key[3].startswith(b"/"):
+                raise Unsupported(f"a dictionary key that is not a name at byte {pos}")
+            dictionary[key[3]], pos = parse(data, key.end())
+    if token == b"[":
+        items: list[Value] = []
+        pos = match.end()
+        while True:
+            end = TOKEN.match(data, pos)
+            if end is not None and end[3] == b"]":
+                return items, end.end()
+            item, pos = parse(data, pos)
+            items.append(item)
+    if token in (b">>", b"]"):
+        raise Unsupported(f"unbalanced {token.decode()} at byte {pos}")
+    return token, match.end()
+
+
+def dump(value: Value, remap: Callable[[int], int | None]) -> bytes:
+    """Write a parsed object back, input references through remap (None: null)."""
+    if isinstance(value, Out):
+        return b"%d 0 R" % value.num
+    if isinstance(value, Ref):
+        new = remap(value.num)
+        return b"null" if new is None else b"%d 0 R" % new
+    if isinstance(value, dict):
+        return b"<< " + b" ".join(key + b" " + dump(item, remap)
+                                  for key, item in value.items()) + b" >>"
+    if isinstance(value, list):
+        return b"[ " + b" ".join(dump(item, remap) for item in value) + b" ]"
+    assert isinstance(value, bytes), value
+    return value
+
+
+def same(num: int) -> int:
+    return num
+
+
+def text_of(token: Value) -> bytes:
+    """Return the bytes of a string token, literal `(...)` or hex `<...>`."""
+    if not isinstance(token, bytes) or token[:1] not in (b"(", b"<"):
+        raise Unsupported(f"not a string: {token!r}")
+    if token.startswith(b"<"):
+        digits = re.sub(rb"\s", b"", token[1:-1])
+        return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+
+    def unescape(match: re.Match[bytes]) -> bytes:
+        code = match[1]
+        if code[:1].isdigit():
+            return bytes([int(code, 8) & 0xFF])
+        return _ESCAPES.get(code, code)
+
+    return _ESCAPE.sub(unescape, token[1:-1])
+
+
+def pdf_string(text: bytes) -> bytes:
+    """Return text as a literal string token."""
+    for raw, escaped in ((b"\\", b"\\\\"), (b"(", b"\\("), (b")", b"\\)"), (b"\r", b"\\r"),
+                         (b"\n", b"\\n"), (b"\0", b"\\000")):
+        text = text.replace(raw, escaped)
+    return b"(" + text + b")"
+
+
+def to_int(token: Value) -> int:
+    if not isinstance(token, bytes):
+        raise Unsupported(f"not an integer: {token!r}")
+    return int(token)
+
+
+# ---------------------------------------------------------------------------------------
+# Renumbering: every `N 0 R` of a part's objects becomes `N + base 0 R`
+
+
+_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.S)
+_REF_OR_STRING = re.compile(
+    rb"\((?:[^\\()]|\\.)*\)|(?<![^\s\0\[\]()<>])(\d+) 0 R(?![^" + DELIMITER + rb"])", re.S)
+
+
+def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
+    """Rewrite each reference `N 0 R` of data as table[b"N"] (`M 0 R`, or null).
+
+    qpdf writes every reference as ` N 0 R` (generation 0, a space before), so the fast
+    path splits at ` 0 R` and takes the number before it; a string holding ` 0 R` sends
+    the text through a tokenizing path instead. A number missing from table, a reference
+    to an object that is not there, becomes null.
+    """
+    pieces = data.split(b" 0 R")
+    if len(pieces) == 1:
+        return data
+    if b"(" in data and any(b" 0 R" in text for text in _STRING.findall(data)):
+        return _REF_OR_STRING.sub(
+            lambda m: m[0] if m[1] is None else table.get(m[1], b"null"), data)
+    out: list[bytes] = []
+    extend = out.extend
+    get = table.get
+    for piece in pieces[:-1]:
+        head, space, number = piece.rpartition(b" ")
+        new = get(number)
+        if new is None:
+            new = b"null" if number.isdigit() else number + b" 0 R"
+        extend((head, space, new))
+    out.append(pieces[-1])
+    return b"".join(out)
+
+
+STRUCT_PARENT = re.compile(rb"/StructParents?[\s\0]+(\d+)")
+
+
+def shift_keys(data: bytes, offset: int, keys: list[int]) -> bytes:
+    """Add offset to every /StructParent and /StructParents of data; collect the old keys."""
+    if b"/StructParent" not in data:
+        return data
+
+    def shift(match: re.Match[bytes]) -> bytes:
+        keys.append(int(match[1]))
+        return match[0][:match.start(1) - match.start()] + b"%d" % (keys[-1] + offset)
+
+    return STRUCT_PARENT.sub(shift, data)
+
+
+_ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.S)
+_ANY_ID = re.compile(rb"/ID[\s\0]*[(<]")
+_HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.S)
+
+
+def prefix_ids(data: bytes, prefix: bytes) -> bytes:
+    """Prefix structure element IDs and the /Headers naming them, to keep them unique.
+
+    WeasyPrint numbers IDs per document, so two reports hold the same IDs. qpdf writes
+    `/ID (...)`, and a `(` inside a string escaped, so the common case is a replace.
+    """
+    if not prefix or b"/ID" not in data:
+        return data
+    literal = pdf_string(prefix)[:-1]  # `(prefix`, to open each string with
+    if data.count(b"/ID (") == len(_ANY_ID.findall(data)):
+        data = data.replace(b"/ID (", b"/ID " + literal)
+    else:
+        data = _ID.sub(lambda m: b"/ID " + pdf_string(prefix + text_of(m[1])), data)
+    if b"/Headers" in data:
+        data = _HEADERS.sub(lambda m: m[0].replace(b"(", literal) if b"<" not in m[0][8:] else
+                            b"/Headers [ " + b" ".join(pdf_string(prefix + text_of(t[3]))
+                                                       for t in TOKEN.finditer(m[0], 8)
+                                                       if t[3] and t[3] not in (b"[", b"]"))
+                            + b" ]", data)
+    return data
+
+

@@ -1,0 +1,392 @@
+"""Write the volume: parts placed one after another, then its catalog and cross-references."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import zlib
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from report.volume.analyse import Analysis, Facts, PartSpec, analyse
+from report.volume.cache import PartCache
+from report.volume.entry import VolumeEntry
+from report.volume.front import RenderedPart
+from report.volume.format import CHUNK_FORMAT, COMPRESSION, FACTS_PREFIX, PART_PREFIX
+from report.volume.place import Chunk, Objects, Placement, place_part
+from report.volume.reader import load_pdf
+from report.volume.syntax import Out, Ref, Unsupported, dump, pdf_string
+
+# Entries per node of the number and name trees written (ParentTree, Dests, IDTree).
+TREE_FANOUT = 128
+# Parts (front matter, reports) per node of the volume's page tree, when it has more.
+NODES_PER_GROUP = 256
+# Each report takes object numbers and structure parent keys in blocks of these sizes, so
+# that a report keeps its numbers when one before it changes a little: its objects, as
+# placed, then come from the cache. Numbers go up to what viewers accept (PDF 1.7, C.2);
+# past that the volume is numbered densely, without the cache.
+OBJECT_BLOCK = 1024
+KEY_BLOCK = 64
+MAX_OBJECT_NUMBER = 8_388_607
+RESERVED_NUMBERS = 100
+
+
+
+class Overflow(Exception):
+    """Padded object numbers would pass what viewers accept; number densely instead."""
+
+
+class VolumeFile:
+    """The volume file: placed parts appended, then a cross-reference stream."""
+
+    def __init__(self, handle: BinaryIO, version: bytes) -> None:
+        self.handle = handle
+        self.pos = 0
+        self.digest = hashlib.md5(usedforsecurity=False)
+        self.kinds = bytearray()      # per object number: 0 free, 1 at offset, 2 packed
+        self.field2 = array("Q")      # offset, or the object stream's number
+        self.field3 = array("Q")      # generation, or the index in the object stream
+        self._put(b"%PDF-" + version + b"\n%\xbf\xf7\xa2\xfe\n")
+
+    def _put(self, data: bytes) -> None:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.pos += len(data)
+
+    def _grow(self, top: int) -> None:
+        grow = top + 1 - len(self.kinds)
+        if grow > 0:
+            self.kinds.extend(bytes(grow))
+            self.field2.frombytes(bytes(8 * grow))
+            self.field3.frombytes(bytes(8 * grow))
+
+    def append(self, objects: Objects) -> None:
+        """Write objects and note where each is."""
+        start = self.pos
+        self._grow(max(max(objects.loose, default=0), max(objects.packed, default=0)))
+        kinds, second, third = self.kinds, self.field2, self.field3
+        for num, at in zip(objects.loose, objects.offsets):
+            if kinds[num]:
+                raise AssertionError(f"object {num} written twice")
+            kinds[num], second[num], third[num] = 1, start + at, 0
+        for num, stream, index in zip(objects.packed, objects.streams, objects.indexes):
+            if kinds[num]:
+                raise AssertionError(f"object {num} written twice")
+            kinds[num], second[num], third[num] = 2, stream, index
+        for chunk in objects.chunks:
+            self._put(chunk)
+
+    def finish(self, num: int, root: int, info: int | None) -> None:
+        """Write the cross-reference stream (object num), listing the numbers in use."""
+        start = self.pos
+        self._grow(num)
+        self.kinds[num], self.field2[num], self.field3[num] = 1, start, 0
+        self.field3[0] = 65535
+        runs = [(0, 1)] + [(m.start(), m.end() - m.start())
+                           for m in re.finditer(rb"[^\x00]+", bytes(self.kinds))]
+        second = max(1, (max(self.field2).bit_length() + 7) // 8)
+        third = max(1, (max(self.field3).bit_length() + 7) // 8)
+        width = 1 + second + third
+        rows = []
+        for first, count in runs:
+            table = bytearray(count * width)
+            table[0::width] = self.kinds[first:first + count]
+            for values, column, size in ((self.field2, 1, second),
+                                         (self.field3, 1 + second, third)):
+                packed = array("Q", values[first:first + count])
+                if sys.byteorder == "little":
+                    packed.byteswap()
+                raw = packed.tobytes()
+                for byte in range(size):
+                    table[column + byte::width] = raw[8 - size + byte::8]
+            rows.append(bytes(table))
+        identifier = self.digest.hexdigest().encode("ascii")
+        data = zlib.compress(b"".join(rows), COMPRESSION)
+        index = b" ".join(b"%d %d" % run for run in runs)
+        info_entry = b" /Info %d 0 R" % info if info is not None else b""
+        self._put(b"%d 0 obj\n<< /Type /XRef /Size %d /Index [ %s ] /W [ 1 %d %d ] /Root %d 0 R%s "
+                  b"/ID [ <%s> <%s> ] /Filter /FlateDecode /Length %d >>\nstream\n"
+                  % (num, len(self.kinds), index, second, third, root, info_entry,
+                     identifier, identifier, len(data)))
+        self._put(data)
+        self._put(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
+
+
+
+
+@dataclass
+class Volume:
+    """The volume being written: numbering, and what its catalog gathers, part by part."""
+
+    file: VolumeFile
+    cache: PartCache
+    sparse: bool                # numbers and keys in padded blocks, so that parts keep them
+    parts_count: int            # the front matter and the reports
+    reserved: dict[bytes, str]  # the report-CODE destination names, by code
+    next: int = 1               # the next free object number
+    next_key: int = 0           # the next free structure parent key
+    catalog: int = 0
+    struct_root: int = 0
+    document: int = 0
+    outlines: int = 0
+    pages_root: int = 0
+    groups: list[int] = field(default_factory=list)
+    dests: dict[bytes, bytes] = field(default_factory=dict)
+
+    def allocate(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+    def reserve(self) -> None:
+        """Number the objects parts refer to: catalog, page tree, structure, outline."""
+        self.catalog, self.struct_root, self.document, self.outlines, self.pages_root = (
+            self.allocate() for _ in range(5))
+        count = -(-self.parts_count // NODES_PER_GROUP) if self.parts_count > NODES_PER_GROUP \
+            else 0
+        self.groups = [self.allocate() for _ in range(count)]
+        self.next = max(self.next, RESERVED_NUMBERS + 1)
+
+    def node_parent(self, part: int) -> int:
+        """Return the page tree node above the page tree of the part-th part (0: front)."""
+        return self.groups[part // NODES_PER_GROUP] if self.groups else self.pages_root
+
+    def placement(self, facts: Facts, part: int, code: str | None) -> Placement:
+        """Return a part's place after those placed so far, and take its numbers and keys."""
+        block = _round_up(facts.span, OBJECT_BLOCK) if self.sparse else facts.span
+        keys = _round_up(facts.keys, KEY_BLOCK) if self.sparse else facts.keys
+        base, offset = self.next - 1, self.next_key
+        self.next += block
+        self.next_key += keys
+        if self.next > MAX_OBJECT_NUMBER:
+            raise Overflow
+        renamed, skipped = [], set()
+        own = b"report-" + code.encode() if code else None
+        for name in facts.names:
+            if code is None and name in self.reserved:
+                skipped.add(name)  # a contents line's anchor: the report takes its name
+            elif name in self.dests or (name in self.reserved and name != own):
+                new = _free_name(self.dests, code.encode() + b"/" + name if code else name)
+                renamed.append((name, new))
+                self.dests[new] = b""
+            else:
+                self.dests[name] = b""
+        if own is not None:
+            self.dests[own] = b""
+        return Placement(base, offset, self.node_parent(part), self.document, self.outlines,
+                          tuple(renamed), frozenset(skipped))
+
+
+def _round_up(value: int, step: int) -> int:
+    return max(step, -(-value // step) * step)
+
+
+def _free_name(taken: dict[bytes, bytes], name: bytes) -> bytes:
+    """Return name, or name with a number appended, whichever is not taken."""
+    candidate, number = name, 1
+    while candidate in taken:
+        number += 1
+        candidate = name + b"-%d" % number
+    return candidate
+
+
+
+
+def placed_part(volume: Volume, data: bytes, spec: PartSpec, part: int, name: str) -> Chunk:
+    """Return a part placed at its turn: from the cache when it was placed there before."""
+    try:
+        return _placed_part(volume, data, spec, part)
+    except Unsupported as error:
+        raise ValueError(f"{name}: cannot add it to the volume: {error}") from error
+
+
+def _placed_part(volume: Volume, data: bytes, spec: PartSpec, part: int) -> Chunk:
+    digest = hashlib.sha256(data).hexdigest()
+    analysis = None
+    facts_name = f"{FACTS_PREFIX}{digest}-{spec.pages}.json"
+    cached = volume.cache.read(facts_name)
+    try:
+        facts = Facts.loads(cached) if cached is not None else None
+    except (ValueError, KeyError, TypeError):
+        facts = None
+    if facts is None:
+        analysis = analyse(load_pdf(data), spec)
+        facts = analysis.facts
+        volume.cache.write(facts_name, facts.dumps())
+    place = volume.placement(facts, part, spec.code)
+    key = hashlib.sha256(repr((CHUNK_FORMAT, digest, spec, place)).encode()).hexdigest()
+    part_name = f"{PART_PREFIX}{key}.bin"
+    cached = volume.cache.read(part_name)
+    if cached is not None:
+        try:
+            return Chunk.loads(cached)
+        except (ValueError, KeyError, TypeError):
+            pass
+    if analysis is None:
+        analysis = analyse(load_pdf(data), spec)
+    chunk = place_part(analysis, place)
+    volume.cache.write(part_name, chunk.dumps())
+    return chunk
+
+
+def write_tree(volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes,
+          objects: list[tuple[int, bytes]]) -> int:
+    """Add a number tree (kind /Nums) or name tree (/Names) of sorted (key token, value)."""
+    def leaf(chunk: list[tuple[bytes, bytes]], limits: bool) -> bytes:
+        entries = b" ".join(key + b" " + value for key, value in chunk)
+        bounds = b" /Limits [ %s %s ]" % (chunk[0][0], chunk[-1][0]) if limits else b""
+        return b"<< %s [ %s ]%s >>" % (kind, entries, bounds)
+
+    root = volume.allocate()
+    if len(pairs) <= TREE_FANOUT:
+        objects.append((root, leaf(pairs, False)))
+        return root
+    kids = []
+    for start in range(0, len(pairs), TREE_FANOUT):
+        kids.append(volume.allocate())
+        objects.append((kids[-1], leaf(pairs[start:start + TREE_FANOUT], True)))
+    objects.append((root, b"<< /Kids [ %s ] >>" % b" ".join(b"%d 0 R" % k for k in kids)))
+    return root
+
+
+def finish_volume(volume: Volume, parts: list[tuple[Chunk, int, str | None]], front: Analysis,
+            base: int) -> None:
+    """Write the catalog, page tree, structure root, outline, name trees, cross-references.
+
+    parts are (chunk, pages, code) in volume order, the front matter's first; base is
+    what the front matter's object numbers moved by.
+    """
+    objects: list[tuple[int, bytes]] = []
+    refs = b" ".join
+    chunks = [chunk for chunk, _, _ in parts]
+    pages = [count for _, count, _ in parts]
+
+    # Page tree: the volume's root over each part's own page tree (in groups when many).
+    nodes = [(chunk.node, count) for chunk, count in zip(chunks, pages, strict=True)]
+    if volume.groups:
+        top = []
+        for index, group in enumerate(volume.groups):
+            members = nodes[index * NODES_PER_GROUP:(index + 1) * NODES_PER_GROUP]
+            objects.append((group, b"<< /Type /Pages /Parent %d 0 R /Kids [ %s ] /Count %d >>" % (
+                volume.pages_root, refs(b"%d 0 R" % n for n, _ in members),
+                sum(c for _, c in members))))
+            top.append(group)
+    else:
+        top = [n for n, _ in nodes]
+    objects.append((volume.pages_root, b"<< /Type /Pages /Kids [ %s ] /Count %d >>" % (
+        refs(b"%d 0 R" % k for k in top), sum(pages))))
+
+    # Structure tree.
+    parents = sorted(pair for chunk in chunks for pair in chunk.parents)
+    parent_tree = write_tree(volume, [(b"%d" % key, value) for key, value in parents], b"/Nums",
+                        objects)
+    objects.append((volume.document, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>"
+                    % (volume.struct_root,
+                       refs(b"%d 0 R" % top for chunk in chunks for top in chunk.tops))))
+    extra = b""
+    for name in (b"/RoleMap", b"/ClassMap"):
+        mapping: dict[bytes, bytes] = {}
+        for chunk in chunks:
+            for key, value in (chunk.role_map if name == b"/RoleMap" else chunk.class_map).items():
+                mapping.setdefault(key, value)
+        if mapping:
+            extra += b" %s << %s >>" % (name, refs(k + b" " + v for k, v in mapping.items()))
+    ids: dict[bytes, bytes] = {}
+    for chunk in chunks:
+        for key, value in chunk.ids:
+            ids.setdefault(key, value)
+    if ids:
+        extra += b" /IDTree %d 0 R" % write_tree(
+            volume, [(pdf_string(k), v) for k, v in sorted(ids.items())], b"/Names", objects)
+    objects.append((volume.struct_root, b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R"
+                    b" /ParentTreeNextKey %d%s >>" % (volume.document, parent_tree,
+                                                      volume.next_key, extra)))
+
+    # Outline: every part's top bookmarks, in volume order.
+    items = [item for chunk in chunks for item in chunk.outline]
+    for index, (num, body, _) in enumerate(items):
+        links = b""
+        if index:
+            links += b" /Prev %d 0 R" % items[index - 1][0]
+        if index + 1 < len(items):
+            links += b" /Next %d 0 R" % items[index + 1][0]
+        objects.append((num, body[:-2].rstrip() + links + b" >>"))
+    if items:
+        objects.append((volume.outlines, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R "
+                        b"/Count %d >>" % (items[0][0], items[-1][0], sum(i[2] for i in items))))
+
+    # Destinations, page labels and the catalog: the front matter's, with the volume's trees.
+    dests = {name: value for chunk in chunks for name, value in chunk.dests}
+    dests_root = write_tree(volume, [(pdf_string(k), v) for k, v in sorted(dests.items())],
+                            b"/Names", objects)
+    labels, first = [], 0
+    for index, (_, count, code) in enumerate(parts):
+        if code is not None or index == 0:  # the front matter's pages run on from 1
+            labels.append(b"%d << /S /D%s >>" % (
+                first, b" /P " + pdf_string(code.encode() + b"-") if code else b""))
+        first += count
+    labels_num = volume.allocate()
+    objects.append((labels_num, b"<< /Nums [ %s ] >>" % refs(labels)))
+
+    def remap(num: int) -> int | None:
+        return num + base if num not in front.dropped else None
+
+    catalog = {k: v for k, v in front.catalog.items()
+               if k not in (b"/Pages", b"/StructTreeRoot", b"/Outlines", b"/Names",
+                            b"/PageLabels", b"/Dests")}
+    catalog[b"/Pages"] = Out(volume.pages_root)
+    catalog[b"/StructTreeRoot"] = Out(volume.struct_root)
+    if items:
+        catalog[b"/Outlines"] = Out(volume.outlines)
+    catalog[b"/Names"] = {**{k: v for k, v in front.names.items() if k != b"/Dests"},
+                          b"/Dests": Out(dests_root)}
+    catalog[b"/PageLabels"] = Out(labels_num)
+    objects.append((volume.catalog, dump(catalog, remap)))
+    written = Objects()
+    written.pack(iter(volume.allocate, None), objects)
+    volume.file.append(written)
+    info = front.source.trailer.get(b"/Info")
+    volume.file.finish(volume.allocate(), volume.catalog,
+                       info.num + base if isinstance(info, Ref) else None)
+
+
+def assemble_volume(front: Sequence[RenderedPart], entries: Sequence[VolumeEntry],
+                    handle: BinaryIO, cache: PartCache, sparse: bool) -> int:
+    """Write the volume to handle; return its pages.
+
+    front is the front matter's parts, the opening first: its catalog, metadata and
+    document information stand for the volume's. The reports are numbered first, each in
+    a block of object numbers and structure keys that depends on it alone, then the
+    contents pages, so a rebuild finds every unchanged part's objects, placed as before,
+    in the cache; the opening (whose catalog the volume's is made from) comes last.
+    """
+    opening, *rest = front
+    opening_source = load_pdf(opening.pdf)
+    volume = Volume(VolumeFile(handle, opening_source.version), cache, sparse,
+                    len(front) + len(entries),
+                    {b"report-" + e.code.encode(): e.code for e in entries})
+    volume.reserve()
+    placed: list[tuple[Chunk, int, str | None]] = []
+    for part, entry in enumerate(entries, start=len(front)):
+        spec = PartSpec(entry.code, entry.heading, entry.pages, True)
+        placed.append((placed_part(volume, entry.pdf.read_bytes(), spec, part, str(entry.pdf)),
+                       entry.pages, entry.code))
+        volume.file.append(placed[-1][0].objects)
+        placed[-1][0].objects = Objects()  # written: keep only what the catalog needs
+    pieces: list[tuple[Chunk, int, str | None]] = []
+    for part, piece in enumerate(rest, start=1):
+        spec = PartSpec(None, piece.title, piece.pages, False)
+        pieces.append((placed_part(volume, piece.pdf, spec, part, piece.title), piece.pages,
+                       None))
+        volume.file.append(pieces[-1][0].objects)
+        pieces[-1][0].objects = Objects()
+    analysis = analyse(opening_source, PartSpec(None, opening.title, opening.pages, False,
+                                                primary=True))
+    place = volume.placement(analysis.facts, 0, None)
+    first = place_part(analysis, place)
+    volume.file.append(first.objects)
+    finish_volume(volume, [(first, opening.pages, None), *pieces, *placed], analysis,
+                  place.base)
+    return sum(pages for _, pages, _ in [*pieces, *placed]) + opening.pages
