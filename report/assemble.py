@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from report.indicators import meaning
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
@@ -73,6 +74,15 @@ class PayerRow:
 
 
 @dataclass(frozen=True)
+class IndicatorRow:
+    """One fee-schedule indicator: its name, its value and what CMS says the value means."""
+
+    name: str
+    value: str
+    meaning: str | None
+
+
+@dataclass(frozen=True)
 class BenchmarkRow:
     """One benchmark figure and the number of its source note."""
 
@@ -137,7 +147,7 @@ class ReportModel:
     description: str | None
     service_type: str | None
     sites_of_service: tuple[str, ...]
-    indicators: tuple[tuple[str, str], ...]
+    indicators: tuple[IndicatorRow, ...]
     vignette: str | None
     personnel: tuple[str, ...]
     settings: tuple[str, ...]
@@ -188,13 +198,22 @@ def _benchmarks(benchmarks: list[Benchmark]
     return tuple(groups), tuple(SourceNote(n, src, as_of) for (src, as_of), n in notes.items())
 
 
+def _chart_parts(group: BenchmarkGroup) -> tuple[tuple[str, float], ...]:
+    """Return the RVU parts a bar stacks: no totals; the non-facility setting when both are."""
+    parts = [(row.figure.label, row.figure.value) for row in group.rows
+             if row.figure.unit == "RVU" and row.figure.value >= 0
+             and not row.figure.label.lower().startswith("total")]
+    if any(label.lower().startswith("non-facility") for label, _ in parts):
+        parts = [(label, value) for label, value in parts
+                 if not label.lower().startswith("facility")]
+    return tuple(parts)
+
+
 def rvu_chart(groups: tuple[BenchmarkGroup, ...]) -> RvuChart | None:
     """Chart the RVU parts (totals left out) of each component; None when too few to chart."""
     bars = []
     for group in groups:
-        parts = tuple((row.figure.label, row.figure.value) for row in group.rows
-                      if row.figure.unit == "RVU" and row.figure.value >= 0
-                      and not row.figure.label.lower().startswith("total"))
+        parts = _chart_parts(group)
         if len(parts) >= 2 and any(value > 0 for _, value in parts):
             bars.append(ChartBar(group.name, parts))
     return RvuChart(tuple(bars)) if bars else None
@@ -221,7 +240,7 @@ def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
         description=overview.description if overview else None,
         service_type=overview.service_type if overview else None,
         sites_of_service=tuple(overview.sites_of_service or ()) if overview else (),
-        indicators=tuple((INDICATOR_NAMES[key], value)
+        indicators=tuple(IndicatorRow(INDICATOR_NAMES[key], value, meaning(key, value))
                          for key, value in (indicators.model_dump() if indicators else {}).items()
                          if value is not None),
         vignette=clinical.vignette if clinical else None,

@@ -1,4 +1,4 @@
-"""The command line: build (the default), check."""
+"""The command line: build (the default), check, import-pfs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 from report import __version__
 from report.assemble import assemble
 from report.errors import Finding, ReportError
+from report.pfs.command import import_pfs
 from report.pipeline import BuildOptions, BuildResult
 from report.pipeline import build as run_build
 from report.progress import progress_for
@@ -119,6 +120,9 @@ def check(sources: str = "sources") -> None:
     click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
                f"{_summary(len(loaded.errors), len(found))}", err=True)
     sys.exit(1 if loaded.errors else 0)
+
+
+main.add_command(import_pfs)
 
 
 def _fail(exc: ReportError) -> None:

@@ -69,6 +69,30 @@ class SourceError(ReportError):
         return [str(f) for f in self.findings]
 
 
+@dataclass(frozen=True, order=True)
+class LineFinding:
+    """One problem in a line-based data file, such as a CSV row: `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class DataFileError(ReportError):
+    """A data file the builder reads (not a source) is malformed; every problem is listed."""
+
+    def __init__(self, findings: list[LineFinding]) -> None:
+        self.findings = sorted(findings)
+        super().__init__("\n".join(str(f) for f in self.findings))
+
+    def lines(self) -> list[str]:
+        """Return one line per problem."""
+        return [str(f) for f in self.findings]
+
+
 class RenderError(ReportError):
     """A report could not be rendered or written."""
 

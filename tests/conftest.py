@@ -61,3 +61,27 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seed_text() -> str:
     """Return the original text of the 74440 report."""
     return SEED.read_text(encoding="utf-8")
+
+
+# A byte-for-byte copy of shared/data/pprrvu22-sample.csv (see tests/fixtures/pfs/README.md).
+PFS_SAMPLE = FIXTURES / "pfs" / "pprrvu22-sample.csv"
+PFS_SOURCE = ("2022 National Physician Fee Schedule Relative Value File January Release, "
+              "released 12/15/2021")
+
+
+def pfs_lines() -> list[bytes]:
+    """Return the sample file's lines, without their CRLF ends."""
+    return PFS_SAMPLE.read_bytes().split(b"\r\n")
+
+
+@pytest.fixture
+def pfs_file(tmp_path: Path):
+    """Return a writer of relative value files: the sample's lines, changed by edit."""
+    def write(edit=None, name: str = "pprrvu.csv") -> Path:
+        lines = pfs_lines()
+        if edit is not None:
+            edit(lines)
+        path = tmp_path / name
+        path.write_bytes(b"\r\n".join(lines))
+        return path
+    return write

@@ -67,6 +67,24 @@ class TestRvuChart:
         assert chart.bars[0].parts == (("Work RVU", 0.38), ("Practice expense RVU", 2.56))
         assert chart.bars[0].total == 2.94
 
+    def test_a_bar_stacks_one_setting(self) -> None:
+        """Where both settings are given, the bar stacks the non-facility ones, not both."""
+        group = BenchmarkGroup("global", "Global", (
+            figure("Work RVU", 1.30), figure("Non-facility practice expense RVU", 1.26),
+            figure("Facility practice expense RVU", 0.55), figure("Malpractice RVU", 0.10),
+            figure("Total non-facility RVU", 2.66), figure("Total facility RVU", 1.95)))
+        bar = rvu_chart((group,)).bars[0]  # type: ignore[union-attr]
+        assert [label for label, _ in bar.parts] == [
+            "Work RVU", "Non-facility practice expense RVU", "Malpractice RVU"]
+        assert bar.total == 2.66
+
+    def test_a_single_setting_is_stacked_whichever_it_is(self) -> None:
+        """A facility-only code (non-facility NA) stacks its facility practice expense."""
+        group = BenchmarkGroup("global", "Global", (
+            figure("Work RVU", 3.50), figure("Facility practice expense RVU", 1.50),
+            figure("Malpractice RVU", 0.41)))
+        assert rvu_chart((group,)).bars[0].total == 5.41  # type: ignore[union-attr]
+
     def test_a_single_part_makes_no_chart(self) -> None:
         """One figure per component is not a chart."""
         group = BenchmarkGroup("global", "Global", (figure("Work RVU", 3.5),
@@ -91,7 +109,7 @@ class TestChartInPdf:
         """74440's chart is one Figure whose Alt gives its values."""
         alts = figures_of(sample_build / "74440.pdf")
         assert len(alts) == 1
-        assert "Work RVU 0.38" in alts[0] and "Practice expense RVU 2.43" in alts[0]
+        assert "Work RVU 0.38" in alts[0] and "Non-facility practice expense RVU 2.43" in alts[0]
 
     def test_report_without_figures_has_no_figure(self, empty_a4: Path) -> None:
         """A report with no benchmarks has no chart and no empty frame."""

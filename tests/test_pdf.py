@@ -834,27 +834,66 @@ def body_first_line(page: Page) -> str:
 
 
 class TestBenchmarks:
-    """The 74440 benchmarks show the CMS figures by component and the payment marked as computed."""
+    """The 74440 report shows the figures imported from the CMS file, by component, with the
+    file's release as their source and the payments marked as computed."""
 
     def benchmarks(self, sample_build: Path) -> str:
         return sections(sample_build / "74440.pdf")["Benchmarks"]
 
-    def test_figures(self, sample_build):
-        table = self.benchmarks(sample_build)
-        for label, value in (("Work RVU", "0.38"), ("Total non-facility RVU", "2.96"),
-                             ("Total RVU", "0.52"), ("Total RVU", "2.44"),
-                             ("Conversion factor", "$34.6062")):
-            assert re.search(rf"{re.escape(label)} {re.escape(value)}(?!\d)", table), label
+    def component(self, sample_build: Path, name: str) -> str:
+        """Return the benchmark table's text from one component's group label to the next.
 
-    def test_components_are_grouped(self, sample_build):
+        The chart's labels (the same component names) come earlier or in between in the
+        extracted text; a group label in the table is followed by its first row, Work RVU.
+        """
         table = self.benchmarks(sample_build)
-        professional = table.index("modifier 26")
-        technical = table.index("modifier TC")
-        assert professional < table.index("Total RVU 0.52") < technical
-        assert technical < table.index("Total RVU 2.44")
-        assert table.index("Total non-facility RVU 2.96") < professional
+        starts = [table.index(f"{label} Work RVU") for label in
+                  ("Global", "Professional component (modifier 26)",
+                   "Technical component (modifier TC)")]
+        ends = starts[1:] + [table.index("[1] 2022")]
+        return dict(zip(("global", "26", "TC"), (table[a:b] for a, b in zip(starts, ends))))[name]
+
+    @pytest.mark.parametrize("component,label,value", [
+        ("global", "Work RVU", "0.38"), ("global", "Total non-facility RVU", "2.96"),
+        ("global", "Conversion factor", "$34.6062"), ("26", "Total RVU", "0.52"),
+        ("TC", "Total non-facility RVU", "2.44")])
+    def test_figures(self, sample_build, component: str, label: str, value: str):
+        text = self.component(sample_build, component)
+        assert re.search(rf"(?<![\w-]){re.escape(label)} {re.escape(value)}(?!\d)", text), text
+
+    def test_facility_figures_the_file_marks_na_are_left_out(self, sample_build):
+        assert "Facility practice expense" not in self.component(sample_build, "global")
+        assert "Total facility RVU" not in self.benchmarks(sample_build)
+
+    def test_source_is_the_files_release(self, sample_build):
+        table = self.benchmarks(sample_build)
+        release = ("2022 National Physician Fee Schedule Relative Value File January Release, "
+                   "released 12/15/2021")
+        assert f"[1] {release}; figures as of January 1, 2022." in table
+        assert f"[2] Computed from the {release}; figures as of January 1, 2022." in table
 
     def test_computed_payment_is_labelled_computed(self, sample_build):
         table = self.benchmarks(sample_build)
         assert f"${round(2.96 * 34.6062, 2):.2f}" == "$102.43"
-        assert re.search(r"\(computed: 2\.96 total RVU × \$34\.6062\) \$102\.43(?!\d)", table)
+        assert re.search(r"payment \(computed: 2\.96 total RVU × \$34\.6062\) \$102\.43 USD \[2\]",
+                         table)
+        assert re.search(r"payment \(computed: 0\.52 total RVU × \$34\.6062\) \$18\.00 USD \[2\]",
+                         self.component(sample_build, "26"))
+
+
+class TestIndicators:
+    """The Billing Code Overview shows the imported fee-schedule indicators and their meaning."""
+
+    def test_74440(self, sample_build):
+        overview = sections(sample_build / "74440.pdf")["Billing Code Overview"]
+        assert "Fee schedule indicators Status: A (active code, paid separately under the " \
+               "physician fee schedule)" in overview
+        assert "Global period: XXX (the global surgery concept does not apply)" in overview
+        assert "PC/TC indicator: 1 (diagnostic test or radiology service with professional " \
+               "(26) and technical (TC) components)" in overview
+
+    def test_55300(self, sample_build):
+        overview = sections(sample_build / "55300.pdf")["Billing Code Overview"]
+        assert "Global period: 000 (procedure with related services on the day of the " \
+               "procedure only)" in overview
+        assert "PC/TC indicator: 0 (physician service; the PC/TC split does not apply)" in overview

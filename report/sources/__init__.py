@@ -9,10 +9,10 @@ from pathlib import Path
 from report.errors import Finding, SourceError, UsageError
 from report.sources.models import CodeSource, Publication
 from report.sources.validate import check_code, check_publication, validate_model
-from report.sources.yaml import Node, load_yaml
+from report.sources.yaml import Node, load_yaml, parse_yaml
 
-__all__ = ["CodeFile", "PublicationFile", "Sources", "load_code", "load_publication",
-           "load_sources"]
+__all__ = ["CodeFile", "PublicationFile", "Sources", "code_from_bytes", "load_code",
+           "load_publication", "load_sources"]
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,25 @@ def load_code(file: Path, shown: str, publication: Publication | None
         data, root = load_yaml(file, path)
     except SourceError as exc:
         return None, exc.findings
+    return _check_code(data, root, path, file.stem, publication)
+
+
+def code_from_bytes(data: bytes, path: str, stem: str, publication: Publication | None
+                    ) -> tuple[CodeFile | None, list[Finding]]:
+    """Validate a code source held in memory, as if read from a file named stem.yaml."""
+    try:
+        root = parse_yaml(data, path)
+    except SourceError as exc:
+        return None, exc.findings
+    return _check_code(data, root, path, stem, publication)
+
+
+def _check_code(data: bytes, root: Node, path: str, stem: str, publication: Publication | None
+                ) -> tuple[CodeFile | None, list[Finding]]:
     model, findings = validate_model(path, root, CodeSource)
     if model is None:
         return None, findings
-    findings = check_code(path, file.stem, root, model, publication)
+    findings = check_code(path, stem, root, model, publication)
     return (None if findings else CodeFile(path, root, model, data)), findings
 
 

@@ -1,0 +1,52 @@
+"""What the fee schedule's indicator values mean, in the words of CMS's PFS file documentation."""
+
+from __future__ import annotations
+
+STATUS = {
+    "A": "active code, paid separately under the physician fee schedule",
+    "B": "payment always bundled into another service",
+    "C": "carriers price the code",
+    "D": "deleted code",
+    "E": "excluded from the physician fee schedule by regulation",
+    "F": "deleted code, no grace period",
+    "G": "not valid for Medicare; another code is used",
+    "H": "deleted modifier",
+    "I": "not valid for Medicare purposes",
+    "J": "anesthesia service",
+    "M": "measurement code, for reporting only",
+    "N": "non-covered service",
+    "P": "bundled or excluded code",
+    "R": "restricted coverage",
+    "T": "injection, paid only when no other service is paid",
+    "X": "statutory exclusion",
+}
+GLOBAL_PERIOD = {
+    "000": "procedure with related services on the day of the procedure only",
+    "010": "minor procedure with a 10-day postoperative period",
+    "090": "major surgery with a 1-day preoperative and 90-day postoperative period",
+    "MMM": "maternity code; the usual global period does not apply",
+    "XXX": "the global surgery concept does not apply",
+    "YYY": "the payer sets the global period",
+    "ZZZ": "add-on code, within the global period of another service",
+}
+PC_TC = {
+    "0": "physician service; the PC/TC split does not apply",
+    "1": "diagnostic test or radiology service with professional (26) and technical (TC) "
+         "components",
+    "2": "professional component only",
+    "3": "technical component only",
+    "4": "global test only",
+    "5": "incident-to service",
+    "6": "laboratory physician interpretation",
+    "7": "physical therapy service",
+    "8": "physician interpretation",
+    "9": "the PC/TC concept does not apply",
+}
+MEANINGS = {"status": STATUS, "global_period": GLOBAL_PERIOD, "pc_tc": PC_TC}
+# Statuses under which the fee schedule itself sets a national payment from the RVUs.
+PAID_UNDER_THE_SCHEDULE = ("A", "R", "T")
+
+
+def meaning(indicator: str, value: str) -> str | None:
+    """Return what an indicator value means, or None for a value CMS does not define."""
+    return MEANINGS[indicator].get(value)

@@ -1,0 +1,66 @@
+"""`import-pfs FILE.csv [CODE ...]`: benchmarks and indicators from the CMS relative value file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from report.errors import ReportError
+from report.pfs.importer import ImportPlan, plan_import, write_plan
+from report.pfs.reader import read_pfs
+
+
+def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
+    """Say, per code, what the import changes (or would change) and what it leaves alone."""
+    name = os.path.basename(plan.pfs.path)
+    would = "would be " if dry_run else ""
+    lines = []
+    for edit in plan.edits:
+        lines.append(f"{edit.code}: {edit.shown} {would}{'created' if edit.created else 'updated'}")
+        lines += [f"  {change}" for change in edit.changes]
+        lines += [f"  note: {note}" for note in edit.notes]
+    for imported in plan.unchanged:
+        lines.append(f"{imported.code}: up to date")
+    lines += [f"{code}: not in {name}; left untouched" for code in plan.not_in_file]
+    lines += [f"{code}: in {name} but has no source; --create makes one"
+              for code in plan.without_source]
+    lines += [f"{code}: not a CPT or HCPCS code; no source created" for code in plan.not_creatable]
+    lines += [f"{code}: neither in {name} nor in the sources" for code in plan.unknown]
+    return lines
+
+
+def _summary(plan: ImportPlan, dry_run: bool) -> str:
+    created = sum(edit.created for edit in plan.edits)
+    parts = [f"{len(plan.edits) - created} updated", f"{created} created",
+             f"{len(plan.unchanged)} up to date", f"{len(plan.not_in_file)} not in the file"]
+    tail = "; dry run, nothing written" if dry_run else ""
+    return f"{plan.pfs.source}: " + ", ".join(parts) + tail
+
+
+@click.command("import-pfs")
+@click.argument("file")
+@click.argument("codes", nargs=-1)
+@click.option("--sources", "sources", default="sources", show_default=True,
+              help="Sources folder holding publication.yaml and codes/.")
+@click.option("--create", is_flag=True,
+              help="Make a sparse source for each code of the file (or each named code) "
+                   "that has none.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+def import_pfs(file: str, codes: tuple[str, ...], sources: str = "sources",
+               create: bool = False, dry_run: bool = False) -> None:
+    """Write benchmarks and indicators from a CMS PFS relative value file (PPRRVU CSV)."""
+    try:
+        pfs = read_pfs(Path(file), file)
+        plan = plan_import(pfs, Path(sources), sources, codes, create)
+        if not dry_run:
+            write_plan(plan)
+    except ReportError as exc:
+        for line in exc.lines():
+            click.echo(line, err=True)
+        sys.exit(exc.exit_code)
+    for line in plan_lines(plan, dry_run):
+        click.echo(line)
+    click.echo(_summary(plan, dry_run), err=True)

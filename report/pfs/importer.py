@@ -1,0 +1,122 @@
+"""Plan a whole import before anything is written, then write each changed source atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from report.errors import Finding, SourceError
+from report.outputs import atomic_write
+from report.pfs.plan import CodeImport, change_lines, code_import
+from report.pfs.reader import PfsFile
+from report.pfs.writer import edit_source
+from report.sources import CodeFile, code_from_bytes, load_sources
+from report.sources.models import CODE_PATTERNS
+
+
+@dataclass(frozen=True)
+class SourceEdit:
+    """One source the import writes: its new bytes and what changes in it."""
+
+    code: str
+    path: Path
+    shown: str
+    data: bytes
+    created: bool
+    changes: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass
+class ImportPlan:
+    """Everything one import does, decided before any file is written."""
+
+    pfs: PfsFile
+    edits: list[SourceEdit] = field(default_factory=list)
+    unchanged: list[CodeImport] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+    without_source: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    not_creatable: list[str] = field(default_factory=list)
+
+
+def _system(code: str) -> str | None:
+    return next((system for system, (pattern, _) in CODE_PATTERNS.items()
+                 if pattern.fullmatch(code)), None)
+
+
+def _code_path(shown: str, code: str) -> str:
+    return os.path.join(shown, "codes", f"{code}.yaml")
+
+
+def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> bytes:
+    """Return the skeleton of a sparse source: identity only, with where it came from."""
+    title = imported.description or f"{system} {code}"
+    note = (f"{system} {code}: created by `report import-pfs` from the {pfs.source}. "
+            "The title is the file's short description: write a plain-language title.")
+    comment = "".join(f"# {line}\n" for line in textwrap.wrap(note, 86))
+    return (f'{comment}code: "{code}"\nsystem: {system}\n'
+            f"title: {json.dumps(title, ensure_ascii=False)}\n").encode("utf-8")
+
+
+def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] = (),
+                create: bool = False) -> ImportPlan:
+    """Decide every edit of an import; raise SourceError, changing nothing, on any problem."""
+    sources = load_sources(folder, shown)
+    stems = sorted(p.stem for p in (folder / "codes").glob("*.yaml"))
+    targets = [s for s in stems if not codes or s in codes]
+    paths = {os.path.join(shown, "publication.yaml")} | {_code_path(shown, s) for s in targets}
+    errors = [f for f in sources.errors if f.location.path in paths]
+    if errors:
+        raise SourceError(errors)
+    by_code: dict[str, CodeFile] = {c.code: c for c in sources.codes}
+    publication = sources.publication.model if sources.publication else None
+    plan = ImportPlan(pfs)
+    found: list[Finding] = []
+    for code in targets:
+        imported = code_import(pfs, code)
+        if imported is None:
+            plan.not_in_file.append(code)
+            continue
+        source = by_code[code]
+        data = edit_source(source.data, source.path, imported)
+        if data is None:
+            plan.unchanged.append(imported)
+            continue
+        model = source.model
+        lines = change_lines(imported, model.indicators, model.benchmarks or [])
+        plan.edits.append(SourceEdit(code, folder / "codes" / f"{code}.yaml", source.path,
+                                     data, False, tuple(lines), imported.skipped))
+    # Rows of codes without a source are ignored unless named or asked to --create them.
+    for code in codes or (tuple(pfs.rows) if create else ()):
+        if code in stems:
+            continue
+        imported = code_import(pfs, code)
+        system = _system(code)
+        if imported is None:
+            plan.unknown.append(code)
+        elif not create:
+            plan.without_source.append(code)
+        elif system is None:
+            plan.not_creatable.append(code)
+        else:
+            shown_path = _code_path(shown, code)
+            data = edit_source(new_source(code, system, imported, pfs), shown_path, imported,
+                               blank_lines=True) or b""
+            lines = change_lines(imported, None, [])
+            plan.edits.append(SourceEdit(code, folder / "codes" / f"{code}.yaml", shown_path,
+                                         data, True, tuple(lines), imported.skipped))
+    for edit in plan.edits:
+        found += code_from_bytes(edit.data, edit.shown, edit.code, publication)[1]
+    if found:
+        raise SourceError(found)
+    return plan
+
+
+def write_plan(plan: ImportPlan) -> None:
+    """Write every edited source, each through a temporary file renamed into place."""
+    for edit in plan.edits:
+        atomic_write(edit.path, edit.data)

@@ -1,0 +1,242 @@
+"""Read the CMS Physician Fee Schedule relative value file (PPRRVU) and check every line."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import get_args
+
+from report.errors import DataFileError, LineFinding, UsageError
+from report.sources.models import GlobalPeriod
+
+TITLE = re.compile(r"(?P<year>\d{4}) National Physician Fee Schedule Relative Value File "
+                   r"(?P<month>January|April|July|October) Release\b.*")
+RELEASED = re.compile(r"RELEASED (?P<date>\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE)
+QUARTER_MONTH = {"January": 1, "April": 4, "July": 7, "October": 10}
+HEADER_SEARCH_LINES = 20
+NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+HCPCS = re.compile(r"[0-9A-Z]{5}")
+MODIFIER = re.compile(r"[0-9A-Z]{2}")
+GLOBAL_PERIODS = get_args(GlobalPeriod)
+
+# The columns the importer uses, by the name the header's stacked lines give each.
+COLUMNS = {
+    "hcpcs": "HCPCS", "modifier": "MOD", "description": "DESCRIPTION",
+    "status": "STATUS CODE", "work": "WORK RVU", "pe_nonfacility": "NON-FAC PE RVU",
+    "na_nonfacility": "NON-FAC NA INDICATOR", "pe_facility": "FACILITY PE RVU",
+    "na_facility": "FACILITY NA INDICATOR", "malpractice": "MP RVU",
+    "total_nonfacility": "NON-FACILITY TOTAL", "total_facility": "FACILITY TOTAL",
+    "pc_tc": "PCTC IND", "global_period": "GLOB DAYS", "conversion_factor": "CONV FACTOR",
+}
+NUMBERS = ("work", "pe_nonfacility", "pe_facility", "malpractice", "total_nonfacility",
+           "total_facility", "conversion_factor")
+
+
+@dataclass(frozen=True)
+class PfsRow:
+    """One HCPCS/MOD row: relative values, with None where the file marks a setting NA."""
+
+    line: int
+    hcpcs: str
+    modifier: str
+    description: str
+    status: str
+    work: Decimal
+    pe_nonfacility: Decimal | None
+    pe_facility: Decimal | None
+    malpractice: Decimal
+    total_nonfacility: Decimal | None
+    total_facility: Decimal | None
+    pc_tc: str
+    global_period: str
+    conversion_factor: Decimal
+
+
+@dataclass(frozen=True)
+class PfsFile:
+    """A checked relative value file: its release and its rows by code, then modifier."""
+
+    path: str
+    title: str
+    released: str
+    as_of: dt.date
+    rows: dict[str, dict[str, PfsRow]] = field(default_factory=dict)
+
+    @property
+    def source(self) -> str:
+        """Return the source line benchmarks cite: the file's title and release date."""
+        return f"{self.title}, released {self.released}"
+
+
+class _Checker:
+    """Collect every problem of one file before anything is returned."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.findings: list[LineFinding] = []
+
+    def add(self, line: int, message: str) -> None:
+        self.findings.append(LineFinding(self.path, line, message))
+
+
+def _first_text(fields: list[str]) -> str:
+    return next((f.strip() for f in fields if f.strip()), "")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # CMS publishes Windows text files
+
+
+def _lines(text: str) -> list[tuple[int, list[str]]]:
+    """Return each CSV record with the line it starts on."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, start = [], 1
+    for fields in reader:
+        records.append((start, fields))
+        start = reader.line_num + 1
+    return records
+
+
+def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+             ) -> tuple[str, str, dt.date] | None:
+    title = _first_text(head[0][1]) if head else ""
+    match = TITLE.fullmatch(title)
+    if match is None:
+        check.add(1, 'the first line must be the file\'s title, such as "2022 National Physician '
+                     f'Fee Schedule Relative Value File January Release"; found "{title}"')
+        return None
+    for line, fields in head[1:]:
+        if released := RELEASED.fullmatch(_first_text(fields)):
+            month, day, year = (int(part) for part in released["date"].split("/"))
+            try:
+                dt.date(year, month, day)
+            except ValueError:
+                check.add(line, f'"{released["date"]}" is not a calendar date')
+                return None
+            as_of = dt.date(int(match["year"]), QUARTER_MONTH[match["month"]], 1)
+            return title, released["date"], as_of
+    check.add(header_line, 'no "RELEASED MM/DD/YYYY" line above the column header')
+    return None
+
+
+def _columns(check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+             ) -> dict[str, int] | None:
+    # The names stack over the lines below the last line of running text (title, notices,
+    # release), which holds at most one field.
+    text_lines = [i for i, (_, f) in enumerate(head[:-1]) if sum(bool(x.strip()) for x in f) < 2]
+    stacked = [fields for _, fields in head[text_lines[-1] + 1 if text_lines else 0:]]
+    width = len(stacked[-1])
+    names = [" ".join(part for part in (f[i].strip() if i < len(f) else "" for f in stacked)
+                      if part) for i in range(width)]
+    columns: dict[str, int] = {}
+    for key, name in COLUMNS.items():
+        found = [i for i, n in enumerate(names) if n == name]
+        if len(found) != 1:
+            check.add(header_line, f'the column header has {"no" if not found else "more than one"}'
+                                   f' "{name}" column; is this a CMS PPRRVU file?')
+        else:
+            columns[key] = found[0]
+    return columns if len(columns) == len(COLUMNS) else None
+
+
+def _number(check: _Checker, line: int, name: str, text: str) -> Decimal:
+    if not NUMBER.fullmatch(text):
+        check.add(line, f'{name} is "{text}", not a number')
+        return Decimal(0)
+    return Decimal(text)
+
+
+def _row(check: _Checker, line: int, fields: list[str], columns: dict[str, int],
+         width: int) -> PfsRow | None:
+    if len(fields) != width:
+        check.add(line, f"the row has {len(fields)} fields; the column header has {width}"
+                        + (" (is the row cut short?)" if len(fields) < width else ""))
+        return None
+    value = {key: fields[i].strip() for key, i in columns.items()}
+    before = len(check.findings)
+    if not HCPCS.fullmatch(value["hcpcs"]):
+        check.add(line, f'HCPCS "{value["hcpcs"]}" must be 5 letters or digits')
+    if value["modifier"] and not MODIFIER.fullmatch(value["modifier"]):
+        check.add(line, f'MOD "{value["modifier"]}" must be empty or 2 letters or digits')
+    if not re.fullmatch(r"[A-Z]", value["status"]):
+        check.add(line, f'STATUS CODE "{value["status"]}" must be one capital letter')
+    if not re.fullmatch(r"[0-9]", value["pc_tc"]):
+        check.add(line, f'PCTC IND "{value["pc_tc"]}" must be one digit')
+    if value["global_period"] not in GLOBAL_PERIODS:
+        check.add(line, f'GLOB DAYS "{value["global_period"]}" must be one of '
+                        + ", ".join(GLOBAL_PERIODS))
+    for key in ("na_nonfacility", "na_facility"):
+        if value[key] not in ("", "NA"):
+            check.add(line, f'{COLUMNS[key]} "{value[key]}" must be NA or empty')
+    number = {key: _number(check, line, COLUMNS[key], value[key]) for key in NUMBERS}
+    if number["conversion_factor"] <= 0 and len(check.findings) == before:
+        check.add(line, f'CONV FACTOR "{value["conversion_factor"]}" must be above zero')
+    if len(check.findings) > before:
+        return None
+    nonfacility = value["na_nonfacility"] != "NA"
+    facility = value["na_facility"] != "NA"
+    return PfsRow(
+        line=line, hcpcs=value["hcpcs"], modifier=value["modifier"],
+        description=value["description"], status=value["status"], work=number["work"],
+        pe_nonfacility=number["pe_nonfacility"] if nonfacility else None,
+        pe_facility=number["pe_facility"] if facility else None,
+        malpractice=number["malpractice"],
+        total_nonfacility=number["total_nonfacility"] if nonfacility else None,
+        total_facility=number["total_facility"] if facility else None,
+        pc_tc=value["pc_tc"], global_period=value["global_period"],
+        conversion_factor=number["conversion_factor"])
+
+
+def parse_pfs(data: bytes, path: str) -> PfsFile:
+    """Parse and check a whole relative value file; raise DataFileError listing every problem."""
+    check = _Checker(path)
+    try:
+        records = _lines(_decode(data))
+    except csv.Error as exc:
+        raise DataFileError([LineFinding(path, 1, f"not a readable CSV file: {exc}")]) from exc
+    header_at = next((i for i, (_, fields) in enumerate(records[:HEADER_SEARCH_LINES])
+                      if fields and fields[0].strip() == "HCPCS"), None)
+    if header_at is None:
+        check.add(1, f"no column header (a line starting HCPCS,MOD) in the first "
+                     f"{HEADER_SEARCH_LINES} lines; is this a CMS PPRRVU file?")
+        raise DataFileError(check.findings)
+    header_line, header = records[header_at]
+    head = records[:header_at + 1]
+    release = _release(check, head, header_line)
+    columns = _columns(check, head, header_line)
+    if release is None or columns is None:
+        raise DataFileError(check.findings)
+    pfs = PfsFile(path, *release)
+    for line, fields in records[header_at + 1:]:
+        if not any(f.strip() for f in fields):
+            continue
+        row = _row(check, line, fields, columns, len(header))
+        if row is None:
+            continue
+        by_modifier = pfs.rows.setdefault(row.hcpcs, {})
+        if (first := by_modifier.get(row.modifier)) is not None:
+            check.add(line, f"{row.hcpcs} {row.modifier or '(no modifier)'} is given twice "
+                            f"(first at line {first.line})")
+        by_modifier[row.modifier] = row
+    if not pfs.rows and not check.findings:
+        check.add(header_line, "the file holds no rows below the column header")
+    if check.findings:
+        raise DataFileError(check.findings)
+    return pfs
+
+
+def read_pfs(path: Path, shown: str) -> PfsFile:
+    """Read and check the relative value file at path; shown is the path used in messages."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot read the file: {exc.strerror}") from exc
+    return parse_pfs(data, shown)

@@ -1,0 +1,140 @@
+"""Reading the CMS relative value file: the sample, and broken copies refused line by line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from conftest import PFS_SAMPLE, PFS_SOURCE, pfs_lines
+
+from report.errors import DataFileError, UsageError
+from report.pfs.reader import parse_pfs, read_pfs
+
+
+def problems(data: bytes) -> list[str]:
+    """Parse data that must be refused and return its error lines."""
+    with pytest.raises(DataFileError) as caught:
+        parse_pfs(data, "f.csv")
+    return caught.value.lines()
+
+
+def edited(*changes: tuple[int, bytes, bytes]) -> bytes:
+    """Return the sample with (line number, old, new) replacements made once each."""
+    lines = pfs_lines()
+    for number, old, new in changes:
+        assert old in lines[number - 1], (number, old)
+        lines[number - 1] = lines[number - 1].replace(old, new, 1)
+    return b"\r\n".join(lines)
+
+
+class TestSample:
+    """The sample file reads whole: its release, its 29 rows, its NA settings."""
+
+    def test_release_and_quarter(self) -> None:
+        pfs = read_pfs(PFS_SAMPLE, "sample.csv")
+        assert pfs.source == PFS_SOURCE
+        assert pfs.as_of == dt.date(2022, 1, 1)
+
+    def test_every_row_is_read(self) -> None:
+        pfs = read_pfs(PFS_SAMPLE, "sample.csv")
+        assert sorted(pfs.rows) == ["55300", "71045", "74440", "74445", "74450", "74455",
+                                    "76870", "76872", "77065", "99213", "G0279"]
+        assert sum(len(rows) for rows in pfs.rows.values()) == 29
+
+    def test_row_values(self) -> None:
+        row = read_pfs(PFS_SAMPLE, "sample.csv").rows["74440"][""]
+        assert (row.line, row.status, row.global_period, row.pc_tc) == (18, "A", "XXX", "1")
+        assert (row.work, row.pe_nonfacility, row.malpractice, row.total_nonfacility) == (
+            Decimal("0.38"), Decimal("2.56"), Decimal("0.02"), Decimal("2.96"))
+        assert row.conversion_factor == Decimal("34.6062")
+
+    def test_na_indicator_drops_that_setting(self) -> None:
+        rows = read_pfs(PFS_SAMPLE, "sample.csv").rows
+        assert rows["74440"][""].pe_facility is None  # facility NA
+        assert rows["74440"][""].total_facility is None
+        assert rows["55300"][""].pe_nonfacility is None  # non-facility NA
+        assert rows["55300"][""].pe_facility == Decimal("1.50")
+        assert rows["74440"]["26"].pe_facility == Decimal("0.13")  # no NA: both settings
+
+    def test_quoted_description_with_comma(self) -> None:
+        assert read_pfs(PFS_SAMPLE, "s.csv").rows["G0279"]["TC"].description == \
+            "Tomosynthesis, mammo"
+
+    @pytest.mark.parametrize("month,first", [("April", 4), ("July", 7), ("October", 10)])
+    def test_as_of_is_the_first_day_of_the_release_quarter(self, month: str, first: int) -> None:
+        pfs = parse_pfs(edited((1, b"January", month.encode())), "f.csv")
+        assert pfs.as_of == dt.date(2022, first, 1)
+        assert pfs.source.startswith(f"2022 National Physician Fee Schedule Relative Value "
+                                     f"File {month} Release, released 12/15/2021")
+
+    def test_lf_line_ends_read_the_same(self) -> None:
+        data = PFS_SAMPLE.read_bytes()
+        assert parse_pfs(data.replace(b"\r\n", b"\n"), "f.csv") == parse_pfs(data, "f.csv")
+
+    def test_missing_file_is_a_usage_error(self, tmp_path) -> None:
+        with pytest.raises(UsageError, match=r"^nope\.csv: cannot read the file"):
+            read_pfs(tmp_path / "nope.csv", "nope.csv")
+
+
+class TestBrokenCopies:
+    """A malformed file is refused with `FILE:line: message`, every problem at once."""
+
+    def test_wrong_title(self) -> None:
+        assert problems(edited((1, b"National Physician", b"National Hospital"))) == [
+            'f.csv:1: the first line must be the file\'s title, such as "2022 National '
+            'Physician Fee Schedule Relative Value File January Release"; found "2022 '
+            'National Hospital Fee Schedule Relative Value File January Release"']
+
+    def test_missing_release_line(self) -> None:
+        assert problems(edited((5, b"RELEASED 12/15/2021", b""))) == [
+            'f.csv:10: no "RELEASED MM/DD/YYYY" line above the column header']
+
+    def test_impossible_release_date(self) -> None:
+        assert problems(edited((5, b"12/15/2021", b"13/15/2021"))) == [
+            'f.csv:5: "13/15/2021" is not a calendar date']
+
+    def test_wrong_header(self) -> None:
+        assert problems(edited((9, b",WORK,", b",LABOR,"))) == [
+            'f.csv:10: the column header has no "WORK RVU" column; is this a CMS PPRRVU file?']
+
+    def test_no_header_row(self) -> None:
+        assert problems(b"code,value\r\n74440,0.38\r\n") == [
+            "f.csv:1: no column header (a line starting HCPCS,MOD) in the first 20 lines; "
+            "is this a CMS PPRRVU file?"]
+
+    def test_non_numeric_rvu(self) -> None:
+        assert problems(edited((18, b",0.38,", b",0.3B,"))) == [
+            'f.csv:18: WORK RVU is "0.3B", not a number']
+
+    def test_truncated_row(self) -> None:
+        lines = pfs_lines()
+        lines[38] = lines[38][:40]
+        assert problems(b"\r\n".join(lines)) == [
+            "f.csv:39: the row has 6 fields; the column header has 31 (is the row cut short?)"]
+
+    def test_na_indicator_other_than_na(self) -> None:
+        assert problems(edited((14, b",NA,1.50", b",N/A,1.50"))) == [
+            'f.csv:14: NON-FAC NA INDICATOR "N/A" must be NA or empty']
+
+    def test_indicator_values(self) -> None:
+        assert problems(edited((20, b",XXX,", b",XX,"), (21, b",1,XXX", b",X,XXX"),
+                               (22, b",C,", b",CC,"))) == [
+            'f.csv:20: GLOB DAYS "XX" must be one of 000, 010, 090, XXX, YYY, ZZZ, MMM',
+            'f.csv:21: PCTC IND "X" must be one digit',
+            'f.csv:22: STATUS CODE "CC" must be one capital letter']
+
+    def test_every_bad_row_is_listed(self) -> None:
+        assert problems(edited((12, b",0.70,", b",x,"), (30, b",0.64,", b",,"))) == [
+            'f.csv:12: NON-FAC PE RVU is "x", not a number',
+            'f.csv:30: WORK RVU is "", not a number']
+
+    def test_duplicate_row(self) -> None:
+        lines = pfs_lines()
+        lines.insert(-1, lines[17])
+        assert problems(b"\r\n".join(lines)) == [
+            "f.csv:40: 74440 (no modifier) is given twice (first at line 18)"]
+
+    def test_no_rows(self) -> None:
+        assert problems(b"\r\n".join(pfs_lines()[:10]) + b"\r\n") == [
+            "f.csv:10: the file holds no rows below the column header"]
