@@ -27,10 +27,10 @@ from report.progress import Progress
 from report.render import PDF_VARIANTS, pin_clock
 from report.render.html import STYLES_DIR, report_html
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
+from report.volume_step import VolumeReport, VolumeStep
 from report.workers import (
     DEFAULT_TIMEOUT,
     Pool,
-    PoolRenderer,
     RenderResult,
     RenderTask,
     default_jobs,
@@ -84,6 +84,7 @@ class _Code:
     source: CodeFile | None = None
     errors: list[Finding] = field(default_factory=list)
     heading: str | None = None
+    size: int = 0
 
     @property
     def code(self) -> str:
@@ -143,9 +144,24 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
     selected = _select(codes, options.codes, shown)
     pin_clock(publication.model.effective_date)
     base_key = key_of(environment, pub_sha, options.variant)
-    _render_reports(out, selected, base_key, options, index, publication, result, progress,
-                    log, pool)
-    _write_volume(out, selected, base_key, options, index, publication, result, pool)
+    volume = None
+    if "pdf" in options.formats:
+        reports = [VolumeReport(c.code, c.heading) for c in selected if c.heading]
+        volume = VolumeStep(out, reports, base_key, options.variant, options.force, index,
+                            publication_info(publication), pool)
+    try:
+        _render_reports(out, selected, base_key, options, index, publication, result,
+                        progress, log, pool, volume)
+    except BaseException:
+        if volume is not None:
+            volume.stop()
+        raise
+    if result.rendered:  # kept even if the volume fails: the reports need not render again
+        atomic_write(out / ".build-index.json", index.dumps())
+    if volume is not None:
+        output, result.volume_seconds, result.volume_built = volume.finish()
+        if output is not None:
+            result.files.append(output)
     manifest = manifest_bytes(publication_info(publication), result.files)
     if not (out / "manifest.json").is_file() or (out / "manifest.json").read_bytes() != manifest:
         atomic_write(out / "manifest.json", manifest)
@@ -182,6 +198,7 @@ def _scan_codes(folder: Path, shown: str, index: BuildIndex,
         else:
             item.errors = entry.findings()
         item.heading = entry.heading
+        item.size = entry.size
         result.errors += item.errors
         codes.append(item)
     return codes
@@ -199,8 +216,12 @@ def _select(codes: list[_Code], named: Sequence[str], shown: str) -> list[_Code]
 
 def _render_reports(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
                     index: BuildIndex, publication: PublicationFile, result: BuildResult,
-                    progress: Progress | None, log: Log, pool: Pool) -> None:
-    """Render the selected reports whose inputs changed; keep the others."""
+                    progress: Progress | None, log: Log, pool: Pool,
+                    volume: VolumeStep | None) -> None:
+    """Render the selected reports whose inputs changed; keep the others.
+
+    volume, when given, is written meanwhile: each report is given to it when ready.
+    """
     keys: dict[str, str] = {}
     todo: list[tuple[_Code, bool, bool]] = []
     for item in selected:
@@ -213,6 +234,18 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
             todo.append((item, need_pdf, need_html))
         if not need_pdf:
             result.up_to_date += 1
+    count = sum(1 for _, need_pdf, _ in todo if need_pdf)
+    if volume is not None and count:
+        volume.start()
+        rendering = {item.code for item, need_pdf, _ in todo if need_pdf}
+        for item in selected:
+            entry = index.fresh(out, f"{item.code}.pdf", keys[item.code])
+            if item.code not in rendering and entry is not None:
+                volume.ready(item.code, entry.pages)
+
+    # The longest sources first (a report's length follows its source's), so that no
+    # worker is left with a long report while the others have finished.
+    todo.sort(key=lambda job: -job[0].size)
 
     def prepare() -> Iterator[RenderTask]:
         """Assemble each report as a worker becomes free; write HTML outputs on the way."""
@@ -220,6 +253,8 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
             if item.source is None:  # unchanged since the index, but an output is missing
                 item.source, item.errors = load_code(item.file, item.folder, publication.model)
             if item.source is None:
+                if volume is not None and need_pdf:
+                    volume.ready(item.code, None)
                 continue
             report = assemble(item.source, publication)
             if need_html:
@@ -232,7 +267,6 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
     if any(need_html for _, _, need_html in todo):
         _copy_fonts(out / "html" / "fonts")
     tasks = prepare()
-    count = sum(1 for _, need_pdf, _ in todo if need_pdf)
     if not count:
         for _ in tasks:
             pass
@@ -247,7 +281,10 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
                 if not outcome.fast_subset and not warned:
                     log(HARFBUZZ_WARNING)
                     warned = True
-                _take(out, outcome, keys[outcome.code], by_code[outcome.code], index, result)
+                pages = _take(out, outcome, keys[outcome.code], by_code[outcome.code], index,
+                              result)
+                if volume is not None:
+                    volume.ready(outcome.code, pages)
                 if progress is not None:
                     progress.advance(outcome)
         finally:
@@ -267,55 +304,21 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
 
 
 def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildIndex,
-          result: BuildResult) -> None:
+          result: BuildResult) -> int | None:
+    """Store a rendered report, or note its error; return its pages (None: it failed)."""
     if outcome.error is not None or outcome.pdf is None:
         index.outputs.pop(f"{item.code}.pdf", None)
         result.errors.append(Finding(Location(item.shown), outcome.error or "no PDF"))
-        return
+        return None
     _store(out, f"{item.code}.pdf", outcome.pdf, key, outcome.pages, index)
     result.rendered.append(item.code)
+    return outcome.pages
 
 
 def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
            index: BuildIndex) -> None:
     atomic_write(out / relative, data)
     index.outputs[relative] = OutputEntry(key, len(data), sha256(data), pages)
-
-
-def _write_volume(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
-                  index: BuildIndex, publication: PublicationFile,
-                  result: BuildResult, pool: Pool) -> None:
-    """Assemble volume.pdf from the report PDFs, unless nothing it holds has changed."""
-    if "pdf" not in options.formats:
-        return
-    from report.volume import VolumeEntry, write_volume
-
-    entries = []
-    parts = [base_key]
-    for item in selected:
-        entry = index.outputs.get(f"{item.code}.pdf")
-        if entry is None or not (out / f"{item.code}.pdf").is_file():
-            continue
-        assert item.heading is not None and entry.pages is not None
-        entries.append(VolumeEntry(item.code, item.heading, out / f"{item.code}.pdf",
-                                   entry.pages))
-        parts.append(f"{item.code}:{entry.sha256}")
-    if not entries:
-        return
-    key = key_of(*parts)
-    fresh = None if options.force else index.fresh(out, "volume.pdf", key)
-    if fresh is None:
-        start = time.perf_counter()
-        info = publication_info(publication)
-        renderer = PoolRenderer(pool, os.environ.get("SOURCE_DATE_EPOCH", ""))
-        pages = write_volume(info, entries, out / "volume.pdf", options.variant,
-                             cache_dir=out / ".cache", renderer=renderer)
-        data = (out / "volume.pdf").read_bytes()
-        fresh = index.outputs["volume.pdf"] = OutputEntry(key, len(data), sha256(data), pages)
-        result.volume_built = True
-        result.volume_seconds = time.perf_counter() - start
-    result.files.append(OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes,
-                                   fresh.sha256))
 
 
 def _copy_fonts(target: Path) -> None:

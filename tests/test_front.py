@@ -175,11 +175,13 @@ class TestRebuild:
         assert again.read_bytes() == (tmp_path / "fresh.pdf").read_bytes()
 
     def test_page_count_changed(self, volume, tmp_path, calls):
-        """A report one page longer moves the numbers after it: those pages render again."""
+        """A longer report moves the numbers after it: those contents pages render again."""
         path, entries, _ = volume
         changed = list(entries)
-        longer = next(e for e in entries if e.pages == 4)
-        changed[36] = VolumeEntry(entries[36].code, entries[36].heading, longer.pdf, 4)
+        longer = max(entries, key=lambda e: e.pages)
+        assert longer.pages > entries[36].pages
+        changed[36] = VolumeEntry(entries[36].code, entries[36].heading, longer.pdf,
+                                  longer.pages)
         again = self.rebuild(volume, tmp_path, changed)
         pages = contents_pages(path, entries)
         holding = next(n for n, page in enumerate(pages)
@@ -189,4 +191,5 @@ class TestRebuild:
         assert calls.measured == []
         numbers = dict(line for page in contents_pages(again, changed) for line in page)
         assert numbers[entries[37].code] == dict(line for page in pages
-                                                 for line in page)[entries[37].code] + 1
+                                                 for line in page)[entries[37].code] + \
+            longer.pages - entries[36].pages

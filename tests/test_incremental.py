@@ -5,11 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pypdf
 import pytest
 from conftest import SAMPLE_SOURCES
 
 import report.pipeline as pipeline
+from report.assemble import publication_info
 from report.pipeline import BuildOptions, BuildResult, build
+from report.sources import load_sources
+from report.volume import VolumeEntry, write_volume
 
 OUTPUTS = ("55300.pdf", "74440.pdf", "volume.pdf", "manifest.json")
 
@@ -33,6 +37,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildRe
     first = build(sources, out, BuildOptions(jobs=2), log=quiet)
     assert not first.errors
     return sources, out, first
+
+
+def volume_headings(sources: Path) -> list[tuple[str, str]]:
+    """Return (code, heading) of each valid source, in code order."""
+    return [(c.model.code, f"{c.model.system} {c.model.code}: {c.model.title}")
+            for c in sorted(load_sources(sources).codes, key=lambda c: c.model.code)]
 
 
 def rebuild(sources: Path, out: Path, **options: object) -> BuildResult:
@@ -84,6 +94,25 @@ class TestChangedSource:
         assert after["74440.pdf"] == before["74440.pdf"]
         assert after["55300.pdf"][1] != before["55300.pdf"][1]
         assert after["volume.pdf"][1] != before["volume.pdf"][1]
+
+    def test_volume_written_meanwhile_is_the_volume_written_afresh(self, built,
+                                                                   tmp_path: Path) -> None:
+        """The volume placed from the cache while a report renders has the bytes of one
+        written from the report PDFs alone, without any cache."""
+        sources, out, _ = built
+        path = sources / "codes" / "74440.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace(
+            'title: "Imaging', 'title: "Revised: Imaging', 1), encoding="utf-8")
+        again = rebuild(sources, out)
+        assert again.rendered == ["74440"] and again.volume_built
+        fresh = tmp_path / "volume.pdf"
+        info = publication_info(load_sources(sources).publication)
+        entries = [VolumeEntry(code, heading, out / f"{code}.pdf",
+                               len(pypdf.PdfReader(out / f"{code}.pdf").pages))
+                   for code, heading in volume_headings(sources)]
+        write_volume(info, entries, fresh)
+        assert fresh.read_bytes() == (out / "volume.pdf").read_bytes()
+        assert "Revised: " in pypdf.PdfReader(fresh).pages[2].extract_text()
 
     def test_a_deleted_output_is_rebuilt_alone(self, built) -> None:
         """A missing PDF is rendered again; the other is kept."""

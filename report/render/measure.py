@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class ContentsMetrics:
     """Heights of contents lines as laid out, and the room a contents page has for them.

@@ -43,7 +43,7 @@ inputs alone, and the file's /ID is a hash of its contents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -52,42 +52,62 @@ from report.outputs import atomic_stream
 from report.render import pin_clock
 from report.volume.cache import PartCache
 from report.volume.entry import VolumeEntry
-from report.volume.front import FrontRenderer, LocalRenderer, front_matter, start_pages
+from report.volume.front import (
+    FrontRenderer,
+    LocalRenderer,
+    RenderedPart,
+    front_matter,
+    start_pages,
+)
 from report.volume.writer import Overflow, assemble_volume
 
 __all__ = ["FrontRenderer", "LocalRenderer", "VolumeEntry", "start_pages", "write_volume"]
 
 
-def write_volume(publication: PublicationInfo, entries: Sequence[VolumeEntry], target: Path,
+def write_volume(publication: PublicationInfo, entries: Iterable[VolumeEntry], target: Path,
                  variant: str = "pdf/ua-1", cache_dir: Path | None = None,
-                 renderer: FrontRenderer | None = None) -> int:
+                 renderer: FrontRenderer | None = None,
+                 codes: Sequence[str] | None = None) -> int:
     """Write volume.pdf: the rendered front matter, then every report; return its pages.
 
     The reports follow in the order of entries, each entry's pages as its PDF has them
-    (ValueError otherwise: the contents would be wrong). renderer renders the front
-    matter's parts (by default in this process, one after another). With cache_dir, the
-    rendered parts, the measured contents lines and each report's objects as placed are
-    kept there (files named volume-front-*, volume-facts-* and volume-part-*, about the
-    volume's size; those of earlier volumes are removed), so that what did not change is
-    not done again. target is written through a temporary file in its folder, renamed
-    into place.
+    (ValueError otherwise: the contents would be wrong). Given codes, the codes of the
+    entries to come, entries may be an iterator that waits for each report to be
+    rendered: each is written to the volume as it comes, and the front matter (whose
+    contents needs every report's page count) is rendered last. renderer renders the
+    front matter's parts (by default in this process, one after another). With
+    cache_dir, the rendered parts, the measured contents lines and each report's objects
+    as placed are kept there (files named volume-front-*, volume-facts-* and
+    volume-part-*, about the volume's size; those of earlier volumes are removed), so
+    that what did not change is not done again. target is written through a temporary
+    file in its folder, renamed into place.
     """
-    if not entries:
-        raise ValueError("a volume needs at least one report")
-    codes = [entry.code for entry in entries]
-    if len(set(codes)) != len(codes):
-        raise ValueError("a report appears twice in the volume")
+    if codes is None:
+        entries = list(entries)
+        codes = [entry.code for entry in entries]
     pin_clock(publication.effective_date)
-    front = front_matter(publication, entries, variant, cache_dir, renderer)
+    source = iter(entries)
+    taken: list[VolumeEntry] = []
+
+    def each() -> Iterator[VolumeEntry]:
+        """Yield the entries, those taken before first (when the volume starts over)."""
+        yield from list(taken)
+        for entry in source:
+            taken.append(entry)
+            yield entry
+
+    def front(seen: list[VolumeEntry]) -> list[RenderedPart]:
+        return front_matter(publication, seen, variant, cache_dir, renderer)
+
     cache = PartCache(cache_dir)
 
     def write(handle: BinaryIO) -> int:
         try:
-            return assemble_volume(front, entries, handle, cache, sparse=True)
+            return assemble_volume(each(), codes, front, handle, cache, sparse=True)
         except Overflow:
             handle.seek(0)
             handle.truncate()
-            return assemble_volume(front, entries, handle, PartCache(None), sparse=False)
+            return assemble_volume(each(), codes, front, handle, PartCache(None), sparse=False)
 
     pages = _save(target, write)
     cache.evict()

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from report.volume.format import CHUNK_FORMAT, OBJECTS_PER_STREAM
 from report.volume.reader import Source
-from report.volume.syntax import STRUCT_PARENT, Ref, Unsupported, Value, dump, same, text_of, to_int
+from report.volume.syntax import (
+    STRUCT_PARENT,
+    Ref,
+    Unsupported,
+    Value,
+    dump,
+    same,
+    text_of,
+    to_int,
+)
 
 
 @dataclass(frozen=True)

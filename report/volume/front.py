@@ -26,7 +26,13 @@ from typing import Protocol
 from report import __version__
 from report.assemble import PublicationInfo
 from report.outputs import atomic_write
-from report.render.html import STYLES_DIR, ContentsLine, FrontPart, front_html, stylesheet
+from report.render.html import (
+    STYLES_DIR,
+    ContentsLine,
+    FrontPart,
+    front_html,
+    stylesheet,
+)
 from report.render.measure import ContentsMetrics
 from report.volume.entry import VolumeEntry
 
@@ -65,7 +71,9 @@ class LocalRenderer:
 
     def render(self, htmls: Sequence[str], variant: str) -> list[tuple[bytes, int]]:
         """Render each HTML document to PDF bytes and its page count."""
-        from report.render.pdf import render_pdf  # loads WeasyPrint: only when rendering
+        from report.render.pdf import (
+            render_pdf,  # loads WeasyPrint: only when rendering
+        )
 
         return [render_pdf(html, variant) for html in htmls]
 

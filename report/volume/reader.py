@@ -7,9 +7,17 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from report.volume.syntax import (DELIMITER, TOKEN, Ref, Unsupported, Value, dump, parse, same,
-                                  to_int)
-
+from report.volume.syntax import (
+    DELIMITER,
+    TOKEN,
+    Ref,
+    Unsupported,
+    Value,
+    dump,
+    parse,
+    same,
+    to_int,
+)
 
 _OBJ = re.compile(rb"(\d+)[\s\0]+(\d+)[\s\0]+obj(?![^" + DELIMITER + rb"])")
 _STREAM = re.compile(rb"[\s\0]*stream(?:\r\n|\n|\r)")

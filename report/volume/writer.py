@@ -7,15 +7,15 @@ import re
 import sys
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from report.volume.analyse import Analysis, Facts, PartSpec, analyse
 from report.volume.cache import PartCache
 from report.volume.entry import VolumeEntry
-from report.volume.front import RenderedPart
 from report.volume.format import CHUNK_FORMAT, COMPRESSION, FACTS_PREFIX, PART_PREFIX
+from report.volume.front import RenderedPart
 from report.volume.place import Chunk, Objects, Placement, place_part
 from report.volume.reader import load_pdf
 from report.volume.syntax import Out, Ref, Unsupported, dump, pdf_string
@@ -121,11 +121,12 @@ class VolumeFile:
 class Volume:
     """The volume being written: numbering, and what its catalog gathers, part by part."""
 
-    file: VolumeFile
+    handle: BinaryIO
     cache: PartCache
     sparse: bool                # numbers and keys in padded blocks, so that parts keep them
-    parts_count: int            # the front matter and the reports
+    reports: int                # how many reports it holds
     reserved: dict[bytes, str]  # the report-CODE destination names, by code
+    file: VolumeFile | None = None  # started with the first part, which gives its version
     next: int = 1               # the next free object number
     next_key: int = 0           # the next free structure parent key
     catalog: int = 0
@@ -144,16 +145,21 @@ class Volume:
         """Number the objects parts refer to: catalog, page tree, structure, outline."""
         self.catalog, self.struct_root, self.document, self.outlines, self.pages_root = (
             self.allocate() for _ in range(5))
-        count = -(-self.parts_count // NODES_PER_GROUP) if self.parts_count > NODES_PER_GROUP \
-            else 0
+        count = -(-self.reports // NODES_PER_GROUP) if self.reports > NODES_PER_GROUP else 0
         self.groups = [self.allocate() for _ in range(count)]
         self.next = max(self.next, RESERVED_NUMBERS + 1)
 
-    def node_parent(self, part: int) -> int:
-        """Return the page tree node above the page tree of the part-th part (0: front)."""
-        return self.groups[part // NODES_PER_GROUP] if self.groups else self.pages_root
+    def report_parent(self, index: int) -> int:
+        """Return the page tree node above the index-th report's page tree."""
+        return self.groups[index // NODES_PER_GROUP] if self.groups else self.pages_root
 
-    def placement(self, facts: Facts, part: int, code: str | None) -> Placement:
+    def append(self, objects: Objects, data: bytes) -> None:
+        """Write a part's objects; the first part's header (data) gives the file's version."""
+        if self.file is None:
+            self.file = VolumeFile(self.handle, pdf_version(data))
+        self.file.append(objects)
+
+    def placement(self, facts: Facts, parent: int, code: str | None) -> Placement:
         """Return a part's place after those placed so far, and take its numbers and keys."""
         block = _round_up(facts.span, OBJECT_BLOCK) if self.sparse else facts.span
         keys = _round_up(facts.keys, KEY_BLOCK) if self.sparse else facts.keys
@@ -175,8 +181,16 @@ class Volume:
                 self.dests[name] = b""
         if own is not None:
             self.dests[own] = b""
-        return Placement(base, offset, self.node_parent(part), self.document, self.outlines,
-                          tuple(renamed), frozenset(skipped))
+        return Placement(base, offset, parent, self.document, self.outlines,
+                         tuple(renamed), frozenset(skipped))
+
+
+def pdf_version(data: bytes) -> bytes:
+    """Return the version a PDF's header gives, such as b"1.7"."""
+    match = re.match(rb"%PDF-(\d\.\d)", data)
+    if match is None:
+        raise ValueError("not a PDF: no %PDF- header")
+    return match[1]
 
 
 def _round_up(value: int, step: int) -> int:
@@ -194,15 +208,15 @@ def _free_name(taken: dict[bytes, bytes], name: bytes) -> bytes:
 
 
 
-def placed_part(volume: Volume, data: bytes, spec: PartSpec, part: int, name: str) -> Chunk:
+def placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int, name: str) -> Chunk:
     """Return a part placed at its turn: from the cache when it was placed there before."""
     try:
-        return _placed_part(volume, data, spec, part)
+        return _placed_part(volume, data, spec, parent)
     except Unsupported as error:
         raise ValueError(f"{name}: cannot add it to the volume: {error}") from error
 
 
-def _placed_part(volume: Volume, data: bytes, spec: PartSpec, part: int) -> Chunk:
+def _placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int) -> Chunk:
     digest = hashlib.sha256(data).hexdigest()
     analysis = None
     facts_name = f"{FACTS_PREFIX}{digest}-{spec.pages}.json"
@@ -215,7 +229,7 @@ def _placed_part(volume: Volume, data: bytes, spec: PartSpec, part: int) -> Chun
         analysis = analyse(load_pdf(data), spec)
         facts = analysis.facts
         volume.cache.write(facts_name, facts.dumps())
-    place = volume.placement(facts, part, spec.code)
+    place = volume.placement(facts, parent, spec.code)
     key = hashlib.sha256(repr((CHUNK_FORMAT, digest, spec, place)).encode()).hexdigest()
     part_name = f"{PART_PREFIX}{key}.bin"
     cached = volume.cache.read(part_name)
@@ -251,22 +265,25 @@ def write_tree(volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes,
     return root
 
 
-def finish_volume(volume: Volume, parts: list[tuple[Chunk, int, str | None]], front: Analysis,
-            base: int) -> None:
+def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
+                  reports: list[tuple[Chunk, int, str]], opening: Analysis, base: int) -> None:
     """Write the catalog, page tree, structure root, outline, name trees, cross-references.
 
-    parts are (chunk, pages, code) in volume order, the front matter's first; base is
-    what the front matter's object numbers moved by.
+    front is the front matter's parts (chunk, pages), the opening first; reports each
+    report's (chunk, pages, code), in volume order; base is what the opening's object
+    numbers moved by.
     """
     objects: list[tuple[int, bytes]] = []
     refs = b" ".join
+    parts = [(chunk, count, None) for chunk, count in front] + list(reports)
     chunks = [chunk for chunk, _, _ in parts]
     pages = [count for _, count, _ in parts]
 
-    # Page tree: the volume's root over each part's own page tree (in groups when many).
-    nodes = [(chunk.node, count) for chunk, count in zip(chunks, pages, strict=True)]
+    # Page tree: the volume's root over the front matter's parts and the reports' own page
+    # trees (those in groups when there are many).
+    nodes = [(chunk.node, count) for chunk, count, _ in reports]
+    top = [chunk.node for chunk, _ in front]
     if volume.groups:
-        top = []
         for index, group in enumerate(volume.groups):
             members = nodes[index * NODES_PER_GROUP:(index + 1) * NODES_PER_GROUP]
             objects.append((group, b"<< /Type /Pages /Parent %d 0 R /Kids [ %s ] /Count %d >>" % (
@@ -274,7 +291,7 @@ def finish_volume(volume: Volume, parts: list[tuple[Chunk, int, str | None]], fr
                 sum(c for _, c in members))))
             top.append(group)
     else:
-        top = [n for n, _ in nodes]
+        top += [n for n, _ in nodes]
     objects.append((volume.pages_root, b"<< /Type /Pages /Kids [ %s ] /Count %d >>" % (
         refs(b"%d 0 R" % k for k in top), sum(pages))))
 
@@ -331,62 +348,74 @@ def finish_volume(volume: Volume, parts: list[tuple[Chunk, int, str | None]], fr
     objects.append((labels_num, b"<< /Nums [ %s ] >>" % refs(labels)))
 
     def remap(num: int) -> int | None:
-        return num + base if num not in front.dropped else None
+        return num + base if num not in opening.dropped else None
 
-    catalog = {k: v for k, v in front.catalog.items()
+    catalog = {k: v for k, v in opening.catalog.items()
                if k not in (b"/Pages", b"/StructTreeRoot", b"/Outlines", b"/Names",
                             b"/PageLabels", b"/Dests")}
     catalog[b"/Pages"] = Out(volume.pages_root)
     catalog[b"/StructTreeRoot"] = Out(volume.struct_root)
     if items:
         catalog[b"/Outlines"] = Out(volume.outlines)
-    catalog[b"/Names"] = {**{k: v for k, v in front.names.items() if k != b"/Dests"},
+    catalog[b"/Names"] = {**{k: v for k, v in opening.names.items() if k != b"/Dests"},
                           b"/Dests": Out(dests_root)}
     catalog[b"/PageLabels"] = Out(labels_num)
     objects.append((volume.catalog, dump(catalog, remap)))
     written = Objects()
     written.pack(iter(volume.allocate, None), objects)
     volume.file.append(written)
-    info = front.source.trailer.get(b"/Info")
+    info = opening.source.trailer.get(b"/Info")
     volume.file.finish(volume.allocate(), volume.catalog,
                        info.num + base if isinstance(info, Ref) else None)
 
 
-def assemble_volume(front: Sequence[RenderedPart], entries: Sequence[VolumeEntry],
+def assemble_volume(entries: Iterable[VolumeEntry], codes: Sequence[str],
+                    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
                     handle: BinaryIO, cache: PartCache, sparse: bool) -> int:
     """Write the volume to handle; return its pages.
 
-    front is the front matter's parts, the opening first: its catalog, metadata and
-    document information stand for the volume's. The reports are numbered first, each in
-    a block of object numbers and structure keys that depends on it alone, then the
-    contents pages, so a rebuild finds every unchanged part's objects, placed as before,
-    in the cache; the opening (whose catalog the volume's is made from) comes last.
+    entries are the reports of codes, in that order; they are written as they come (an
+    iterator may wait for each one to be rendered). front gives the front matter's parts
+    for them, the opening first: its catalog, metadata and document information stand for
+    the volume's. The reports are numbered first, each in a block of object numbers and
+    structure keys that depends on it alone, then the contents pages, so a rebuild finds
+    every unchanged part's objects, placed as before, in the cache; the opening (whose
+    catalog the volume's is made from) comes last.
     """
-    opening, *rest = front
-    opening_source = load_pdf(opening.pdf)
-    volume = Volume(VolumeFile(handle, opening_source.version), cache, sparse,
-                    len(front) + len(entries),
-                    {b"report-" + e.code.encode(): e.code for e in entries})
+    if not codes:
+        raise ValueError("a volume needs at least one report")
+    if len(set(codes)) != len(codes):
+        raise ValueError("a report appears twice in the volume")
+    volume = Volume(handle, cache, sparse, len(codes),
+                    {b"report-" + code.encode(): code for code in codes})
     volume.reserve()
-    placed: list[tuple[Chunk, int, str | None]] = []
-    for part, entry in enumerate(entries, start=len(front)):
+    seen: list[VolumeEntry] = []
+    placed: list[tuple[Chunk, int, str]] = []
+    for index, entry in enumerate(entries):
+        if index >= len(codes) or entry.code != codes[index]:
+            raise ValueError(f"{entry.code}: not the report the volume holds next")
+        seen.append(entry)
+        data = entry.pdf.read_bytes()
         spec = PartSpec(entry.code, entry.heading, entry.pages, True)
-        placed.append((placed_part(volume, entry.pdf.read_bytes(), spec, part, str(entry.pdf)),
-                       entry.pages, entry.code))
-        volume.file.append(placed[-1][0].objects)
-        placed[-1][0].objects = Objects()  # written: keep only what the catalog needs
-    pieces: list[tuple[Chunk, int, str | None]] = []
-    for part, piece in enumerate(rest, start=1):
+        chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
+        volume.append(chunk.objects, data)
+        chunk.objects = Objects()  # written: keep only what the catalog needs
+        placed.append((chunk, entry.pages, entry.code))
+    if len(seen) != len(codes):
+        raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
+    opening, *rest = front(seen)
+    pieces: list[tuple[Chunk, int]] = []
+    for piece in rest:
         spec = PartSpec(None, piece.title, piece.pages, False)
-        pieces.append((placed_part(volume, piece.pdf, spec, part, piece.title), piece.pages,
-                       None))
-        volume.file.append(pieces[-1][0].objects)
-        pieces[-1][0].objects = Objects()
-    analysis = analyse(opening_source, PartSpec(None, opening.title, opening.pages, False,
-                                                primary=True))
-    place = volume.placement(analysis.facts, 0, None)
+        chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
+        volume.append(chunk.objects, piece.pdf)
+        chunk.objects = Objects()
+        pieces.append((chunk, piece.pages))
+    analysis = analyse(load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False,
+                                                       primary=True))
+    place = volume.placement(analysis.facts, volume.pages_root, None)
     first = place_part(analysis, place)
-    volume.file.append(first.objects)
-    finish_volume(volume, [(first, opening.pages, None), *pieces, *placed], analysis,
-                  place.base)
-    return sum(pages for _, pages, _ in [*pieces, *placed]) + opening.pages
+    volume.append(first.objects, opening.pdf)
+    finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
+    return opening.pages + sum(pages for _, pages in pieces) + \
+        sum(pages for _, pages, _ in placed)

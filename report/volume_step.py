@@ -1,0 +1,135 @@
+"""The build's volume step: volume.pdf written while the reports render, or after them.
+
+When reports are to be rendered, a thread writes the volume meanwhile (report/volume/
+feed.py): each report is placed as soon as it and those before it are ready, so that a
+rebuild after one change places the thousand unchanged reports while that one renders.
+When a report fails, or nothing was rendered, the volume is written after the reports,
+from the report PDFs on disk, unless nothing it holds has changed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from report.assemble import PublicationInfo
+from report.cache import BuildIndex, OutputEntry, key_of, sha256
+from report.outputs import OutputFile
+from report.volume import VolumeEntry, write_volume
+from report.volume.feed import Abandoned, Background, VolumeFeed
+from report.workers import Pool, PoolRenderer
+
+
+@dataclass(frozen=True)
+class VolumeReport:
+    """A report the volume may hold: its code and printed heading."""
+
+    code: str
+    heading: str
+
+
+class VolumeStep:
+    """Write volume.pdf for the selected reports: in the background, or at the end."""
+
+    def __init__(self, out: Path, reports: Sequence[VolumeReport], base_key: str,
+                 variant: str, force: bool, index: BuildIndex, publication: PublicationInfo,
+                 pool: Pool) -> None:
+        self.out = out
+        self.reports = list(reports)
+        self.headings = {r.code: r.heading for r in self.reports}
+        self.base_key = base_key
+        self.variant = variant
+        self.force = force
+        self.index = index
+        self.publication = publication
+        self.renderer = _GatedRenderer(PoolRenderer(pool, os.environ.get("SOURCE_DATE_EPOCH",
+                                                                         "")))
+        self.feed: VolumeFeed | None = None
+        self.background: Background | None = None
+
+    def start(self) -> None:
+        """Start writing the volume in the background; reports come through ready()."""
+        if not self.reports:
+            return
+        self.feed = VolumeFeed(list(self.headings))
+        feed, codes = self.feed, list(self.headings)
+        self.background = Background(lambda: write_volume(
+            self.publication, iter(feed), self.out / "volume.pdf", self.variant,
+            cache_dir=self.out / ".cache", renderer=self.renderer, codes=codes))
+
+    def ready(self, code: str, pages: int | None) -> None:
+        """Give the volume a report whose PDF is on disk with pages (None: it failed)."""
+        if self.feed is None:
+            return
+        self.feed.put(code, None if pages is None else
+                      VolumeEntry(code, self.headings[code], self.out / f"{code}.pdf", pages))
+
+    def stop(self) -> None:
+        """Give the background volume up (the build stops)."""
+        if self.feed is not None:
+            self.feed.stop()
+
+    def finish(self) -> tuple[OutputFile | None, float, bool]:
+        """Wait for the volume or write it now; return its output, the seconds this took
+        after the reports, and whether it was written."""
+        start = time.perf_counter()
+        self.renderer.open()
+        entries, parts = [], [self.base_key]
+        for report in self.reports:
+            entry = self.index.outputs.get(f"{report.code}.pdf")
+            if entry is None or not (self.out / f"{report.code}.pdf").is_file():
+                continue
+            assert entry.pages is not None
+            entries.append(VolumeEntry(report.code, report.heading,
+                                       self.out / f"{report.code}.pdf", entry.pages))
+            parts.append(f"{report.code}:{entry.sha256}")
+        pages = None
+        if self.background is not None:
+            try:
+                pages = self.background.join()
+            except Abandoned:
+                pages = None
+        key = key_of(*parts)
+        fresh = None if self.force or pages is not None else \
+            self.index.fresh(self.out, "volume.pdf", key)
+        if not entries:
+            return None, 0.0, False
+        built = fresh is None
+        if pages is None and fresh is None:
+            pages = write_volume(self.publication, entries, self.out / "volume.pdf",
+                                 self.variant, cache_dir=self.out / ".cache",
+                                 renderer=self.renderer)
+        if fresh is None:
+            assert isinstance(pages, int)
+            data = (self.out / "volume.pdf").read_bytes()
+            fresh = self.index.outputs["volume.pdf"] = OutputEntry(key, len(data), sha256(data),
+                                                                   pages)
+        return (OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes, fresh.sha256),
+                time.perf_counter() - start, built)
+
+
+class _GatedRenderer:
+    """A front matter renderer that waits until the build's reports no longer use the pool."""
+
+    def __init__(self, renderer: PoolRenderer) -> None:
+        self.inner = renderer
+        self.jobs = renderer.jobs
+        self._open = threading.Event()
+
+    def open(self) -> None:
+        """Let the front matter use the pool: every report has been rendered."""
+        self._open.set()
+
+    def render(self, htmls: Sequence[str], variant: str) -> list[tuple[bytes, int]]:
+        """Render each HTML document to PDF bytes and its page count, once the pool is free."""
+        self._open.wait()
+        return self.inner.render(list(htmls), variant)
+
+    def measure(self, htmls: Sequence[str]) -> list:  # type: ignore[type-arg]
+        """Measure each contents document's lines, once the pool is free."""
+        self._open.wait()
+        return self.inner.measure(list(htmls))
