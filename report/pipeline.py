@@ -277,7 +277,9 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
         by_code = {c.code: c for c in selected}
         warned = False
         try:
-            for outcome in pool.map(tasks):
+            for outcome in pool.map(volume.ahead(tasks) if volume is not None else tasks):
+                if volume is not None and volume.took(outcome):
+                    continue
                 if not outcome.fast_subset and not warned:
                     log(HARFBUZZ_WARNING)
                     warned = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,8 @@ from report.cache import BuildIndex, OutputEntry, key_of, sha256
 from report.outputs import OutputFile
 from report.volume import VolumeEntry, write_volume
 from report.volume.feed import Abandoned, Background, VolumeFeed
-from report.workers import Pool, PoolRenderer
+from report.volume.front import FrontPlanner
+from report.workers import Pool, PoolRenderer, RenderResult, RenderTask
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class VolumeStep:
                                                                          "")))
         self.feed: VolumeFeed | None = None
         self.background: Background | None = None
+        self.source_date_epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+        self.planner: FrontPlanner | None = None
+        self.batches: dict[str, list[str]] = {}
 
     def start(self) -> None:
         """Start writing the volume in the background; reports come through ready()."""
@@ -60,6 +64,52 @@ class VolumeStep:
         self.background = Background(lambda: write_volume(
             self.publication, iter(feed), self.out / "volume.pdf", self.variant,
             cache_dir=self.out / ".cache", renderer=self.renderer, codes=codes))
+
+    def ahead(self, tasks: Iterator[RenderTask]) -> Iterator[RenderTask]:
+        """Add to the reports' tasks the front matter's work that need not wait for them.
+
+        First the contents lines not measured before; after the reports, the parts
+        planned from the page counts known so far (the earlier build's, for a report being
+        rendered again). took() keeps their results in the cache, where the front
+        matter finds them when the counts were right.
+        """
+        self.planner = FrontPlanner(self.publication, self.variant, self.out / ".cache")
+        headings = list(self.headings.values())
+        for number, (html, batch) in enumerate(self.planner.measure(headings)):
+            self.batches[f"volume:measure:{number}"] = batch
+            yield RenderTask(f"volume:measure:{number}", html, self.variant,
+                             self.source_date_epoch, "measure")
+        yield from tasks
+        entries = self._known_entries()
+        guess = entries or [VolumeEntry(r.code, r.heading, self.out / f"{r.code}.pdf", 1)
+                            for r in self.reports]
+        for key, html in self.planner.parts(guess, contents=entries is not None):
+            yield RenderTask(f"volume:part:{key}", html, self.variant, self.source_date_epoch)
+
+    def took(self, outcome: RenderResult) -> bool:
+        """Keep the result of a task added by ahead(); return whether outcome was one."""
+        if not outcome.code.startswith("volume:"):
+            return False
+        if self.planner is None or outcome.error is not None:
+            return True
+        kind, _, name = outcome.code[len("volume:"):].partition(":")
+        if kind == "measure" and outcome.metrics is not None:
+            self.planner.measured(self.batches.pop(outcome.code), outcome.metrics,
+                                  list(self.headings.values()))
+        elif kind == "part" and outcome.pdf is not None:
+            self.planner.rendered(name, outcome.pdf, outcome.pages)
+        return True
+
+    def _known_entries(self) -> list[VolumeEntry] | None:
+        """Return the entries with the page counts known now, or None if one is unknown."""
+        entries = []
+        for report in self.reports:
+            entry = self.index.outputs.get(f"{report.code}.pdf")
+            if entry is None or not entry.pages:
+                return None
+            entries.append(VolumeEntry(report.code, report.heading,
+                                       self.out / f"{report.code}.pdf", entry.pages))
+        return entries
 
     def ready(self, code: str, pages: int | None) -> None:
         """Give the volume a report whose PDF is on disk with pages (None: it failed)."""

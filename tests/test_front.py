@@ -193,3 +193,58 @@ class TestRebuild:
         assert numbers[entries[37].code] == dict(line for page in pages
                                                  for line in page)[entries[37].code] + \
             longer.pages - entries[36].pages
+
+
+class CountingRenderer:
+    """Renders in this process and counts what it was asked for."""
+
+    jobs = 1
+
+    def __init__(self) -> None:
+        self.rendered = 0
+        self.measured = 0
+
+    def render(self, htmls, variant):
+        self.rendered += len(htmls)
+        return report.volume.front.LocalRenderer().render(htmls, variant)
+
+    def measure(self, htmls):
+        self.measured += len(htmls)
+        return report.volume.front.LocalRenderer().measure(htmls)
+
+
+class TestPlanner:
+    """Work done ahead, while reports render, is what the front matter then finds done."""
+
+    def test_measured_and_rendered_ahead(self, sample_build, tmp_path):
+        from test_pdf import sample_entries
+
+        info = publication_info(load_sources(SOURCES).publication)
+        entries = sample_entries(sample_build)
+        planner = report.volume.front.FrontPlanner(info, "pdf/ua-1", tmp_path)
+        local = report.volume.front.LocalRenderer()
+        assert planner.parts(entries, contents=True) == []  # nothing measured yet
+        [(html, batch)] = planner.measure([e.heading for e in entries])
+        assert sorted(batch) == sorted(e.heading for e in entries)
+        planner.measured(batch, local.measure([html])[0], batch)
+        assert planner.measure([e.heading for e in entries]) == []
+        ahead = planner.parts(entries, contents=True)
+        assert len(ahead) == 2  # the opening and the one contents page
+        for (key, html), (pdf, pages) in zip(ahead, local.render([h for _, h in ahead],
+                                                                  "pdf/ua-1")):
+            planner.rendered(key, pdf, pages)
+        counting = CountingRenderer()
+        parts = report.volume.front.front_matter(info, entries, "pdf/ua-1", tmp_path, counting)
+        assert (counting.rendered, counting.measured) == (0, 0)
+        assert [p.title for p in parts] == ["Cover and notices", "Contents"]
+
+    def test_without_page_counts_only_the_opening(self, sample_build, tmp_path):
+        from test_pdf import sample_entries
+
+        info = publication_info(load_sources(SOURCES).publication)
+        entries = sample_entries(sample_build)
+        planner = report.volume.front.FrontPlanner(info, "pdf/ua-1", tmp_path)
+        [(html, batch)] = planner.measure([e.heading for e in entries])
+        planner.measured(batch, report.volume.front.LocalRenderer().measure([html])[0], batch)
+        [(key, html)] = planner.parts(entries, contents=False)
+        assert 'id="cover"' in html and 'id="contents"' not in html

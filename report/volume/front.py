@@ -135,16 +135,7 @@ def front_matter(publication: PublicationInfo, entries: Sequence[VolumeEntry], v
     limits: dict[int, int] = {}
     opening = OPENING_PAGES
     for _ in range(MAX_FRONT_RENDERS):
-        plan = plan_pages(metrics.heights, metrics.gaps, metrics.first_room, metrics.room,
-                          limits)
-        total = opening + len(plan)
-        pages = start_pages(total, entries)
-        fronts = [FrontPart("opening", 1, total, report_count=len(entries))]
-        for number, (start, end) in enumerate(plan):
-            lines = tuple(ContentsLine(e.code, e.heading, page) for e, page
-                          in zip(entries[start:end], pages[start:end], strict=True))
-            fronts.append(FrontPart("contents", opening + number + 1, total, lines,
-                                    opens_contents=number == 0))
+        plan, fronts = _parts(publication, entries, metrics, opening, limits)
         rendered = cache.render([front_html(publication, f) for f in fronts], renderer)
         settled = rendered[0][1] == opening
         opening = rendered[0][1]
@@ -161,10 +152,90 @@ def front_matter(publication: PublicationInfo, entries: Sequence[VolumeEntry], v
                        f"{MAX_FRONT_RENDERS} renders")
 
 
+def _parts(publication: PublicationInfo, entries: Sequence[VolumeEntry],
+           metrics: ContentsMetrics, opening: int, limits: dict[int, int],
+           contents: bool = True) -> tuple[list[tuple[int, int]], list[FrontPart]]:
+    """Plan the contents pages; return the plan and the parts: the opening, then (with
+    contents) each contents page, numbered from the entries' page counts."""
+    plan = plan_pages(metrics.heights, metrics.gaps, metrics.first_room, metrics.room, limits)
+    total = opening + len(plan)
+    fronts = [FrontPart("opening", 1, total, report_count=len(entries))]
+    if contents:
+        pages = start_pages(total, entries)
+        for number, (start, end) in enumerate(plan):
+            lines = tuple(ContentsLine(e.code, e.heading, page) for e, page
+                          in zip(entries[start:end], pages[start:end], strict=True))
+            fronts.append(FrontPart("contents", opening + number + 1, total, lines,
+                                    opens_contents=number == 0))
+    return plan, fronts
+
+
+class FrontPlanner:
+    """Work the front matter out ahead, while the reports render: the lines to measure,
+    then the parts to render, their results kept in the cache where front_matter() will
+    find them. A guess: a part rendered for page counts that turn out otherwise is left
+    unused (and removed from the cache by the next front matter)."""
+
+    def __init__(self, publication: PublicationInfo, variant: str, cache_dir: Path) -> None:
+        self.publication = publication
+        self.cache = _FrontCache(cache_dir, variant)
+        self.key = self.cache.key(front_html(publication, _shell()))
+
+    def measure(self, headings: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """Return the contents document to measure, and its headings, for headings not
+        measured before (none when all were)."""
+        known = self.cache.lines(self.key)
+        missing = sorted({h for h in headings if h not in known.lines})
+        if not missing and known.room is not None:
+            return []
+        batch = missing or list(headings[:1])
+        return [(_measure_html(self.publication, batch), batch)]
+
+    def measured(self, batch: Sequence[str], metrics: ContentsMetrics,
+                 headings: Sequence[str]) -> None:
+        """Keep the measured lines of batch, with those kept before for headings."""
+        known = self.cache.lines(self.key)
+        known.lines.update(zip(batch, zip(metrics.heights, metrics.gaps, strict=True),
+                               strict=True))
+        known.first_room, known.room = metrics.first_room, metrics.room
+        self.cache.keep_lines(self.key, known, [h for h in headings if h in known.lines])
+
+    def parts(self, entries: Sequence[VolumeEntry], contents: bool) -> list[tuple[str, str]]:
+        """Return (key, HTML) of the parts not in the cache, planned from measured lines
+        (none if a line was not measured); with contents, the contents pages as well."""
+        known = self.cache.lines(self.key)
+        if known.room is None or known.first_room is None or \
+                any(e.heading not in known.lines for e in entries):
+            return []
+        metrics = ContentsMetrics(tuple(known.lines[e.heading][0] for e in entries),
+                                  tuple(known.lines[e.heading][1] for e in entries),
+                                  known.first_room, known.room)
+        _, fronts = _parts(self.publication, entries, metrics, OPENING_PAGES, {}, contents)
+        htmls = {self.cache.key(html): html
+                 for html in (front_html(self.publication, f) for f in fronts)}
+        cached = self.cache.rendered(list(htmls))
+        return [(key, html) for key, html in htmls.items() if key not in cached]
+
+    def rendered(self, key: str, pdf: bytes, pages: int) -> None:
+        """Keep a part rendered ahead."""
+        self.cache.keep(key, pdf, pages)
+
+
+def _shell() -> FrontPart:
+    """The contents part whose HTML, without lines, keys the measured line heights."""
+    return FrontPart("contents", 1, 1, opens_contents=True)
+
+
+def _measure_html(publication: PublicationInfo, headings: Sequence[str]) -> str:
+    """Return a contents document of headings, for measuring their lines."""
+    lines = tuple(ContentsLine(f"line-{n}", h, 0) for n, h in enumerate(headings))
+    return front_html(publication, FrontPart("contents", 1, 1, lines, opens_contents=True))
+
+
 def _line_metrics(publication: PublicationInfo, entries: Sequence[VolumeEntry],
                   renderer: FrontRenderer, cache: _FrontCache) -> ContentsMetrics:
     """Return every contents line's height and the pages' room: cached, or measured."""
-    key = cache.key(front_html(publication, FrontPart("contents", 1, 1, opens_contents=True)))
+    key = cache.key(front_html(publication, _shell()))
     known = cache.lines(key)
     headings = [entry.heading for entry in entries]
     missing = sorted({h for h in headings if h not in known.lines})
@@ -172,9 +243,7 @@ def _line_metrics(publication: PublicationInfo, entries: Sequence[VolumeEntry],
         missing = missing or headings[:1]
         size = max(MIN_MEASURE_BATCH, -(-len(missing) // max(1, renderer.jobs)))
         batches = [missing[i:i + size] for i in range(0, len(missing), size)]
-        htmls = [front_html(publication, FrontPart(
-            "contents", 1, 1, tuple(ContentsLine(f"line-{n}", h, 0) for n, h in enumerate(b)),
-            opens_contents=True)) for b in batches]
+        htmls = [_measure_html(publication, batch) for batch in batches]
         for batch, measured in zip(batches, renderer.measure(htmls), strict=True):
             known.lines.update(zip(batch, zip(measured.heights, measured.gaps, strict=True),
                                    strict=True))
@@ -219,21 +288,30 @@ class _FrontCache:
         """Return each document rendered: from the cache, or rendered together and kept."""
         keys = [self.key(html) for html in htmls]
         self.used.update(keys)
-        found: dict[str, tuple[bytes, int]] = {}
+        found = {key: (path.read_bytes(), pages)
+                 for key, (path, pages) in self.rendered(keys).items()}
+        todo = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
+        for key, (data, pages) in zip(todo, renderer.render(list(todo.values()), self.variant),
+                                      strict=True):
+            found[key] = (data, pages)
+            self.keep(key, data, pages)
+        return [found[key] for key in keys]
+
+    def rendered(self, keys: list[str]) -> dict[str, tuple[Path, int]]:
+        """Return the cached file and page count of each of keys rendered before."""
+        found: dict[str, tuple[Path, int]] = {}
         if self.folder is not None:
             wanted = set(keys)
             for path in self.folder.glob(f"{CACHE_PREFIX}*.pdf"):
                 key, _, pages = path.stem[len(CACHE_PREFIX):].rpartition("-")
                 if key in wanted and pages.isdigit():
-                    found[key] = (path.read_bytes(), int(pages))
-        todo = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
-        for key, (data, pages) in zip(todo, renderer.render(list(todo.values()), self.variant),
-                                      strict=True):
-            found[key] = (data, pages)
-            if self.folder is not None:
-                atomic_write(self.folder / f"{CACHE_PREFIX}{key}-{pages}.pdf", data,
-                             durable=False)
-        return [found[key] for key in keys]
+                    found[key] = (path, int(pages))
+        return found
+
+    def keep(self, key: str, data: bytes, pages: int) -> None:
+        """Keep a rendered document under its key."""
+        if self.folder is not None:
+            atomic_write(self.folder / f"{CACHE_PREFIX}{key}-{pages}.pdf", data, durable=False)
 
     def lines(self, key: str) -> _Lines:
         """Return the line heights measured under key (none when there are none)."""
