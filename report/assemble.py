@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from report.indicators import meaning
+from report.release.model import Release
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
@@ -55,6 +56,7 @@ class PublicationInfo:
     copyright: str
     disclaimer: str
     trademark: str | None
+    release: Release | None = None  # set in a versioned release, None in a plain build
 
 
 @dataclass(frozen=True)
@@ -173,15 +175,15 @@ class ReportModel:
         return [item for item in self.availability if not item.available]
 
 
-def publication_info(source: PublicationFile) -> PublicationInfo:
-    """Extract what reports and covers print of the publication."""
+def publication_info(source: PublicationFile, release: Release | None = None) -> PublicationInfo:
+    """Extract what reports and covers print of the publication (and of its release)."""
     pub = source.model
     return PublicationInfo(
         title=pub.title, subtitle=pub.subtitle, publisher=pub.publisher,
         edition=pub.edition, effective_date=pub.effective_date, language=pub.language,
         page_size=pub.page_size,
         audience=pub.audience, copyright=pub.notices.copyright,
-        disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark)
+        disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark, release=release)
 
 
 def _benchmarks(benchmarks: list[Benchmark]
@@ -219,7 +221,8 @@ def rvu_chart(groups: tuple[BenchmarkGroup, ...]) -> RvuChart | None:
     return RvuChart(tuple(bars)) if bars else None
 
 
-def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
+def assemble(source: CodeFile, publication: PublicationFile,
+             release: Release | None = None) -> ReportModel:
     """Build the report model of one code: the fixed outline, gaps marked."""
     code = source.model
     overview = code.overview
@@ -235,7 +238,7 @@ def assemble(source: CodeFile, publication: PublicationFile) -> ReportModel:
     groups, notes = _benchmarks(code.benchmarks or [])
     report = ReportModel(
         code=code.code, system=code.system, title=code.title,
-        publication=publication_info(publication),
+        publication=publication_info(publication, release),
         summary=code.summary,
         description=overview.description if overview else None,
         service_type=overview.service_type if overview else None,

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from report import __version__
 from report.assemble import PublicationInfo
@@ -55,12 +55,17 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     atomic_stream(path, lambda handle: handle.write(data), durable)
 
 
-def manifest_bytes(publication: PublicationInfo, files: list[OutputFile]) -> bytes:
-    """Return manifest.json: the edition, the builder version and every file's hash."""
+def manifest_bytes(publication: PublicationInfo, files: list[OutputFile],
+                   extra: dict[str, Any] | None = None) -> bytes:
+    """Return manifest.json: the edition, the builder version and every file's hash.
+
+    extra adds keys before "files" (a release's version, engine and sources).
+    """
     manifest = {
         "edition": publication.edition,
         "effective_date": publication.effective_date.isoformat(),
         "builder_version": __version__,
+        **(extra or {}),
         "files": [asdict(f) for f in sorted(files, key=lambda f: f.path)],
     }
     return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -24,6 +24,7 @@ from report.cache import (
 from report.errors import Finding, Location, UsageError
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
+from report.release.model import Release
 from report.render import PDF_VARIANTS, pin_clock
 from report.render.html import STYLES_DIR, report_html
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
@@ -58,6 +59,7 @@ class BuildOptions:
     force: bool = False
     timeout: float = DEFAULT_TIMEOUT
     scheduler: str | None = None
+    release: Release | None = None  # a versioned release: version, history, embedded sources
 
 
 @dataclass
@@ -143,12 +145,13 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
 
     selected = _select(codes, options.codes, shown)
     pin_clock(publication.model.effective_date)
-    base_key = key_of(environment, pub_sha, options.variant)
+    base_key = key_of(environment, pub_sha, options.variant,
+                      *([options.release.key()] if options.release else []))
     volume = None
     if "pdf" in options.formats:
         reports = [VolumeReport(c.code, c.heading) for c in selected if c.heading]
         volume = VolumeStep(out, reports, base_key, options.variant, options.force, index,
-                            publication_info(publication), pool)
+                            publication_info(publication, options.release), pool)
     try:
         _render_reports(out, selected, base_key, options, index, publication, result,
                         progress, log, pool, volume)
@@ -256,7 +259,7 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
                 if volume is not None and need_pdf:
                     volume.ready(item.code, None)
                 continue
-            report = assemble(item.source, publication)
+            report = assemble(item.source, publication, options.release)
             if need_html:
                 page = report_html(report, inline_styles=True).encode("utf-8")
                 _store(out, f"html/{item.code}.html", page, keys[item.code], None, index)

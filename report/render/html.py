@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from report import __version__
 from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
+from report.release.model import EmbeddedSource, Release
 from report.render.chart import layout as chart_layout
 from report.sources.models import Benchmark
 
@@ -35,6 +37,8 @@ class DocumentContext:
     publication: PublicationInfo
     reports: tuple[ReportModel, ...]
     css: str
+    release: Release | None = None
+    attachments: tuple[EmbeddedSource, ...] = ()  # embedded by the renderer, see pdf.py
 
 
 @cache
@@ -62,6 +66,11 @@ def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[An
     return list(groups.items())
 
 
+def data_url(source: EmbeddedSource) -> str:
+    """Return a source file as a data: URL, the way the HTML hands it to the renderer."""
+    return "data:application/yaml;base64," + base64.b64encode(source.data).decode("ascii")
+
+
 def long_date(value: dt.date) -> str:
     """Format a date for print, e.g. November 1, 2026."""
     return f"{value:%B} {value.day}, {value.year}"
@@ -79,7 +88,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
                        chart_layout=chart_layout, groupby_ordered=groupby_ordered,
-                       css_string=css_string)
+                       css_string=css_string, data_url=data_url)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 
@@ -92,12 +101,19 @@ def stylesheet() -> str:
 
 def _context(kind: Literal["report", "volume"], title: str, description: str,
              publication: PublicationInfo, reports: tuple[ReportModel, ...],
-             keywords: tuple[str, ...], inline_styles: bool = False) -> DocumentContext:
+             keywords: tuple[str, ...], inline_styles: bool = False,
+             embed: bool = True) -> DocumentContext:
+    release = publication.release
+    attachments: tuple[EmbeddedSource, ...] = ()
+    if release is not None:
+        description += f", release {release.version}"
+        if embed:  # a report its own sources; the volume (its opening) every source
+            attachments = release.sources_of(reports[0].code if kind == "report" else None)
     return DocumentContext(
         kind=kind, title=title, description=description, lang=publication.language,
         keywords=keywords, date=publication.effective_date.isoformat(),
         generator=f"report {__version__}", publication=publication, reports=reports,
-        css=stylesheet() if inline_styles else "")
+        css=stylesheet() if inline_styles else "", release=release, attachments=attachments)
 
 
 def report_html(report: ReportModel, inline_styles: bool = False) -> str:
@@ -156,5 +172,6 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
     context = _context(
         "volume", publication.title, f"{subtitle}, edition {publication.edition}",
         publication, (), tuple(line.code for line in front.lines) + (
-            publication.title, f"edition {publication.edition}"))
+            publication.title, f"edition {publication.edition}"),
+        embed=front.part == "opening")  # the opening's catalog becomes the volume's
     return environment().get_template("front.html.j2").render(doc=context, front=front)

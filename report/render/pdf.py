@@ -18,6 +18,7 @@ from weasyprint.urls import URLFetcher
 
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.render.html import STYLES_DIR, stylesheet
+from report.render.provenance import take_stamp
 from report.render.tagging import finish_pdf
 
 
@@ -62,7 +63,8 @@ class Renderer:
         options = {"pdf_variant": variant, "pdf_identifier": digest[:32].encode("ascii"),
                    "pdf_tags": True}
         document = self.layout(html, **options)
-        data = finish_pdf(document.write_pdf(**options))
+        stamp = take_stamp(html, document)  # a release's version and embedded sources
+        data = finish_pdf(document.write_pdf(**options), stamp)
         return data, len(document.pages)
 
     def layout(self, html: str, **options: object) -> Document:

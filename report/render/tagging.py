@@ -27,18 +27,25 @@ from collections.abc import Iterator
 
 import pikepdf
 
+from report.render.provenance import Stamp, apply_stamp
+
 # Structure types that hold table rows, and the cell types of a row.
 _ROW_GROUPS = ("/THead", "/TBody", "/TFoot")
 _CELLS = ("/TH", "/TD")
 
 
-def finish_pdf(data: bytes) -> bytes:
-    """Return the PDF with furniture as artifacts, header cells scoped and pages labelled."""
+def finish_pdf(data: bytes, stamp: Stamp | None = None) -> bytes:
+    """Return the PDF with furniture as artifacts, header cells scoped and pages labelled.
+
+    With a stamp (a release document), also its version and embedded sources.
+    """
     with pikepdf.open(io.BytesIO(data)) as pdf:
         if "/StructTreeRoot" in pdf.Root:
             mark_artifacts(pdf)
             scope_table_headers(pdf)
         label_pages(pdf)
+        if stamp is not None:
+            apply_stamp(pdf, stamp)
         out = io.BytesIO()
         # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
         pdf.save(out, deterministic_id=True, compress_streams=True,

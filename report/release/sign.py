@@ -1,0 +1,149 @@
+"""Sign release PDFs (PAdES, with pyHanko) and check their signatures.
+
+A signature is written as an incremental update after the PDF's unsigned bytes, which
+stay as they were: `verify` compares them with a rebuild, then checks that the signature
+is intact, covers the whole file and was made with the release's certificate. The
+signature itself holds the signing time from the clock, so a signed PDF is reproducible
+up to its unsigned revision only (see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from report.errors import UsageError
+
+SIGNATURE_FIELD = "Release signature"
+SIGNATURE_FORMAT = "PAdES baseline B-B (ETSI.CAdES.detached), SHA-256"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A loaded PKCS#12 key and certificate, and who it names."""
+
+    signer: Any  # pyhanko.sign.signers.SimpleSigner
+    subject: str
+    fingerprint: str  # SHA-256 of the certificate, hex
+
+    def manifest_entry(self) -> dict[str, str]:
+        """Return what the manifest records of the signer."""
+        return {"format": SIGNATURE_FORMAT, "signer": self.subject,
+                "certificate_sha256": self.fingerprint}
+
+
+def _quiet() -> None:
+    """Keep pyHanko's own log records (tracebacks included) off standard error."""
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def load_key(path: Path, passphrase: str | None) -> SigningKey:
+    """Load a PKCS#12 file (.p12, .pfx); raise UsageError when it cannot be used."""
+    from pyhanko.sign import signers
+
+    _quiet()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the signing key: {exc.strerror}") from exc
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(
+            data, other_certs=[], passphrase=passphrase.encode() if passphrase else None)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{path}: not a PKCS#12 key and certificate, or the passphrase "
+                         f"is wrong (set it with --sign-passphrase): {exc}") from exc
+    if signer is None or signer.signing_cert is None:
+        raise UsageError(f"{path}: the PKCS#12 file holds no certificate to sign with")
+    cert = signer.signing_cert
+    return SigningKey(signer, cert.subject.human_friendly,
+                      hashlib.sha256(cert.dump()).hexdigest())
+
+
+def sign_pdf(data: bytes, key: SigningKey, version: str) -> bytes:
+    """Return the PDF with a PAdES signature appended as an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    meta = signers.PdfSignatureMetadata(
+        field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256", reason=f"Release {version}")
+    out = io.BytesIO()
+    signers.sign_pdf(writer, meta, signer=key.signer, output=out)
+    signed = out.getvalue()
+    assert signed.startswith(data), "the signature must be appended, not rewrite the PDF"
+    return signed
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """What checking one PDF's signature found: the signer, and any problems."""
+
+    signer: str | None
+    problems: tuple[str, ...]
+
+
+def load_trust(path: Path) -> Any:
+    """Load a certificate (PEM or DER) to trust as a signer's root."""
+    from pyhanko.keys import load_cert_from_pemder
+
+    try:
+        return load_cert_from_pemder(str(path))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a certificate (PEM or DER): {exc}") from exc
+
+
+def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
+                    trust: Any | None = None) -> SignatureCheck:
+    """Check the one signature of a PDF whose first `unsigned` bytes are the release's.
+
+    The signature must be the single update after those bytes, intact, covering the
+    whole file, made with the certificate whose SHA-256 is fingerprint, and, with trust,
+    chain to that root.
+    """
+    from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    _quiet()
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfReadError, ValueError, KeyError) as exc:
+        return SignatureCheck(None, (f"cannot read its signature: {exc}",))
+    if len(signatures) != 1:
+        return SignatureCheck(None, (f"has {len(signatures)} signatures, not one",))
+    signature = signatures[0]
+    context = ValidationContext(trust_roots=[trust] if trust is not None else None,
+                                allow_fetching=False)
+    try:
+        status = validate_pdf_signature(signature, context)
+    except (PdfReadError, ValueError) as exc:  # pyHanko's validation errors are ValueErrors
+        return SignatureCheck(None, (f"its signature cannot be validated: {exc}",))
+    signer = status.signing_cert.subject.human_friendly
+    problems = []
+    if not (status.intact and status.valid):
+        problems.append("its signature does not match its bytes: the file changed after "
+                        "signing")
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        problems.append("its signature does not cover the whole file: bytes were added "
+                        "after signing")
+    if reader.xrefs.total_revisions != 2 or \
+            reader.xrefs.get_startxref_for_revision(1) < unsigned:
+        problems.append("the signature is not the one update after the release's bytes")
+    found = hashlib.sha256(status.signing_cert.dump()).hexdigest()
+    if fingerprint is not None and found != fingerprint:
+        problems.append(f"signed by {signer} (certificate SHA-256 {found[:16]}…), not by the "
+                        "release's signer named in manifest.json")
+    if trust is not None and not status.trusted:
+        problems.append(f"its signer {signer} is not trusted by the given certificate")
+    return SignatureCheck(signer, tuple(problems))
