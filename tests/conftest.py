@@ -85,3 +85,97 @@ def pfs_file(tmp_path: Path):
         path.write_bytes(b"\r\n".join(lines))
         return path
     return write
+# ---------------------------------------------------------------------------------------
+# Releases: each built once per session from a copy of the sample sources (two codes).
+
+RELEASE = "9.9.9"
+NEXT_RELEASE = "9.9.10"
+WORK_RVU_BEFORE, WORK_RVU_AFTER = "value: 0.38", "value: 0.40"
+SIGNING_PASSPHRASE = "release-test"
+
+
+@dataclass(frozen=True)
+class Releases:
+    """The session's releases: 9.9.9 twice, 9.9.10 after one benchmark change, and signed."""
+
+    first: Path          # ONE/9.9.9
+    again: Path          # TWO/9.9.9, from the same sources
+    changed: Path        # ONE/9.9.10, the 74440 global Work RVU changed from 0.38 to 0.40
+    sources: Path        # the sources of 9.9.9
+    changed_sources: Path
+
+
+def _release(*args: str) -> Path:
+    result = run_cli("release", *args)
+    assert result.code == 0, result.stderr
+    return Path(args[args.index("--out") + 1]) / args[0]
+
+
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
+    """Release 9.9.9 into two folders, then 9.9.10 beside the first with one value changed."""
+    base = tmp_path_factory.mktemp("releases")
+    sources, changed_sources = base / "sources", base / "sources-changed"
+    shutil.copytree(SAMPLE_SOURCES, sources)
+    shutil.copytree(SAMPLE_SOURCES, changed_sources)
+    code = changed_sources / "codes" / "74440.yaml"
+    text = code.read_text(encoding="utf-8")
+    assert text.index(WORK_RVU_BEFORE) < text.index("component: global")  # the global one
+    code.write_text(text.replace(WORK_RVU_BEFORE, WORK_RVU_AFTER, 1), encoding="utf-8")
+    first = _release(RELEASE, "--sources", str(sources), "--out", str(base / "one"))
+    again = _release(RELEASE, "--sources", str(sources), "--out", str(base / "two"))
+    changed = _release(NEXT_RELEASE, "--sources", str(changed_sources),
+                       "--out", str(base / "one"))
+    return Releases(first, again, changed, sources, changed_sources)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A throwaway PKCS#12 key and its self-signed certificate (PEM)."""
+
+    p12: Path
+    certificate: Path
+
+
+def make_signing_key(folder: Path, name: str = "Release Test Signer") -> SigningKey:
+    """Make an RSA key and a self-signed certificate valid for a day, as PKCS#12 and PEM."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                       critical=True)
+        .sign(key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    p12, pem = folder / "signer.p12", folder / "signer.pem"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"signer", key, certificate, None,
+        serialization.BestAvailableEncryption(SIGNING_PASSPHRASE.encode())))
+    pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return SigningKey(p12, pem)
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
+    """Return a throwaway signing key, made once."""
+    return make_signing_key(tmp_path_factory.mktemp("key"))
+
+
+@pytest.fixture(scope="session")
+def signed_release(releases: Releases, signing_key: SigningKey,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Release 9.9.9 of the same sources again, signed."""
+    out = tmp_path_factory.mktemp("signed")
+    return _release(RELEASE, "--sources", str(releases.sources), "--out", str(out),
+                    "--sign", str(signing_key.p12), "--sign-passphrase", SIGNING_PASSPHRASE)

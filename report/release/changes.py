@@ -28,6 +28,7 @@ LABELS = {
     "id": "ID", "when_to_use": "When to use", "effective_date": "Effective date",
     "page_size": "Page size", "system": "Code system",
 }
+PUBLICATION_LABELS = {**LABELS, "payers": "Key payers", "audience": "Audience"}
 # List items are known by these fields; lists not named here are compared in order.
 IDENTITY = {
     "benchmarks": ("component", "label"), "modifiers": ("code",), "diagnoses": ("code",),
@@ -41,11 +42,6 @@ CONTEXT_WORDS = 4
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def label(key: str) -> str:
-    """Return the printed name of a source key."""
-    return LABELS.get(key, key.replace("_", " ").capitalize())
-
-
 def show(value: Any) -> str:
     """Format a value for a change line: figures as printed, text quoted."""
     if isinstance(value, bool) or isinstance(value, int):
@@ -57,10 +53,10 @@ def show(value: Any) -> str:
         if ISO_DATE.fullmatch(text):
             return text
         return f"“{text if len(text) <= SHORT_TEXT * 2 else text[:SHORT_TEXT * 2] + '…'}”"
-    if isinstance(value, dict):
-        return "; ".join(f"{label(k)} {show(v)}" for k, v in value.items())
     if isinstance(value, list):
         return "; ".join(show(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{key} {show(item)}" for key, item in value.items())
     return "none"
 
 
@@ -89,20 +85,21 @@ def _changed(path: str, old: Any, new: Any) -> FieldChange:
     return FieldChange("changed", path, show(old), show(new))
 
 
-def _item_name(list_key: str, item: dict[str, Any], keys: tuple[str, ...]) -> str:
+def _item_name(list_key: str, item: Any) -> str:
+    if not isinstance(item, dict):
+        return show(item)
     if list_key == "benchmarks":
-        return f"{COMPONENTS.get(item.get('component', ''), item.get('component'))} › " \
-               f"{item.get('label')}"
-    return " ".join(str(item.get(key)) for key in keys)
+        component = item.get("component", "")
+        return f"{COMPONENTS.get(component, component)} › {item.get('label')}"
+    return " ".join(str(item.get(key)) for key in IDENTITY[list_key])
 
 
 def _keyed(list_key: str, items: list[Any]) -> dict[str, Any]:
     """Index list items by what they are; a repeated name gets (2), (3), ..."""
-    keys = IDENTITY[list_key]
     indexed: dict[str, Any] = {}
     for item in items:
-        name = _item_name(list_key, item, keys) if isinstance(item, dict) else show(item)
-        unique, count = name, 1
+        name = unique = _item_name(list_key, item)
+        count = 1
         while unique in indexed:
             count += 1
             unique = f"{name} ({count})"
@@ -110,45 +107,76 @@ def _keyed(list_key: str, items: list[Any]) -> dict[str, Any]:
     return indexed
 
 
-def diff(old: Any, new: Any, path: str, key: str = "",
-         names: dict[str, str] | None = None) -> Iterator[FieldChange]:
-    """Yield every field added, removed or changed between two normalised values."""
-    if old == new:
-        return
-    if old is None:
-        yield FieldChange("added", path, None, show(new))
-    elif new is None:
-        yield FieldChange("removed", path, show(old), None)
-    elif isinstance(old, dict) and isinstance(new, dict):
-        for child in [*new, *(k for k in old if k not in new)]:
-            name = (names or {}).get(child, child) if key == "payers" else label(child)
-            yield from diff(old.get(child), new.get(child), f"{path} › {name}", child, names)
-    elif isinstance(old, list) and isinstance(new, list) and key in IDENTITY:
-        before, after = _keyed(key, old), _keyed(key, new)
-        for item in [*after, *(k for k in before if k not in after)]:
-            yield from diff(before.get(item), after.get(item), f"{path} › {item}", "", names)
-    elif isinstance(old, list) and isinstance(new, list):
-        yield from _diff_sequence(old, new, path, names)
-    else:
-        yield _changed(path, old, new)
+class Differ:
+    """Compare two normalised sources, naming fields with labels and payers by name."""
 
+    def __init__(self, labels: dict[str, str], payer_names: dict[str, str]) -> None:
+        self.labels = labels
+        self.payer_names = payer_names
 
-def _diff_sequence(old: list[Any], new: list[Any], path: str,
-                   names: dict[str, str] | None) -> Iterator[FieldChange]:
-    """Compare two lists in order: items kept, replaced, inserted or deleted."""
-    matcher = difflib.SequenceMatcher(None, [repr(x) for x in old], [repr(x) for x in new],
-                                      autojunk=False)
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            continue
-        pairs = min(a2 - a1, b2 - b1) if op == "replace" else 0
-        for offset in range(pairs):
-            yield from diff(old[a1 + offset], new[b1 + offset],
-                            f"{path} › item {b1 + offset + 1}", "", names)
-        for index in range(a1 + pairs, a2):
-            yield FieldChange("removed", f"{path} › item {index + 1}", show(old[index]), None)
-        for index in range(b1 + pairs, b2):
-            yield FieldChange("added", f"{path} › item {index + 1}", None, show(new[index]))
+    def label(self, key: str) -> str:
+        """Return the printed name of a source key."""
+        return self.labels.get(key, key.replace("_", " ").capitalize())
+
+    def diff(self, old: Any, new: Any, path: str, key: str = "",
+             item_of: str = "") -> Iterator[FieldChange]:
+        """Yield every field added, removed or changed between two normalised values.
+
+        key is the source key the values sit under; item_of names the list whose item
+        they are (such an item is added or removed in one line, without its identity).
+        """
+        if old == new:
+            return
+        present = new if old is None else old
+        if (old is None or new is None) and not item_of and \
+                (isinstance(present, dict) or key in IDENTITY):
+            empty: Any = {} if isinstance(present, dict) else []
+            old, new = (empty if old is None else old), (empty if new is None else new)
+            yield from self.diff(old, new, path, key)  # a section added or removed: each field
+        elif old is None or new is None:
+            value = {k: v for k, v in present.items() if k not in IDENTITY[item_of]} \
+                if item_of and isinstance(present, dict) else present
+            what = self.show(value)
+            yield FieldChange("added", path, None, what) if old is None else \
+                FieldChange("removed", path, what, None)
+        elif isinstance(old, dict) and isinstance(new, dict):
+            for child in [*new, *(k for k in old if k not in new)]:
+                name = self.payer_names.get(child, child) if key == "payers" \
+                    else self.label(child)
+                yield from self.diff(old.get(child), new.get(child), f"{path} › {name}", child)
+        elif isinstance(old, list) and isinstance(new, list) and key in IDENTITY:
+            before, after = _keyed(key, old), _keyed(key, new)
+            for item in [*after, *(k for k in before if k not in after)]:
+                yield from self.diff(before.get(item), after.get(item), f"{path} › {item}",
+                                     item_of=key)
+        elif isinstance(old, list) and isinstance(new, list):
+            yield from self._sequence(old, new, path)
+        else:
+            yield _changed(path, old, new)
+
+    def show(self, value: Any) -> str:
+        """Format a value added or removed; a mapping as its labelled fields."""
+        if isinstance(value, dict):
+            return "; ".join(f"{self.label(k)} {show(v)}" for k, v in value.items())
+        return show(value)
+
+    def _sequence(self, old: list[Any], new: list[Any], path: str) -> Iterator[FieldChange]:
+        """Compare two lists in order: items kept, replaced, inserted or deleted."""
+        matcher = difflib.SequenceMatcher(None, [repr(x) for x in old],
+                                          [repr(x) for x in new], autojunk=False)
+        for op, a1, a2, b1, b2 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            pairs = min(a2 - a1, b2 - b1) if op == "replace" else 0
+            for offset in range(pairs):
+                yield from self.diff(old[a1 + offset], new[b1 + offset],
+                                     f"{path} › item {b1 + offset + 1}")
+            for index in range(a1 + pairs, a2):
+                yield FieldChange("removed", f"{path} › item {index + 1}",
+                                  self.show(old[index]), None)
+            for index in range(b1 + pairs, b2):
+                yield FieldChange("added", f"{path} › item {index + 1}", None,
+                                  self.show(new[index]))
 
 
 def _heading(source: Normalised) -> str:
@@ -172,12 +200,14 @@ def next_snapshot(previous: Snapshot | None, version: str, publication: Normalis
     """
     history = dict(previous.history) if previous else {}
     names = _payer_names(publication, previous.publication if previous else None)
+    code_differ = Differ(LABELS, names)
     pub_changes: tuple[FieldChange, ...] = ()
     pub_history = previous.publication_history if previous else ()
     if previous is None:
         pub_history = (Revision(version, "added", publication["title"]),)
     else:
-        pub_changes = tuple(diff(previous.publication, publication, "Publication", "", names))
+        pub_changes = tuple(Differ(PUBLICATION_LABELS, {}).diff(
+            previous.publication, publication, "Publication"))
         if pub_changes:
             pub_history = (Revision(version, "changed", publication["title"], pub_changes),
                            *pub_history)
@@ -190,7 +220,7 @@ def next_snapshot(previous: Snapshot | None, version: str, publication: Normalis
         elif old is None:
             revision = Revision(version, "added", _heading(new))
         else:
-            own = tuple(diff(old, new, "", "", names))
+            own = tuple(code_differ.diff(old, new, ""))
             if not own and not pub_changes:
                 continue
             fields = tuple(FieldChange(c.kind, c.field.removeprefix(" › "), c.old, c.new)

@@ -91,6 +91,7 @@ def make_release(sources: Path, version_text: str, root: Path,
     if earlier:
         other, folder = earlier[-1]
         previous = read_snapshot(folder, os.path.join(shown_root, other.text))
+    created_root = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=root))
     try:
@@ -116,6 +117,8 @@ def make_release(sources: Path, version_text: str, root: Path,
         os.rename(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
+        if created_root and not any(root.iterdir()):
+            root.rmdir()
         raise
     return ReleaseResult(target, snapshot, files, key.subject if key else None)
 

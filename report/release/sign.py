@@ -123,7 +123,7 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
     if len(signatures) != 1:
         return SignatureCheck(None, (f"has {len(signatures)} signatures, not one",))
     signature = signatures[0]
-    context = ValidationContext(trust_roots=[trust] if trust is not None else None,
+    context = ValidationContext(trust_roots=[trust] if trust is not None else [],
                                 allow_fetching=False)
     try:
         status = validate_pdf_signature(signature, context)

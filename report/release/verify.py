@@ -76,6 +76,7 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
         out.mkdir()
         for path, data in sources.items():
             (source_dir / path).write_bytes(data)
+        log(f"rebuilding {shown} from the sources its PDFs embed")
         try:
             render_release(source_dir, out, snapshot, manifest.get("pdf_variant", ""),
                            manifest.get("signing"), jobs, DEFAULT_TIMEOUT,
