@@ -114,7 +114,11 @@ def make_release(sources: Path, version_text: str, root: Path,
                     atomic_write(path, sign_pdf(path.read_bytes(), key, version.text))
             write_sums(work)
         os.chmod(work, 0o755)
-        os.rename(work, target)
+        try:
+            os.rename(work, target)  # refuses a non-empty target: a release made meanwhile
+        except OSError as exc:
+            raise UsageError(f"{shown_target}: cannot put the release in place: "
+                             f"{exc.strerror}") from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         if created_root and not any(root.iterdir()):
