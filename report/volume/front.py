@@ -273,7 +273,7 @@ class _FrontCache:
                      os.environ.get("SOURCE_DATE_EPOCH", ""), stylesheet()):
             digest.update(part.encode("utf-8") + b"\0")
         render = Path(__file__).resolve().parent.parent / "render"
-        for source in (render / "pdf.py", render / "tagging.py", render / "measure.py"):
+        for source in sorted(render.glob("*.py")):  # the whole renderer, whatever it grows
             digest.update(hashlib.sha256(source.read_bytes()).digest())
         for font in sorted((STYLES_DIR / "fonts").glob("*.ttf")):
             digest.update(f"{font.name}:{font.stat().st_size}\0".encode())
