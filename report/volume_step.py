@@ -73,6 +73,9 @@ class VolumeStep:
         rendered again). took() keeps their results in the cache, where the front
         matter finds them when the counts were right.
         """
+        first = next(tasks, None)  # a worker starts on a report while the rest is planned
+        if first is not None:
+            yield first
         self.planner = FrontPlanner(self.publication, self.variant, self.out / ".cache")
         headings = list(self.headings.values())
         for number, (html, batch) in enumerate(self.planner.measure(headings)):

@@ -366,3 +366,22 @@ class TestInputs:
             b"<< /A 112 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 103 0 R null ] >>"
         assert renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
             b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
+
+
+class TestPlacementKey:
+    """A placement, part of a cache key, reads the same in every process."""
+
+    def test_skipped_names_are_sorted(self):
+        import io
+
+        from report.volume.analyse import Facts
+        from report.volume.cache import PartCache
+        from report.volume.writer import Volume
+
+        names = (b"report-3", b"report-1", b"contents", b"report-2")
+        volume = Volume(io.BytesIO(), PartCache(None), True, 3,
+                        {b"report-1": "1", b"report-2": "2", b"report-3": "3"})
+        volume.reserve()
+        place = volume.placement(Facts(span=10, keys=2, names=names), volume.pages_root, None)
+        assert place.skipped == (b"report-1", b"report-2", b"report-3")
+        assert "frozenset" not in repr(place) and "{" not in repr(place)

@@ -30,8 +30,13 @@ from report.pipeline import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
 from report.release.model import PUBLICATION_SOURCE, EmbeddedSource, Release
-from report.release.snapshot import SNAPSHOT_NAME, Snapshot, earlier_releases, normalise, \
-    read_snapshot
+from report.release.snapshot import (
+    SNAPSHOT_NAME,
+    Snapshot,
+    earlier_releases,
+    normalise,
+    read_snapshot,
+)
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources

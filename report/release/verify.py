@@ -26,8 +26,13 @@ import pikepdf
 
 from report.errors import Finding, Location, ReportError, SourceError, UsageError
 from report.release.model import PUBLICATION_SOURCE
-from report.release.publish import SUMS_NAME, Log, engine_versions, read_manifest, \
-    render_release
+from report.release.publish import (
+    SUMS_NAME,
+    Log,
+    engine_versions,
+    read_manifest,
+    render_release,
+)
 from report.release.snapshot import read_snapshot
 from report.workers import DEFAULT_TIMEOUT
 

@@ -291,8 +291,8 @@ class _FrontCache:
         found = {key: (path.read_bytes(), pages)
                  for key, (path, pages) in self.rendered(keys).items()}
         todo = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
-        for key, (data, pages) in zip(todo, renderer.render(list(todo.values()), self.variant),
-                                      strict=True):
+        done = renderer.render(list(todo.values()), self.variant) if todo else []
+        for key, (data, pages) in zip(todo, done, strict=True):
             found[key] = (data, pages)
             self.keep(key, data, pages)
         return [found[key] for key in keys]

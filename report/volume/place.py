@@ -35,7 +35,9 @@ class Placement:
     document: int                  # the volume's /Document element
     outlines: int                  # the volume's outline root
     renamed: tuple[tuple[bytes, bytes], ...] = ()  # names other parts hold, and the new ones
-    skipped: frozenset[bytes] = frozenset()         # names it gives up (the contents anchors)
+    # Names it gives up (the contents anchors), sorted: the placement is part of a cache
+    # key, so its repr must not depend on the process (a set's order does).
+    skipped: tuple[bytes, ...] = ()
 
 
 

@@ -182,7 +182,7 @@ class Volume:
         if own is not None:
             self.dests[own] = b""
         return Placement(base, offset, parent, self.document, self.outlines,
-                         tuple(renamed), frozenset(skipped))
+                         tuple(renamed), tuple(sorted(skipped)))
 
 
 def pdf_version(data: bytes) -> bytes:
