@@ -1,24 +1,37 @@
-"""Load YAML into a tree of located nodes: every value keeps its line and column."""
+"""Load YAML into a tree of located nodes: every value keeps its line and column.
+
+libyaml (through PyYAML's event parser) reads the text, so that hostile input is
+answered fast: nodes are built from the event stream and the limits below are checked
+as they are built, before any more of the file is read. Plain scalars are resolved
+and constructed by ruamel.yaml, with the YAML 1.2 core schema.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML, nodes
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+import yaml as libyaml
 from report.errors import SourceError
+from report.sources import scalars
 
 MAX_FILE_BYTES = 1024 * 1024
-MAX_NODES = 100_000
+MAX_NODES = 50_000  # keys and values; the largest sample source holds about 300
 MAX_DEPTH = 64
 
-_CORE = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
-_ALLOWED_TAGS = _SCALAR_TAGS | {f"{_CORE}map", f"{_CORE}seq"}
+_CORE = scalars.CORE
+_SCALAR_TAGS = {scalars.STR, scalars.INT, scalars.FLOAT, scalars.BOOL, scalars.NULL,
+                scalars.TIMESTAMP}
+_MAPPING_TAG, _SEQUENCE_TAG = f"{_CORE}map", f"{_CORE}seq"
+# Characters YAML 1.2 allows in a stream (a byte-order mark only at the start).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                            "\U00010000-\U0010ffff]")
+_UTF16_32_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+                  (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
+_Parser = getattr(libyaml, "CBaseLoader", libyaml.BaseLoader)  # pure Python without libyaml
 
 
 @dataclass
@@ -32,6 +45,9 @@ class Node:
     key_column: int = 0
     text: str | None = None
     children: dict[str, Node] | list[Node] | None = field(default=None, repr=False)
+    span: tuple[int, int] = field(default=(0, 0), repr=False)  # offsets in source
+    size: int = field(default=1, repr=False)  # values and keys below, aliases expanded
+    source: str | None = field(default=None, repr=False)  # the whole text, on the root
 
     def plain(self) -> Any:
         """Return the value as plain Python data (dicts, lists, scalars)."""
@@ -55,94 +71,177 @@ class Node:
         return node, None
 
 
-def _tag(node: nodes.Node) -> str:
-    tag = node.tag
-    return str(getattr(tag, "value", tag))
+def _show_tag(tag: str) -> str:
+    return tag.replace(_CORE, "!!")
 
 
-class _Converter:
-    """Turn a composed ruamel node graph into located Nodes, enforcing limits."""
+class _Composer:
+    """Build located Nodes from libyaml's events, enforcing the limits as they grow."""
 
-    def __init__(self, path: str, constructor: Any) -> None:
+    def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self.constructor = constructor
+        self.parser = _Parser(text)
+        self.anchors: dict[str, Node] = {}
         self.count = 0
 
-    def fail(self, node: nodes.Node, message: str) -> SourceError:
-        mark = node.start_mark
+    def fail(self, event: Any, message: str) -> SourceError:
+        mark = event.start_mark
         return SourceError.at(self.path, mark.line + 1, mark.column + 1, message)
 
-    def convert(self, node: nodes.Node, depth: int = 0) -> Node:
-        self.count += 1
+    def add(self, event: Any, size: int) -> None:
+        self.count += size
         if self.count > MAX_NODES:
-            raise self.fail(node, f"the document has more than {MAX_NODES:,} values "
-                                  "(after expanding aliases); split it or remove aliases")
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"values are nested more than {MAX_DEPTH} levels deep")
-        tag = _tag(node)
-        if tag not in _ALLOWED_TAGS:
-            raise self.fail(node, f'the tag "{tag.replace(_CORE, "!!")}" is not allowed; '
-                                  "sources hold plain YAML values only")
-        line, column = node.start_mark.line + 1, node.start_mark.column + 1
-        if isinstance(node, nodes.MappingNode):
-            children: dict[str, Node] = {}
-            for key_node, value_node in node.value:
-                key = self.key(key_node)
-                if key in children:
-                    first = children[key]
-                    raise self.fail(key_node, f'duplicate key "{key}" '
-                                              f"(first given at line {first.key_line})")
-                child = self.convert(value_node, depth + 1)
-                child.key_line = key_node.start_mark.line + 1
-                child.key_column = key_node.start_mark.column + 1
-                children[key] = child
-            return Node(None, line, column, children=children)
-        if isinstance(node, nodes.SequenceNode):
-            items = [self.convert(item, depth + 1) for item in node.value]
-            return Node(None, line, column, children=items)
-        assert isinstance(node, nodes.ScalarNode)
-        return Node(self.scalar(node, tag), line, column, text=str(node.value))
+            raise self.fail(event, f"the file holds more than {MAX_NODES:,} keys and values "
+                                   "(aliases counted as expanded); a source may hold no more")
 
-    def key(self, node: nodes.Node) -> str:
-        if isinstance(node, nodes.ScalarNode) and node.value == "<<" and node.style is None:
-            raise self.fail(node, 'merge keys ("<<") are not allowed')
-        if not isinstance(node, nodes.ScalarNode) or _tag(node) not in _SCALAR_TAGS:
-            raise self.fail(node, "a key must be a plain word, not a list or mapping")
-        return str(node.value)
+    def document(self) -> Node | None:
+        """Return the file's one document, or None when the stream holds none."""
+        parser = self.parser
+        parser.get_event()  # stream start
+        if parser.check_event(libyaml.StreamEndEvent):
+            return None
+        parser.get_event()  # document start
+        root = self.node(0)
+        parser.get_event()  # document end
+        if not parser.check_event(libyaml.StreamEndEvent):
+            raise self.fail(parser.get_event(), "a second YAML document starts here; "
+                                                "a source holds one document only")
+        return root
 
-    def scalar(self, node: nodes.ScalarNode, tag: str) -> Any:
-        if tag == f"{_CORE}str":
-            return str(node.value)
-        try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, YAMLError):
-            return str(node.value)  # e.g. 2022-13-01: keep the text for the model's message
-        if isinstance(value, dt.datetime):
-            return node.value  # a time of day is not a date: keep the text for the message
-        return value
+    def node(self, depth: int) -> Node:
+        event = self.parser.get_event()
+        if isinstance(event, libyaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is None:
+                raise self.fail(event, f'the alias "*{event.anchor}" names no anchor '
+                                       "defined before it")
+            self.add(event, target.size)
+            mark = event.start_mark
+            return dataclasses.replace(target, line=mark.line + 1, column=mark.column + 1,
+                                       key_line=0, key_column=0)
+        self.add(event, 1)
+        if isinstance(event, libyaml.ScalarEvent):
+            node = self.scalar(event)
+        else:
+            if depth >= MAX_DEPTH:
+                raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
+            if isinstance(event, libyaml.MappingStartEvent):
+                node = self.mapping(event, depth)
+            else:
+                node = self.sequence(event, depth)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+        return node
+
+    def located(self, event: Any, end: Any, **values: Any) -> Node:
+        start = event.start_mark
+        return Node(line=start.line + 1, column=start.column + 1,
+                    span=(start.index, end.end_mark.index), **values)
+
+    def mapping(self, event: Any, depth: int) -> Node:
+        if event.tag not in (None, "!", _MAPPING_TAG):
+            raise self.fail(event, f'the tag "{_show_tag(event.tag)}" is not allowed; '
+                                   "sources hold plain YAML values only")
+        children: dict[str, Node] = {}
+        size = 1
+        while not self.parser.check_event(libyaml.MappingEndEvent):
+            key_event = self.parser.peek_event()
+            key = self.key()
+            if key in children:
+                raise self.fail(key_event, f'duplicate key "{key}" '
+                                           f"(first given at line {children[key].key_line})")
+            child = self.node(depth + 1)
+            child.key_line = key_event.start_mark.line + 1
+            child.key_column = key_event.start_mark.column + 1
+            children[key] = child
+            size += 1 + child.size
+        return self.located(event, self.parser.get_event(), value=None, children=children,
+                            size=size)
+
+    def sequence(self, event: Any, depth: int) -> Node:
+        if event.tag not in (None, "!", _SEQUENCE_TAG):
+            raise self.fail(event, f'the tag "{_show_tag(event.tag)}" is not allowed; '
+                                   "sources hold plain YAML values only")
+        items: list[Node] = []
+        while not self.parser.check_event(libyaml.SequenceEndEvent):
+            items.append(self.node(depth + 1))
+        return self.located(event, self.parser.get_event(), value=None, children=items,
+                            size=1 + sum(item.size for item in items))
+
+    def key(self) -> str:
+        event = self.parser.get_event()
+        if isinstance(event, libyaml.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is not None and target.children is None:
+                return str(target.text)
+        if not isinstance(event, libyaml.ScalarEvent):
+            raise self.fail(event, "a key must be a plain word, not a list or mapping")
+        self.add(event, 1)
+        if event.value == "<<" and event.tag is None and event.implicit[0]:
+            raise self.fail(event, 'merge keys ("<<") are not allowed')
+        self.scalar(event)  # refuses a key with a tag that is not allowed
+        return str(event.value)
+
+    def scalar(self, event: Any) -> Node:
+        tag = event.tag
+        if tag is None:
+            tag = scalars.resolve(event.value) if event.implicit[0] else scalars.STR
+        elif tag == "!":  # the non-specific tag: text
+            tag = scalars.STR
+        if tag not in _SCALAR_TAGS:
+            raise self.fail(event, f'the tag "{_show_tag(tag)}" is not allowed; '
+                                   "sources hold plain YAML values only")
+        return self.located(event, event, value=scalars.construct(tag, event.value),
+                            text=event.value)
 
 
 # Errors whose context mark (the construct being read) is a better place than the point
 # where the parser gave up: the key missing its colon, the unclosed quote or bracket.
 _CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar",
                   "while parsing a flow sequence", "while parsing a flow mapping")
+# libyaml's words for common mistakes, and what an author should do about them.
+_PROBLEMS = {
+    "could not find expected ':'": 'a key without ":"; write "key: value"',
+    "did not find expected ',' or ']'": 'a list opened with "[" is not closed with "]"',
+    "did not find expected ',' or '}'": 'a mapping opened with "{" is not closed with "}"',
+    "did not find expected key": "a key was expected here; check the indentation, "
+                                 "and quotes left open above",
+    "mapping values are not allowed in this context": 'a ": " inside a plain value; '
+                                                      "quote the value",
+    "found unexpected end of stream": "the file ends inside a quoted value; close the quote",
+}
 
 
-def _syntax_error(path: str, exc: MarkedYAMLError) -> SourceError:
+def _syntax_error(path: str, text: str, exc: libyaml.MarkedYAMLError) -> SourceError:
     use_context = exc.context in _CONTEXT_FIRST and exc.context_mark is not None
     mark = exc.context_mark if use_context else (exc.problem_mark or exc.context_mark)
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-    if "\\t" in problem or "\t" in problem:
+    at = exc.problem_mark.index if exc.problem_mark else -1
+    if problem == "found character that cannot start any token" and 0 <= at < len(text):
+        problem = (f'the character "{text[at]}" cannot start a value here; quote the value'
+                   if text[at] != "\t" else "\t")
+    if "maximum nesting depth" in problem:
+        problem = f"values are nested more than {MAX_DEPTH} levels deep"
+    if "\t" in problem or problem.startswith("found a tab"):
         problem = "a tab character where YAML allows none; use spaces to indent"
-    return SourceError.at(path, line, column, f"invalid YAML: {problem}")
+    if problem.startswith("values are nested"):
+        return SourceError.at(path, line, column, problem)
+    return SourceError.at(path, line, column, f"invalid YAML: {_PROBLEMS.get(problem, problem)}")
 
 
-def parse_yaml(data: bytes, path: str) -> Node:
-    """Parse YAML bytes into a located Node tree, raising SourceError on bad input."""
-    if len(data) > MAX_FILE_BYTES:
-        raise SourceError.at(path, 1, 1, f"the file is {len(data):,} bytes; "
-                                         f"a source may be at most {MAX_FILE_BYTES:,} bytes")
+def offset_location(text: str, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column of a character offset in text."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _decode(data: bytes, path: str) -> str:
+    """Decode UTF-8 (with or without a byte-order mark), refusing what YAML does not allow."""
+    for bom, encoding in _UTF16_32_BOMS:
+        if data.startswith(bom):
+            raise SourceError.at(path, 1, 1, f"the file is {encoding} (it starts with a "
+                                             f"{encoding} byte-order mark); save it as UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -152,27 +251,51 @@ def parse_yaml(data: bytes, path: str) -> Node:
         column = len(line_start.decode("utf-8", errors="replace")) + 1
         raise SourceError.at(path, line, column,
                              f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})") from exc
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        char = bad.group()
+        what = ("a byte-order mark (U+FEFF) after the start of the file" if char == "\ufeff"
+                else f"the control character U+{ord(char):04X}")
+        raise SourceError.at(path, *offset_location(text, bad.start()),
+                             f"{what} is not allowed in YAML; remove it")
+    return text
+
+
+def parse_yaml(data: bytes, path: str) -> Node:
+    """Parse YAML bytes into a located Node tree, raising SourceError on bad input."""
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(path, len(data))
+    text = _decode(data, path)
     if not text.strip():
         raise SourceError.at(path, 1, 1, "the file is empty; expected a mapping of keys")
-    yaml = YAML(typ="safe", pure=True)
+    composer = _Composer(path, text)
     try:
-        root = yaml.compose(text)
-    except MarkedYAMLError as exc:
-        raise _syntax_error(path, exc) from exc
-    except YAMLError as exc:
+        root = composer.document()
+    except libyaml.MarkedYAMLError as exc:
+        raise _syntax_error(path, text, exc) from exc
+    except libyaml.YAMLError as exc:
         raise SourceError.at(path, 1, 1, f"invalid YAML: {exc}") from exc
-    except RecursionError as exc:
-        raise SourceError.at(path, 1, 1, "values are nested too deeply") from exc
-    if root is None or (isinstance(root, nodes.ScalarNode) and _tag(root) == f"{_CORE}null"
-                        and not str(root.value).strip()):
+    if root is None or (root.children is None and root.value is None
+                        and not (root.text or "").strip()):
         raise SourceError.at(path, 1, 1, "the file is empty; expected a mapping of keys")
-    return _Converter(path, yaml.constructor).convert(root)
+    root.source = text
+    return root
+
+
+def _too_large(path: str, size: int | None) -> SourceError:
+    said = f"{size:,} bytes" if size is not None else f"more than {MAX_FILE_BYTES:,} bytes"
+    return SourceError.at(path, 1, 1, f"the file is {said}; "
+                                      f"a source may be at most {MAX_FILE_BYTES:,} bytes")
 
 
 def load_yaml(path: Path, shown_as: str) -> tuple[bytes, Node]:
     """Read and parse one YAML file; shown_as is the path used in messages."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit
+            size = path.stat().st_size
     except OSError as exc:
         raise SourceError.at(shown_as, 1, 1, f"cannot read the file: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(shown_as, size if size > MAX_FILE_BYTES else None)
     return data, parse_yaml(data, shown_as)
