@@ -24,7 +24,7 @@ INDEX_NAME = ".build-index.json"
 INDEX_VERSION = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHAPING_DIRS = (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "styles")
-SHAPING_MODULES = ("assemble.py", "render", "sources")
+SHAPING_MODULES = ("assemble.py", "markdown.py", "render", "sources")
 
 
 def sha256(data: bytes) -> str:

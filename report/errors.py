@@ -99,3 +99,7 @@ class RenderError(ReportError):
     def __init__(self, path: str | Path, message: str) -> None:
         self.location = Location(str(path))
         super().__init__(f"{self.location}: {message}")
+
+
+class FetchRefused(ReportError):
+    """The renderer was asked to load something other than the project's styles and fonts."""

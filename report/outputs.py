@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,6 +15,9 @@ from report import __version__
 from report.assemble import PublicationInfo
 
 T = TypeVar("T")
+# atomic_stream's temporary files: ".NAME.RANDOM.tmp" beside NAME.
+TEMP_SUFFIX = ".tmp"
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = Tr
     simply read as missing can do without.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)
@@ -47,7 +51,36 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = Tr
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+    if durable:
+        _sync_folder(path.parent)
     return result
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in folder durable (where the system lets a folder be synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Delete the temporary files an interrupted build left under folder; return them.
+
+    Only safe while no other build writes there: call it holding the folder's lock.
+    """
+    removed = []
+    for path in sorted(folder.rglob(f".*{TEMP_SUFFIX}")):
+        if _TEMPORARY.fullmatch(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:

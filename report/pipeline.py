@@ -22,6 +22,7 @@ from report.cache import (
     sha256,
 )
 from report.errors import Finding, Location, UsageError
+from report.lock import output_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
 from report.release.model import Release
@@ -107,15 +108,19 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
           shown: str | None = None, log: Log = print,
           on_errors: Callable[[list[Finding]], None] | None = None,
           progress: Progress | None = None) -> BuildResult:
-    """Validate all sources, then build what changed of the selected reports and the volume."""
+    """Validate all sources, then build what changed of the selected reports and the volume.
+
+    The output folder is locked for the whole build: a second build into it waits.
+    """
     _check_options(options)
     shown = str(folder) if shown is None else shown
     if not folder.is_dir():
         raise UsageError(f"{shown}: the sources folder does not exist")
-    # Workers start now, to load WeasyPrint while the sources are read.
-    jobs = options.jobs or default_jobs()
-    with open_pool(jobs, options.timeout, options.scheduler) as pool:
-        result = _build(folder, out, options, shown, pool, log, on_errors, progress)
+    with output_lock(out, log):
+        # Workers start now, to load WeasyPrint while the sources are read.
+        jobs = options.jobs or default_jobs()
+        with open_pool(jobs, options.timeout, options.scheduler) as pool:
+            result = _build(folder, out, options, shown, pool, log, on_errors, progress)
     return result
 
 

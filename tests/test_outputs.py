@@ -181,8 +181,9 @@ class TestWholeFiles:
             relative = path.relative_to(out).as_posix()
             if path.is_dir():
                 continue
-            # The builder's own bookkeeping: the index of content hashes and its cache.
-            bookkeeping = relative == ".build-index.json" or relative.startswith(".cache/")
+            # The builder's own bookkeeping: the index of content hashes, its cache, the lock.
+            bookkeeping = relative in (".build-index.json", ".build.lock") or \
+                relative.startswith(".cache/")
             if re.search(r"(\.tmp|\.part|~)$", path.name) or not bookkeeping and (
                     any(part.startswith(".") for part in path.relative_to(out).parts)
                     or relative not in listed | fonts):

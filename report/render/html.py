@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from report import __version__
 from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
+from report.markdown import parser as markdown_parser
 from report.release.model import EmbeddedSource, Release
 from report.render.chart import layout as chart_layout
 from report.sources.models import Benchmark
@@ -41,14 +41,9 @@ class DocumentContext:
     attachments: tuple[EmbeddedSource, ...] = ()  # embedded by the renderer, see pdf.py
 
 
-@cache
-def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "typographer": False})
-
-
 def render_markdown(text: str) -> Markup:
-    """Render CommonMark to HTML; raw HTML in the text is shown as text, never passed on."""
-    return Markup(_markdown().render(text))
+    """Render CommonMark to HTML; raw HTML is shown as text, links only to web addresses."""
+    return Markup(markdown_parser().render(text))
 
 
 def format_figure(benchmark: Benchmark) -> str:

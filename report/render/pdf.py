@@ -7,6 +7,8 @@ carry the same metadata and go through the same finishing pass (report/render/ta
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -14,26 +16,58 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from report.errors import FetchRefused
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.render.html import STYLES_DIR, stylesheet
 from report.render.provenance import take_stamp
 from report.render.tagging import finish_pdf
 
+MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
+
 
 class ProjectFetcher(URLFetcher):
-    """Serve only the project's own style and font files; refuse every other URL."""
+    """Serve only the project's own style and font files; refuse every other URL.
+
+    A refusal stops the rendering (WeasyPrint's fail_on_errors), and is also kept in
+    refused, for the places where WeasyPrint goes on without the resource (images inside
+    SVG): Renderer.render raises FetchRefused either way, so nothing is ever rendered with
+    a part left out.
+    """
+
+    def __init__(self, root: Path = STYLES_DIR) -> None:
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False,
+                         fail_on_errors=True)
+        self.root = root.resolve()
+        self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
-        """Return a project file, or raise ValueError for anything outside styles/."""
+        """Return a file under root or a small data: URL; raise FetchRefused for the rest."""
         parts = urlsplit(url)
-        if parts.scheme == "file":
+        scheme = parts.scheme.lower()
+        if scheme == "data" and len(url) <= MAX_DATA_URL:
+            return super().fetch(url, headers)
+        if scheme == "file" and parts.netloc in ("", "localhost"):
             path = Path(unquote(parts.path)).resolve()
-            if path.is_relative_to(STYLES_DIR) and path.is_file():
+            if path.is_relative_to(self.root) and path.is_file():
                 return super().fetch(url, headers)
-        raise ValueError(f"refusing to fetch {url[:80]}: only the project's style "
-                         "and font files may be loaded")
+        self.refused.append(refusal(url, self.root))
+        raise FetchRefused(self.refused[-1])
+
+
+def refusal(url: str, root: Path) -> str:
+    """Say why a URL may not be loaded."""
+    shown = url if len(url) <= 80 else url[:79] + "…"
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "data":
+        why = f"a data: URL may hold at most {MAX_DATA_URL:,} characters, this one holds " \
+              f"{len(url):,}"
+    elif scheme == "file":
+        why = f"only the files under {root} may be loaded"
+    else:
+        why = "only the project's own style and font files may be loaded, never the network"
+    return f"refused to load {shown}: {why}"
 
 
 @cache
@@ -64,13 +98,27 @@ class Renderer:
                    "pdf_tags": True}
         document = self.layout(html, **options)
         stamp = take_stamp(html, document)  # a release's version and embedded sources
-        data = finish_pdf(document.write_pdf(**options), stamp)
-        return data, len(document.pages)
+        with self._refusals():
+            data = document.write_pdf(**options)
+        return finish_pdf(data, stamp), len(document.pages)
 
     def layout(self, html: str, **options: object) -> Document:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""
-        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-            font_config=self.font_config, stylesheets=[self.stylesheet], **options)
+        with self._refusals():
+            return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+                font_config=self.font_config, stylesheets=[self.stylesheet], **options)
+
+    @contextmanager
+    def _refusals(self) -> Iterator[None]:
+        """Raise FetchRefused if the body asked for a refused URL, however WeasyPrint took it."""
+        self.fetcher.refused.clear()
+        try:
+            yield
+        except FatalURLFetchingError as exc:  # a BaseException: keep it from the workers
+            cause = exc.__cause__
+            raise (cause if isinstance(cause, FetchRefused) else FetchRefused(str(exc))) from exc
+        if self.fetcher.refused:
+            raise FetchRefused(self.fetcher.refused[0])
 
 
 @cache

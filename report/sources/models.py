@@ -7,6 +7,9 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from report.markdown import images, is_web_address
 
 CODE_PATTERNS = {
     "CPT": (re.compile(r"\d{4}[0-9FTU]"), "5 characters: 4 digits, then a digit, F, T or U"),
@@ -15,6 +18,9 @@ CODE_PATTERNS = {
 PAYER_ID = re.compile(r"[a-z][a-z0-9_-]*")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Characters that would corrupt the PDF's text or change how the text around them shows.
+NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|(?P<bidi>[\u202a-\u202e"
+                         "\u2066-\u2069])|(?P<other>[\ufeff\ufffe\uffff])")
 
 
 def _to_date(value: object) -> object:
@@ -24,6 +30,36 @@ def _to_date(value: object) -> object:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
             raise ValueError(f'"{value}" is not a calendar date') from exc
+    return value
+
+
+def _printable(value: str) -> str:
+    bad = NOT_IN_TEXT.search(value)
+    if bad is not None:
+        kind = ("a bidirectional formatting character" if bad.group("bidi") else
+                "not a printable character" if bad.group("other") else "a control character")
+        raise ValueError(f"the character U+{ord(bad.group()):04X} ({kind}) is not allowed "
+                         "in text; remove it")
+    return value
+
+
+def _no_images(value: str) -> str:
+    found = images(value)
+    if found:
+        markup = found[0].markup
+        shown = markup if len(markup) <= 60 else markup[:59] + "…"
+        raise PydanticCustomError(
+            "markdown_image", 'images are not allowed in Markdown: "{shown}"; a report never '
+            "loads files or addresses named in its sources",
+            {"shown": shown, "alt": found[0].alt})
+    return value
+
+
+def _web_address(value: str) -> str:
+    if not is_web_address(value):
+        shown = value if len(value) <= 60 else value[:59] + "…"
+        raise ValueError(f'"{shown}" is not a web address; write one that starts with '
+                         "https://, http:// or mailto:")
     return value
 
 
@@ -43,7 +79,7 @@ def _language(value: str) -> str:
 def _modifier(value: str) -> str:
     if len(value) != 2:
         raise ValueError(f'modifier "{value}" must be 2 characters, such as "26" or "TC"')
-    return value
+    return _printable(value)
 
 
 def _pc_tc(value: str) -> str:
@@ -53,8 +89,9 @@ def _pc_tc(value: str) -> str:
 
 
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
-Text = Annotated[str, Field(min_length=1)]
-Markdown = Text
+Text = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+Markdown = Annotated[Text, AfterValidator(_no_images)]
+WebAddress = Annotated[Text, AfterValidator(_web_address)]
 System = Literal["CPT", "HCPCS"]
 GlobalPeriod = Literal["000", "010", "090", "XXX", "YYY", "ZZZ", "MMM"]
 Component = Literal["global", "26", "TC"]
@@ -129,7 +166,7 @@ class Diagnosis(Strict):
 class Policy(Strict):
     title: Text
     id: Text | None = None
-    url: Text | None = None
+    url: WebAddress | None = None
 
 
 class PayerEntry(Strict):
@@ -140,7 +177,7 @@ class PayerEntry(Strict):
 
 class Benchmark(Strict):
     label: Text
-    value: float
+    value: Annotated[float, Field(allow_inf_nan=False)]
     unit: Text
     component: Component = "global"
     source: Text
@@ -149,7 +186,7 @@ class Benchmark(Strict):
 
 class Reference(Strict):
     title: Text
-    url: Text | None = None
+    url: WebAddress | None = None
     accessed: Date | None = None
 
 

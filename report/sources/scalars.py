@@ -32,8 +32,13 @@ _RESOLVERS = (
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
+_FIRST = frozenset("-+0123456789.tTfFnN~")  # what a non-text scalar can start with
+
+
 def resolve(text: str) -> str:
     """Return the core-schema tag of a plain (unquoted, untagged) scalar."""
+    if text and text[0] not in _FIRST:
+        return STR
     for tag, pattern in _RESOLVERS:
         if pattern.fullmatch(text):
             return tag

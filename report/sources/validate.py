@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from report.errors import Finding, Location
 from report.sources.models import CODE_PATTERNS, CodeSource, Publication
-from report.sources.yaml import Node
+from report.sources.yaml import Node, offset_location
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -85,6 +85,10 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
         return f'"{name}" must hold at least one entry'
     if kind == "value_error":
         return str(error["ctx"]["error"])
+    if kind == "markdown_image":
+        return str(error["msg"])
+    if kind == "finite_number":
+        return f'"{name}" must be a finite number, not {text or value}'
     if kind in _EXPECTED:
         return f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error, text)}'
     return f'"{name}": {error["msg"]}'
@@ -146,6 +150,18 @@ def locate(path: str, root: Node, loc: tuple[str | int, ...], at_key: bool = Fal
     return Location(path, node.line, node.column)
 
 
+def locate_markup(path: str, root: Node, loc: tuple[str | int, ...], markup: str) -> Location:
+    """Return where markup starts inside the text value at loc, or where the value starts."""
+    node, missing = root.find(loc)
+    if missing is None and root.source is not None and node.children is None:
+        start, end = node.span
+        raw = root.source[start:end]
+        at = raw.find(markup)
+        if at >= 0:
+            return Location(path, *offset_location(root.source, start + at))
+    return locate(path, root, loc)
+
+
 def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, list[Finding]]:
     """Validate a located tree against model; return the instance or located findings."""
     try:
@@ -163,7 +179,9 @@ def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, lis
         node, missing = root.find(loc)
         text = node.text if missing is None else None
         at_key = error["type"] == "extra_forbidden"
-        findings.append(Finding(locate(path, root, loc, at_key), _message(error, model, text)))
+        where = (locate_markup(path, root, loc, "![" + error["ctx"]["alt"])
+                 if error["type"] == "markdown_image" else locate(path, root, loc, at_key))
+        findings.append(Finding(where, _message(error, model, text)))
     return None, findings
 
 
