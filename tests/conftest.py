@@ -5,10 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hostile_sources import HostileSources, write_hostile_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SOURCES = ROOT / "sources"
@@ -85,6 +89,8 @@ def pfs_file(tmp_path: Path):
         path.write_bytes(b"\r\n".join(lines))
         return path
     return write
+
+
 # ---------------------------------------------------------------------------------------
 # Releases: each built once per session from a copy of the sample sources (two codes).
 
@@ -179,3 +185,70 @@ def signed_release(releases: Releases, signing_key: SigningKey,
     out = tmp_path_factory.mktemp("signed")
     return _release(RELEASE, "--sources", str(releases.sources), "--out", str(out),
                     "--sign", str(signing_key.p12), "--sign-passphrase", SIGNING_PASSPHRASE)
+
+
+@dataclass
+class RecordingServer:
+    """A local HTTP server that records every connection made to it and every request."""
+
+    url: str
+    connections: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def recording_server() -> Iterator[RecordingServer]:
+    """Serve http://127.0.0.1:PORT for the session, answering 200 to everything, recording hits."""
+    record = RecordingServer("")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            record.requests.append(self.path)
+            body = b"body { display: none }"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def verify_request(self, request: object, client_address: tuple[str, int]) -> bool:
+            record.connections.append(f"{client_address[0]}:{client_address[1]}")
+            return True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    record.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield record
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass(frozen=True)
+class HostileBuild:
+    """A build of sources with hostile text in every field, and what it wrote."""
+
+    sources: HostileSources
+    out: Path
+    result: Run
+    connections: list[str]  # made to the recording server while the build ran
+    requests: list[str]
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory,
+                  recording_server: RecordingServer) -> HostileBuild:
+    """Build (PDF and HTML) sources whose every text field holds markup and local addresses."""
+    base = tmp_path_factory.mktemp("hostile")
+    sources = write_hostile_sources(base / "sources", recording_server.url)
+    out = base / "out"
+    connections, requests = len(recording_server.connections), len(recording_server.requests)
+    result = run_cli("build", "--sources", str(sources.folder), "--out", str(out),
+                     "--format", "pdf,html")
+    return HostileBuild(sources, out, result, recording_server.connections[connections:],
+                        recording_server.requests[requests:])
