@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,14 @@ from pathlib import Path
 
 import pytest
 from hostile_sources import HostileSources, write_hostile_sources
+from hypothesis import settings
+
+# Property-based tests (tests/test_properties.py): the same examples on every run, no
+# example database written, bounded counts; HYPOTHESIS_PROFILE=explore for a deeper search.
+settings.register_profile("default", max_examples=100, derandomize=True, database=None,
+                          print_blob=True)
+settings.register_profile("explore", max_examples=1000, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SOURCES = ROOT / "sources"

@@ -133,11 +133,16 @@ class TestEncoding:
             "f.yaml:2:5: a byte-order mark (U+FEFF) after the start of the file is not "
             "allowed in YAML; remove it")
 
-    @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x9f"])
+    @pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9f"])
     def test_control_characters(self, char: str) -> None:
         assert _parse(f"a: 1\nbé: x{char}\n".encode()) == (
             f"f.yaml:2:6: the control character U+{ord(char):04X} is not allowed in YAML; "
             "remove it")
+
+    @pytest.mark.parametrize("char", ["\u2028", "\u2029"])
+    def test_unicode_line_separators(self, char: str) -> None:
+        assert _parse(f"a: 1\nb: x{char}y\nc: 3\n".encode()) == (
+            f"f.yaml:2:5: the separator U+{ord(char):04X} is not allowed in YAML; use a line break")
 
     def test_tab_and_line_breaks_are_allowed(self) -> None:
         root = parse_yaml(b'a: "x\ty"\r\nb: 2\r\n', "f.yaml")

@@ -26,9 +26,10 @@ _CORE = scalars.CORE
 _SCALAR_TAGS = {scalars.STR, scalars.INT, scalars.FLOAT, scalars.BOOL, scalars.NULL,
                 scalars.TIMESTAMP}
 _MAPPING_TAG, _SEQUENCE_TAG = f"{_CORE}map", f"{_CORE}seq"
-# Characters YAML 1.2 allows in a stream (a byte-order mark only at the start).
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd"
-                            "\U00010000-\U0010ffff]")
+# Characters YAML 1.2 allows in a stream (a byte-order mark only at the start), less the
+# ones libyaml takes for line breaks where an editor shows none (NEL, LS, PS).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe"
+                            "\uff00-\ufffd\U00010000-\U0010ffff]")
 _UTF16_32_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
                   (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
 _Parser = getattr(libyaml, "CBaseLoader", libyaml.BaseLoader)  # pure Python without libyaml
@@ -255,10 +256,14 @@ def _decode(data: bytes, path: str) -> str:
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
         char = bad.group()
-        what = ("a byte-order mark (U+FEFF) after the start of the file" if char == "\ufeff"
-                else f"the control character U+{ord(char):04X}")
-        raise SourceError.at(path, *offset_location(text, bad.start()),
-                             f"{what} is not allowed in YAML; remove it")
+        if char == "\ufeff":
+            message = "a byte-order mark (U+FEFF) after the start of the file is not allowed " \
+                      "in YAML; remove it"
+        elif char in "\u2028\u2029":
+            message = f"the separator U+{ord(char):04X} is not allowed in YAML; use a line break"
+        else:
+            message = f"the control character U+{ord(char):04X} is not allowed in YAML; remove it"
+        raise SourceError.at(path, *offset_location(text, bad.start()), message)
     return text
 
 
