@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """Return a value as a message quotes it: on one line, at most limit characters."""
+    text = str(value).replace("\r\n", "\n").replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 @dataclass(frozen=True, order=True)
 class Location:
     """A place in a source file: path as given, 1-based line and column."""
@@ -33,7 +39,8 @@ class Finding:
 
     def __str__(self) -> str:
         prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.location}: {prefix}{self.message}"
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")  # one line each
+        return f"{self.location}: {prefix}{message}"
 
 
 class ReportError(Exception):

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from report.errors import shown
 from report.markdown import images, is_web_address
 
 CODE_PATTERNS = {
@@ -29,7 +30,7 @@ def _to_date(value: object) -> object:
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f'"{value}" is not a calendar date') from exc
+            raise ValueError(f'"{shown(value)}" is not a calendar date') from exc
     return value
 
 
@@ -46,45 +47,42 @@ def _printable(value: str) -> str:
 def _no_images(value: str) -> str:
     found = images(value)
     if found:
-        markup = found[0].markup
-        shown = markup if len(markup) <= 60 else markup[:59] + "…"
         raise PydanticCustomError(
             "markdown_image", 'images are not allowed in Markdown: "{shown}"; a report never '
             "loads files or addresses named in its sources",
-            {"shown": shown, "alt": found[0].alt})
+            {"shown": shown(found[0].markup), "alt": found[0].alt})
     return value
 
 
 def _web_address(value: str) -> str:
     if not is_web_address(value):
-        shown = value if len(value) <= 60 else value[:59] + "…"
-        raise ValueError(f'"{shown}" is not a web address; write one that starts with '
+        raise ValueError(f'"{shown(value)}" is not a web address; write one that starts with '
                          "https://, http:// or mailto:")
     return value
 
 
 def _payer_id(value: str) -> str:
     if not PAYER_ID.fullmatch(value):
-        raise ValueError(f'payer id "{value}" must start with a lowercase letter and hold only '
+        raise ValueError(f'payer id "{shown(value)}" must start with a lowercase letter and hold only '
                          "lowercase letters, digits, - and _")
     return value
 
 
 def _language(value: str) -> str:
     if not LANGUAGE_TAG.fullmatch(value):
-        raise ValueError(f'"{value}" is not a BCP 47 language tag such as en-US')
+        raise ValueError(f'"{shown(value)}" is not a BCP 47 language tag such as en-US')
     return value
 
 
 def _modifier(value: str) -> str:
     if len(value) != 2:
-        raise ValueError(f'modifier "{value}" must be 2 characters, such as "26" or "TC"')
+        raise ValueError(f'modifier "{shown(value)}" must be 2 characters, such as "26" or "TC"')
     return _printable(value)
 
 
 def _pc_tc(value: str) -> str:
     if not re.fullmatch(r"[0-9]", value):
-        raise ValueError(f'PC/TC indicator "{value}" must be one digit, "0" to "9"')
+        raise ValueError(f'PC/TC indicator "{shown(value)}" must be one digit, "0" to "9"')
     return value
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml as libyaml
-from report.errors import SourceError
+from report.errors import SourceError, shown
 from report.sources import scalars
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -73,7 +73,7 @@ class Node:
 
 
 def _show_tag(tag: str) -> str:
-    return tag.replace(_CORE, "!!")
+    return shown(tag.replace(_CORE, "!!"))
 
 
 class _Composer:
@@ -114,7 +114,7 @@ class _Composer:
         if isinstance(event, libyaml.AliasEvent):
             target = self.anchors.get(event.anchor)
             if target is None:
-                raise self.fail(event, f'the alias "*{event.anchor}" names no anchor '
+                raise self.fail(event, f'the alias "*{shown(event.anchor)}" names no anchor '
                                        "defined before it")
             self.add(event, target.size)
             mark = event.start_mark
@@ -150,7 +150,7 @@ class _Composer:
             key_event = self.parser.peek_event()
             key = self.key()
             if key in children:
-                raise self.fail(key_event, f'duplicate key "{key}" '
+                raise self.fail(key_event, f'duplicate key "{shown(key)}" '
                                            f"(first given at line {children[key].key_line})")
             child = self.node(depth + 1)
             child.key_line = key_event.start_mark.line + 1
