@@ -61,7 +61,8 @@ def payload(n: int, kind: str, server: str) -> str:
         f" url({server}/css{n})"
     if kind == MARKDOWN:
         text += (f"\n\n[link{n}]({server}/md{n}) [js{n}](javascript:alert({n}))"
-                 f" [file{n}](file:///etc/passwd) <{server}/auto{n}> <mailto:a{n}@example.org>"
+                 f" [file{n}](file:///etc/passwd) [rel{n}](page{n}.html) [ftp{n}](ftp://x/{n})"
+                 f" <{server}/auto{n}> <mailto:a{n}@example.org>"
                  f'\n\n<div style="background:url({server}/div{n})">D{n}</div>\n')
     return text
 

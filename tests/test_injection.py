@@ -175,4 +175,6 @@ class TestMarkdownLinks:
             if CODE_FIELDS[path] == MARKDOWN:
                 assert f"[js{n}](javascript:alert({n}))" in text
                 assert f"[file{n}](file:///etc/passwd)" in text
+                assert f"[rel{n}](page{n}.html)" in text
+                assert f"[ftp{n}](ftp://x/{n})" in text
                 assert f"<{build.sources.server}/auto{n}>" not in text  # the autolink is a link

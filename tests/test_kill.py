@@ -25,6 +25,8 @@ import pypdf
 import pytest
 from conftest import ROOT, SAMPLE_SOURCES
 
+from report.lock import output_lock
+
 Moment = Callable[["Scenario", Path, float], bool]  # (scenario, out, seconds in): kill now?
 
 
@@ -159,3 +161,36 @@ class TestKilledBuild:
             assert "Traceback" not in done.stderr
             assert pdfs(out) == scenario.new
             assert not [path.name for path in out.rglob("*.tmp")]
+
+
+HALF_WRITE = """
+import sys, time
+from pathlib import Path
+from report.outputs import atomic_stream
+
+def write(handle):
+    handle.write(b"%PDF-1.7 the new file, half written")
+    handle.flush()
+    print("half", flush=True)
+    time.sleep(60)
+
+atomic_stream(Path(sys.argv[1]), write)
+"""
+
+
+class TestAtomicWrite:
+    """A process killed in the middle of writing an output leaves the old file as it was."""
+
+    def test_kill_mid_write(self, tmp_path: Path) -> None:
+        target = tmp_path / "74440.pdf"
+        target.write_bytes(b"%PDF-1.7 the old file, complete %%EOF")
+        writer = subprocess.Popen([sys.executable, "-c", HALF_WRITE, str(target)],
+                                  stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert writer.stdout is not None and writer.stdout.readline() == "half\n"
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+        assert target.read_bytes() == b"%PDF-1.7 the old file, complete %%EOF"
+        (temporary,) = [p for p in tmp_path.iterdir() if p != target]
+        assert temporary.read_bytes() == b"%PDF-1.7 the new file, half written"
+        with output_lock(tmp_path):  # the next build sweeps it away
+            assert not temporary.exists()
