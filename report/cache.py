@@ -66,12 +66,15 @@ class SourceEntry:
 
 @dataclass
 class OutputEntry:
-    """One output file as last written: its key, size, hash and page count."""
+    """One output file as last written: its key, size, hash, page count and modification
+    time (a file replaced since, by a build that stopped before saving the index, differs
+    in it even at the same size)."""
 
     key: str
     bytes: int
     sha256: str
     pages: int | None = None
+    mtime_ns: int = 0
 
 
 @dataclass
@@ -120,10 +123,12 @@ class BuildIndex:
         if entry is None or entry.key != key:
             return None
         try:
-            size = (out / relative).stat().st_size
+            stat = (out / relative).stat()
         except OSError:
             return None
-        return entry if size == entry.bytes else None
+        if stat.st_size != entry.bytes or stat.st_mtime_ns != entry.mtime_ns:
+            return None
+        return entry
 
 
 def key_of(*parts: str) -> str:

@@ -328,7 +328,8 @@ def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildI
 def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
            index: BuildIndex) -> None:
     atomic_write(out / relative, data)
-    index.outputs[relative] = OutputEntry(key, len(data), sha256(data), pages)
+    index.outputs[relative] = OutputEntry(key, len(data), sha256(data), pages,
+                                          (out / relative).stat().st_mtime_ns)
 
 
 def _copy_fonts(target: Path) -> None:

@@ -159,8 +159,9 @@ class VolumeStep:
         if fresh is None:
             assert isinstance(pages, int)
             data = (self.out / "volume.pdf").read_bytes()
-            fresh = self.index.outputs["volume.pdf"] = OutputEntry(key, len(data), sha256(data),
-                                                                   pages)
+            fresh = self.index.outputs["volume.pdf"] = OutputEntry(
+                key, len(data), sha256(data), pages,
+                (self.out / "volume.pdf").stat().st_mtime_ns)
         return (OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes, fresh.sha256),
                 time.perf_counter() - start, built)
 

@@ -114,6 +114,18 @@ class TestChangedSource:
         assert fresh.read_bytes() == (out / "volume.pdf").read_bytes()
         assert "Revised: " in pypdf.PdfReader(fresh).pages[2].extract_text()
 
+    def test_an_output_replaced_at_the_same_size_is_rebuilt(self, built) -> None:
+        """A PDF replaced since the index was saved (a build killed before saving it) is
+        rendered again, even when the bytes that replaced it have the same size."""
+        sources, out, _ = built
+        path = out / "55300.pdf"
+        data = bytearray(path.read_bytes())
+        data[-100] ^= 0xFF
+        path.write_bytes(bytes(data))
+        again = rebuild(sources, out)
+        assert again.rendered == ["55300"]
+        assert path.read_bytes() != bytes(data)
+
     def test_a_deleted_output_is_rebuilt_alone(self, built) -> None:
         """A missing PDF is rendered again; the other is kept."""
         sources, out, _ = built
