@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,17 +110,35 @@ def _build_summary(result: BuildResult, out: str) -> str:
 
 @main.command()
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-def check(sources: str = "sources") -> None:
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="text: one `path:line:column: message` a line on standard error; json: "
+                   "one JSON document on standard output, for editors and CI.")
+@click.option("--strict", is_flag=True,
+              help="Count notices (such as data not available) as errors.")
+def check(sources: str = "sources", output: str = "text", strict: bool = False) -> None:
     """Validate only: print every problem, and notices of data not available."""
     try:
         loaded = load_sources(Path(sources), sources)
     except ReportError as exc:
         _fail(exc)
     found = notices(loaded)
-    _echo_findings(loaded.errors + found)
-    click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
-               f"{_summary(len(loaded.errors), len(found))}", err=True)
-    sys.exit(1 if loaded.errors else 0)
+    if strict:
+        found = [Finding(f.location, f.message, "error") for f in found]
+    findings = sorted(loaded.errors + found) if strict else loaded.errors + found
+    errors = sum(f.severity == "error" for f in findings)
+    if output == "json":
+        click.echo(json.dumps({
+            "sources": sources, "valid_codes": len(loaded.codes), "errors": errors,
+            "notices": len(findings) - errors,
+            "findings": [{"path": f.location.path, "line": f.location.line,
+                          "column": f.location.column, "severity": f.severity,
+                          "message": f.message} for f in findings]}, indent=2))
+    else:
+        _echo_findings(findings)
+        click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
+                   f"{_summary(errors, len(findings) - errors)}", err=True)
+    sys.exit(1 if errors else 0)
 
 
 main.add_command(import_pfs)

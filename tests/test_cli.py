@@ -24,6 +24,35 @@ def sample_check() -> Run:
     return run_cli("check", "--sources", "sources")
 
 
+
+class TestCheckFormats:
+    """`check --format json` gives the same findings as data; `--strict` makes notices errors."""
+
+    def test_json_lists_every_finding_with_its_place(self, sources_copy: Path,
+                                                     sample_check: Run) -> None:
+        (sources_copy / "codes" / "99999.yaml").write_text(BROKEN_CODE, encoding="utf-8")
+        result = run_cli("check", "--sources", "sources", "--format", "json",
+                         cwd=sources_copy.parent)
+        assert result.code == 1 and result.stderr == ""
+        report = json.loads(result.stdout)
+        errors = [f for f in report["findings"] if f["severity"] == "error"]
+        assert errors == [{"path": "sources/codes/99999.yaml", "line": 1, "column": 7,
+                           "severity": "error", "message": BROKEN_ERROR.split(": ", 1)[1]}]
+        notices = [f for f in report["findings"] if f["severity"] == "notice"]
+        text = [line for line in sample_check.stderr.splitlines() if NOTICE.match(line)]
+        assert [f"{f['path']}:{f['line']}:{f['column']}: notice: {f['message']}"
+                for f in notices] == text
+        assert (report["errors"], report["notices"]) == (1, len(text))
+
+    def test_strict_turns_notices_into_errors(self, sample_check: Run) -> None:
+        result = run_cli("check", "--sources", "sources", "--strict")
+        notices = [line for line in sample_check.stderr.splitlines() if NOTICE.match(line)]
+        assert result.code == 1
+        *lines, summary = result.stderr.splitlines()
+        assert lines == [line.replace(": notice: ", ": ") for line in sorted(notices)]
+        assert summary.endswith(f"; {len(notices)} errors")
+
+
 class TestCheckSample:
     """`check` on the sample sources exits 0 and lists missing data as located notices."""
 
