@@ -76,6 +76,11 @@ class OutputEntry:
     pages: int | None = None
     mtime_ns: int = 0
 
+    @classmethod
+    def of(cls, path: Path, data: bytes, key: str, pages: int | None) -> OutputEntry:
+        """Describe the output just written to path with data."""
+        return cls(key, len(data), sha256(data), pages, path.stat().st_mtime_ns)
+
 
 @dataclass
 class BuildIndex:

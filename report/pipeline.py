@@ -29,7 +29,7 @@ from report.release.model import Release
 from report.render import PDF_VARIANTS, pin_clock
 from report.render.html import STYLES_DIR, report_html
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
-from report.volume_step import VolumeReport, VolumeStep
+from report.volume_step import VolumeStep
 from report.workers import (
     DEFAULT_TIMEOUT,
     Pool,
@@ -154,8 +154,8 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
                       *([options.release.key()] if options.release else []))
     volume = None
     if "pdf" in options.formats:
-        reports = [VolumeReport(c.code, c.heading) for c in selected if c.heading]
-        volume = VolumeStep(out, reports, base_key, options.variant, options.force, index,
+        headings = {c.code: c.heading for c in selected if c.heading}
+        volume = VolumeStep(out, headings, base_key, options.variant, options.force, index,
                             publication_info(publication, options.release), pool)
     try:
         _render_reports(out, selected, base_key, options, index, publication, result,
@@ -328,8 +328,7 @@ def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildI
 def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
            index: BuildIndex) -> None:
     atomic_write(out / relative, data)
-    index.outputs[relative] = OutputEntry(key, len(data), sha256(data), pages,
-                                          (out / relative).stat().st_mtime_ns)
+    index.outputs[relative] = OutputEntry.of(out / relative, data, key, pages)
 
 
 def _copy_fonts(target: Path) -> None:

@@ -13,11 +13,10 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from report.assemble import PublicationInfo
-from report.cache import BuildIndex, OutputEntry, key_of, sha256
+from report.cache import BuildIndex, OutputEntry, key_of
 from report.outputs import OutputFile
 from report.volume import VolumeEntry, write_volume
 from report.volume.feed import Abandoned, Background, VolumeFeed
@@ -25,39 +24,30 @@ from report.volume.front import FrontPlanner
 from report.workers import Pool, PoolRenderer, RenderResult, RenderTask
 
 
-@dataclass(frozen=True)
-class VolumeReport:
-    """A report the volume may hold: its code and printed heading."""
-
-    code: str
-    heading: str
-
-
 class VolumeStep:
     """Write volume.pdf for the selected reports: in the background, or at the end."""
 
-    def __init__(self, out: Path, reports: Sequence[VolumeReport], base_key: str,
+    def __init__(self, out: Path, headings: dict[str, str], base_key: str,
                  variant: str, force: bool, index: BuildIndex, publication: PublicationInfo,
                  pool: Pool) -> None:
+        """headings gives each report's printed heading by code, in volume order."""
         self.out = out
-        self.reports = list(reports)
-        self.headings = {r.code: r.heading for r in self.reports}
+        self.headings = dict(headings)
         self.base_key = base_key
         self.variant = variant
         self.force = force
         self.index = index
         self.publication = publication
-        self.renderer = _GatedRenderer(PoolRenderer(pool, os.environ.get("SOURCE_DATE_EPOCH",
-                                                                         "")))
+        self.source_date_epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+        self.renderer = _GatedRenderer(PoolRenderer(pool, self.source_date_epoch))
         self.feed: VolumeFeed | None = None
         self.background: Background | None = None
-        self.source_date_epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
         self.planner: FrontPlanner | None = None
         self.batches: dict[str, list[str]] = {}
 
     def start(self) -> None:
         """Start writing the volume in the background; reports come through ready()."""
-        if not self.reports:
+        if not self.headings:
             return
         self.feed = VolumeFeed(list(self.headings))
         feed, codes = self.feed, list(self.headings)
@@ -84,8 +74,8 @@ class VolumeStep:
                              self.source_date_epoch, "measure")
         yield from tasks
         entries = self._known_entries()
-        guess = entries or [VolumeEntry(r.code, r.heading, self.out / f"{r.code}.pdf", 1)
-                            for r in self.reports]
+        guess = entries or [VolumeEntry(code, heading, self.out / f"{code}.pdf", 1)
+                            for code, heading in self.headings.items()]
         for key, html in self.planner.parts(guess, contents=entries is not None):
             yield RenderTask(f"volume:part:{key}", html, self.variant, self.source_date_epoch)
 
@@ -106,12 +96,11 @@ class VolumeStep:
     def _known_entries(self) -> list[VolumeEntry] | None:
         """Return the entries with the page counts known now, or None if one is unknown."""
         entries = []
-        for report in self.reports:
-            entry = self.index.outputs.get(f"{report.code}.pdf")
+        for code, heading in self.headings.items():
+            entry = self.index.outputs.get(f"{code}.pdf")
             if entry is None or not entry.pages:
                 return None
-            entries.append(VolumeEntry(report.code, report.heading,
-                                       self.out / f"{report.code}.pdf", entry.pages))
+            entries.append(VolumeEntry(code, heading, self.out / f"{code}.pdf", entry.pages))
         return entries
 
     def ready(self, code: str, pages: int | None) -> None:
@@ -132,36 +121,33 @@ class VolumeStep:
         start = time.perf_counter()
         self.renderer.open()
         entries, parts = [], [self.base_key]
-        for report in self.reports:
-            entry = self.index.outputs.get(f"{report.code}.pdf")
-            if entry is None or not (self.out / f"{report.code}.pdf").is_file():
+        for code, heading in self.headings.items():
+            entry = self.index.outputs.get(f"{code}.pdf")
+            if entry is None or not (self.out / f"{code}.pdf").is_file():
                 continue
             assert entry.pages is not None
-            entries.append(VolumeEntry(report.code, report.heading,
-                                       self.out / f"{report.code}.pdf", entry.pages))
-            parts.append(f"{report.code}:{entry.sha256}")
+            entries.append(VolumeEntry(code, heading, self.out / f"{code}.pdf", entry.pages))
+            parts.append(f"{code}:{entry.sha256}")
         pages = None
         if self.background is not None:
             try:
                 pages = self.background.join()
-            except Abandoned:
-                pages = None
+            except Abandoned:  # a report failed: the volume is written below, without it
+                pass
+        if not entries:
+            return None, 0.0, False
         key = key_of(*parts)
         fresh = None if self.force or pages is not None else \
             self.index.fresh(self.out, "volume.pdf", key)
-        if not entries:
-            return None, 0.0, False
         built = fresh is None
-        if pages is None and fresh is None:
-            pages = write_volume(self.publication, entries, self.out / "volume.pdf",
-                                 self.variant, cache_dir=self.out / ".cache",
-                                 renderer=self.renderer)
         if fresh is None:
-            assert isinstance(pages, int)
-            data = (self.out / "volume.pdf").read_bytes()
-            fresh = self.index.outputs["volume.pdf"] = OutputEntry(
-                key, len(data), sha256(data), pages,
-                (self.out / "volume.pdf").stat().st_mtime_ns)
+            if pages is None:
+                pages = write_volume(self.publication, entries, self.out / "volume.pdf",
+                                     self.variant, cache_dir=self.out / ".cache",
+                                     renderer=self.renderer)
+            path = self.out / "volume.pdf"
+            fresh = self.index.outputs["volume.pdf"] = OutputEntry.of(
+                path, path.read_bytes(), key, pages)
         return (OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes, fresh.sha256),
                 time.perf_counter() - start, built)
 

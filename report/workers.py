@@ -244,16 +244,6 @@ def open_pool(jobs: int, timeout: float = DEFAULT_TIMEOUT,
         yield pool
 
 
-def run_tasks(tasks: Iterable[RenderTask], count: int, jobs: int,
-              timeout: float = DEFAULT_TIMEOUT,
-              scheduler: str | None = None) -> Iterator[RenderResult]:
-    """Render count tasks in local worker processes, or on a Dask cluster, as they finish."""
-    if not count:
-        return
-    with open_pool(min(jobs, count), timeout, scheduler) as pool:
-        yield from pool.map(tasks)
-
-
 class PoolRenderer:
     """Render and measure the volume's front matter in a pool (report/volume's renderer)."""
 
