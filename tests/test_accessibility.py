@@ -14,14 +14,20 @@ from functools import cache
 from pathlib import Path
 
 import pikepdf
+import pydyf
 import pypdf
 import pytest
+from conftest import SAMPLE_SOURCES
 from weasyprint import HTML
 
-from conftest import SAMPLE_SOURCES
 from report.errors import UsageError
 from report.pipeline import BuildOptions, build
-from report.render.tagging import finish_pdf, scope_table_headers
+from report.render.tagging import (
+    finish_pdf,
+    finish_tags,
+    scope_table_headers,
+    walk_structure,
+)
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
@@ -187,36 +193,35 @@ class TestTableHeaderScope:
 
     def test_existing_attributes_are_merged(self):
         """A /TH with other attribute objects gets /Scope added beside them, nothing dropped."""
-        pdf = pikepdf.new()
+        pdf = pydyf.PDF()
 
-        def element(kind: str, parent, **extra) -> pikepdf.Dictionary:
-            node = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem,
-                                                        S=pikepdf.Name(kind), K=pikepdf.Array(),
-                                                        **extra))
+        def element(kind: str, parent, **extra) -> pydyf.Dictionary:
+            node = pydyf.Dictionary({"Type": "/StructElem", "S": kind, "K": pydyf.Array(),
+                                     **extra})
+            pdf.add_object(node)
             if parent is not None:
-                node.P = parent
-                parent.K.append(node)
+                node["P"] = parent.reference
+                parent["K"].append(node.reference)
             return node
 
-        root = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot,
-                                                    K=pikepdf.Array()))
-        pdf.Root.StructTreeRoot = root
-        table = element("/Table", None)
-        root.K.append(table)
+        root = element("/StructTreeRoot", None)
+        table = element("/Table", root)
         row = element("/TR", element("/TBody", table))
-        layout = pikepdf.Dictionary(O=pikepdf.Name.Layout, Placement=pikepdf.Name.Block)
-        in_array = element("/TH", row, A=pikepdf.Array([layout, 0]))
-        own = element("/TH", row, A=pikepdf.Dictionary(O=pikepdf.Name.Table,
-                                                       Headers=pikepdf.Array([b"x"])))
-        other = element("/TH", row, A=pikepdf.Dictionary(O=pikepdf.Name.Layout))
+        layout = pydyf.Dictionary({"O": "/Layout", "Placement": "/Block"})
+        in_array = element("/TH", row, A=pydyf.Array([layout, 0]))
+        shared = pydyf.Dictionary({"O": "/Table", "Headers": pydyf.Array([b"(x)"])})
+        own = element("/TH", row, A=shared)
+        other = element("/TH", row, A=pydyf.Dictionary({"O": "/Layout"}))
         element("/TD", row)
 
-        scope_table_headers(pdf)
+        scope_table_headers(pdf, list(walk_structure(pdf, root)))
 
-        assert in_array.A[0].Placement == "/Block" and in_array.A[1] == 0
-        assert in_array.A[2].O == "/Table" and in_array.A[2].Scope == "/Row"
-        assert own.A.Scope == "/Row" and [bytes(h) for h in own.A.Headers] == [b"x"]
-        assert [a.O for a in other.A] == ["/Layout", "/Table"] and other.A[1].Scope == "/Row"
+        assert in_array["A"][0]["Placement"] == "/Block" and in_array["A"][1] == 0
+        assert in_array["A"][2]["O"] == "/Table" and in_array["A"][2]["Scope"] == "/Row"
+        assert own["A"]["Scope"] == "/Row" and own["A"]["Headers"] == [b"(x)"]
+        assert "Scope" not in shared, "a shared attribute object was changed in place"
+        assert [a["O"] for a in other["A"]] == ["/Layout", "/Table"]
+        assert other["A"][1]["Scope"] == "/Row"
 
 
 class TestPageLabels:
@@ -298,7 +303,7 @@ class TestPdfA3b:
         html = ("<html lang='en'><title>T</title><table><thead><tr><th>A</th></tr></thead>"
                 "<tbody><tr><th scope='row'>B</th></tr></tbody></table></html>")
         raw = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True,
-                                          pdf_identifier=b"0" * 32)
+                                          pdf_identifier=b"0" * 32, finisher=finish_tags)
         finished = finish_pdf(raw)
         with pikepdf.open(io.BytesIO(raw)) as before, pikepdf.open(io.BytesIO(finished)) as after:
             assert after.Root.Metadata.read_bytes() == before.Root.Metadata.read_bytes()

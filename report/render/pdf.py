@@ -1,7 +1,7 @@
 """Render HTML to tagged, reproducible PDF bytes with WeasyPrint.
 
 Two PDF variants: PDF/UA-1 (the default) and PDF/A-3b for archiving. Both are tagged,
-carry the same metadata and go through the same finishing pass (report/render/tagging.py).
+carry the same metadata and go through the same finishing (report/render/tagging.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from report.errors import FetchRefused
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.render.html import STYLES_DIR, stylesheet
 from report.render.provenance import take_stamp
-from report.render.tagging import finish_pdf
+from report.render.tagging import finish_pdf, finish_tags
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
 
@@ -99,7 +99,7 @@ class Renderer:
         document = self.layout(html, **options)
         stamp = take_stamp(html, document)  # a release's version and embedded sources
         with self._refusals():
-            data = document.write_pdf(**options)
+            data = document.write_pdf(finisher=finish_tags, **options)
         return finish_pdf(data, stamp), len(document.pages)
 
     def layout(self, html: str, **options: object) -> Document:

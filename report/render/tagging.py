@@ -1,6 +1,7 @@
 """Finish WeasyPrint's tagged PDF: artifacts, table header scopes and page labels.
 
-One pikepdf pass after WeasyPrint, for what WeasyPrint 70 leaves out:
+What WeasyPrint 70 leaves out is added while it writes the PDF, in its `finisher` hook,
+on the objects it is about to serialise (pydyf's), so that nothing is parsed again:
 
 - Running heads and feet. WeasyPrint tags the text of page-margin boxes as /Span
   content that no element of the structure tree reaches (PDF 1.7 has no Artifact
@@ -15,17 +16,22 @@ One pikepdf pass after WeasyPrint, for what WeasyPrint 70 leaves out:
   `Page N of M`: styles/report.css prints counter(page), which runs from 1 on the first
   page (the volume's cover too) and is never reset.
 
-The pass saves with a deterministic /ID, so the same input gives the same bytes. It
-leaves the XMP metadata, the document information, the output intents and the PDF
-version as WeasyPrint wrote them, so a PDF/A file stays PDF/A.
+Then one pikepdf (qpdf) pass, finish_pdf, writes the file as the volume's merger reads it
+(report/volume/reader.py: objects one a line in object streams), drops the structure
+elements nothing reaches any more, adds a release's stamp, and saves with a deterministic
+/ID, so the same input gives the same bytes. It leaves the XMP metadata, the document
+information, the output intents and the PDF version as WeasyPrint wrote them, so a PDF/A
+file stays PDF/A.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pikepdf
+import pydyf
 
 from report.render.provenance import Stamp, apply_stamp
 
@@ -34,16 +40,22 @@ _ROW_GROUPS = ("/THead", "/TBody", "/TFoot")
 _CELLS = ("/TH", "/TD")
 
 
-def finish_pdf(data: bytes, stamp: Stamp | None = None) -> bytes:
-    """Return the PDF with furniture as artifacts, header cells scoped and pages labelled.
+def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
+    """Mark unreached content /Artifact, scope header cells and label the pages.
 
-    With a stamp (a release document), also its version and embedded sources.
+    A finisher for weasyprint.Document.write_pdf: pdf is the document about to be written.
     """
+    if "StructTreeRoot" in pdf.catalog:
+        root = _deref(pdf, pdf.catalog["StructTreeRoot"])
+        elements = list(walk_structure(pdf, root))
+        mark_artifacts(pdf, root, elements)
+        scope_table_headers(pdf, elements)
+    label_pages(pdf)
+
+
+def finish_pdf(data: bytes, stamp: Stamp | None = None) -> bytes:
+    """Return the PDF as qpdf writes it, unreached objects left out, with a release's stamp."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        if "/StructTreeRoot" in pdf.Root:
-            mark_artifacts(pdf)
-            scope_table_headers(pdf)
-        label_pages(pdf)
         if stamp is not None:
             apply_stamp(pdf, stamp)
         out = io.BytesIO()
@@ -54,101 +66,90 @@ def finish_pdf(data: bytes, stamp: Stamp | None = None) -> bytes:
         return out.getvalue()
 
 
+def _deref(pdf: pydyf.PDF, value: Any) -> Any:
+    """Return the object a reference (b"12 0 R") points to, or the value itself."""
+    if isinstance(value, bytes) and value.endswith(b" R"):
+        return pdf.objects[int(value.split()[0])]
+    return value
+
+
+def _kids(pdf: pydyf.PDF, element: Any) -> list[Any]:
+    """Return an element's /K as a list of objects and MCIDs (ints)."""
+    kids = element.get("K")
+    if kids is None:
+        return []
+    kids = _deref(pdf, kids)
+    items = kids if isinstance(kids, list) else [kids]
+    return [_deref(pdf, item) for item in items]
+
+
+def walk_structure(pdf: pydyf.PDF,
+                   root: Any) -> Iterator[tuple[pydyf.Dictionary, tuple[str, ...]]]:
+    """Yield every structure element under root with its ancestors' types, root first."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [
+        (kid, ()) for kid in reversed(_kids(pdf, root))]
+    seen: set[int] = set()
+    while stack:
+        node, ancestors = stack.pop()
+        if not isinstance(node, dict) or "S" not in node or id(node) in seen:
+            continue  # an MCID, a marked-content or object reference
+        seen.add(id(node))
+        yield node, ancestors
+        below = (*ancestors, str(node["S"]))
+        stack.extend((kid, below) for kid in reversed(_kids(pdf, node)))
+
+
 # ---------------------------------------------------------------------------------------
 # Artifacts
 
 
-def _reachable(pdf: pikepdf.Pdf) -> set[tuple[tuple[int, int], int]]:
-    """Return (page object id, MCID) for every content item the structure tree reaches."""
-    found: set[tuple[tuple[int, int], int]] = set()
-    stack: list[tuple[pikepdf.Object, pikepdf.Object | None]] = [
-        (pdf.Root.StructTreeRoot, None)]
-    seen: set[tuple[int, int]] = set()
-    while stack:
-        node, page = stack.pop()
-        if isinstance(node, int):
-            if page is not None:
-                found.add((page.objgen, int(node)))
-            continue
-        if isinstance(node, pikepdf.Array):
-            stack.extend((child, page) for child in node)
-            continue
-        if not isinstance(node, pikepdf.Dictionary):
-            continue
-        if node.is_indirect:
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
-        page = node.get("/Pg", page)
-        if node.get("/Type") == "/MCR" or "/MCID" in node:
-            found.add((page.objgen, int(node.MCID)))
-            continue
-        if "/K" in node:
-            stack.append((node.K, page))
-    return found
+Elements = list[tuple[pydyf.Dictionary, tuple[str, ...]]]
 
 
-def mark_artifacts(pdf: pikepdf.Pdf) -> None:
-    """Turn tagged content that no structure element reaches into /Artifact content."""
-    reachable = _reachable(pdf)
-    parent_tree = pdf.Root.StructTreeRoot.get("/ParentTree")
-    nums = parent_tree.Nums if parent_tree is not None and "/Nums" in parent_tree else []
-    parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
-    for page in pdf.pages:
-        obj = page.obj
-        instructions = pikepdf.parse_content_stream(page)
-        changed = False
-        for index, (operands, operator) in enumerate(instructions):
-            if str(operator) != "BDC" or len(operands) != 2:
-                continue
-            props = operands[1]
-            if not isinstance(props, pikepdf.Dictionary) or "/MCID" not in props:
-                continue
-            mcid = int(props.MCID)
-            if (obj.objgen, mcid) in reachable:
-                continue
-            instructions[index] = pikepdf.ContentStreamInstruction(
-                [pikepdf.Name.Artifact], pikepdf.Operator("BMC"))
-            changed = True
-            array = parents.get(int(obj.get("/StructParents", -1)))
-            if isinstance(array, pikepdf.Array) and mcid < len(array):
-                array[mcid] = pikepdf.Object.parse(b"null")
-        if changed:
-            obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+def mark_artifacts(pdf: pydyf.PDF, root: pydyf.Dictionary, elements: Elements) -> None:
+    """Turn tagged content that no structure element reaches into /Artifact content.
+
+    elements are those the structure tree reaches (walk_structure).
+    """
+    reached = {id(element) for element, _ in elements}
+    parent_tree = _deref(pdf, root.get("ParentTree"))
+    nums = list(parent_tree.get("Nums", ())) if isinstance(parent_tree, dict) else []
+    parents = {int(nums[i]): _deref(pdf, nums[i + 1]) for i in range(0, len(nums), 2)}
+    for page_ref in pdf.page_references:
+        page = _deref(pdf, page_ref)
+        array = parents.get(int(page.get("StructParents", -1)))
+        if not isinstance(array, list):
+            continue
+        unreached = {mcid for mcid, ref in enumerate(array)
+                     if id(_deref(pdf, ref)) not in reached}
+        if not unreached:
+            continue
+        for mcid in unreached:
+            array[mcid] = "null"
+        stream = _deref(pdf, page["Contents"])
+        stream.stream = list(_as_artifacts(stream.stream, unreached))
+
+
+def _as_artifacts(items: list[Any], mcids: set[int]) -> Iterator[Any]:
+    """Yield content-stream items with each `/Tag <</MCID n>> BDC` of mcids as `/Artifact BMC`."""
+    skip = 0
+    for index, item in enumerate(items):
+        if skip:
+            skip -= 1
+            continue
+        following = items[index + 1:index + 3]
+        if isinstance(item, str) and item.startswith("/") and len(following) == 2 \
+                and isinstance(following[0], pydyf.Dictionary) and following[1] == b"BDC" \
+                and following[0].get("MCID") in mcids:
+            yield "/Artifact"
+            yield b"BMC"
+            skip = 2
+            continue
+        yield item
 
 
 # ---------------------------------------------------------------------------------------
 # Table header scope
-
-
-def _elements(pdf: pikepdf.Pdf) -> Iterator[tuple[pikepdf.Dictionary, tuple[str, ...]]]:
-    """Yield every structure element with the structure types of its ancestors, root first."""
-    stack: list[tuple[pikepdf.Object, tuple[str, ...]]] = [
-        (pdf.Root.StructTreeRoot.get("/K", pikepdf.Array()), ())]
-    seen: set[tuple[int, int]] = set()
-    while stack:
-        node, ancestors = stack.pop()
-        if isinstance(node, pikepdf.Array):
-            stack.extend((child, ancestors) for child in reversed(list(node)))
-            continue
-        if not isinstance(node, pikepdf.Dictionary) or "/S" not in node:
-            continue  # an MCID, a marked-content or object reference
-        if node.is_indirect:
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
-        yield node, ancestors
-        if "/K" in node:
-            stack.append((node.K, (*ancestors, str(node.S))))
-
-
-def _cells(row: pikepdf.Object) -> list[str]:
-    """Return the structure types of a /TR element's cells, in order."""
-    kids = row.get("/K") if isinstance(row, pikepdf.Dictionary) else None
-    if isinstance(kids, pikepdf.Dictionary):
-        kids = [kids]
-    return [str(kid.S) for kid in kids or ()
-            if isinstance(kid, pikepdf.Dictionary) and str(kid.get("/S")) in _CELLS]
 
 
 def header_scope(ancestors: tuple[str, ...], row_cells: list[str]) -> str:
@@ -163,38 +164,36 @@ def header_scope(ancestors: tuple[str, ...], row_cells: list[str]) -> str:
     return "/Row"
 
 
-def _set_scope(element: pikepdf.Dictionary, scope: str) -> None:
+def _set_scope(element: pydyf.Dictionary, scope: str) -> None:
     """Put /Scope in the element's /Table attribute object, keeping every other attribute."""
-    attributes = element.get("/A")
-    if isinstance(attributes, pikepdf.Dictionary):
-        attributes = pikepdf.Array([attributes])
-        single = True
-    elif isinstance(attributes, pikepdf.Array):
-        single = False
+    attributes = element.get("A")
+    if isinstance(attributes, dict):
+        items, single = [attributes], True
+    elif isinstance(attributes, list):
+        items, single = list(attributes), False
     else:
-        element.A = pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name(scope))
+        element["A"] = pydyf.Dictionary({"O": "/Table", "Scope": scope})
         return
-    for index, item in enumerate(attributes):
-        if isinstance(item, pikepdf.Dictionary) and item.get("/O") == "/Table":
-            if "/Scope" not in item:
-                # A direct copy: an indirect attribute object may be shared by other cells.
-                table = pikepdf.Dictionary({key: value for key, value in item.items()})
-                table.Scope = pikepdf.Name(scope)
-                attributes[index] = table
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and item.get("O") == "/Table":
+            if "Scope" not in item:
+                # A copy: an attribute object may be shared by other cells.
+                items[index] = pydyf.Dictionary({**item, "Scope": scope})
             break
     else:
-        attributes.append(pikepdf.Dictionary(O=pikepdf.Name.Table, Scope=pikepdf.Name(scope)))
-    element.A = attributes[0] if single and len(attributes) == 1 else attributes
+        items.append(pydyf.Dictionary({"O": "/Table", "Scope": scope}))
+    element["A"] = items[0] if single and len(items) == 1 else pydyf.Array(items)
 
 
-def scope_table_headers(pdf: pikepdf.Pdf) -> None:
+def scope_table_headers(pdf: pydyf.PDF, elements: Elements) -> None:
     """Give every /TH element a /Table attribute object with /Scope /Column or /Row."""
-    for element, ancestors in _elements(pdf):
-        if element.S != "/TH":
+    for element, ancestors in elements:
+        if element["S"] != "/TH":
             continue
-        row = element.get("/P")
-        cells = _cells(row) if isinstance(row, pikepdf.Dictionary) and row.get("/S") == "/TR" \
-            else []
+        row = _deref(pdf, element.get("P"))
+        cells = [str(kid["S"]) for kid in _kids(pdf, row)
+                 if isinstance(kid, dict) and str(kid.get("S")) in _CELLS] \
+            if isinstance(row, dict) and row.get("S") == "/TR" else []
         _set_scope(element, header_scope(ancestors, cells))
 
 
@@ -202,7 +201,8 @@ def scope_table_headers(pdf: pikepdf.Pdf) -> None:
 # Page labels
 
 
-def label_pages(pdf: pikepdf.Pdf) -> None:
+def label_pages(pdf: pydyf.PDF) -> None:
     """Label the pages 1, 2, 3, ... in decimal, as `Page N of M` prints them."""
-    pdf.Root.PageLabels = pdf.make_indirect(pikepdf.Dictionary(
-        Nums=pikepdf.Array([0, pikepdf.Dictionary(S=pikepdf.Name.D)])))
+    labels = pydyf.Dictionary({"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])})
+    pdf.add_object(labels)
+    pdf.catalog["PageLabels"] = labels.reference
