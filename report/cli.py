@@ -6,20 +6,24 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from report import __version__
-from report.assemble import assemble
 from report.errors import Finding, ReportError
 from report.pfs.command import import_pfs
-from report.pipeline import BuildOptions, BuildResult
-from report.pipeline import build as run_build
 from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
-from report.sources import Sources, load_sources
-from report.sources.validate import locate
-from report.workers import DEFAULT_TIMEOUT
+from report.workers import DEFAULT_TIMEOUT, start_context
+
+if TYPE_CHECKING:
+    from report.pipeline import BuildResult
+    from report.sources import Sources
+
+# Commands import the builder when they run (it loads pydantic, Jinja, the report model:
+# about half a second), and those that render start the workers' fork server first, so
+# that it loads WeasyPrint meanwhile (report/workers.py).
 
 SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
 
@@ -44,6 +48,9 @@ def _summary(errors: int, notices: int = 0) -> str:
 
 def notices(sources: Sources) -> list[Finding]:
     """List every outline item a valid code source has no data for, as located notices."""
+    from report.assemble import assemble
+    from report.sources.validate import locate
+
     found: list[Finding] = []
     if sources.publication is None:
         return found
@@ -83,6 +90,11 @@ def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
           pdf_variant: str = DEFAULT_PDF_VARIANT, force: bool = False,
           timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None) -> None:
     """Validate, then build the named codes (all when none) and the combined volume."""
+    if scheduler is None:
+        start_context()
+    from report.pipeline import BuildOptions
+    from report.pipeline import build as run_build
+
     options = BuildOptions(codes, [f.strip() for f in formats.split(",") if f.strip()],
                            pdf_variant.lower(), jobs, force, timeout, scheduler)
     try:
@@ -118,6 +130,8 @@ def _build_summary(result: BuildResult, out: str) -> str:
               help="Count notices (such as data not available) as errors.")
 def check(sources: str = "sources", output: str = "text", strict: bool = False) -> None:
     """Validate only: print every problem, and notices of data not available."""
+    from report.sources import load_sources
+
     try:
         loaded = load_sources(Path(sources), sources)
     except ReportError as exc:
@@ -160,6 +174,7 @@ def release(version: str, sources: str = "sources", out: str = "releases",
             jobs: int | None = None, pdf_variant: str = DEFAULT_PDF_VARIANT,
             key: str | None = None, sign_passphrase: str | None = None) -> None:
     """Build a versioned, reproducible release of every report into OUT/VERSION/."""
+    start_context()
     from report.release.publish import ReleaseOptions, make_release
 
     options = ReleaseOptions(pdf_variant.lower(), jobs, DEFAULT_TIMEOUT,
@@ -189,6 +204,7 @@ def release(version: str, sources: str = "sources", out: str = "releases",
               help="Worker processes for the rebuild  [default: the machine's cores]")
 def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
     """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
+    start_context()
     from report.release.verify import verify_release
 
     try:

@@ -27,7 +27,8 @@ from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
 from report.release.model import Release
 from report.render import PDF_VARIANTS, pin_clock
-from report.render.html import STYLES_DIR, report_html
+from report.render.html import report_html
+from report.render.styles import STYLES_DIR
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
 from report.volume_step import VolumeStep
 from report.workers import (

@@ -21,6 +21,7 @@ from report.errors import RenderError, UsageError
 from report.render.measure import ContentsMetrics
 
 DEFAULT_TIMEOUT = 120.0
+PRELOAD = "report.render.preload"  # what the fork server loads before it forks a worker
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,25 @@ class _Worker:
         self.conn.close()
 
 
+def start_context(method: str | None = None) -> Any:
+    """Return the multiprocessing context workers start in: a warm fork server if possible.
+
+    The fork server (a fresh process) loads WeasyPrint and the renderer once
+    (report/render/preload.py), starting now, while this process goes on; each worker
+    is then forked from it ready to render. Without one: fork, else spawn.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if method is None:
+        method = next(m for m in ("forkserver", "fork", "spawn") if m in methods)
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([PRELOAD])
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    return context
+
+
 def default_jobs() -> int:
     """Return the number of cores this process may use."""
     try:
@@ -137,18 +157,27 @@ class WorkerPool:
     the pool renders batch after batch (the reports, then the volume's front matter).
     """
 
-    def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT) -> None:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        self.context = multiprocessing.get_context(method)
+    def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT,
+                 start_method: str | None = None) -> None:
+        self.context = start_context(start_method)
         self.timeout = timeout
         self.jobs = max(1, jobs)
-        self.workers = [_Worker(self.context) for _ in range(self.jobs)]
+        self._workers: list[_Worker] | None = None
+        if self.context.get_start_method() != "forkserver":
+            self._workers = [_Worker(self.context) for _ in range(self.jobs)]
+
+    @property
+    def workers(self) -> list[_Worker]:
+        """The worker processes, forked on first use (from the fork server, once it is ready)."""
+        if self._workers is None:
+            self._workers = [_Worker(self.context) for _ in range(self.jobs)]
+        return self._workers
 
     def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for worker in self.workers:
+        for worker in self._workers or ():
             worker.stop()
 
     def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:

@@ -14,8 +14,8 @@ import pytest
 from conftest import HostileBuild, RecordingServer
 
 from report.errors import FetchRefused
-from report.render.html import STYLES_DIR
 from report.render.pdf import MAX_DATA_URL, ProjectFetcher, Renderer
+from report.render.styles import STYLES_DIR
 
 PIXEL = base64.b64encode(bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"

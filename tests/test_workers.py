@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,11 @@ def misbehaving_render(html: str, variant: str) -> tuple[bytes, int]:
 
 @pytest.fixture
 def misbehaving(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make render_pdf misbehave on markers; forked workers inherit the patch."""
+    """Make render_pdf misbehave on markers; workers forked from this process inherit it.
+
+    Workers forked from the fork server (the default) would not: the tests that use this
+    fixture start theirs with start_method="fork".
+    """
     monkeypatch.setattr(pdf, "render_pdf", misbehaving_render)
 
 
@@ -75,14 +80,14 @@ class TestWorkerPool:
 
     def test_a_raising_report_fails_alone(self, misbehaving: None) -> None:
         """An exception in one report is its error; the others are built."""
-        with WorkerPool(2) as pool:
+        with WorkerPool(2, start_method="fork") as pool:
             results = by_code(list(pool.map(tasks("a", "RAISE", "b"))))
         assert "a report that cannot be rendered" in (results["RAISE"].error or "")
         assert results["a"].pdf and results["b"].pdf
 
     def test_a_crashing_worker_fails_its_report_and_is_replaced(self, misbehaving: None) -> None:
         """A worker that dies fails its report, and a new worker renders the rest."""
-        with WorkerPool(1) as pool:
+        with WorkerPool(1, start_method="fork") as pool:
             results = by_code(list(pool.map(tasks("CRASH", "a", "b"))))
         assert "worker process died" in (results["CRASH"].error or "")
         assert results["a"].pdf and results["b"].pdf
@@ -90,8 +95,50 @@ class TestWorkerPool:
     def test_a_hanging_report_is_stopped_at_the_time_limit(self, misbehaving: None) -> None:
         """A report past the time limit is stopped; the others are built meanwhile."""
         start = time.monotonic()
-        with WorkerPool(2, timeout=3) as pool:
+        with WorkerPool(2, timeout=3, start_method="fork") as pool:
             results = by_code(list(pool.map(tasks("HANG", "a", "b", "c"))))
         assert time.monotonic() - start < 30
         assert "longer than 3 s" in (results["HANG"].error or "")
         assert all(results[c].pdf for c in "abc")
+
+
+class TestForkServer:
+    """Workers fork from a server that set WeasyPrint up once; a stopped one is replaced."""
+
+    def test_workers_are_children_of_the_fork_server(self) -> None:
+        """Each worker's parent is the fork server, which loaded the renderer before forking."""
+        with WorkerPool(2) as pool:
+            assert pool.context.get_start_method() == "forkserver"
+            list(pool.map(tasks("a", "b")))
+            parents = {parent_pid(w.process.pid) for w in pool.workers}
+        assert len(parents) == 1 and os.getpid() not in parents
+        server = parents.pop()
+        assert "multiprocessing.forkserver" in Path(f"/proc/{server}/cmdline").read_text()
+        assert "report.render.preload" in Path(f"/proc/{server}/cmdline").read_text()
+
+    def test_a_report_past_the_time_limit_is_stopped_and_its_worker_replaced(self) -> None:
+        """A report that renders longer than the limit fails; a new worker renders the rest."""
+        rows = "".join(f"<tr><td>{n}</td><td>{'word ' * 40}</td></tr>" for n in range(3000))
+        long = RenderTask("long", HTML.format("") .replace("<p></p>", f"<table>{rows}</table>"),
+                          "pdf/ua-1")
+        with WorkerPool(1, timeout=1) as pool:
+            first = pool.workers[0].process.pid
+            results = by_code(list(pool.map([long, *tasks("a")])))
+            assert pool.workers[0].process.pid != first
+        assert "longer than 1 s" in (results["long"].error or "")
+        assert results["a"].error is None and results["a"].pdf
+
+    def test_a_changed_stylesheet_sets_the_renderer_up_again(self, monkeypatch) -> None:
+        """A worker's renderer, set up before the stylesheet changed, is not used after."""
+        before = pdf.renderer()
+        assert pdf.renderer() is before
+        changed = before.css + "\np { color: red; }\n"
+        monkeypatch.setattr(pdf, "stylesheet", lambda: changed)
+        after = pdf.renderer()
+        assert after is not before and after.css == changed
+
+
+def parent_pid(pid: int | None) -> int:
+    """Return a process's parent, from /proc (Linux)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2:].split()[1])

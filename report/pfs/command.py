@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from report.errors import ReportError
-from report.pfs.importer import ImportPlan, plan_import, write_plan
-from report.pfs.reader import read_pfs
+
+if TYPE_CHECKING:
+    from report.pfs.importer import ImportPlan
 
 
 def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
@@ -52,6 +54,9 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
 def import_pfs(file: str, codes: tuple[str, ...], sources: str = "sources",
                create: bool = False, dry_run: bool = False) -> None:
     """Write benchmarks and indicators from a CMS PFS relative value file (PPRRVU CSV)."""
+    from report.pfs.importer import plan_import, write_plan
+    from report.pfs.reader import read_pfs
+
     try:
         pfs = read_pfs(Path(file), file)
         plan = plan_import(pfs, Path(sources), sources, codes, create)

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
@@ -17,10 +16,8 @@ from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
 from report.markdown import parser as markdown_parser
 from report.release.model import EmbeddedSource, Release
 from report.render.chart import layout as chart_layout
+from report.render.styles import stylesheet
 from report.sources.models import Benchmark
-
-STYLES_DIR = Path(__file__).resolve().parents[2] / "styles"
-STYLESHEET = STYLES_DIR / "report.css"
 
 
 @dataclass(frozen=True)
@@ -86,12 +83,6 @@ def environment() -> jinja2.Environment:
                        css_string=css_string, data_url=data_url)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
-
-
-@cache
-def stylesheet() -> str:
-    """Return the print stylesheet's text."""
-    return STYLESHEET.read_text(encoding="utf-8")
 
 
 def _context(kind: Literal["report", "volume"], title: str, description: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -20,8 +20,8 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from report.errors import FetchRefused
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
-from report.render.html import STYLES_DIR, stylesheet
 from report.render.provenance import take_stamp
+from report.render.styles import STYLES_DIR, stylesheet
 from report.render.tagging import finish_pdf, finish_tags
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
@@ -81,11 +81,12 @@ def harfbuzz_subset_available() -> bool:
 class Renderer:
     """A process's WeasyPrint setup: fonts and the stylesheet, loaded once, reused per render."""
 
-    def __init__(self) -> None:
+    def __init__(self, css: str | None = None) -> None:
+        self.css = stylesheet() if css is None else css
         self.base_url = STYLES_DIR.as_uri() + "/"
         self.fetcher = ProjectFetcher()
         self.font_config = FontConfiguration()
-        self.stylesheet = CSS(string=stylesheet(), base_url=self.base_url,
+        self.stylesheet = CSS(string=self.css, base_url=self.base_url,
                               url_fetcher=self.fetcher, font_config=self.font_config)
 
     def render(self, html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
@@ -121,10 +122,17 @@ class Renderer:
             raise FetchRefused(self.fetcher.refused[0])
 
 
-@cache
 def renderer() -> Renderer:
-    """Return this process's renderer, set up on first use."""
-    return Renderer()
+    """Return this process's renderer, set up on first use and again if the stylesheet changed.
+
+    A worker forked from a process that set it up (report/render/preload.py) finds it ready.
+    """
+    return _renderer_for(stylesheet())
+
+
+@lru_cache(maxsize=1)
+def _renderer_for(css: str) -> Renderer:
+    return Renderer(css)
 
 
 def render_pdf(html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:

@@ -26,14 +26,9 @@ from typing import Protocol
 from report import __version__
 from report.assemble import PublicationInfo
 from report.outputs import atomic_write
-from report.render.html import (
-    STYLES_DIR,
-    ContentsLine,
-    FrontPart,
-    front_html,
-    stylesheet,
-)
+from report.render.html import ContentsLine, FrontPart, front_html
 from report.render.measure import ContentsMetrics
+from report.render.styles import STYLES_DIR, stylesheet
 from report.volume.entry import VolumeEntry
 
 # Every name of a cached front matter file starts with this; other files are left alone.
