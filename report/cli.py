@@ -1,8 +1,9 @@
-"""The command line: build (the default), check, import-pfs, release, verify."""
+"""The command line: build (the default), check, new, import-pfs, release, verify."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from report import __version__
 from report.errors import Finding, ReportError
 from report.pfs.command import import_pfs
 from report.progress import progress_for
+from report.scaffold import new_code
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.workers import DEFAULT_TIMEOUT, start_context
 
@@ -153,6 +155,22 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
         click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
                    f"{_summary(errors, len(findings) - errors)}", err=True)
     sys.exit(1 if errors else 0)
+
+
+@main.command()
+@click.argument("code")
+@click.option("--system", type=click.Choice(["CPT", "HCPCS"], case_sensitive=False),
+              default=None, help="Code system  [default: HCPCS for a code that starts with "
+                                 "a letter, else CPT]")
+@click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
+def new(code: str, system: str | None = None, sources: str = "sources") -> None:
+    """Write codes/CODE.yaml: every key of the format, empty and commented; never overwrite."""
+    try:
+        path = new_code(Path(sources), sources, code, system)
+    except ReportError as exc:
+        _fail(exc)
+    option = "" if sources == "sources" else f" --sources {shlex.quote(sources)}"
+    click.echo(f"wrote {path}; edit it, then run: python build.py check{option}")
 
 
 main.add_command(import_pfs)

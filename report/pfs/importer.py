@@ -14,7 +14,7 @@ from report.pfs.plan import CodeImport, change_lines, code_import
 from report.pfs.reader import PfsFile
 from report.pfs.writer import edit_source
 from report.sources import CodeFile, code_from_bytes, load_sources
-from report.sources.models import CODE_PATTERNS
+from report.sources.models import system_of
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,6 @@ class ImportPlan:
     without_source: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     not_creatable: list[str] = field(default_factory=list)
-
-
-def _system(code: str) -> str | None:
-    return next((system for system, (pattern, _) in CODE_PATTERNS.items()
-                 if pattern.fullmatch(code)), None)
 
 
 def _code_path(shown: str, code: str) -> str:
@@ -95,7 +90,7 @@ def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] =
         if code in stems:
             continue
         imported = code_import(pfs, code)
-        system = _system(code)
+        system = system_of(code)
         if imported is None:
             plan.unknown.append(code)
         elif not create:

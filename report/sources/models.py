@@ -16,6 +16,14 @@ CODE_PATTERNS = {
     "CPT": (re.compile(r"\d{4}[0-9FTU]"), "5 characters: 4 digits, then a digit, F, T or U"),
     "HCPCS": (re.compile(r"[A-V]\d{4}"), "a letter A to V, then 4 digits"),
 }
+
+
+def system_of(code: str) -> str | None:
+    """Return the code system whose pattern the code matches, or None when it matches none."""
+    return next((system for system, (pattern, _) in CODE_PATTERNS.items()
+                 if pattern.fullmatch(code)), None)
+
+
 PAYER_ID = re.compile(r"[a-z][a-z0-9_-]*")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
