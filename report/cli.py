@@ -15,7 +15,6 @@ from report import __version__
 from report.errors import Finding, ReportError
 from report.pfs.command import import_pfs
 from report.progress import progress_for
-from report.scaffold import new_code
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.workers import DEFAULT_TIMEOUT, start_context
 
@@ -165,6 +164,8 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 def new(code: str, system: str | None = None, sources: str = "sources") -> None:
     """Write codes/CODE.yaml: every key of the format, empty and commented; never overwrite."""
+    from report.scaffold import new_code
+
     try:
         path = new_code(Path(sources), sources, code, system)
     except ReportError as exc:
