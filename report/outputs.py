@@ -32,11 +32,14 @@ class OutputFile:
     sha256: str
 
 
-def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = True) -> T:
+def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = True,
+                  replace: bool = True) -> T:
     """Let write fill a temporary file beside path, then rename it into place.
 
     durable syncs the data to disk before the rename; a cache whose damaged files are
-    simply read as missing can do without.
+    simply read as missing can do without. Without replace, the file is linked into
+    place only if none is there (FileExistsError otherwise), never overwriting one
+    written meanwhile.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
@@ -47,7 +50,11 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = Tr
                 handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
-        os.replace(temp, path)
+        if replace:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)
+            os.unlink(temp)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -83,9 +90,9 @@ def remove_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
-    """Write data to path through a temporary file renamed into place."""
-    atomic_stream(path, lambda handle: handle.write(data), durable)
+def atomic_write(path: Path, data: bytes, durable: bool = True, replace: bool = True) -> None:
+    """Write data to path through a temporary file renamed into place (see atomic_stream)."""
+    atomic_stream(path, lambda handle: handle.write(data), durable, replace)
 
 
 def manifest_bytes(publication: PublicationInfo, files: list[OutputFile],

@@ -101,6 +101,10 @@ def skeleton(code: str, system: str, publication: Publication) -> bytes:
     return _environment().get_template(TEMPLATE).render(s=context).encode("utf-8")
 
 
+def _exists(path: str) -> str:
+    return f"{path} already exists; new never overwrites a source"
+
+
 def new_code(folder: Path, shown_folder: str, code: str, system: str | None = None) -> str:
     """Write folder/codes/CODE.yaml, a skeleton valid as written; return its path as shown.
 
@@ -117,7 +121,7 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
     target = folder / "codes" / f"{code}.yaml"
     path = os.path.join(shown_folder, "codes", f"{code}.yaml")
     if os.path.lexists(target):
-        raise UsageError(f"{path} already exists; new never overwrites a source")
+        raise UsageError(_exists(path))
     publication, findings = load_publication(folder, shown_folder)
     if publication is None:
         raise SourceError(findings)
@@ -127,7 +131,9 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
         raise RuntimeError("the skeleton is not a valid source:\n"
                            + "\n".join(str(f) for f in findings))
     try:
-        atomic_write(target, data)
+        atomic_write(target, data, replace=False)
+    except FileExistsError as exc:  # written since the check above
+        raise UsageError(_exists(path)) from exc
     except OSError as exc:
         raise ReportError(f"{path}: cannot write the file: {exc.strerror}") from exc
     return path

@@ -15,6 +15,7 @@ from conftest import PFS_SAMPLE, SAMPLE_SOURCES, Run, run_cli
 from pydantic import BaseModel
 from pypdf import PdfReader
 
+import report.scaffold
 from report.assemble import NOT_AVAILABLE, assemble
 from report.cli import main
 from report.scaffold import PLACEHOLDER_TITLE
@@ -277,6 +278,24 @@ class TestRefusals:
         assert result.stderr == ("sources/codes/74440.yaml already exists; new never "
                                  "overwrites a source\n")
         assert target.read_bytes() == before
+
+    def test_file_written_meanwhile_is_left_alone(self, sources_copy: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file that appears between the check and the write is kept, and new says so."""
+        monkeypatch.chdir(sources_copy.parent)
+        target = sources_copy / "codes" / "99999.yaml"
+        real = report.scaffold.skeleton
+
+        def racing(*args: Any) -> bytes:
+            target.write_bytes(b"# written by someone else\n")
+            return real(*args)
+
+        monkeypatch.setattr(report.scaffold, "skeleton", racing)
+        result = new("99999")
+        assert (result.exit_code, result.stderr) == (
+            2, "sources/codes/99999.yaml already exists; new never overwrites a source\n")
+        assert target.read_bytes() == b"# written by someone else\n"
+        assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
 
     def test_folder_without_publication(self, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
