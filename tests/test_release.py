@@ -126,6 +126,16 @@ class TestEmbeddedSources:
                 assert str(params.ModDate) == "D:20261101000000Z"
 
 
+    def test_volume_holds_each_source_once(self, releases: Releases) -> None:
+        """The reports' own embedded copies are left out of the volume, which embeds its own."""
+        with pikepdf.open(releases.first / "volume.pdf") as pdf:
+            embedded = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
+                        and obj.get("/Type") == "/EmbeddedFile"]
+            specs = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary)
+                     and obj.get("/Type") == "/Filespec"]
+        assert len(embedded) == len(specs) == 3
+
+
 class TestManifest:
     """manifest.json records the version, the builder and engine versions, and each source's hash."""
 

@@ -138,6 +138,7 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
                 dropped.add(intent[b"/DestOutputProfile"].num)  # type: ignore[union-attr]
         if isinstance(source.trailer.get(b"/Info"), Ref):
             dropped.add(source.trailer[b"/Info"].num)  # type: ignore[union-attr]
+        drop_embedded_files(source, catalog, names, dropped)
 
     numbers = source.numbers()
     packed = len(numbers - dropped - set(source.streams)) - len(items)
@@ -153,6 +154,28 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
                      id_pairs, items, dest_pairs, names, facts)
 
 
+
+
+def drop_embedded_files(source: Source, catalog: dict[bytes, Value], names: dict[bytes, Value],
+                        dropped: set[int]) -> None:
+    """Drop a part's embedded files (a release report's sources): the volume embeds its own.
+
+    Only the catalog (/AF, /Names /EmbeddedFiles) refers to them in the reports this
+    builder writes, and the catalog is not copied.
+    """
+    specs = [value for _, value in name_tree(source, names.get(b"/EmbeddedFiles"), dropped)]
+    associated = catalog.get(b"/AF", [])
+    if isinstance(associated, Ref):
+        dropped.add(associated.num)
+    specs += source.get(associated) or []  # type: ignore[operator]
+    for spec in specs:
+        if not isinstance(spec, Ref) or spec.num in dropped:
+            continue
+        dropped.add(spec.num)
+        files = source.get(source.get(spec).get(b"/EF", {}))  # type: ignore[union-attr]
+        for stream in files.values() if isinstance(files, dict) else ():
+            if isinstance(stream, Ref):
+                dropped.add(stream.num)
 
 
 INHERITED = (b"/Resources", b"/MediaBox", b"/CropBox", b"/Rotate")
