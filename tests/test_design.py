@@ -9,6 +9,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from conftest import FIXTURES
+from pypdf import PdfReader
 
 from report.assemble import BenchmarkGroup, BenchmarkRow, rvu_chart
 from report.sources.models import Benchmark
@@ -134,3 +135,42 @@ class TestPageSize:
         """page_size: A4 gives A4 pages in reports and volume."""
         assert self.sizes(empty_a4 / "74440.pdf") == {A4}
         assert self.sizes(empty_a4 / "volume.pdf") == {A4}
+
+
+LONG_CODE = ("N46.01, N46.021, N46.022, N46.023, N46.024, N46.025, N46.029, N46.11, N46.121, "
+             "N46.122, N46.123, N46.124, N46.125, N46.129")
+
+
+def right_edges(path: Path, page_index: int) -> list[tuple[float, str]]:
+    """Return (x where each text run starts, its text) for one page, in PDF points."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            found.append((cm[4] + tm[4] * cm[0], text))
+
+    PdfReader(path).pages[page_index].extract_text(visitor_text=visit)
+    return found
+
+
+class TestLongDiagnosisCode:
+    """A diagnosis code written as long text wraps inside its column instead of leaving the page."""
+
+    def test_wraps_within_the_page(self, tmp_path: Path, cli) -> None:
+        sources = tmp_path / "sources"
+        shutil.copytree(FIXTURES / "valid" / "full", sources)
+        source = sources / "codes" / "J1234.yaml"
+        text = source.read_text(encoding="utf-8")
+        source.write_text(text.replace('  - code: "N46.01"', f'  - code: "{LONG_CODE}"'),
+                          encoding="utf-8")
+        result = cli("build", "J1234", "--sources", str(sources), "--out", str(tmp_path / "out"))
+        assert result.code == 0, result.stderr
+        path = tmp_path / "out" / "J1234.pdf"
+        reader = PdfReader(path)
+        index = next(i for i, page in enumerate(reader.pages) if "N46.129" in page.extract_text())
+        width = float(reader.pages[index].mediabox.width)
+        runs = [(x, t) for x, t in right_edges(path, index) if "N46." in t]
+        lines = [t for _, t in runs]
+        assert len(lines) >= 3, lines  # wrapped over several lines, not one
+        assert "".join("".join(lines).split()) == "".join(LONG_CODE.split())
+        assert all(x < width / 3 for x, _ in runs), runs  # every line starts in the code column
