@@ -44,6 +44,8 @@ class VolumeStep:
         self.background: Background | None = None
         self.planner: FrontPlanner | None = None
         self.batches: dict[str, list[str]] = {}
+        self.done: dict[str, int] = {}  # page counts of the reports ready so far
+        self.last_pages = 1  # those of the report ready last
 
     def start(self) -> None:
         """Start writing the volume in the background; reports come through ready()."""
@@ -73,10 +75,11 @@ class VolumeStep:
             yield RenderTask(f"volume:measure:{number}", html, self.variant,
                              self.source_date_epoch, "measure")
         yield from tasks
-        entries = self._known_entries()
-        guess = entries or [VolumeEntry(code, heading, self.out / f"{code}.pdf", 1)
-                            for code, heading in self.headings.items()]
-        for key, html in self.planner.parts(guess, contents=entries is not None):
+        guess, unknown = self._guessed_entries()
+        # With no more than a report per worker still rendering, the contents pages planned
+        # from guessed counts are likely right, and rendered while those reports finish.
+        contents = unknown <= self.renderer.jobs
+        for key, html in self.planner.parts(guess, contents=contents):
             yield RenderTask(f"volume:part:{key}", html, self.variant, self.source_date_epoch)
 
     def took(self, outcome: RenderResult) -> bool:
@@ -93,18 +96,27 @@ class VolumeStep:
             self.planner.rendered(name, outcome.pdf, outcome.pages)
         return True
 
-    def _known_entries(self) -> list[VolumeEntry] | None:
-        """Return the entries with the page counts known now, or None if one is unknown."""
-        entries = []
+    def _guessed_entries(self) -> tuple[list[VolumeEntry], int]:
+        """Return the entries with their page counts, guessed for reports still rendering,
+        and how many were guessed.
+
+        A guess is the count of the report's earlier build, else that of the report
+        finished last: reports render longest first, so it is the closest in length.
+        """
+        entries, unknown = [], 0
         for code, heading in self.headings.items():
-            entry = self.index.outputs.get(f"{code}.pdf")
-            if entry is None or not entry.pages:
-                return None
-            entries.append(VolumeEntry(code, heading, self.out / f"{code}.pdf", entry.pages))
-        return entries
+            pages = self.done.get(code)
+            if pages is None:
+                unknown += 1
+                entry = self.index.outputs.get(f"{code}.pdf")
+                pages = entry.pages if entry is not None and entry.pages else self.last_pages
+            entries.append(VolumeEntry(code, heading, self.out / f"{code}.pdf", pages))
+        return entries, unknown
 
     def ready(self, code: str, pages: int | None) -> None:
         """Give the volume a report whose PDF is on disk with pages (None: it failed)."""
+        if pages is not None:
+            self.done[code] = self.last_pages = pages
         if self.feed is None:
             return
         self.feed.put(code, None if pages is None else
@@ -120,6 +132,8 @@ class VolumeStep:
         after the reports, and whether it was written."""
         start = time.perf_counter()
         self.renderer.open()
+        if self.feed is not None:
+            self.feed.close()
         entries, parts = [], [self.base_key]
         for code, heading in self.headings.items():
             entry = self.index.outputs.get(f"{code}.pdf")

@@ -17,10 +17,13 @@ import pytest
 import report.render.pdf
 import report.volume.front
 import report.volume.writer
+import report.workers
 from report.assemble import PublicationInfo, publication_info
+from report.pipeline import BuildOptions, build
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
 from report.volume.syntax import renumber
+from conftest import SAMPLE_SOURCES
 from test_pdf import (OUTLINE, SOURCES, codes, contains, heading, in_order, outline,
                       page_margins, parent_tree, phrase, publication, read_pages,
                       report_start_pages, sample_entries, squash, structure,
@@ -340,6 +343,34 @@ class TestCache:
         for code in codes():
             match = re.search(phrase(heading(code)).pattern + r" (\d+)\b", text)
             assert match and int(match[1]) == starts[code]
+
+
+class TestRenderedAhead:
+    """In a full build the front matter is rendered while the last reports render."""
+
+    def test_nothing_left_to_render_after_the_reports(self, tmp_path, monkeypatch):
+        """With every page count guessed right, the volume renders nothing once they are done."""
+        sources = tmp_path / "sources"
+        (sources / "codes").mkdir(parents=True)
+        (sources / "publication.yaml").write_bytes(
+            (SAMPLE_SOURCES / "publication.yaml").read_bytes())
+        text = (SAMPLE_SOURCES / "codes" / "55300.yaml").read_text(encoding="utf-8")
+        for code in ("55301", "55302", "55303", "55304"):  # one length, one page count
+            (sources / "codes" / f"{code}.yaml").write_text(
+                text.replace('code: "55300"', f'code: "{code}"'), encoding="utf-8")
+        late = []
+        render = report.workers.PoolRenderer.render
+
+        def counting(self, htmls, variant):
+            late.extend(htmls)
+            return render(self, htmls, variant)
+
+        monkeypatch.setattr(report.workers.PoolRenderer, "render", counting)
+        result = build(sources, tmp_path / "out", BuildOptions(jobs=2), log=lambda line: None)
+        assert not result.errors and result.volume_built
+        assert late == []
+        with pikepdf.open(tmp_path / "out" / "volume.pdf") as pdf:
+            assert len(pdf.pages) == 3 + 4 * 3  # cover, notices, contents; 4 reports of 3
 
 
 class TestInputs:

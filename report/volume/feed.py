@@ -23,13 +23,19 @@ class Abandoned(Exception):
 
 
 class VolumeFeed:
-    """The reports of a volume, in order, each given when ready and waited for when read."""
+    """The reports of a volume, in order, each given when ready and waited for when read.
+
+    Reading ends only once the feed is closed: the build closes it when the workers are
+    done, so that the front matter, written after the last report, finds the parts they
+    rendered ahead (report/volume_step.py).
+    """
 
     def __init__(self, codes: Sequence[str]) -> None:
         self.codes = list(codes)
         self._ready = {code: threading.Event() for code in self.codes}
         self._entries: dict[str, VolumeEntry | None] = {}
         self._stopped = threading.Event()
+        self._closed = threading.Event()
 
     def put(self, code: str, entry: VolumeEntry | None) -> None:
         """Give the report of code (None: it failed, and the volume is given up)."""
@@ -37,9 +43,14 @@ class VolumeFeed:
             self._entries[code] = entry
             self._ready[code].set()
 
+    def close(self) -> None:
+        """Let reading end after the last report: nothing more will come."""
+        self._closed.set()
+
     def stop(self) -> None:
         """Give the volume up: whoever waits for a report stops waiting."""
         self._stopped.set()
+        self._closed.set()
         for event in self._ready.values():
             event.set()
 
@@ -50,6 +61,9 @@ class VolumeFeed:
             if entry is None or self._stopped.is_set():
                 raise Abandoned(code)
             yield entry
+        self._closed.wait()
+        if self._stopped.is_set():
+            raise Abandoned("")
 
 
 class Background:
