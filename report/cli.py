@@ -1,4 +1,4 @@
-"""The command line: build (the default), check, new, import-pfs, release, verify."""
+"""The command line: build (the default), check, new, import-pfs, release, verify, serve."""
 
 from __future__ import annotations
 
@@ -237,6 +237,23 @@ def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> No
     verdict = "does not verify" if result.problems else "verified"
     click.echo(f"{folder}: {verdict}; {_summary(len(result.problems))}", err=True)
     sys.exit(1 if result.problems else 0)
+
+
+@main.command()
+@click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback lets others read the reports.")
+def serve(sources: str = "sources", port: int = 8000, host: str = "127.0.0.1") -> None:
+    """Preview the reports in a browser; pages rebuild and reload as sources change."""
+    from report.serve import serve as run_serve
+
+    try:
+        run_serve(Path(sources), sources, host, port, log=lambda line: click.echo(line, err=True),
+                  announce=click.echo)
+    except ReportError as exc:
+        _fail(exc)
 
 
 def _fail(exc: ReportError) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -80,6 +81,8 @@ def render_task(task: RenderTask) -> RenderResult:
 def _worker_main(conn: Connection) -> None:
     from report.render.pdf import renderer
 
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops its workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     renderer()  # fonts and stylesheet, once
     while True:
         try:

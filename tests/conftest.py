@@ -13,8 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from cdp import Browser, chromium_path
 from hostile_sources import HostileSources, write_hostile_sources
 from hypothesis import settings
+from serving import Preview, start_preview
 
 # Property-based tests (tests/test_properties.py): the same examples on every run, no
 # example database written, bounded counts; HYPOTHESIS_PROFILE=explore for a deeper search.
@@ -261,3 +263,56 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory,
                      "--format", "pdf,html")
     return HostileBuild(sources, out, result, recording_server.connections[connections:],
                         recording_server.requests[requests:])
+
+
+# ---------------------------------------------------------------------------------------
+# The preview server (tests/test_serve.py): one server per module, one headless Chromium.
+
+@pytest.fixture(scope="module")
+def preview_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a writable copy of the sample sources for one module's preview server."""
+    target = tmp_path_factory.mktemp("preview") / "sources"
+    shutil.copytree(SAMPLE_SOURCES, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def preview(preview_sources: Path) -> Iterator[Preview]:
+    """Run `serve` on a free port over the copy of the sample sources, for one module."""
+    server = start_preview(preview_sources, preview_sources.parent / "serve.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """Start headless Chromium once (`make test` installs Debian's chromium as root)."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed: run `make test` as root, or "
+                    "`sudo apt-get install chromium`")
+    chromium = Browser(executable, tmp_path_factory.mktemp("chromium"))
+    yield chromium
+    chromium.close()
+
+
+@dataclass(frozen=True)
+class HostilePreview:
+    """`serve` over sources with markup in every text field, and a key that is markup."""
+
+    server: Preview
+    fields: dict  # the number in each code field's payload (hostile_sources)
+
+
+@pytest.fixture(scope="module")
+def hostile_preview(tmp_path_factory: pytest.TempPathFactory,
+                    recording_server: RecordingServer) -> Iterator[HostilePreview]:
+    """Serve the hostile sources, plus codes/55300.yaml whose unknown key is an HTML tag."""
+    base = tmp_path_factory.mktemp("hostile-preview")
+    sources = write_hostile_sources(base / "sources", recording_server.url)
+    (sources.folder / "codes" / "55300.yaml").write_text(
+        'code: "55300"\nsystem: CPT\ntitle: "t"\n"<img src=x onerror=window.pwned=1>": 1\n',
+        encoding="utf-8")
+    server = start_preview(sources.folder, base / "serve.log")
+    yield HostilePreview(server, sources.code)
+    server.stop()

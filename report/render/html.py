@@ -102,16 +102,21 @@ def _context(kind: Literal["report", "volume"], title: str, description: str,
         css=stylesheet() if inline_styles else "", release=release, attachments=attachments)
 
 
+def report_context(report: ReportModel, inline_styles: bool = False) -> DocumentContext:
+    """Return the template context of one code report (with its CSS when inline_styles)."""
+    pub = report.publication
+    return _context(
+        "report", report.heading, f"{pub.title}, edition {pub.edition}", pub, (report,),
+        (report.code, f"{report.system} {report.code}", report.system, pub.title,
+         f"edition {pub.edition}"), inline_styles)
+
+
 def report_html(report: ReportModel, inline_styles: bool = False) -> str:
     """Render one code report as HTML; with inline_styles, self-contained with its CSS.
 
     Without inline styles the renderer applies the same stylesheet, parsed once per process.
     """
-    pub = report.publication
-    context = _context(
-        "report", report.heading, f"{pub.title}, edition {pub.edition}", pub, (report,),
-        (report.code, f"{report.system} {report.code}", report.system, pub.title,
-         f"edition {pub.edition}"), inline_styles)
+    context = report_context(report, inline_styles)
     return environment().get_template("report.html.j2").render(doc=context)
 
 
