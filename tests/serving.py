@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass
 class Preview:
-    """A running preview server: its process, address, first line and terminal log."""
+    """A running preview server: its sources, process, address, first line and terminal log."""
 
+    sources: Path
     process: subprocess.Popen[str]
     url: str
     announced: str
@@ -51,7 +52,7 @@ def start_preview(sources: Path, log: Path, *args: str) -> Preview:
         process.kill()
         raise RuntimeError(f"serve did not start: {line!r}\n{log.read_text()}")
     url = line.split(" at ", 1)[1].split(" ", 1)[0]
-    return Preview(process, url, line, log)
+    return Preview(sources, process, url, line, log)
 
 
 def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None

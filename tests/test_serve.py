@@ -17,7 +17,10 @@ from conftest import HostilePreview, run_cli
 from hostile_sources import shown_text
 from serving import Preview, fetch, listening_addresses, start_preview, wait_until
 
+from report.render.html import STYLES_DIR
 from report.serve.pdfs import PdfCache
+from report.serve.server import TEMPLATES_DIR
+from report.serve.site import Site
 from report.serve.watch import Change, Layout
 
 TITLE = "Imaging of Vas Deferens, Seminal Vesicles, or Epididymis"
@@ -46,11 +49,18 @@ class TestListening:
     """The server says where it is, listens on loopback only, and answers GET and HEAD."""
 
     def test_prints_its_url(self, preview: Preview) -> None:
-        assert preview.announced == (f"serving 2 reports from {preview.process.args[4]} at "
+        assert preview.announced == (f"serving 2 reports from {str(preview.sources)} at "
                                      f"http://127.0.0.1:{preview.port}/ (0 errors); Ctrl-C stops")
 
     def test_binds_loopback_by_default(self, preview: Preview) -> None:
         assert listening_addresses(preview.port) == {"127.0.0.1"}
+
+    def test_a_port_in_use_is_a_usage_error(self, preview: Preview) -> None:
+        result = run_cli("serve", "--sources", str(preview.sources), "--port",
+                         str(preview.port))
+        assert result.code == 2
+        assert result.stderr == (f"cannot listen on 127.0.0.1 port {preview.port}: Address "
+                                 "already in use; choose another with --port or --host\n")
 
     def test_refuses_other_methods(self, preview: Preview) -> None:
         status, headers, _ = fetch(preview.url, "POST")
@@ -180,7 +190,7 @@ class TestBrokenSource:
         page.goto(preview.url + "74440.html")
         original = code_file.read_text(encoding="utf-8")
         code_file.write_text(BREAKS[damage](original), encoding="utf-8")
-        checked = run_cli("check", "--sources", preview.process.args[4])
+        checked = run_cli("check", "--sources", str(preview.sources))
         findings = [line for line in checked.stderr.splitlines()
                     if line.startswith(str(code_file)) and ": notice: " not in line]
         assert checked.code == 1 and findings
@@ -267,3 +277,20 @@ class TestWhatAChangeAffects:
             Change(templates=True)
         assert layout.classify([tmp_path / "styles/fonts/x.ttf"]) == Change(styles=True)
         assert not layout.classify([tmp_path / "src/codes/notes.txt"])
+
+    def test_only_affected_pages_get_a_new_version(self, sources_copy: Path) -> None:
+        lines: list[str] = []
+        site = Site(Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR), str(sources_copy),
+                    PdfCache(), lines.append)
+        pages = ("", "74440", "55300")
+
+        def versions() -> dict[str, str]:
+            return {page: site.version(page) for page in pages}
+
+        before = versions()
+        site.apply(Change(codes=frozenset({"74440"})))
+        after = versions()
+        assert [after[p] != before[p] for p in pages] == [True, True, False]
+        assert lines == ["changed: 74440; its pages reload; 0 errors"]
+        site.apply(Change(styles=True))
+        assert all(version != after[page] for page, version in versions().items())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import mimetypes
 import re
 import signal
 import socket

@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from report.errors import Finding
 from report.render.html import environment, stylesheet
@@ -171,6 +169,6 @@ class Site:
         what += sorted(change.codes)
         errors = self.snapshot().errors
         lines = [f"changed: {', '.join(what)}; "
-                 + ("every page rebuilt" if change.everything else "its pages rebuilt")
+                 + ("every page reloads" if change.everything else "its pages reload")
                  + f"; {len(errors)} error{'s' * (len(errors) != 1)}"]
         return "\n".join(lines + [str(f) for f in errors])
