@@ -70,14 +70,17 @@ class Browser:
                     raise CdpError(f"{method}: {reply['error']}")
                 return reply.get("result", {})
 
-    def wait_event(self, method: str, session: str, timeout: float = 30) -> dict[str, Any]:
-        """Return the next event of this kind for a page (one kept earlier counts)."""
+    def wait_event(self, method: str, session: str, timeout: float = 30,
+                   **wanted: Any) -> dict[str, Any]:
+        """Return the next event of this kind for a page whose parameters include wanted."""
         deadline = time.monotonic() + timeout
         while True:
             for event in self.events:
-                if event.get("method") == method and event.get("sessionId") == session:
+                params = event.get("params", {})
+                if event.get("method") == method and event.get("sessionId") == session and \
+                        all(params.get(key) == value for key, value in wanted.items()):
                     self.events.remove(event)
-                    return event.get("params", {})
+                    return params
             self._receive(deadline)
 
     def _receive(self, deadline: float) -> dict[str, Any]:
@@ -96,6 +99,7 @@ class Browser:
         session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         page = Page(self, session)
         self.send("Page.enable", session)
+        self.send("Page.setLifecycleEventsEnabled", session, enabled=True)
         return page
 
     def close(self) -> None:
@@ -121,16 +125,17 @@ class Page:
         self.session = session
 
     def goto(self, url: str) -> None:
-        """Load an address and wait for its load event."""
+        """Load an address and wait for the load event of that very navigation."""
         self.browser.events = [e for e in self.browser.events
-                               if e.get("method") != "Page.loadEventFired"]
-        self.browser.send("Page.navigate", self.session, url=url)
-        self.browser.wait_event("Page.loadEventFired", self.session)
+                               if e.get("sessionId") != self.session]
+        loader = self.browser.send("Page.navigate", self.session, url=url)["loaderId"]
+        self.browser.wait_event("Page.lifecycleEvent", self.session, name="load",
+                                loaderId=loader)
 
     def evaluate(self, expression: str) -> Any:
-        """Return the value of a JavaScript expression in the page."""
+        """Return the value of a JavaScript expression in the page (a promise's, once settled)."""
         result = self.browser.send("Runtime.evaluate", self.session, expression=expression,
-                                   returnByValue=True, timeout=10)
+                                   returnByValue=True, awaitPromise=True, timeout=10)
         if "exceptionDetails" in result:
             raise CdpError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
