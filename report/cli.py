@@ -247,6 +247,7 @@ def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> No
               help="Address to listen on; anything but loopback lets others read the reports.")
 def serve(sources: str = "sources", port: int = 8000, host: str = "127.0.0.1") -> None:
     """Preview the reports in a browser; pages rebuild and reload as sources change."""
+    start_context()
     from report.serve import serve as run_serve
 
     try:

@@ -180,8 +180,12 @@ class WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the workers started so far: after their task, or at once when kill."""
         for worker in self._workers or ():
-            worker.stop()
+            worker.stop(kill)
 
     def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
         """Render every task, yielding results as they finish (not in task order).

@@ -17,7 +17,7 @@ from conftest import HostilePreview, run_cli
 from hostile_sources import shown_text
 from serving import Preview, fetch, listening_addresses, start_preview, wait_until
 
-from report.render.html import STYLES_DIR
+from report.render.styles import STYLES_DIR
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR
 from report.serve.site import Site
@@ -246,14 +246,25 @@ class TestStopping:
 
     def test_ctrl_c(self, preview_sources: Path, tmp_path: Path) -> None:
         server = start_preview(preview_sources, tmp_path / "serve.log")
-        workers: list[str] = []
-        wait_until(lambda: workers.extend(pid for pid in os.listdir("/proc") if pid.isdigit()
-                                          and _stat(pid)[1] == server.process.pid) or workers)
+        assert fetch(server.url + "55300.pdf")[0] == 200  # a worker has rendered
+        workers = _descendants(server.process.pid)
+        assert len(workers) >= 2  # the fork server and the worker
         assert server.stop(signal.SIGINT) == 0
         log = (tmp_path / "serve.log").read_text()
         assert log.splitlines()[-1] == "stopped" and "Traceback" not in log
         assert listening_addresses(server.port) == set()
         wait_until(lambda: all(_stat(pid)[0] in ("", "Z") for pid in workers))
+
+
+def _descendants(root: int) -> list[str]:
+    """Return the processes started by a process, and by those, and so on."""
+    parents = {pid: _stat(pid)[1] for pid in os.listdir("/proc") if pid.isdigit()}
+    found: list[str] = []
+    level = {str(root)}
+    while level:
+        level = {pid for pid, parent in parents.items() if str(parent) in level}
+        found += sorted(level)
+    return found
 
 
 def _stat(pid: str) -> tuple[str, int]:

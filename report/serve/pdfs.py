@@ -15,8 +15,8 @@ class PdfCache:
 
     A PDF is kept under the hash of its HTML and SOURCE_DATE_EPOCH and the styles' version,
     so a change of source, publication or template gives a new key, and restart() (after
-    a style change) a new worker that reads the stylesheet again. Page requests never
-    wait for it: only the request for a PDF does.
+    a style change) a new worker, whose renderer reads the stylesheet again. Page requests
+    never wait for it: only the request for a PDF does.
     """
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -30,7 +30,7 @@ class PdfCache:
         self._kept: dict[str, tuple[tuple[int, str], bytes]] = {}
 
     def start(self) -> None:
-        """Start the worker now, so that it loads WeasyPrint before the first request."""
+        """Set the worker pool up now (its fork server loads WeasyPrint meanwhile)."""
         with self._render_lock:
             self._fresh_pool()
 
@@ -70,8 +70,8 @@ class PdfCache:
         """Stop the worker now; a render in progress ends with an error."""
         with self._lock:
             pool, self._pool, self._closed = self._pool, None, True
-        for worker in pool.workers if pool is not None else ():
-            worker.stop(kill=True)
+        if pool is not None:
+            pool.close(kill=True)
 
     def _fresh_pool(self) -> WorkerPool:
         """Return the worker pool, replacing it first if the styles changed (render lock held)."""
@@ -82,8 +82,8 @@ class PdfCache:
             pool = self._pool
         if stale or pool is None:
             if pool is not None:
-                pool.__exit__()
-            pool = WorkerPool(1, self.timeout, start_method="spawn")
+                pool.close()
+            pool = WorkerPool(1, self.timeout)  # forked from the warm fork server
             with self._lock:
                 self._pool = pool
         return pool

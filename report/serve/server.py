@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from report.errors import RenderError, UsageError
-from report.render.html import STYLES_DIR
+from report.render.styles import STYLES_DIR
 from report.serve import pages
 from report.serve.pdfs import PdfCache
 from report.serve.site import Log, Site

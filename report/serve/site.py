@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from report.errors import Finding
-from report.render.html import environment, stylesheet
+from report.render.html import environment
 from report.serve.pdfs import PdfCache
 from report.serve.watch import Change, Layout
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
@@ -127,7 +127,6 @@ class Site:
         if change.templates:
             environment.cache_clear()  # templates are read again
         if change.styles:
-            stylesheet.cache_clear()
             self.pdfs.restart()
         self.pdfs.forget(None if change.everything else change.codes)
         with self._changed:
