@@ -25,6 +25,9 @@ INDEX_VERSION = 1
 PACKAGE_DIR = Path(__file__).resolve().parent
 SHAPING_DIRS = (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "styles")
 SHAPING_MODULES = ("assemble.py", "markdown.py", "render", "sources")
+# Files there that shape no build output: the preview's (report/serve) and `new`'s.
+NOT_SHAPING = ("screen.css", "preview.html.j2", "preview-page.html.j2",
+               "preview-parts.html.j2", "code.yaml.j2")
 
 
 def sha256(data: bytes) -> str:
@@ -42,7 +45,7 @@ def environment_hash() -> str:
     roots = [*SHAPING_DIRS, *(PACKAGE_DIR / m for m in SHAPING_MODULES)]
     files = sorted(p for root in roots
                    for p in ([root] if root.is_file() else root.rglob("*"))
-                   if p.is_file() and "__pycache__" not in p.parts)
+                   if p.is_file() and "__pycache__" not in p.parts and p.name not in NOT_SHAPING)
     for path in files:
         digest.update(f"{path.relative_to(PACKAGE_DIR.parent)}\n".encode())
         digest.update(sha256(path.read_bytes()).encode())

@@ -179,8 +179,8 @@ class WorkerPool:
     def __enter__(self) -> WorkerPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(kill=kind is not None)  # stopped by an error or Ctrl-C: at once
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers started so far: after their task, or at once when kill."""

@@ -9,6 +9,7 @@ import pypdf
 import pytest
 from conftest import SAMPLE_SOURCES
 
+import report.cache as cache
 import report.pipeline as pipeline
 from report.assemble import publication_info
 from report.pipeline import BuildOptions, BuildResult, build
@@ -144,6 +145,24 @@ class TestEverythingRebuilt:
         monkeypatch.setattr(pipeline, "environment_hash", lambda: "styles changed")
         again = rebuild(sources, out)
         assert sorted(again.rendered) == ["55300", "74440"] and again.volume_built
+
+    def test_what_shapes_output_is_hashed_and_preview_files_are_not(
+            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The print stylesheet changes the environment hash; the preview's stylesheet not."""
+        package = tmp_path / "report"
+        shutil.copytree(cache.PACKAGE_DIR / "templates", package / "templates")
+        shutil.copytree(cache.PACKAGE_DIR.parent / "styles", tmp_path / "styles",
+                        ignore=shutil.ignore_patterns("fonts"))
+        monkeypatch.setattr(cache, "PACKAGE_DIR", package)
+        monkeypatch.setattr(cache, "SHAPING_DIRS", (package / "templates", tmp_path / "styles"))
+        digest = cache.environment_hash.__wrapped__
+        before = digest()
+        for name in ("styles/screen.css", "report/templates/preview-page.html.j2",
+                     "report/templates/code.yaml.j2"):
+            (tmp_path / name).write_text("/* changed */", encoding="utf-8")
+        assert digest() == before
+        (tmp_path / "styles" / "report.css").write_text("/* changed */", encoding="utf-8")
+        assert digest() != before
 
     def test_force_rebuilds_all(self, built) -> None:
         """--force renders every report and the volume though nothing changed."""
