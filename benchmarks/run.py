@@ -17,10 +17,12 @@ For each N (smallest first), one after another:
 6. one-change rebuild: one code's title edited in its YAML, then the same command.
 
 Each command runs under a small wrapper process that times it (wall clock) and reads
-its peak memory: resource.getrusage(RUSAGE_CHILDREN).ru_maxrss, which is the largest
-single process of the build's tree (the build or one worker), not their sum; the
-wrapper also samples the summed RSS of the whole tree from /proc (Linux) every 0.1 s,
-which counts shared pages once per process and can miss peaks shorter than that.
+its peak memory: the largest single process of the build's tree (the build, the fork
+server or one worker), not their sum: resource.getrusage(RUSAGE_CHILDREN).ru_maxrss, or
+each process's own VmHWM read from /proc (Linux) if larger, since workers forked by a
+fork server are reaped by it and may escape getrusage; the wrapper also samples the
+summed RSS of the whole tree from /proc every 0.1 s, which counts shared pages once per
+process and can miss peaks shorter than that.
 
 The report/volume split comes from the build's own final timing line, such as
 "rendered 24 reports in 8.1 s; volume 0.9 s"; a builder that prints none gets
@@ -69,6 +71,7 @@ import json, os, resource, subprocess, sys, threading, time
 cmd, log = json.loads(sys.argv[1]), sys.argv[2]
 page = os.sysconf("SC_PAGE_SIZE")
 peak = [0]
+largest = [0]
 done = threading.Event()
 
 def tree_rss(root):
@@ -88,8 +91,21 @@ def tree_rss(root):
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        largest[0] = max(largest[0], high_water(pid))
         todo += children.get(pid, [])
     return total
+
+def high_water(pid):
+    # A process's own peak RSS: it counts even for processes that another one reaps
+    # (workers forked by a fork server), which getrusage(RUSAGE_CHILDREN) may not see.
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 def sample(pid):
     while not done.wait(0.1):
@@ -110,7 +126,7 @@ with open(log, "wb") as out:
     done.set()
     if sampler:
         sampler.join()
-maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+maxrss = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, largest[0])
 print(json.dumps({"rc": rc, "seconds": seconds, "maxrss": maxrss,
                   "tree_peak": peak[0] if sampler else None}))
 """
@@ -298,7 +314,7 @@ class Bench:
 
         # Peak memory of the full build.
         self.say(f"N={n} peak memory of the full build: largest process "
-                 f"{full.maxrss / MIB:.0f} MiB (ru_maxrss of the build's tree: one process, "
+                 f"{full.maxrss / MIB:.0f} MiB (its peak RSS, ru_maxrss or VmHWM: one process, "
                  f"not the sum){self._tree(full)} "
                  f"{self.verdict('memory', n, max(full.maxrss, full.tree_peak or 0))}")
 
