@@ -22,10 +22,11 @@ from weasyprint import HTML
 
 from report.errors import UsageError
 from report.pipeline import BuildOptions, build
+from report.render.provenance import Stamp
 from report.render.tagging import (
-    finish_pdf,
     finish_tags,
     scope_table_headers,
+    stamp_pdf,
     walk_structure,
 )
 
@@ -298,22 +299,25 @@ class TestPdfA3b:
         for name in ("74440.pdf", "volume.pdf", "manifest.json"):
             assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
-    def test_finishing_pass_keeps_pdfa(self):
-        """The pikepdf pass keeps WeasyPrint's XMP packet, output intent, version and /ID."""
+    def test_release_stamp_keeps_pdfa(self):
+        """The pikepdf pass that stamps a release keeps WeasyPrint's XMP, output intent and /ID."""
         html = ("<html lang='en'><title>T</title><table><thead><tr><th>A</th></tr></thead>"
                 "<tbody><tr><th scope='row'>B</th></tr></tbody></table></html>")
         raw = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True,
                                           pdf_identifier=b"0" * 32, finisher=finish_tags)
-        finished = finish_pdf(raw)
-        with pikepdf.open(io.BytesIO(raw)) as before, pikepdf.open(io.BytesIO(finished)) as after:
-            assert after.Root.Metadata.read_bytes() == before.Root.Metadata.read_bytes()
+        stamp = Stamp("9.9.9", (), "2026-11-01")
+        stamped = stamp_pdf(raw, stamp)
+        with pikepdf.open(io.BytesIO(raw)) as before, pikepdf.open(io.BytesIO(stamped)) as after:
+            xmp = after.Root.Metadata.read_bytes()
+            assert xmp.replace(b"<xmpMM:VersionID>9.9.9</xmpMM:VersionID>", b"") != xmp
             assert after.pdf_version == before.pdf_version == "1.7"
             assert bytes(after.trailer.ID[0]) == bytes(before.trailer.ID[0])
             intent, kept = before.Root.OutputIntents[0], after.Root.OutputIntents[0]
             assert kept.DestOutputProfile.read_bytes() == intent.DestOutputProfile.read_bytes()
-            assert dict(after.docinfo.items()) == dict(before.docinfo.items())
+            assert {k: v for k, v in after.docinfo.items() if k != "/Version"} == \
+                dict(before.docinfo.items())
             assert after.open_metadata().pdfa_status == "3B"
-        assert finish_pdf(raw) == finished
+        assert stamp_pdf(raw, stamp) == stamped
 
 
 class TestUnknownVariant:

@@ -399,6 +399,14 @@ class TestInputs:
             b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
 
 
+    def test_references_written_without_spaces(self):
+        """WeasyPrint writes `[3 0 R]` and `/P 12 0 R/Pg`: every one is renumbered."""
+        table = {b"12": b"112 0 R", b"3": b"103 0 R"}
+        data = b"<</P 12 0 R/K [3 0 R 4 0 R]/A [12 0 R]/N -3 0 R/W 1.3 0 R>>"
+        assert renumber(data, table) == \
+            b"<</P 112 0 R/K [103 0 R null]/A [112 0 R]/N -3 0 R/W 1.3 0 R>>"
+
+
 class TestPlacementKey:
     """A placement, part of a cache key, reads the same in every process."""
 

@@ -22,7 +22,7 @@ from report.errors import FetchRefused
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.render.provenance import take_stamp
 from report.render.styles import STYLES_DIR, stylesheet
-from report.render.tagging import finish_pdf, finish_tags
+from report.render.tagging import finish_tags, stamp_pdf
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
 
@@ -101,7 +101,8 @@ class Renderer:
         stamp = take_stamp(html, document)  # a release's version and embedded sources
         with self._refusals():
             data = document.write_pdf(finisher=finish_tags, **options)
-        return finish_pdf(data, stamp), len(document.pages)
+        # A release document gets its stamp in a pikepdf pass; any other is final as written.
+        return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)
 
     def layout(self, html: str, **options: object) -> Document:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""

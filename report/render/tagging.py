@@ -16,12 +16,12 @@ on the objects it is about to serialise (pydyf's), so that nothing is parsed aga
   `Page N of M`: styles/report.css prints counter(page), which runs from 1 on the first
   page (the volume's cover too) and is never reset.
 
-Then one pikepdf (qpdf) pass, finish_pdf, writes the file as the volume's merger reads it
-(report/volume/reader.py: objects one a line in object streams), drops the structure
-elements nothing reaches any more, adds a release's stamp, and saves with a deterministic
-/ID, so the same input gives the same bytes. It leaves the XMP metadata, the document
-information, the output intents and the PDF version as WeasyPrint wrote them, so a PDF/A
-file stays PDF/A.
+The structure elements nothing reaches any more are emptied (pydyf numbers objects by
+their place, so they stay, as `<<>>`). WeasyPrint then writes the file with the /ID the
+renderer gives it, so the same input gives the same bytes. A release document goes on to
+one pikepdf (qpdf) pass, stamp_pdf, that adds its version and embedded sources; it leaves
+the XMP metadata, the document information, the output intents and the PDF version as
+WeasyPrint wrote them, so a PDF/A file stays PDF/A.
 """
 
 from __future__ import annotations
@@ -53,11 +53,10 @@ def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
     label_pages(pdf)
 
 
-def finish_pdf(data: bytes, stamp: Stamp | None = None) -> bytes:
-    """Return the PDF as qpdf writes it, unreached objects left out, with a release's stamp."""
+def stamp_pdf(data: bytes, stamp: Stamp) -> bytes:
+    """Return the PDF with a release's stamp, rewritten by qpdf with a deterministic /ID."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        if stamp is not None:
-            apply_stamp(pdf, stamp)
+        apply_stamp(pdf, stamp)
         out = io.BytesIO()
         # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
         pdf.save(out, deterministic_id=True, compress_streams=True,
@@ -125,9 +124,18 @@ def mark_artifacts(pdf: pydyf.PDF, root: pydyf.Dictionary, elements: Elements) -
         if not unreached:
             continue
         for mcid in unreached:
+            _empty_branch(pdf, _deref(pdf, array[mcid]), reached)
             array[mcid] = "null"
         stream = _deref(pdf, page["Contents"])
         stream.stream = list(_as_artifacts(stream.stream, unreached))
+
+
+def _empty_branch(pdf: pydyf.PDF, element: Any, reached: set[int]) -> None:
+    """Empty an unreached element and its unreached ancestors, which nothing refers to now."""
+    while isinstance(element, dict) and element and id(element) not in reached:
+        parent = _deref(pdf, element.get("P"))
+        element.clear()
+        element = parent
 
 
 def _as_artifacts(items: list[Any], mcids: set[int]) -> Iterator[Any]:

@@ -154,10 +154,13 @@ def _unpack(dictionary: dict[bytes, Value], raw: bytes) -> Packed:
     body = data[first:]
     if len(numbers) != 2 * count:
         raise Unsupported("an object stream whose header does not match /N")
-    starts = [int(x) for x in numbers[1::2]] + [len(body)]
     # qpdf ends each object with a newline and writes none inside one (strings escape
-    # theirs); then bodies split at newlines and renumber as one text.
-    if body.count(b"\n") != count or body.endswith(b"\n") is False \
+    # theirs); WeasyPrint (pydyf) writes one between objects, and none after the last.
+    # Either way bodies split at newlines and renumber as one text.
+    if not body.endswith(b"\n"):
+        body += b"\n"
+    starts = [int(x) for x in numbers[1::2]] + [len(body)]
+    if body.count(b"\n") != count \
             or any(body[at - 1:at] != b"\n" for at in starts[1:-1]) or starts[0] != 0:
         raise Unsupported("an object stream whose objects are not one a line")
     return Packed([int(x) for x in numbers[0::2]], body, starts)

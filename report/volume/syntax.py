@@ -133,13 +133,19 @@ _REF_OR_STRING = re.compile(
     rb"\((?:[^\\()]|\\.)*\)|(?<![^\s\0\[\]()<>])(\d+) 0 R(?![^" + DELIMITER + rb"])", re.S)
 
 
+# What may come before a reference's number: whitespace, a delimiter, or the start.
+_BEFORE_REF = frozenset((b"", b" ", b"\n", b"\r", b"\t", b"\f", b"\0", b"[", b"]", b"(", b")",
+                         b"<", b">"))
+
+
 def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
     """Rewrite each reference `N 0 R` of data as table[b"N"] (`M 0 R`, or null).
 
-    qpdf writes every reference as ` N 0 R` (generation 0, a space before), so the fast
-    path splits at ` 0 R` and takes the number before it; a string holding ` 0 R` sends
-    the text through a tokenizing path instead. A number missing from table, a reference
-    to an object that is not there, becomes null.
+    References are written with generation 0 (qpdf and WeasyPrint both), so the fast path
+    splits at ` 0 R` and takes the digits before it, after a space or a delimiter (qpdf
+    writes `[ 5 0 R ]`, WeasyPrint `[5 0 R]`); a string holding ` 0 R` sends the text
+    through a tokenizing path instead. A number missing from table, a reference to an
+    object that is not there, becomes null.
     """
     pieces = data.split(b" 0 R")
     if len(pieces) == 1:
@@ -151,11 +157,12 @@ def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
     extend = out.extend
     get = table.get
     for piece in pieces[:-1]:
-        head, space, number = piece.rpartition(b" ")
-        new = get(number)
+        head = piece.rstrip(b"0123456789")
+        number = piece[len(head):]
+        new = get(number) if number and head[-1:] in _BEFORE_REF else None
         if new is None:
-            new = b"null" if number.isdigit() else number + b" 0 R"
-        extend((head, space, new))
+            new = b"null" if number and head[-1:] in _BEFORE_REF else number + b" 0 R"
+        extend((head, new))
     out.append(pieces[-1])
     return b"".join(out)
 
