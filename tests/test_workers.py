@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -136,6 +137,17 @@ class TestForkServer:
         monkeypatch.setattr(pdf, "stylesheet", lambda: changed)
         after = pdf.renderer()
         assert after is not before and after.css == changed
+
+    def test_a_changed_font_sets_the_renderer_up_again(self, tmp_path, monkeypatch) -> None:
+        """A bundled font replaced (same stylesheet) gives a renderer set up afresh."""
+        styles = tmp_path / "styles"
+        shutil.copytree(pdf.STYLES_DIR, styles)
+        monkeypatch.setattr(pdf, "STYLES_DIR", styles)
+        before = pdf.renderer()
+        assert pdf.renderer() is before
+        font = next((styles / "fonts").glob("*.ttf"))
+        os.utime(font, ns=(font.stat().st_atime_ns, font.stat().st_mtime_ns + 10**9))
+        assert pdf.renderer() is not before
 
 
 def parent_pid(pid: int | None) -> int:

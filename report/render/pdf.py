@@ -84,7 +84,7 @@ class Renderer:
     def __init__(self, css: str | None = None) -> None:
         self.css = stylesheet() if css is None else css
         self.base_url = STYLES_DIR.as_uri() + "/"
-        self.fetcher = ProjectFetcher()
+        self.fetcher = ProjectFetcher(STYLES_DIR)
         self.font_config = FontConfiguration()
         self.stylesheet = CSS(string=self.css, base_url=self.base_url,
                               url_fetcher=self.fetcher, font_config=self.font_config)
@@ -124,15 +124,19 @@ class Renderer:
 
 
 def renderer() -> Renderer:
-    """Return this process's renderer, set up on first use and again if the stylesheet changed.
+    """Return this process's renderer, set up on first use and again if the stylesheet or
+    a bundled font changed.
 
     A worker forked from a process that set it up (report/render/preload.py) finds it ready.
     """
-    return _renderer_for(stylesheet())
+    fonts = tuple((path.name, stat.st_size, stat.st_mtime_ns)
+                  for path in sorted((STYLES_DIR / "fonts").glob("*"))
+                  for stat in (path.stat(),))
+    return _renderer_for(stylesheet(), fonts)
 
 
 @lru_cache(maxsize=1)
-def _renderer_for(css: str) -> Renderer:
+def _renderer_for(css: str, fonts: tuple[tuple[str, int, int], ...]) -> Renderer:
     return Renderer(css)
 
 
