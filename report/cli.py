@@ -48,8 +48,10 @@ def _summary(errors: int, notices: int = 0) -> str:
 
 
 def notices(sources: Sources) -> list[Finding]:
-    """List every outline item a valid code source has no data for, as located notices."""
+    """List every outline item a valid code source has no data for, and every title still
+    the placeholder `new` wrote, as located notices."""
     from report.assemble import assemble
+    from report.scaffold import PLACEHOLDER_TITLE
     from report.sources.validate import locate
 
     found: list[Finding] = []
@@ -60,6 +62,10 @@ def notices(sources: Sources) -> list[Finding]:
         for item in report.missing:
             found.append(Finding(locate(code.path, code.root, item.path),
                                  f"{item.section}: {item.item}: data not available", "notice"))
+        if code.model.title == PLACEHOLDER_TITLE:
+            found.append(Finding(locate(code.path, code.root, ("title",)),
+                                 f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
+                                 "notice"))
     return sorted(found)
 
 

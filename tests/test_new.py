@@ -126,7 +126,10 @@ class TestNewThenCheck:
         assert (report["errors"], report["valid_codes"]) == (0, 4)
         lines = skeleton_text(scaffolded).splitlines()
         mine = [f for f in report["findings"] if f["path"] == "sources/codes/99999.yaml"]
-        assert {f["severity"] for f in mine} == {"notice"} and len(mine) == 19
+        assert {f["severity"] for f in mine} == {"notice"} and len(mine) == 20
+        title = next(f for f in mine if f["message"].startswith("title:"))
+        assert title["message"] == 'title: still "Title to be written", as new wrote it'
+        assert lines[title["line"] - 1].startswith("title:")
         summary = next(f for f in mine if f["message"].startswith("Summary & Overview:"))
         assert lines[summary["line"] - 1] == "summary:" and summary["column"] == 1
         benchmarks = next(f for f in mine if f["message"].startswith("Benchmarks:"))
