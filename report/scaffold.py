@@ -26,7 +26,7 @@ from report.sources.models import (
 from report.sources.scalars import STR, resolve
 
 TEMPLATE = "code.yaml.j2"
-# Printed until the author writes the real one; `check` cannot tell it from a title.
+# Printed until the author writes the real one; `check` gives a notice for it.
 PLACEHOLDER_TITLE = "Title to be written"
 COMMENT_COLUMN = 24  # where the inline comments of the skeleton start
 

@@ -159,9 +159,10 @@ def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
     for piece in pieces[:-1]:
         head = piece.rstrip(b"0123456789")
         number = piece[len(head):]
-        new = get(number) if number and head[-1:] in _BEFORE_REF else None
+        is_ref = bool(number) and head[-1:] in _BEFORE_REF
+        new = get(number) if is_ref else None
         if new is None:
-            new = b"null" if number and head[-1:] in _BEFORE_REF else number + b" 0 R"
+            new = b"null" if is_ref else number + b" 0 R"
         extend((head, new))
     out.append(pieces[-1])
     return b"".join(out)
