@@ -75,9 +75,11 @@ class TestHostileYaml:
     def test_answered_within_a_second(self, name: str) -> None:
         data, expected = HOSTILE[name]
         assert len(data) <= MAX_FILE_BYTES
-        start = time.process_time()  # CPU time: other processes on the machine do not count
+        # This thread's CPU time: neither other processes on the machine nor other threads
+        # of this one (a session's Dask cluster, a preview server) count.
+        start = time.thread_time()
         line = _parse(data)
-        seconds = time.process_time() - start
+        seconds = time.thread_time() - start
         assert line == expected
         assert seconds < 1.0, f"{name} took {seconds:.2f} s of CPU"
 
