@@ -73,7 +73,7 @@ def events_url(page: str, version: str) -> str:
 
 def index_page(snapshot: Snapshot, version: str) -> str:
     """Render the index: every report with its links, and every error of the sources."""
-    rows = tuple(IndexRow(stem, state.source and _heading(state.source.model),
+    rows = tuple(IndexRow(stem, _heading(state.source.model) if state.source else None,
                           f"/{quote(stem)}.html", f"/{quote(stem)}.pdf", len(state.errors))
                  for stem, state in snapshot.codes.items())
     pub = snapshot.publication

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import signal
 import socket
@@ -11,14 +10,23 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from report.errors import RenderError, UsageError
 from report.render.styles import STYLES_DIR
 from report.serve import pages
+from report.serve.connections import DEFAULT_LIMITS, LimitedServer, Limits
 from report.serve.pdfs import PdfCache
+from report.serve.protocol import (
+    Refusal,
+    Request,
+    decode_target,
+    host_name,
+    is_loopback,
+    parse_head,
+    read_head,
+)
 from report.serve.site import Log, Site
 from report.serve.watch import Layout, Watcher
 
@@ -27,7 +35,6 @@ KEEPALIVE_SECONDS = 10.0
 REPORT_PATH = re.compile(r"/(?P<stem>[^/]+)\.(?P<kind>html|pdf)")
 STATIC_TYPES = {".css": "text/css; charset=utf-8", ".ttf": "font/ttf", ".otf": "font/otf",
                 ".woff": "font/woff", ".woff2": "font/woff2"}
-LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
 
 @dataclass
@@ -47,51 +54,65 @@ def html(status: int, body: str | bytes) -> Response:
                     {"Content-Security-Policy": pages.CONTENT_SECURITY_POLICY})
 
 
-def is_loopback(host: str) -> bool:
-    """Return whether an address or host name is this machine's loopback."""
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class Handler(BaseHTTPRequestHandler):
-    """Answer GET and HEAD for the index, reports, PDFs, styles and reload events."""
+    """Answer GET and HEAD for the index, reports, PDFs, styles and reload events.
+
+    Each connection carries one request (HTTP/1.0), read within Limits.head_seconds and
+    checked strictly: a malformed one is 400, any other method 405, a name that no file
+    could have 404, and none of them reaches the pages.
+    """
 
     server: PreviewServer
     server_version = "report-serve"
+    default_request_version = "HTTP/1.0"  # a refusal before the version is read has a status
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        """Answer a GET."""
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        """Answer a HEAD: the GET's headers without its body."""
-        self._answer(head=True)
-
-    def _refuse_method(self) -> None:
-        self._send(Response(HTTPStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
-                            b"only GET and HEAD\n", {"Allow": "GET, HEAD"}), head=False)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method  # noqa: N815
+    def handle(self) -> None:
+        """Read one request in the time allowed and answer it; the connection then closes."""
+        self.close_connection = True
+        self.requestline, self.command = "", ""
+        self.request_version = self.default_request_version
+        limits = self.server.limits
+        try:
+            head = read_head(self.connection, limits.head_seconds)
+            if head is None:
+                return  # an idle connection: closed without a word
+            request = parse_head(head)
+            self.command, self.path = request.method, request.target
+            self.requestline = f"{request.method} {request.target} {request.version}"
+            self.connection.settimeout(limits.write_seconds)
+            self._answer(request)
+        except Refusal as refusal:
+            self.connection.settimeout(limits.write_seconds)
+            self._send(Response(refusal.status, "text/plain; charset=utf-8",
+                                f"{refusal.reason}\n".encode(), refusal.headers),
+                       head=self.command == "HEAD")
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep the terminal for changes and errors, not every request."""
 
-    def _answer(self, head: bool) -> None:
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+    def _answer(self, request: Request) -> None:
+        head = request.method == "HEAD"
+        if request.method not in ("GET", "HEAD"):
+            raise Refusal(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD",
+                          {"Allow": "GET, HEAD"})
+        if not request.target.startswith("/"):
+            raise Refusal(HTTPStatus.BAD_REQUEST, "the request target must be a path")
+        hosts = request.values("host")
+        host = host_name(hosts[0]) if hosts else ""
         if self.server.loopback and host and not is_loopback(host):
             # A page elsewhere that points a name of its own at 127.0.0.1 reads nothing.
             self._send(html(HTTPStatus.FORBIDDEN, pages.missing_page("this host", None)), head)
             return
-        path = unquote(urlsplit(self.path).path)
+        address = decode_target(request.target)
+        if address is None:  # no file has such a name: no need to look
+            shown = request.target if len(request.target) <= 80 else request.target[:80] + "…"
+            self._send(html(HTTPStatus.NOT_FOUND, pages.missing_page(shown, None)), head)
+            return
+        if address.path == "/events":
+            self._events(address.query, head)
+            return
         try:
-            if path == "/events" and not head:
-                self._events(parse_qs(urlsplit(self.path).query))
-                return
-            response = self._route(path)
+            response = self._route(address.path)
         except Exception:  # a bug: show it in the terminal; the server keeps running
             traceback.print_exc()
             response = html(HTTPStatus.INTERNAL_SERVER_ERROR, pages.failed_page(
@@ -130,19 +151,35 @@ class Handler(BaseHTTPRequestHandler):
     def _static(self, relative: str) -> Response:
         """Serve a style or font file from styles/, and nothing outside it."""
         root = STYLES_DIR.resolve()
-        file = (root / relative).resolve()
-        kind = STATIC_TYPES.get(file.suffix.lower())
-        if kind is None or not file.is_relative_to(root) or not file.is_file():
-            return html(HTTPStatus.NOT_FOUND, pages.missing_page(f"/styles/{relative}", None))
-        return Response(HTTPStatus.OK, kind, file.read_bytes())
+        missing = html(HTTPStatus.NOT_FOUND, pages.missing_page(f"/styles/{relative}", None))
+        try:
+            file = (root / relative).resolve()
+            kind = STATIC_TYPES.get(file.suffix.lower())
+            if kind is None or not file.is_relative_to(root) or not file.is_file():
+                return missing
+            return Response(HTTPStatus.OK, kind, file.read_bytes())
+        except (OSError, ValueError):  # a name the system refuses, or a file gone meanwhile
+            return missing
 
-    def _events(self, query: dict[str, list[str]]) -> None:
+    def _events(self, query: dict[str, str], head: bool) -> None:
         """Stream Server-Sent Events: `reload` once the page's version is not the one given."""
-        page, version = query.get("page", [""])[0], query.get("version", [""])[0]
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
+        page, version = query.get("page", ""), query.get("version", "")
+        if not self.server.streams.acquire(blocking=False):
+            raise Refusal(HTTPStatus.SERVICE_UNAVAILABLE, "too many reload event streams",
+                          {"Retry-After": "10"})
+        try:
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if not head:
+                self._stream(page, version)
+        finally:
+            self.server.streams.release()
+
+    def _stream(self, page: str, version: str) -> None:
+        """Write a keepalive every KEEPALIVE_SECONDS, and `reload` when the version moves on."""
         try:
             while True:
                 now = self.server.site.wait(page, version, KEEPALIVE_SECONDS)
@@ -163,6 +200,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Connection", "close")
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -173,24 +211,24 @@ class Handler(BaseHTTPRequestHandler):
                 pass
 
 
-class PreviewServer(ThreadingHTTPServer):
-    """A threading HTTP server holding the site and its PDFs; request threads are daemons."""
+class PreviewServer(LimitedServer):
+    """The preview's HTTP server, holding the site and its PDFs."""
 
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], site: Site, pdfs: PdfCache) -> None:
+    def __init__(self, address: tuple[str, int], site: Site, pdfs: PdfCache,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.site = site
         self.pdfs = pdfs
         self.loopback = is_loopback(address[0])
         self.address_family = socket.getaddrinfo(address[0], address[1],
                                                  type=socket.SOCK_STREAM)[0][0]
-        super().__init__(address, Handler)
+        super().__init__(address, Handler, limits)
 
     @property
     def url(self) -> str:
         """Return the address to open in a browser."""
         host, port = self.server_address[:2]
-        shown = f"[{host}]" if ":" in str(host) else str(host)
+        name = host.decode() if isinstance(host, (bytes, bytearray)) else host
+        shown = f"[{name}]" if ":" in name else name
         return f"http://{shown}:{port}/"
 
 

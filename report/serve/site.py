@@ -67,6 +67,7 @@ class Site:
         self.closing = False
         self._changed = threading.Condition()
         self._pages: dict[str, tuple[str, bytes]] = {}
+        self._making: dict[str, threading.Lock] = {}  # held while a page is being made
         publication, errors = load_publication(layout.sources, shown)
         self._snapshot = Snapshot(shown, publication, tuple(errors),
                                   MappingProxyType(self._load_codes(publication, None)))
@@ -96,15 +97,21 @@ class Site:
             return None if self.closing else self.version(page)
 
     def cached(self, page: str, version: str, make: Callable[[], bytes]) -> bytes:
-        """Return a page's bytes for this version, made once."""
+        """Return a page's bytes for this version, made once: many requests wait for one."""
         with self._changed:
             kept = self._pages.get(page)
+            making = self._making.setdefault(page, threading.Lock())
         if kept is not None and kept[0] == version:
             return kept[1]
-        body = make()
-        with self._changed:
-            self._pages[page] = (version, body)
-        return body
+        with making:
+            with self._changed:
+                kept = self._pages.get(page)
+            if kept is not None and kept[0] == version:
+                return kept[1]  # made meanwhile by the request that held the lock
+            body = make()
+            with self._changed:
+                self._pages[page] = (version, body)
+            return body
 
     def close(self) -> None:
         """Wake every waiting request so that it ends."""
