@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +69,44 @@ def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None
         return error.code, dict(error.headers), error.read()
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What a server sent back on one connection: status (None: nothing), headers and body."""
+
+    status: int | None
+    headers: dict[str, str]
+    body: bytes
+
+
+def exchange(port: int, data: bytes, close_sending: bool = False,
+             timeout: float = 30.0) -> Answer:
+    """Send raw bytes on a new connection and read the answer until the server closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(data)
+        if close_sending:
+            connection.shutdown(socket.SHUT_WR)
+        return read_answer(connection)
+
+
+def read_answer(connection: socket.socket) -> Answer:
+    """Read an answer until the server closes the connection."""
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return Answer(None, {}, b"")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("iso-8859-1").split("\r\n")
+    return Answer(int(status_line.split(" ")[1]),
+                  dict(line.split(": ", 1) for line in lines), body)
+
+
+def thread_count(pid: int) -> int:
+    """Return how many threads a process runs now."""
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
 def listening_addresses(port: int) -> set[str]:
     """Return the local addresses with a socket listening on port (Linux /proc/net/tcp*)."""
     found = set()
@@ -88,7 +129,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def wait_until(check, timeout: float = 10.0) -> None:
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     """Wait until check() is true."""
     deadline = time.monotonic() + timeout
     while not check():

@@ -23,7 +23,7 @@ class Limits:
     connections: int = 256  # handled at once, each by a thread; more wait in the queue
     streams: int = 64  # of those, reload event streams (each lasts while its page is open)
     backlog: int = 1024  # connections the system holds until they are taken
-    queue_seconds: float = 2.0  # a connection's wait for a free thread before a 503
+    queue_seconds: float = 2.0  # the wait for a free thread before 503s
     head_seconds: float = 5.0  # to send the request line and headers once connected
     write_seconds: float = 30.0  # to take an answer; each write of an event stream
     linger_seconds: float = 2.0  # to close its side after the answer
@@ -36,7 +36,8 @@ class LimitedServer(ThreadingHTTPServer):
     """A threading HTTP server with at most Limits.connections threads at work.
 
     A connection beyond them waits, with those the system holds, for a thread to come
-    free, and is answered 503 if none does within queue_seconds.
+    free, and is answered 503 if none does within queue_seconds; those after it are
+    answered 503 at once until a thread is free again.
     """
 
     daemon_threads = True
@@ -47,13 +48,19 @@ class LimitedServer(ThreadingHTTPServer):
         self.request_queue_size = limits.backlog
         self.slots = threading.BoundedSemaphore(limits.connections)
         self.streams = threading.BoundedSemaphore(limits.streams)
+        self.turning_away = False
         super().__init__(address, handler)
 
     def process_request(self, request: socket.socket | tuple[bytes, socket.socket],
                         client_address: tuple[str, int] | str) -> None:
         """Hand a connection to a thread once one is free; else answer 503."""
         assert isinstance(request, socket.socket)
-        if not self.slots.acquire(timeout=self.limits.queue_seconds):
+        if self.turning_away:  # the last one waited in vain: no wait until a thread is free
+            taken = self.slots.acquire(blocking=False)
+        else:
+            taken = self.slots.acquire(timeout=self.limits.queue_seconds)
+        self.turning_away = not taken
+        if not taken:
             turn_away(request)
             return
         try:
