@@ -22,7 +22,7 @@ from report.assemble import PublicationInfo, publication_info
 from report.pipeline import BuildOptions, build
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
-from report.volume.syntax import renumber
+from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
 from conftest import SAMPLE_SOURCES
 from test_pdf import (OUTLINE, SOURCES, codes, contains, heading, in_order, outline,
                       page_margins, parent_tree, phrase, publication, read_pages,
@@ -398,6 +398,33 @@ class TestInputs:
         assert renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
             b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
 
+
+    @pytest.mark.parametrize(("data", "expected"), [
+        (b"<< /T (a (b) 12 0 R) /K [3 0 R] >>", b"<< /T (a (b) 12 0 R) /K [103 0 R] >>"),
+        (b"<< /T ((12 0 R)) /P 12 0 R >>", b"<< /T ((12 0 R)) /P 112 0 R >>"),
+        (b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 3 0 R >>",
+         b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 103 0 R >>"),
+        (b"<< /T (a \\\\) 12 0 R /K 3 0 R >>", b"<< /T (a \\\\) 112 0 R /K 103 0 R >>"),
+        (b"<< /T (cut short 12 0 R", b"<< /T (cut short 12 0 R"),
+    ], ids=["nested", "doubly nested", "escaped parenthesis", "escaped backslash",
+            "unterminated"])
+    def test_strings_are_skipped_with_their_nesting_depth(self, data, expected):
+        """A reference written inside a literal string, nested or escaped, is text."""
+        assert renumber(data, {b"12": b"112 0 R", b"3": b"103 0 R"}) == expected
+
+    def test_keys_and_ids_inside_strings_are_text(self):
+        """Structure keys and IDs written inside a string are left as they are."""
+        keys: list[int] = []
+        data = b"<< /StructParents 4 /T (x (/StructParent 5)) >>"
+        assert shift_keys(data, 10, keys) == b"<< /StructParents 14 /T (x (/StructParent 5)) >>"
+        assert keys == [4]
+        data = b"<< /ID (E1) /T (x (/ID (y))) /Headers [(E2) <4533>] /A [(z)] >>"
+        assert prefix_ids(data, b"74440-") == \
+            b"<< /ID (74440-E1) /T (x (/ID (y))) /Headers [(74440-E2) (74440-E3)] /A [(z)] >>"
+
+    def test_parse_reads_nested_strings(self):
+        """The reader takes a string with nested parentheses as one string."""
+        assert parse(b"<< /T (a (b) c) /K 3 0 R >>")[0] == {b"/T": b"(a (b) c)", b"/K": Ref(3)}
 
     def test_references_written_without_spaces(self):
         """WeasyPrint writes `[3 0 R]` and `/P 12 0 R/Pg`: every one is renumbered."""

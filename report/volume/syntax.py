@@ -28,6 +28,7 @@ TOKEN = re.compile(
     rb"[\s\0]*(?:(\d+)[\s\0]+(\d+)[\s\0]+R(?![^" + DELIMITER + rb"])"
     rb"|(<<|>>|\[|\]|/[^" + DELIMITER + rb"]*|\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
     rb"|[^" + DELIMITER + rb"]+))", re.S)
+_OPENING = re.compile(rb"[\s\0]*\(")
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
             b"\n": b"", b"\r": b"", b"\r\n": b""}
@@ -40,6 +41,9 @@ Value = object
 def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
     """Parse one PDF object at pos; return it and the position after it."""
     match = TOKEN.match(data, pos)
+    if match is None and (opening := _OPENING.match(data, pos)) is not None:
+        end = string_end(data, opening.end() - 1)  # a string with nested parentheses
+        return data[opening.end() - 1:end], end
     if match is None:
         raise Unsupported(f"unreadable PDF syntax at byte {pos}: {data[pos:pos + 20]!r}")
     if match[1] is not None:
@@ -128,9 +132,69 @@ def to_int(token: Value) -> int:
 # Renumbering: every `N 0 R` of a part's objects becomes `N + base 0 R`
 
 
-_STRING = re.compile(rb"\((?:[^\\()]|\\.)*\)", re.S)
-_REF_OR_STRING = re.compile(
-    rb"\((?:[^\\()]|\\.)*\)|(?<![^\s\0\[\]()<>])(\d+) 0 R(?![^" + DELIMITER + rb"])", re.S)
+_STRING_MARK = re.compile(rb"[()\\]")
+
+
+def string_spans(data: bytes) -> list[tuple[int, int]]:
+    """Return (start, end) of each literal string of data, nested parentheses included.
+
+    A literal string may hold balanced parentheses unescaped (`(a (b) c)` is one
+    string) and escaped ones (`\\(`); an unterminated string runs to the end of data.
+    """
+    spans: list[tuple[int, int]] = []
+    depth = start = 0
+    escaped = -1  # the position of a character a backslash escapes
+    for match in _STRING_MARK.finditer(data):
+        pos = match.start()
+        if pos == escaped:
+            continue
+        char = data[pos]
+        if char == 0x5C:  # backslash: only inside a string does it escape
+            escaped = pos + 1 if depth else -1
+        elif char == 0x28:  # (
+            if depth == 0:
+                start = pos
+            depth += 1
+        elif depth:  # )
+            depth -= 1
+            if depth == 0:
+                spans.append((start, pos + 1))
+    if depth:
+        spans.append((start, len(data)))
+    return spans
+
+
+def string_end(data: bytes, start: int) -> int:
+    """Return the position after the literal string that opens at start (its `(`)."""
+    depth, pos = 0, start
+    while (match := _STRING_MARK.search(data, pos)) is not None:
+        pos = match.end()
+        if match[0] == b"\\":
+            pos += 1
+        elif match[0] == b"(":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return pos
+    return len(data)
+
+
+def outside_strings(data: bytes, rewrite: Callable[[bytes], bytes], marker: bytes) -> bytes:
+    """Apply rewrite to data, leaving its literal strings as they are.
+
+    When no string holds marker (what rewrite looks for), rewrite takes data whole.
+    """
+    spans = string_spans(data) if b"(" in data else []
+    if not any(marker in data[start:end] for start, end in spans):
+        return rewrite(data)
+    out: list[bytes] = []
+    last = 0
+    for start, end in spans:
+        out += (rewrite(data[last:start]), data[start:end])
+        last = end
+    out.append(rewrite(data[last:]))
+    return b"".join(out)
 
 
 # What may come before a reference's number: whitespace, a delimiter, or the start.
@@ -141,18 +205,23 @@ _BEFORE_REF = frozenset((b"", b" ", b"\n", b"\r", b"\t", b"\f", b"\0", b"[", b"]
 def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
     """Rewrite each reference `N 0 R` of data as table[b"N"] (`M 0 R`, or null).
 
-    References are written with generation 0 (qpdf and WeasyPrint both), so the fast path
-    splits at ` 0 R` and takes the digits before it, after a space or a delimiter (qpdf
-    writes `[ 5 0 R ]`, WeasyPrint `[5 0 R]`); a string holding ` 0 R` sends the text
-    through a tokenizing path instead. A number missing from table, a reference to an
-    object that is not there, becomes null.
+    References are written with generation 0 (qpdf and WeasyPrint both), so the text
+    splits at ` 0 R` and the digits before each piece's end are a reference when a space
+    or a delimiter comes before them (qpdf writes `[ 5 0 R ]`, WeasyPrint `[5 0 R]`).
+    Literal strings are left as they are, nested parentheses and all: `(see 12 0 R)` is
+    text. A number missing from table, a reference to an object that is not there,
+    becomes null.
     """
+    if b" 0 R" not in data:
+        return data
+    return outside_strings(data, lambda text: _renumber_text(text, table), b" 0 R")
+
+
+def _renumber_text(data: bytes, table: dict[bytes, bytes]) -> bytes:
+    """Renumber the references of data, which holds no literal string."""
     pieces = data.split(b" 0 R")
     if len(pieces) == 1:
         return data
-    if b"(" in data and any(b" 0 R" in text for text in _STRING.findall(data)):
-        return _REF_OR_STRING.sub(
-            lambda m: m[0] if m[1] is None else table.get(m[1], b"null"), data)
     out: list[bytes] = []
     extend = out.extend
     get = table.get
@@ -180,7 +249,7 @@ def shift_keys(data: bytes, offset: int, keys: list[int]) -> bytes:
         keys.append(int(match[1]))
         return match[0][:match.start(1) - match.start()] + b"%d" % (keys[-1] + offset)
 
-    return STRUCT_PARENT.sub(shift, data)
+    return outside_strings(data, lambda text: STRUCT_PARENT.sub(shift, text), b"/StructParent")
 
 
 _ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.S)
@@ -192,10 +261,15 @@ def prefix_ids(data: bytes, prefix: bytes) -> bytes:
     """Prefix structure element IDs and the /Headers naming them, to keep them unique.
 
     WeasyPrint numbers IDs per document, so two reports hold the same IDs. qpdf writes
-    `/ID (...)`, and a `(` inside a string escaped, so the common case is a replace.
+    `/ID (...)`, and a `(` inside a string escaped, so the common case is a replace; a
+    literal string that itself holds `/ID` or `/Headers` (text) sends data through the
+    tokenizer, which prefixes only the strings that are IDs.
     """
     if not prefix or b"/ID" not in data:
         return data
+    spans = string_spans(data) if b"(" in data else []
+    if any(b"/ID" in data[a:b] or b"/Headers" in data[a:b] for a, b in spans):
+        return _prefix_tokens(data, prefix)
     literal = pdf_string(prefix)[:-1]  # `(prefix`, to open each string with
     if data.count(b"/ID (") == len(_ANY_ID.findall(data)):
         data = data.replace(b"/ID (", b"/ID " + literal)
@@ -210,3 +284,25 @@ def prefix_ids(data: bytes, prefix: bytes) -> bytes:
     return data
 
 
+_PLAIN_TOKEN = re.compile(
+    rb"[\s\0]*(<<|>>|\[|\]|\(|/[^" + DELIMITER + rb"]*|<[0-9A-Fa-f\s]*>|[^" + DELIMITER + rb"]+)")
+
+
+def _prefix_tokens(data: bytes, prefix: bytes) -> bytes:
+    """Prefix the strings that are the value of /ID or inside a /Headers array, token by token."""
+    out: list[bytes] = []
+    pos, previous, headers = 0, b"", False
+    while (match := _PLAIN_TOKEN.match(data, pos)) is not None and match[1]:
+        start, end = match.start(1), match.end(1)
+        token = match[1]
+        if token == b"(":
+            end = string_end(data, start)
+            token = data[start:end]
+        is_string = token[:1] == b"(" or (token[:1] == b"<" and token != b"<<")
+        if is_string and (headers or previous == b"/ID"):
+            token = pdf_string(prefix + text_of(token))
+        headers = (headers and token != b"]") or (previous == b"/Headers" and token == b"[")
+        out += (data[pos:start], token)
+        previous, pos = token, end
+    out.append(data[pos:])
+    return b"".join(out)
