@@ -29,14 +29,15 @@ def fail(exc: ReportError) -> NoReturn:
 
 
 @contextmanager
-def reported() -> Iterator[None]:
-    """Run a command's body: a ReportError or an OSError ends it with its message."""
+def reported(where: str = "error") -> Iterator[None]:
+    """Run a command's body: a ReportError or an OSError ends it with its message (that of
+    an OSError that names no file begins with where)."""
     try:
         yield
     except ReportError as exc:
         fail(exc)
     except OSError as exc:
-        fail(SystemFault.of(exc))
+        fail(SystemFault.of(exc, where))
 
 
 def say(line: str) -> None:

@@ -112,15 +112,16 @@ def _folder_lock(folder: Path, work: _Work, log: Log, wait: float,
     try:
         deadline = time.monotonic() + wait
         while fd is None:
-            fd = _open(folder, path)
+            opened = _open(folder, path)
             try:
-                _acquire(fd, folder, work, log, deadline, wait, poll)
-                if not _still_there(fd, path):  # discarded while we waited: lock anew
-                    os.close(fd)
-                    fd = None
+                _acquire(opened, folder, work, log, deadline, wait, poll)
             except BaseException:
-                os.close(fd)
+                os.close(opened)
                 raise
+            if _still_there(opened, path):
+                fd = opened
+            else:  # discarded while we waited: lock the file there now
+                os.close(opened)
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
