@@ -227,7 +227,7 @@ def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> No
     start_context()
     from report.release.verify import verify_release
 
-    with reported(folder):  # the rebuild's own faults too, such as a full TMPDIR
+    with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR
         result = verify_release(Path(folder), folder, Path(trust) if trust else None, jobs,
                                 log=lambda line: click.echo(line, err=True))
     for line in result.checked:

@@ -135,6 +135,6 @@ class SystemFault(ReportError):
     """The system refused an operation that no narrower boundary expected to fail."""
 
     @classmethod
-    def of(cls, exc: OSError, where: str = "error") -> SystemFault:
-        """Describe an OSError at the file it names, else at where."""
-        return cls(f"{exc.filename if exc.filename is not None else where}: {why(exc)}")
+    def of(cls, exc: OSError, context: str = "error") -> SystemFault:
+        """Describe an OSError at the file it names, else after context."""
+        return cls(f"{exc.filename if exc.filename is not None else context}: {why(exc)}")

@@ -29,15 +29,15 @@ def fail(exc: ReportError) -> NoReturn:
 
 
 @contextmanager
-def reported(where: str = "error") -> Iterator[None]:
+def reported(context: str = "error") -> Iterator[None]:
     """Run a command's body: a ReportError or an OSError ends it with its message (that of
-    an OSError that names no file begins with where)."""
+    an OSError that names no file begins with context)."""
     try:
         yield
     except ReportError as exc:
         fail(exc)
     except OSError as exc:
-        fail(SystemFault.of(exc, where))
+        fail(SystemFault.of(exc, context))
 
 
 def say(line: str) -> None:
