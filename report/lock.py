@@ -49,21 +49,22 @@ _RELEASE = _Work(RELEASE_LOCK_NAME, "the release already being made in {folder}"
 
 
 class HeldLock:
-    """A held folder lock; discard() removes its file, and the folder if then empty."""
+    """A held folder lock, whose file can be removed before it is let go."""
 
     def __init__(self, folder: Path, path: Path, fd: int | None) -> None:
         self.folder = folder
         self.path = path
-        self._fd = fd
+        self.fd = fd  # None: nested in a lock this process already holds
 
-    def discard(self) -> None:
-        """Remove the lock file and, if nothing else is in it, the folder (while held:
-        whoever waits on the removed file sees it gone and locks a new one)."""
-        if self._fd is None:  # nested: the outer holder decides
+    def discard(self, folder: bool = False) -> None:
+        """Remove the lock file (whoever waits on it then locks a new one), and with
+        folder, the folder too if nothing else is left in it."""
+        if self.fd is None:  # the outer holder decides
             return
         try:
             self.path.unlink(missing_ok=True)
-            self.folder.rmdir()
+            if folder:
+                self.folder.rmdir()
         except OSError:
             pass
 
@@ -82,7 +83,7 @@ def output_lock(out: Path, log: Log = print, wait: float = DEFAULT_WAIT,
     Once held, the temporary files of any earlier, interrupted build are removed.
     """
     with _folder_lock(out, _BUILD, log, wait, poll) as held:
-        if held._fd is not None:
+        if held.fd is not None:
             remove_temporaries(out)
         yield
 

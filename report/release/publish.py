@@ -101,7 +101,7 @@ def make_release(sources: Path, version_text: str, root: Path,
 
         key = load_key(options.key, options.passphrase)
     created_root = not root.exists()
-    with release_lock(root, log) as held:
+    with release_lock(root, log) as held:  # the lock file goes when the release is done
         try:
             _refuse_existing(target, shown_target, version.text)  # made while we waited
             earlier = earlier_releases(root, version)
@@ -112,10 +112,8 @@ def make_release(sources: Path, version_text: str, root: Path,
             snapshot, files = _write_release(sources, version.text, root, target, previous,
                                              key, options, shown_sources, shown_target, log,
                                              progress)
-        except BaseException:
-            if created_root:
-                held.discard()
-            raise
+        finally:
+            held.discard(folder=created_root)  # the folder only if the release failed
     return ReleaseResult(target, snapshot, files, key.subject if key else None)
 
 
