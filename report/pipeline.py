@@ -272,6 +272,8 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
             if item.source is None:  # unchanged since the index, but an output is missing
                 item.source, item.errors = load_code(item.file, item.folder, publication.model)
                 result.errors += item.errors  # such as a source removed since it was hashed
+                for finding in item.errors:
+                    log(str(finding))
             if item.source is None:
                 if volume is not None and need_pdf:
                     volume.ready(item.code, None)

@@ -8,12 +8,15 @@ its own with a time limit, so that one that would wait on a FIFO fails instead o
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,3 +352,104 @@ def first_line(process: subprocess.Popen[str]) -> str:
             process.kill()
             pytest.fail(f"printed nothing within {TIMEOUT} s")
     return process.stdout.readline().rstrip("\n")
+
+
+class TestVanished:
+    """A sources folder or file that is not there, from the start or since a command
+    began, is named in a message; the command never shows a traceback."""
+
+    @pytest.mark.parametrize("args", [
+        ("build", "--out", "out"), ("check",), ("new", "99999"),
+        ("import-pfs", PFS, "--dry-run"), ("release", "1.0.0", "--out", "releases"),
+        ("serve", "--port", "0"),
+    ], ids=lambda args: args[0])
+    def test_no_sources_folder(self, tmp_path: Path, args: tuple[str, ...]) -> None:
+        result = run(*args, "--sources", "gone", cwd=tmp_path)
+        assert (result.code, result.stderr) == (2, "gone: the sources folder does not exist\n")
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+    @pytest.mark.parametrize("args,message", [
+        (("import-pfs", "gone.csv"), "gone.csv: cannot read the file: No such file or directory"),
+        (("release", "1.0.0", "--out", "releases", "--sign", "gone.p12"),
+         "gone.p12: cannot read the signing key: No such file or directory"),
+        (("verify", "release", "--trust", "gone.pem"),
+         "gone.pem: cannot read the certificate: No such file or directory"),
+    ], ids=lambda value: value[0] if isinstance(value, tuple) else None)
+    def test_no_such_file(self, work: Path, args: tuple[str, ...], message: str) -> None:
+        sources = () if args[0] == "verify" else ("--sources", "sources")
+        result = run(*args, *sources, cwd=work)
+        assert (result.code, result.stderr) == (2, message + "\n")
+
+    def test_sources_removed_during_a_build(self, work: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+        sources, out = work / "sources", work / "out"
+        assert run("build", "--sources", str(sources), "--out", str(out), cwd=work).code == 0
+        (out / "74440.pdf").unlink()  # its source is read again when the build renders it
+
+        class Removing(Progress):
+            """Remove the sources folder as rendering starts."""
+
+            def start(self, total: int) -> None:
+                shutil.rmtree(sources)
+                super().start(total)
+
+        monkeypatch.setattr(report.cli, "progress_for", lambda: Removing())
+        result = CliRunner().invoke(report.cli.main, ["build", "--sources", str(sources),
+                                                      "--out", str(out)])
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code == 1
+        assert re.sub(r"\d+\.\d s", "0.0 s", result.stderr).splitlines() == [
+            f"{sources}/codes/74440.yaml:1:1: cannot read the file: No such file or directory",
+            f"rendered 0 reports in 0.0 s (1 up to date); volume 0.0 s; written to {out}; "
+            "1 error"]
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert [f["code"] for f in manifest["files"] if f["kind"] == "report"] == ["55300"]
+
+    def test_sources_removed_while_serving(self, work: Path) -> None:
+        log = work / "serve.log"
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "build.py"), "serve", "--sources", "sources",
+             "--port", "0"], cwd=work, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
+        try:
+            url = first_line(process).split(" at ", 1)[1].split(" ", 1)[0]
+            shutil.rmtree(work / "sources")
+            status, _, page = wait_for(url, b"cannot read the file: No such file or directory")
+            assert status == 200
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        assert log.read_text().splitlines() == [
+            "changed: publication, 55300, 74440; every page reloads; 2 errors",
+            "sources/codes:1:1: no code sources found (expected codes/CODE.yaml files)",
+            "sources/publication.yaml:1:1: cannot read the file: No such file or directory",
+            "stopped"]
+
+
+def wait_for(url: str, text: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Fetch url until its page holds text (the preview polls its files); fail after TIMEOUT."""
+    for _ in range(TIMEOUT * 10):
+        answer = fetch(url)
+        if text in answer[2]:
+            return answer
+        time.sleep(0.1)
+    pytest.fail(f"{url} never showed {text!r}")
+
+
+class TestFeeScheduleFigures:
+    """A figure out of the range the CMS format allows is refused with its line, exit 1,
+    as any other problem of the file; nothing is written."""
+
+    @pytest.mark.parametrize("line,old,new,message", [
+        (1, b",,2022 National", b",,0000 National",
+         "table.csv:1: the title's year 0000 is before 1992, the fee schedule's first year"),
+        (18, b",0.38,", b",-3.50,", 'table.csv:18: WORK RVU "-3.50" must not be negative'),
+    ])
+    def test_import(self, work: Path, line: int, old: bytes, new: bytes, message: str) -> None:
+        lines = PFS_SAMPLE.read_bytes().split(b"\r\n")
+        assert old in lines[line - 1]
+        lines[line - 1] = lines[line - 1].replace(old, new, 1)
+        (work / "table.csv").write_bytes(b"\r\n".join(lines))
+        before = {p.name: p.read_bytes() for p in (work / "sources" / "codes").iterdir()}
+        result = run("import-pfs", "table.csv", "--sources", "sources", cwd=work)
+        assert (result.code, result.stderr) == (1, message + "\n")
+        assert {p.name: p.read_bytes() for p in (work / "sources" / "codes").iterdir()} == before
