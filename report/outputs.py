@@ -56,8 +56,7 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     staged: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
-            staged.append((_stage(path, lambda handle, data=data: handle.write(data), True)[0],
-                           path))
+            staged.append((_stage(path, _writing(data), True)[0], path))
     except BaseException:
         for temp, _ in staged:
             _discard(temp)
@@ -71,6 +70,11 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
             raise
     for folder in sorted({path.parent for _, path in staged}):
         _sync_folder(folder)
+
+
+def _writing(data: bytes) -> Callable[[BinaryIO], int]:
+    """Return a writer of data, for _stage."""
+    return lambda handle: handle.write(data)
 
 
 def _stage(path: Path, write: Callable[[BinaryIO], T], durable: bool) -> tuple[Path, T]:

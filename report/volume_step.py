@@ -128,10 +128,7 @@ class VolumeStep:
         if self.feed is not None:
             self.feed.stop()
         if self.background is not None:
-            try:
-                self.background.join()  # ends at once: the feed raises Abandoned
-            except Exception:  # noqa: BLE001 -- the build stops with its own error instead
-                pass
+            self.background.wait()  # at once: the feed raises Abandoned; the build's error stands
 
     def finish(self) -> tuple[OutputFile | None, float, bool]:
         """Wait for the volume or write it now; return its output, the seconds this took

@@ -58,7 +58,8 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
     try:
         done = subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
                               env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT,
+                              check=False)
     except subprocess.TimeoutExpired:
         pytest.fail(f"build.py {' '.join(args)} did not end within {TIMEOUT} s")
     finally:
@@ -99,7 +100,7 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
     path.mkdir()
     try:
         done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(path)],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
     except FileNotFoundError:
         pytest.skip("no mount command: the full-disk and read-only tests mount a tmpfs")
     if done.returncode != 0:
@@ -108,7 +109,7 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
     try:
         yield Disk(path)
     finally:
-        if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
+        if subprocess.run(["umount", str(path)], capture_output=True, check=False).returncode:
             subprocess.run(["umount", "-l", str(path)], check=True)
 
 
@@ -400,8 +401,7 @@ class TestVanished:
         assert result.exit_code == 1
         assert re.sub(r"\d+\.\d s", "0.0 s", result.stderr).splitlines() == [
             f"{sources}/codes/74440.yaml:1:1: cannot read the file: No such file or directory",
-            f"rendered 0 reports in 0.0 s (1 up to date); volume 0.0 s; written to {out}; "
-            "1 error"]
+            f"rendered 0 reports in 0.0 s (1 up to date); volume 0.0 s; written to {out}; 1 error"]
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert [f["code"] for f in manifest["files"] if f["kind"] == "report"] == ["55300"]
 
@@ -413,7 +413,7 @@ class TestVanished:
         try:
             url = first_line(process).split(" at ", 1)[1].split(" ", 1)[0]
             shutil.rmtree(work / "sources")
-            status, _, page = wait_for(url, b"cannot read the file: No such file or directory")
+            status, _, _ = wait_for(url, b"cannot read the file: No such file or directory")
             assert status == 200
         finally:
             process.send_signal(signal.SIGINT)
