@@ -23,6 +23,7 @@ class NotRegularFile(OSError):
 
 
 def _kind(mode: int) -> str:
+    """Name the kind of file a mode describes, as a message says it."""
     return next((name for test, name in _KINDS if test(mode)), "not a file")
 
 

@@ -162,6 +162,7 @@ def _still_there(fd: int, path: Path) -> bool:
 
 def _acquire(fd: int, folder: Path, work: _Work, log: Log, deadline: float, wait: float,
              poll: float) -> None:
+    """Take the lock on fd, polling until deadline; say once whom we wait for."""
     told = False
     while True:
         try:

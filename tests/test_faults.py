@@ -30,6 +30,7 @@ from test_import_pfs import strip_imported
 
 import report.cli
 from report.progress import Progress
+from report.workers import RenderResult
 
 TIMEOUT = 240  # seconds: far beyond any of these commands, short of a hung test run
 FILLER = "filler"
@@ -404,6 +405,34 @@ class TestVanished:
             f"rendered 0 reports in 0.0 s (1 up to date); volume 0.0 s; written to {out}; 1 error"]
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert [f["code"] for f in manifest["files"] if f["kind"] == "report"] == ["55300"]
+
+    def test_output_removed_during_a_build(self, work: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+        out = work / "out"
+
+        class Removing(Progress):
+            """Remove the output folder once the first report is written to it."""
+
+            def advance(self, result: RenderResult) -> None:
+                if not self.done:
+                    shutil.rmtree(out)
+                super().advance(result)
+
+        monkeypatch.setattr(report.cli, "progress_for", lambda: Removing())
+        result = CliRunner().invoke(report.cli.main, ["build", "--sources", "sources",
+                                                      "--out", str(out), "--jobs", "1"])
+        assert isinstance(result.exception, SystemExit), result.exception
+        assert result.exit_code == 1
+        # The volume, placing the reports in code order, finds 74440.pdf gone.
+        assert result.stderr.splitlines()[-1] == f"{out}/74440.pdf: No such file or directory"
+        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+            ["55300.pdf"]
+        assert list(out.rglob("*.tmp")) == []
+        rebuilt = run("build", "--sources", "sources", "--out", str(out), cwd=work)
+        assert rebuilt.code == 0  # the next build renders what is missing
+        assert re.sub(r"\d+\.\d s", "0.0 s", rebuilt.lines[-1]) == (
+            f"rendered 1 report in 0.0 s (1 up to date); volume 0.0 s; written to {out}; "
+            "0 errors")
 
     def test_sources_removed_while_serving(self, work: Path) -> None:
         log = work / "serve.log"

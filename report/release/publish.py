@@ -118,6 +118,7 @@ def make_release(sources: Path, version_text: str, root: Path,
 
 
 def _refuse_existing(target: Path, shown_target: str, version: str) -> None:
+    """Refuse a version whose folder exists: a release is never rebuilt in place."""
     if os.path.lexists(target):
         raise UsageError(f"{shown_target}: release {version} already exists; a release is "
                          "never rebuilt in place: choose a new version")
