@@ -195,7 +195,8 @@ class TestRanges:
 
 
 class TestNotAFile:
-    """A FIFO or a device is refused by its type, before a byte is read."""
+    """A FIFO or a device is refused by its type, and a file too large by its size, before
+    a byte is parsed."""
 
     @pytest.mark.parametrize("kind", ["a FIFO", "a character device"])
     def test_refused(self, tmp_path, kind: str) -> None:
@@ -207,3 +208,12 @@ class TestNotAFile:
         with pytest.raises(UsageError) as caught:
             read_pfs(path, "table.csv")
         assert str(caught.value) == f"table.csv: cannot read the file: {kind}, not a regular file"
+
+    def test_too_large(self, tmp_path) -> None:
+        path = tmp_path / "table.csv"
+        with path.open("wb") as handle:  # sparse: no disk taken
+            handle.truncate(64 * 1024 * 1024 + 10)
+        with pytest.raises(UsageError) as caught:
+            read_pfs(path, "table.csv")
+        assert str(caught.value) == ("table.csv: the file is 67,108,874 bytes; a relative value "
+                                     "file is at most 67,108,864 bytes")
