@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import metadata
@@ -19,6 +20,7 @@ from typing import Any
 
 from report import __version__
 from report.errors import Finding, Location
+from report.files import open_regular
 
 INDEX_NAME = ".build-index.json"
 INDEX_VERSION = 1
@@ -113,17 +115,19 @@ class BuildIndex:
                "outputs": {k: asdict(v) for k, v in sorted(self.outputs.items())}}
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 
-    def source_hash(self, shown: str, path: Path) -> tuple[str, bool]:
-        """Return a source's hash and whether it changed, reading it only if its stat did."""
-        stat = path.stat()
-        entry = self.sources.get(shown)
-        if entry and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
-            return entry.sha256, False
-        digest = sha256(path.read_bytes())
+    def source_hash(self, shown: str, path: Path) -> tuple[str, bool, os.stat_result]:
+        """Return a source's hash, whether it changed and its stat, reading it only if its
+        stat did; raise OSError when it cannot be read or is not a regular file."""
+        with os.fdopen(open_regular(path), "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            entry = self.sources.get(shown)
+            if entry and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+                return entry.sha256, False, stat
+            digest = sha256(handle.read())
         changed = entry is None or entry.sha256 != digest
         if entry and not changed:
             entry.size, entry.mtime_ns = stat.st_size, stat.st_mtime_ns
-        return digest, changed
+        return digest, changed, stat
 
     def fresh(self, out: Path, relative: str, key: str) -> OutputEntry | None:
         """Return the entry of an output that was built with key and is still on disk whole."""

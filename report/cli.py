@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from report import __version__
-from report.errors import Finding, ReportError
+from report.errors import Finding
+from report.exits import reported, say
 from report.pfs.command import import_pfs
 from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
@@ -104,12 +105,10 @@ def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
 
     options = BuildOptions(codes, [f.strip() for f in formats.split(",") if f.strip()],
                            pdf_variant.lower(), jobs, force, timeout, scheduler)
-    try:
+    with reported():
         result = run_build(Path(sources), Path(out), options, shown=sources,
                            log=lambda line: click.echo(line, err=True),
                            on_errors=_echo_findings, progress=progress_for())
-    except ReportError as exc:
-        _fail(exc)
     click.echo(_build_summary(result, out), err=True)
     sys.exit(1 if result.errors else 0)
 
@@ -139,22 +138,22 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
     """Validate only: print every problem, and notices of data not available."""
     from report.sources import load_sources
 
-    try:
+    with reported():
         loaded = load_sources(Path(sources), sources)
-    except ReportError as exc:
-        _fail(exc)
     found = notices(loaded)
     if strict:
         found = [Finding(f.location, f.message, "error") for f in found]
     findings = sorted(loaded.errors + found) if strict else loaded.errors + found
     errors = sum(f.severity == "error" for f in findings)
     if output == "json":
-        click.echo(json.dumps({
+        document = {
             "sources": sources, "valid_codes": len(loaded.codes), "errors": errors,
             "notices": len(findings) - errors,
             "findings": [{"path": f.location.path, "line": f.location.line,
                           "column": f.location.column, "severity": f.severity,
-                          "message": f.message} for f in findings]}, indent=2))
+                          "message": f.message} for f in findings]}
+        with reported():
+            say(json.dumps(document, indent=2))
     else:
         _echo_findings(findings)
         click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
@@ -172,12 +171,10 @@ def new(code: str, system: str | None = None, sources: str = "sources") -> None:
     """Write codes/CODE.yaml: every key of the format, empty and commented; never overwrite."""
     from report.scaffold import new_code
 
-    try:
+    with reported():
         path = new_code(Path(sources), sources, code, system)
-    except ReportError as exc:
-        _fail(exc)
-    option = "" if sources == "sources" else f" --sources {shlex.quote(sources)}"
-    click.echo(f"wrote {path}; edit it, then run: python build.py check{option}")
+        option = "" if sources == "sources" else f" --sources {shlex.quote(sources)}"
+        say(f"wrote {path}; edit it, then run: python build.py check{option}")
 
 
 main.add_command(import_pfs)
@@ -204,12 +201,10 @@ def release(version: str, sources: str = "sources", out: str = "releases",
 
     options = ReleaseOptions(pdf_variant.lower(), jobs, DEFAULT_TIMEOUT,
                              Path(key) if key else None, sign_passphrase)
-    try:
+    with reported():
         result = make_release(Path(sources), version, Path(out), options, sources, out,
                               log=lambda line: click.echo(line, err=True),
                               progress=progress_for())
-    except ReportError as exc:
-        _fail(exc)
     snapshot = result.snapshot
     changed = sorted(code for code in snapshot.codes if snapshot.history[code] and
                      snapshot.history[code][0].version == snapshot.version)
@@ -232,11 +227,9 @@ def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> No
     start_context()
     from report.release.verify import verify_release
 
-    try:
+    with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR
         result = verify_release(Path(folder), folder, Path(trust) if trust else None, jobs,
                                 log=lambda line: click.echo(line, err=True))
-    except ReportError as exc:
-        _fail(exc)
     for line in result.checked:
         click.echo(line, err=True)
     _echo_findings(result.problems)
@@ -256,14 +249,6 @@ def serve(sources: str = "sources", port: int = 8000, host: str = "127.0.0.1") -
     start_context()
     from report.serve import serve as run_serve
 
-    try:
+    with reported():
         run_serve(Path(sources), sources, host, port, log=lambda line: click.echo(line, err=True),
-                  announce=click.echo)
-    except ReportError as exc:
-        _fail(exc)
-
-
-def _fail(exc: ReportError) -> None:
-    for line in exc.lines():
-        click.echo(line, err=True)
-    sys.exit(exc.exit_code)
+                  announce=say)

@@ -110,3 +110,31 @@ class RenderError(ReportError):
 
 class FetchRefused(ReportError):
     """The renderer was asked to load something other than the project's styles and fonts."""
+
+
+def why(exc: OSError) -> str:
+    """Return what the system said of a refused operation, as a message ends with it."""
+    return exc.strerror or str(exc)
+
+
+class WriteError(ReportError):
+    """The system refused to write a file: a full disk, a read-only or vanished folder."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: cannot write: {reason}")
+
+    @classmethod
+    def of(cls, path: str | Path, exc: OSError) -> WriteError:
+        """Describe the OSError that writing path raised."""
+        return cls(path, why(exc))
+
+
+class SystemFault(ReportError):
+    """The system refused an operation that no narrower boundary expected to fail."""
+
+    @classmethod
+    def of(cls, exc: OSError, context: str = "error") -> SystemFault:
+        """Describe an OSError at the file it names, else after context."""
+        return cls(f"{exc.filename if exc.filename is not None else context}: {why(exc)}")

@@ -6,13 +6,14 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 from report import __version__
 from report.assemble import PublicationInfo
+from report.errors import WriteError
 
 T = TypeVar("T")
 # atomic_stream's temporary files: ".NAME.RANDOM.tmp" beside NAME.
@@ -39,10 +40,52 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = Tr
     durable syncs the data to disk before the rename; a cache whose damaged files are
     simply read as missing can do without. Without replace, the file is linked into
     place only if none is there (FileExistsError otherwise), never overwriting one
-    written meanwhile.
+    written meanwhile. When the system refuses (a full disk, a read-only or vanished
+    folder), the temporary file is removed and WriteError names path.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    temp, result = _stage(path, write, durable)
+    _commit(temp, path, replace)
+    if durable:
+        _sync_folder(path.parent)
+    return result
+
+
+def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Write every file or, when the system refuses one, none: each is written and synced
+    to a temporary file first, and all are renamed into place once all are written."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files:
+            staged.append((_stage(path, _writing(data), True)[0], path))
+    except BaseException:
+        for temp, _ in staged:
+            _discard(temp)
+        raise
+    for number, (temp, path) in enumerate(staged):
+        try:
+            _commit(temp, path, True)
+        except BaseException:
+            for later, _ in staged[number + 1:]:
+                _discard(later)
+            raise
+    for folder in sorted({path.parent for _, path in staged}):
+        _sync_folder(folder)
+
+
+def _writing(data: bytes) -> Callable[[BinaryIO], int]:
+    """Return a writer of data, for _stage."""
+    return lambda handle: handle.write(data)
+
+
+def _stage(path: Path, write: Callable[[BinaryIO], T], durable: bool) -> tuple[Path, T]:
+    """Fill a new temporary file beside path with write; return it and what write returned."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
+                                    dir=path.parent)
+    except OSError as exc:
+        raise WriteError.of(path, exc) from exc
+    temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             result = write(handle)
@@ -50,17 +93,40 @@ def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = Tr
                 handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
+    except BaseException as exc:
+        _discard(temp)
+        # Only a refusal to write this file is WriteError: write() may also read others.
+        if isinstance(exc, OSError) and exc.filename in (None, name):
+            raise WriteError.of(path, exc) from exc
+        raise
+    return temp, result
+
+
+def _commit(temp: Path, path: Path, replace: bool) -> None:
+    """Rename temp to path (without replace: link it, only if path does not exist)."""
+    try:
         if replace:
             os.replace(temp, path)
         else:
             os.link(temp, path)
             os.unlink(temp)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
+    except FileExistsError:
+        _discard(temp)
         raise
-    if durable:
-        _sync_folder(path.parent)
-    return result
+    except OSError as exc:
+        _discard(temp)
+        raise WriteError.of(path, exc) from exc
+    except BaseException:
+        _discard(temp)
+        raise
+
+
+def _discard(temp: Path) -> None:
+    """Remove a temporary file, if the system lets it (a vanished folder took it anyway)."""
+    try:
+        temp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _sync_folder(folder: Path) -> None:

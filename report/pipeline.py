@@ -21,7 +21,8 @@ from report.cache import (
     key_of,
     sha256,
 )
-from report.errors import Finding, Location, UsageError
+from report.errors import Finding, Location, UsageError, WriteError
+from report.files import read_regular
 from report.lock import output_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
@@ -30,6 +31,7 @@ from report.render import PDF_VARIANTS, pin_clock
 from report.render.html import report_html
 from report.render.styles import STYLES_DIR
 from report.sources import CodeFile, PublicationFile, load_code, load_publication
+from report.sources.yaml import unreadable
 from report.volume_step import VolumeStep
 from report.workers import (
     DEFAULT_TIMEOUT,
@@ -146,8 +148,11 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
         on_errors(result.errors)
     if publication is None:
         return result
-    stat = (folder / "publication.yaml").stat()
-    index.sources[pub_shown] = SourceEntry(stat.st_size, stat.st_mtime_ns, pub_sha)
+    try:
+        stat = (folder / "publication.yaml").stat()
+        index.sources[pub_shown] = SourceEntry(stat.st_size, stat.st_mtime_ns, pub_sha)
+    except OSError:  # removed since it was read: the next build reads every source again
+        index.sources.pop(pub_shown, None)
 
     selected = _select(codes, options.codes, shown)
     pin_clock(publication.model.effective_date)
@@ -161,18 +166,18 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
     try:
         _render_reports(out, selected, base_key, options, index, publication, result,
                         progress, log, pool, volume)
-    except BaseException:
+        if result.rendered:  # kept even if the volume fails: the reports need not render again
+            atomic_write(out / ".build-index.json", index.dumps())
         if volume is not None:
-            volume.stop()
+            output, result.volume_seconds, result.volume_built = volume.finish()
+            if output is not None:
+                result.files.append(output)
+    except BaseException:
+        if volume is not None:  # its thread removes what it was writing before we go on
+            volume.abandon()
         raise
-    if result.rendered:  # kept even if the volume fails: the reports need not render again
-        atomic_write(out / ".build-index.json", index.dumps())
-    if volume is not None:
-        output, result.volume_seconds, result.volume_built = volume.finish()
-        if output is not None:
-            result.files.append(output)
     manifest = manifest_bytes(publication_info(publication), result.files)
-    if not (out / "manifest.json").is_file() or (out / "manifest.json").read_bytes() != manifest:
+    if not _holds(out / "manifest.json", manifest):
         atomic_write(out / "manifest.json", manifest)
     atomic_write(out / ".build-index.json", index.dumps())
     return result
@@ -190,12 +195,17 @@ def _scan_codes(folder: Path, shown: str, index: BuildIndex,
     codes = []
     for file in files:
         path = os.path.join(shown, "codes", file.name)
-        digest, changed = index.source_hash(path, file)
+        try:
+            digest, changed, stat = index.source_hash(path, file)
+        except OSError as exc:  # vanished, unreadable, or a FIFO or device: never read
+            item = _Code(file, shown, path, "", errors=unreadable(path, exc).findings)
+            result.errors += item.errors
+            codes.append(item)
+            continue
         entry = index.sources.get(path)
         item = _Code(file, shown, path, digest)
         if changed or reparse or entry is None or publication is None:
             item.source, item.errors = load_code(file, shown, pub_model)
-            stat = file.stat()
             entry = SourceEntry(stat.st_size, stat.st_mtime_ns, digest)
             entry.errors = [[f.location.path, f.location.line, f.location.column, f.message]
                             for f in item.errors]
@@ -261,6 +271,9 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
         for item, need_pdf, need_html in todo:
             if item.source is None:  # unchanged since the index, but an output is missing
                 item.source, item.errors = load_code(item.file, item.folder, publication.model)
+                result.errors += item.errors  # such as a source removed since it was hashed
+                for finding in item.errors:
+                    log(str(finding))
             if item.source is None:
                 if volume is not None and need_pdf:
                     volume.ready(item.code, None)
@@ -329,7 +342,18 @@ def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildI
 def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
            index: BuildIndex) -> None:
     atomic_write(out / relative, data)
-    index.outputs[relative] = OutputEntry.of(out / relative, data, key, pages)
+    try:
+        index.outputs[relative] = OutputEntry.of(out / relative, data, key, pages)
+    except OSError as exc:  # the output folder was removed since
+        raise WriteError.of(out / relative, exc) from exc
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Return whether path is a regular file holding exactly data."""
+    try:
+        return read_regular(path, len(data) + 1)[0] == data
+    except OSError:
+        return False
 
 
 def _copy_fonts(target: Path) -> None:

@@ -12,7 +12,7 @@ from typing import get_args
 import jinja2
 
 from report.assemble import NOT_AVAILABLE
-from report.errors import ReportError, SourceError, UsageError, shown
+from report.errors import SourceError, UsageError, WriteError, shown
 from report.outputs import atomic_write
 from report.sources import code_from_bytes, load_publication
 from report.sources.models import (
@@ -115,7 +115,7 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
     if not folder.is_dir():
         raise UsageError(f"{shown_folder}: the sources folder does not exist")
     publication_path = os.path.join(shown_folder, "publication.yaml")
-    if not (folder / "publication.yaml").is_file():
+    if not os.path.lexists(folder / "publication.yaml"):
         raise UsageError(f"{publication_path}: not found; new adds a code to a sources "
                          "folder that has its publication.yaml")
     target = folder / "codes" / f"{code}.yaml"
@@ -134,6 +134,6 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
         atomic_write(target, data, replace=False)
     except FileExistsError as exc:  # written since the check above
         raise UsageError(_exists(path)) from exc
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot write the file: {exc.strerror}") from exc
+    except WriteError as exc:  # a full disk, a read-only or vanished folder
+        raise WriteError(path, exc.reason) from exc
     return path

@@ -122,10 +122,13 @@ class VolumeStep:
         self.feed.put(code, None if pages is None else
                       VolumeEntry(code, self.headings[code], self.out / f"{code}.pdf", pages))
 
-    def stop(self) -> None:
-        """Give the background volume up (the build stops)."""
+    def abandon(self) -> None:
+        """Give the background volume up (the build stops), and wait until its thread has
+        removed the temporary file it was writing."""
         if self.feed is not None:
             self.feed.stop()
+        if self.background is not None:
+            self.background.wait()  # at once: the feed raises Abandoned; the build's error stands
 
     def finish(self) -> tuple[OutputFile | None, float, bool]:
         """Wait for the volume or write it now; return its output, the seconds this took

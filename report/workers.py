@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol, cast
 
-from report.errors import RenderError, UsageError
+from report.errors import RenderError, UsageError, why
 from report.render.measure import ContentsMetrics
 
 DEFAULT_TIMEOUT = 120.0
@@ -70,6 +70,10 @@ def render_task(task: RenderTask) -> RenderResult:
             return RenderResult(task.code, metrics=measure_contents(task.html),
                                 seconds=time.perf_counter() - start, fast_subset=fast)
         pdf, pages = render_pdf(task.html, task.variant)
+    except OSError as exc:  # the system refused the engine a file, such as in a full TMPDIR
+        where = f"{exc.filename}: " if exc.filename else ""
+        return RenderResult(task.code, error=f"rendering failed: {where}{why(exc)}",
+                            seconds=time.perf_counter() - start, fast_subset=fast)
     except Exception as exc:  # a report that fails, fails alone; the message keeps the cause
         detail = "".join(traceback.format_exception_only(exc)).strip()
         return RenderResult(task.code, error=f"rendering failed: {detail}",
@@ -83,7 +87,10 @@ def _worker_main(conn: Connection) -> None:
 
     # Ctrl-C in a terminal reaches the whole process group: the parent stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    renderer()  # fonts and stylesheet, once
+    try:
+        renderer()  # fonts and stylesheet, once
+    except OSError:  # such as a full TMPDIR: each task tries again and fails with the cause
+        pass
     while True:
         try:
             task = conn.recv()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +15,7 @@ import pytest
 from conftest import ROOT, SAMPLE_SOURCES
 
 from report.errors import UsageError
-from report.lock import LOCK_NAME, output_lock
+from report.lock import LOCK_NAME, RELEASE_LOCK_NAME, output_lock
 
 HOLD = """
 import sys, time
@@ -137,3 +139,45 @@ class TestConcurrentBuilds:
         assert f"(process {first.pid}) to finish" in second.stderr.splitlines()[0]
         assert "rendered 1 report" in first_err.splitlines()[-1]
         assert second.stderr.splitlines()[-1].startswith("nothing to render: 1 report up to date")
+
+
+class TestConcurrentReleases:
+    """Releases into one folder are made one at a time: a release started while another
+    is being made waits, then compares itself with it."""
+
+    def test_two_versions_at_once(self, tmp_path: Path) -> None:
+        first_sources, next_sources, root = tmp_path / "a", tmp_path / "b", tmp_path / "releases"
+        shutil.copytree(SAMPLE_SOURCES, first_sources)
+        shutil.copytree(SAMPLE_SOURCES, next_sources)
+        code = next_sources / "codes" / "74440.yaml"
+        code.write_text(code.read_text(encoding="utf-8").replace("value: 0.38", "value: 0.40", 1),
+                        encoding="utf-8")
+
+        def release(version: str, sources: Path) -> subprocess.Popen:
+            return subprocess.Popen([sys.executable, str(ROOT / "build.py"), "release", version,
+                                     "--sources", str(sources), "--out", str(root)],
+                                    cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+
+        first = release("1.0.0", first_sources)
+        lock = root / RELEASE_LOCK_NAME
+        deadline = time.monotonic() + 120
+        while not lock.is_file() or lock.read_text().strip() != str(first.pid):
+            assert first.poll() is None and time.monotonic() < deadline, "never took the lock"
+            time.sleep(0.02)
+        second = release("1.0.1", next_sources)
+        _, second_err = second.communicate(timeout=600)
+        _, first_err = first.communicate(timeout=600)
+        assert first.returncode == 0, first_err
+        assert second.returncode == 0, second_err
+        lines = second_err.splitlines()
+        assert lines[0] == (f"waiting for the release already being made in {root} "
+                            f"(process {first.pid}) to finish")
+        assert lines[-1] == (f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since "
+                             "1.0.0 (74440); 0 errors")
+        manifest = json.loads((root / "1.0.1" / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["previous"] == "1.0.0"
+        changes = (root / "1.0.1" / "CHANGES.md").read_text(encoding="utf-8")
+        assert "Compared with release 1.0.0." in changes.splitlines()
+        assert "- Benchmarks › Global › Work RVU › Value: changed from 0.38 to 0.40" in \
+            changes.splitlines()
+        assert sorted(p.name for p in root.iterdir()) == ["1.0.0", "1.0.1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,81 @@ class TestBrokenCopies:
     def test_no_rows(self) -> None:
         assert problems(b"\r\n".join(pfs_lines()[:10]) + b"\r\n") == [
             "f.csv:10: the file holds no rows below the column header"]
+
+
+def with_field(line: int, column: str, value: str) -> bytes:
+    """Return the sample with one field of one row (by its column's name) set to value."""
+    names = ["HCPCS", "MOD", "DESCRIPTION", "STATUS CODE", "", "WORK RVU", "NON-FAC PE RVU",
+             "NON-FAC NA INDICATOR", "FACILITY PE RVU", "FACILITY NA INDICATOR", "MP RVU",
+             "NON-FACILITY TOTAL", "FACILITY TOTAL"] + [""] * 11 + ["CONV FACTOR"]
+    lines = pfs_lines()
+    fields = lines[line - 1].split(b",")
+    fields[names.index(column)] = value.encode()
+    lines[line - 1] = b",".join(fields)
+    return b"\r\n".join(lines)
+
+
+class TestRanges:
+    """Every figure must lie in the range the CMS format allows, or its line is refused."""
+
+    @pytest.mark.parametrize("column", ["WORK RVU", "NON-FAC PE RVU", "FACILITY PE RVU",
+                                        "MP RVU", "NON-FACILITY TOTAL", "FACILITY TOTAL"])
+    @pytest.mark.parametrize("value,rule", [("-3.50", "must not be negative"),
+                                            ("-0", "must not be negative"),
+                                            ("10000", "must be below 10,000")])
+    def test_relative_values(self, column: str, value: str, rule: str) -> None:
+        assert problems(with_field(18, column, value)) == [f'f.csv:18: {column} "{value}" {rule}']
+
+    def test_largest_relative_value_and_zero(self) -> None:
+        pfs = parse_pfs(with_field(18, "WORK RVU", "9999.99"), "f.csv")
+        assert pfs.rows["74440"][""].work == Decimal("9999.99")
+        assert parse_pfs(with_field(18, "MP RVU", "0"), "f.csv").rows["74440"][""].malpractice == 0
+
+    @pytest.mark.parametrize("value,rule", [("0", "must be above zero"),
+                                            ("-34.6062", "must be above zero"),
+                                            ("1000", "must be below 1,000")])
+    def test_conversion_factor(self, value: str, rule: str) -> None:
+        assert problems(with_field(18, "CONV FACTOR", value)) == [
+            f'f.csv:18: CONV FACTOR "{value}" {rule}']
+
+    @pytest.mark.parametrize("year", ["0000", "0001", "1991"])
+    def test_title_year_before_the_fee_schedule(self, year: str) -> None:
+        assert problems(edited((1, b",2022 National", f",{year} National".encode()))) == [
+            f"f.csv:1: the title's year {year} is before 1992, the fee schedule's first year"]
+
+    @pytest.mark.parametrize("date,message", [
+        ("12/15/0000", '"12/15/0000" is not a calendar date'),
+        ("12/15/1990", '"12/15/1990" is before 1991, when the first fee schedule was released'),
+        ("02/30/2021", '"02/30/2021" is not a calendar date')])
+    def test_release_date(self, date: str, message: str) -> None:
+        assert problems(edited((5, b"12/15/2021", date.encode()))) == [f"f.csv:5: {message}"]
+
+    def test_first_and_last_years_read(self) -> None:
+        for year, first in (("1992", dt.date(1992, 1, 1)), ("9999", dt.date(9999, 1, 1))):
+            pfs = parse_pfs(edited((1, b",2022 National", f",{year} National".encode())), "f.csv")
+            assert pfs.as_of == first
+
+
+class TestNotAFile:
+    """A FIFO or a device is refused by its type, and a file too large by its size, before
+    a byte is parsed."""
+
+    @pytest.mark.parametrize("kind", ["a FIFO", "a character device"])
+    def test_refused(self, tmp_path, kind: str) -> None:
+        path = tmp_path / "table.csv"
+        if kind == "a FIFO":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+        with pytest.raises(UsageError) as caught:
+            read_pfs(path, "table.csv")
+        assert str(caught.value) == f"table.csv: cannot read the file: {kind}, not a regular file"
+
+    def test_too_large(self, tmp_path) -> None:
+        path = tmp_path / "table.csv"
+        with path.open("wb") as handle:  # sparse: no disk taken
+            handle.truncate(64 * 1024 * 1024 + 10)
+        with pytest.raises(UsageError) as caught:
+            read_pfs(path, "table.csv")
+        assert str(caught.value) == ("table.csv: the file is 67,108,874 bytes; a relative value "
+                                     "file is at most 67,108,864 bytes")

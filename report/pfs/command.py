@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from report.errors import ReportError
+from report.exits import reported, say
 
 if TYPE_CHECKING:
     from report.pfs.importer import ImportPlan
@@ -57,15 +56,11 @@ def import_pfs(file: str, codes: tuple[str, ...], sources: str = "sources",
     from report.pfs.importer import plan_import, write_plan
     from report.pfs.reader import read_pfs
 
-    try:
+    with reported():
         pfs = read_pfs(Path(file), file)
         plan = plan_import(pfs, Path(sources), sources, codes, create)
         if not dry_run:
             write_plan(plan)
-    except ReportError as exc:
-        for line in exc.lines():
-            click.echo(line, err=True)
-        sys.exit(exc.exit_code)
-    for line in plan_lines(plan, dry_run):
-        click.echo(line)
+        for line in plan_lines(plan, dry_run):
+            say(line)
     click.echo(_summary(plan, dry_run), err=True)

@@ -8,8 +8,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from report.errors import Finding, SourceError
-from report.outputs import atomic_write
+from report.errors import Finding, SourceError, WriteError
+from report.outputs import write_all
 from report.pfs.plan import CodeImport, change_lines, code_import
 from report.pfs.reader import PfsFile
 from report.pfs.writer import edit_source
@@ -112,6 +112,10 @@ def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] =
 
 
 def write_plan(plan: ImportPlan) -> None:
-    """Write every edited source, each through a temporary file renamed into place."""
-    for edit in plan.edits:
-        atomic_write(edit.path, edit.data)
+    """Write every edited source, or none when the system refuses one (a full disk):
+    all are written to temporary files first, then renamed into place."""
+    shown = {str(edit.path): edit.shown for edit in plan.edits}
+    try:
+        write_all([(edit.path, edit.data) for edit in plan.edits])
+    except WriteError as exc:
+        raise WriteError(shown.get(exc.path, exc.path), exc.reason) from exc

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import get_args
 
-from report.errors import DataFileError, LineFinding, UsageError
+from report.errors import DataFileError, LineFinding, UsageError, why
+from report.files import read_regular
 from report.sources.models import GlobalPeriod
 
 TITLE = re.compile(r"(?P<year>\d{4}) National Physician Fee Schedule Relative Value File "
@@ -33,8 +34,13 @@ COLUMNS = {
     "total_nonfacility": "NON-FACILITY TOTAL", "total_facility": "FACILITY TOTAL",
     "pc_tc": "PCTC IND", "global_period": "GLOB DAYS", "conversion_factor": "CONV FACTOR",
 }
-NUMBERS = ("work", "pe_nonfacility", "pe_facility", "malpractice", "total_nonfacility",
-           "total_facility", "conversion_factor")
+RVUS = ("work", "pe_nonfacility", "pe_facility", "malpractice", "total_nonfacility",
+        "total_facility")
+NUMBERS = (*RVUS, "conversion_factor")
+FIRST_YEAR = 1992  # the first year of the fee schedule (RBRVS)
+RVU_LIMIT = Decimal(10_000)  # the largest relative values are in the low hundreds
+FACTOR_LIMIT = Decimal(1_000)  # dollars per RVU; about 34 in the 2020s
+MAX_FILE_BYTES = 64 * 1024 * 1024  # the whole national file is a few megabytes
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,10 @@ def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: in
         check.add(1, 'the first line must be the file\'s title, such as "2022 National Physician '
                      f'Fee Schedule Relative Value File January Release"; found "{title}"')
         return None
+    if int(match["year"]) < FIRST_YEAR:
+        check.add(head[0][0], f'the title\'s year {match["year"]} is before {FIRST_YEAR}, the '
+                              "fee schedule's first year")
+        return None
     for line, fields in head[1:]:
         if released := RELEASED.fullmatch(_first_text(fields)):
             month, day, year = (int(part) for part in released["date"].split("/"))
@@ -120,6 +130,10 @@ def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: in
                 dt.date(year, month, day)
             except ValueError:
                 check.add(line, f'"{released["date"]}" is not a calendar date')
+                return None
+            if year < FIRST_YEAR - 1:
+                check.add(line, f'"{released["date"]}" is before {FIRST_YEAR - 1}, when the '
+                                "first fee schedule was released")
                 return None
             as_of = dt.date(int(match["year"]), QUARTER_MONTH[match["month"]], 1)
             return title, released["date"], as_of
@@ -177,8 +191,16 @@ def _row(check: _Checker, line: int, fields: list[str], columns: dict[str, int],
         if value[key] not in ("", "NA"):
             check.add(line, f'{COLUMNS[key]} "{value[key]}" must be NA or empty')
     number = {key: _number(check, line, COLUMNS[key], value[key]) for key in NUMBERS}
-    if number["conversion_factor"] <= 0 and len(check.findings) == before:
-        check.add(line, f'CONV FACTOR "{value["conversion_factor"]}" must be above zero')
+    for key in RVUS:
+        if value[key].startswith("-") and NUMBER.fullmatch(value[key]):
+            check.add(line, f'{COLUMNS[key]} "{value[key]}" must not be negative')
+        elif number[key] >= RVU_LIMIT:
+            check.add(line, f'{COLUMNS[key]} "{value[key]}" must be below {RVU_LIMIT:,}')
+    factor = value["conversion_factor"]
+    if NUMBER.fullmatch(factor) and number["conversion_factor"] <= 0:
+        check.add(line, f'CONV FACTOR "{factor}" must be above zero')
+    elif number["conversion_factor"] >= FACTOR_LIMIT:
+        check.add(line, f'CONV FACTOR "{factor}" must be below {FACTOR_LIMIT:,}')
     if len(check.findings) > before:
         return None
     nonfacility = value["na_nonfacility"] != "NA"
@@ -236,7 +258,10 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
 def read_pfs(path: Path, shown: str) -> PfsFile:
     """Read and check the relative value file at path; shown is the path used in messages."""
     try:
-        data = path.read_bytes()
+        data, size = read_regular(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise UsageError(f"{shown}: cannot read the file: {exc.strerror}") from exc
+        raise UsageError(f"{shown}: cannot read the file: {why(exc)}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"{shown}: the file is {max(size, len(data)):,} bytes; a relative "
+                         f"value file is at most {MAX_FILE_BYTES:,} bytes")
     return parse_pfs(data, shown)

@@ -21,10 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from report.assemble import publication_info
-from report.errors import ReportError, SourceError, UsageError
+from report.errors import Finding, ReportError, SourceError, UsageError, WriteError
+from report.files import open_regular, read_regular
+from report.lock import release_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.pipeline import BuildOptions, build
 from report.progress import Progress
@@ -40,7 +42,11 @@ from report.release.snapshot import (
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
+from report.sources.yaml import unreadable
 from report.workers import DEFAULT_TIMEOUT
+
+if TYPE_CHECKING:
+    from report.release.sign import SigningKey
 
 CHANGES_NAME = "CHANGES.md"
 MANIFEST_NAME = "manifest.json"
@@ -75,15 +81,18 @@ def make_release(sources: Path, version_text: str, root: Path,
                  options: ReleaseOptions = ReleaseOptions(), shown_sources: str | None = None,
                  shown_root: str | None = None, log: Log = print,
                  progress: Progress | None = None) -> ReleaseResult:
-    """Build release version_text of the sources into root/VERSION, whole or not at all."""
+    """Build release version_text of the sources into root/VERSION, whole or not at all.
+
+    Releases into one root are made one at a time: each holds root's release lock from
+    before it reads the earlier releases until its folder is in place, so that a release
+    started meanwhile waits, then compares itself with this one.
+    """
     shown_sources = str(sources) if shown_sources is None else shown_sources
     shown_root = str(root) if shown_root is None else shown_root
     version = parse_version(version_text)
     target = root / version.text
     shown_target = os.path.join(shown_root, version.text)
-    if target.exists():
-        raise UsageError(f"{shown_target}: release {version} already exists; a release is "
-                         "never rebuilt in place: choose a new version")
+    _refuse_existing(target, shown_target, version.text)
     if not sources.is_dir():
         raise UsageError(f"{shown_sources}: the sources folder does not exist")
     key = None
@@ -91,21 +100,48 @@ def make_release(sources: Path, version_text: str, root: Path,
         from report.release.sign import load_key  # pyHanko: only when signing
 
         key = load_key(options.key, options.passphrase)
-    earlier = earlier_releases(root, version)
-    previous = None
-    if earlier:
-        other, folder = earlier[-1]
-        previous = read_snapshot(folder, os.path.join(shown_root, other.text))
     created_root = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=root))
+    with release_lock(root, log) as held:  # the lock file goes when the release is done
+        try:
+            _refuse_existing(target, shown_target, version.text)  # made while we waited
+            earlier = earlier_releases(root, version)
+            previous = None
+            if earlier:
+                other, folder = earlier[-1]
+                previous = read_snapshot(folder, os.path.join(shown_root, other.text))
+            snapshot, files = _write_release(sources, version.text, root, target, previous,
+                                             key, options, shown_sources, shown_target, log,
+                                             progress)
+        finally:
+            held.discard(folder=created_root)  # the folder only if the release failed
+    return ReleaseResult(target, snapshot, files, key.subject if key else None)
+
+
+def _refuse_existing(target: Path, shown_target: str, version: str) -> None:
+    """Refuse a version whose folder exists: a release is never rebuilt in place."""
+    if os.path.lexists(target):
+        raise UsageError(f"{shown_target}: release {version} already exists; a release is "
+                         "never rebuilt in place: choose a new version")
+
+
+def _write_release(sources: Path, version: str, root: Path, target: Path,
+                   previous: Snapshot | None, key: SigningKey | None, options: ReleaseOptions,
+                   shown_sources: str, shown_target: str, log: Log,
+                   progress: Progress | None) -> tuple[Snapshot, list[OutputFile]]:
+    """Write the release in a hidden folder in root, then rename it to target."""
     try:
-        frozen = _copy_sources(sources, work / ".sources")
+        work = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=root))
+    except OSError as exc:
+        raise WriteError.of(shown_target, exc) from exc
+    try:
+        frozen, unread = _copy_sources(sources, work / ".sources", shown_sources)
         loaded = load_sources(frozen, shown_sources)
-        if loaded.errors:
-            raise SourceError(loaded.errors)
+        skipped = {f.location.path for f in unread}
+        errors = [f for f in loaded.errors if f.location.path not in skipped] + unread
+        if errors:
+            raise SourceError(errors)
         publication, codes = normalise(loaded)
-        snapshot = next_snapshot(previous, version.text, publication, codes)
+        snapshot = next_snapshot(previous, version, publication, codes)
         signing = key.manifest_entry() if key is not None else None
         files = render_release(frozen, work, snapshot, options.variant, signing, options.jobs,
                                options.timeout, shown_sources, log, progress)
@@ -116,7 +152,7 @@ def make_release(sources: Path, version_text: str, root: Path,
             for file in files:
                 if file.path.endswith(".pdf"):
                     path = work / file.path
-                    atomic_write(path, sign_pdf(path.read_bytes(), key, version.text))
+                    atomic_write(path, sign_pdf(path.read_bytes(), key, version))
             write_sums(work)
         os.chmod(work, 0o755)
         try:
@@ -124,23 +160,52 @@ def make_release(sources: Path, version_text: str, root: Path,
         except OSError as exc:
             raise UsageError(f"{shown_target}: cannot put the release in place: "
                              f"{exc.strerror}") from exc
+    except WriteError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise _in_target(exc, work, shown_target) from exc
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
-        if created_root and not any(root.iterdir()):
-            root.rmdir()
         raise
-    return ReleaseResult(target, snapshot, files, key.subject if key else None)
+    return snapshot, files
 
 
-def _copy_sources(sources: Path, target: Path) -> Path:
-    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder."""
-    (target / "codes").mkdir(parents=True)
-    if (sources / PUBLICATION_SOURCE).is_file():
-        shutil.copyfile(sources / PUBLICATION_SOURCE, target / PUBLICATION_SOURCE)
+def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
+    """Name a file the hidden folder could not take as it is named once in place."""
+    try:
+        parts = Path(exc.path).relative_to(work).parts
+    except ValueError:
+        return exc
+    if parts[:1] == (".build",):  # where the build writes before its files are moved up
+        parts = parts[1:]
+    elif parts[:1] == (".sources",):  # the copy of the sources
+        parts = ()
+    return WriteError(os.path.join(shown_target, *parts), exc.reason)
+
+
+def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[Finding]]:
+    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder, and the
+    error of each source that cannot be read (or is not a regular file), left out."""
+    try:
+        (target / "codes").mkdir(parents=True)
+    except OSError as exc:
+        raise WriteError.of(target / "codes", exc) from exc
+    names = [PUBLICATION_SOURCE] if os.path.lexists(sources / PUBLICATION_SOURCE) else []
     if (sources / "codes").is_dir():
-        for file in sorted((sources / "codes").glob("*.yaml")):
-            shutil.copyfile(file, target / "codes" / file.name)
-    return target
+        names += [f"codes/{file.name}" for file in sorted((sources / "codes").glob("*.yaml"))]
+    unread: list[Finding] = []
+    for name in names:
+        try:
+            fd = open_regular(sources / name)
+        except OSError as exc:
+            unread += unreadable(os.path.join(shown, name), exc).findings
+            continue
+        with os.fdopen(fd, "rb") as source:
+            try:
+                with (target / name).open("wb") as copy:
+                    shutil.copyfileobj(source, copy)
+            except OSError as exc:
+                raise WriteError.of(target / name, exc) from exc
+    return target, unread
 
 
 def source_files(folder: Path) -> tuple[EmbeddedSource, ...]:
@@ -215,7 +280,7 @@ def write_sums(folder: Path) -> None:
 def read_manifest(folder: Path, shown: str) -> dict[str, Any]:
     """Read a release's manifest.json."""
     try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        manifest = json.loads(read_regular(folder / MANIFEST_NAME)[0].decode("utf-8"))
         if not isinstance(manifest, dict) or "version" not in manifest:
             raise ValueError("no release version in it")
         return manifest

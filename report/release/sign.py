@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from report.errors import UsageError
+from report.errors import UsageError, why
+from report.files import read_regular
 
 SIGNATURE_FIELD = "Release signature"
 SIGNATURE_FORMAT = "PAdES baseline B-B (ETSI.CAdES.detached), SHA-256"
+MAX_KEY_BYTES = 1024 * 1024  # a key or certificate file is a few kilobytes
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,9 @@ def load_key(path: Path, passphrase: str | None) -> SigningKey:
 
     _quiet()
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_KEY_BYTES)[0]
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the signing key: {exc.strerror}") from exc
+        raise UsageError(f"{path}: cannot read the signing key: {why(exc)}") from exc
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(
             data, other_certs=[], passphrase=passphrase.encode() if passphrase else None)
@@ -92,11 +94,18 @@ class SignatureCheck:
 
 def load_trust(path: Path) -> Any:
     """Load a certificate (PEM or DER) to trust as a signer's root."""
-    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.keys import load_certs_from_pemder_data
 
     try:
-        return load_cert_from_pemder(str(path))
-    except (OSError, ValueError) as exc:
+        data = read_regular(path, MAX_KEY_BYTES)[0]
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the certificate: {why(exc)}") from exc
+    try:
+        certificates = list(load_certs_from_pemder_data(data))
+        if len(certificates) != 1:
+            raise ValueError(f"it holds {len(certificates)} certificates, not one")
+        return certificates[0]
+    except ValueError as exc:
         raise UsageError(f"{path}: not a certificate (PEM or DER): {exc}") from exc
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from report.errors import ReportError
+from report.errors import ReportError, why
+from report.files import read_regular
 from report.release.model import FieldChange, Revision
 from report.release.version import Version, is_version, parse_version
 from report.sources import Sources
@@ -93,9 +94,9 @@ def read_snapshot(folder: Path, shown: str) -> Snapshot:
     """Read folder/snapshot.json."""
     path = folder / SNAPSHOT_NAME
     try:
-        data = path.read_bytes()
+        data = read_regular(path)[0]
     except OSError as exc:
-        raise ReportError(f"{shown}: cannot read {SNAPSHOT_NAME}: {exc.strerror}") from exc
+        raise ReportError(f"{shown}: cannot read {SNAPSHOT_NAME}: {why(exc)}") from exc
     return Snapshot.loads(data, f"{shown}/{SNAPSHOT_NAME}")
 
 

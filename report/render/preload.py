@@ -7,4 +7,7 @@ fonts and stylesheet read: a worker is ready at once, and so is one that replace
 
 from report.render.pdf import renderer
 
-renderer()
+try:
+    renderer()
+except OSError:  # no room for its temporary font files: each render tries again, saying why
+    pass

@@ -160,7 +160,7 @@ class Site:
             files = [folder / f"{stem}.yaml" for stem in sorted(stems)]
         model = publication.model if publication else None
         for file in files:
-            if not file.is_file():
+            if not os.path.lexists(file):  # removed; anything else is loaded, or refused
                 codes.pop(file.stem, None)
                 continue
             source, errors = load_code(file, self.shown, model)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml as libyaml
-from report.errors import SourceError, shown
+from report.errors import SourceError, shown, why
+from report.files import read_regular
 from report.sources import scalars
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -294,14 +295,17 @@ def _too_large(path: str, size: int | None) -> SourceError:
                                       f"a source may be at most {MAX_FILE_BYTES:,} bytes")
 
 
+def unreadable(shown_as: str, exc: OSError) -> SourceError:
+    """Return the error for a source the system will not read (or that is no regular file)."""
+    return SourceError.at(shown_as, 1, 1, f"cannot read the file: {why(exc)}")
+
+
 def load_yaml(path: Path, shown_as: str) -> tuple[bytes, Node]:
     """Read and parse one YAML file; shown_as is the path used in messages."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit
-            size = path.stat().st_size
+        data, size = read_regular(path, MAX_FILE_BYTES + 1)  # never more than the limit
     except OSError as exc:
-        raise SourceError.at(shown_as, 1, 1, f"cannot read the file: {exc.strerror}") from exc
+        raise unreadable(shown_as, exc) from exc
     if len(data) > MAX_FILE_BYTES:
         raise _too_large(shown_as, size if size > MAX_FILE_BYTES else None)
     return data, parse_yaml(data, shown_as)

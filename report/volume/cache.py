@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from report.files import read_regular
 from report.outputs import atomic_write
 from report.volume.format import FACTS_PREFIX, PART_PREFIX
 
@@ -20,7 +21,7 @@ class PartCache:
             return None
         self.used.add(name)
         try:
-            return (self.folder / name).read_bytes()
+            return read_regular(self.folder / name)[0]
         except OSError:
             return None
 

@@ -82,6 +82,10 @@ class Background:
         self._thread = threading.Thread(target=run, name="volume", daemon=True)
         self._thread.start()
 
+    def wait(self) -> None:
+        """Wait for the function to end, whatever it returns or raises."""
+        self._thread.join()
+
     def join(self) -> object:
         """Wait for the function; return what it returned, or raise what it raised."""
         self._thread.join()

@@ -25,6 +25,7 @@ from typing import Protocol
 
 from report import __version__
 from report.assemble import PublicationInfo
+from report.files import read_regular
 from report.outputs import atomic_write
 from report.render.html import ContentsLine, FrontPart, front_html
 from report.render.measure import ContentsMetrics
@@ -283,8 +284,11 @@ class _FrontCache:
         """Return each document rendered: from the cache, or rendered together and kept."""
         keys = [self.key(html) for html in htmls]
         self.used.update(keys)
-        found = {key: (path.read_bytes(), pages)
-                 for key, (path, pages) in self.rendered(keys).items()}
+        found: dict[str, tuple[bytes, int]] = {}
+        for key, (path, pages) in self.rendered(keys).items():
+            data = _cached(path)
+            if data is not None:  # else removed meanwhile: rendered again
+                found[key] = (data, pages)
         todo = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
         done = renderer.render(list(todo.values()), self.variant) if todo else []
         for key, (data, pages) in zip(todo, done, strict=True):
@@ -314,7 +318,7 @@ class _FrontCache:
         if self.folder is None:
             return _Lines({})
         try:
-            value = json.loads((self.folder / f"{CACHE_PREFIX}lines-{key}.json").read_bytes())
+            value = json.loads(read_regular(self.folder / f"{CACHE_PREFIX}lines-{key}.json")[0])
             return _Lines({h: (float(a), float(b)) for h, (a, b) in value["lines"].items()},
                           float(value["first_room"]), float(value["room"]))
         except (OSError, ValueError, KeyError, TypeError):
@@ -328,7 +332,7 @@ class _FrontCache:
                  "lines": {h: known.lines[h] for h in sorted(set(headings))}}
         data = json.dumps(value, sort_keys=True).encode()
         path = self.folder / f"{CACHE_PREFIX}lines-{key}.json"
-        if not path.is_file() or path.read_bytes() != data:
+        if _cached(path) != data:
             atomic_write(path, data, durable=False)
 
     def evict(self) -> None:
@@ -339,3 +343,11 @@ class _FrontCache:
             name = path.stem[len(CACHE_PREFIX):]
             if name.rpartition("-")[0] not in self.used and name not in self.used:
                 path.unlink(missing_ok=True)
+
+
+def _cached(path: Path) -> bytes | None:
+    """Return a cache file's bytes, or None when it is missing, unreadable or not a file."""
+    try:
+        return read_regular(path)[0]
+    except OSError:
+        return None

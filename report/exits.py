@@ -1,0 +1,60 @@
+"""How a command ends when it cannot go on: one message a line, and a documented exit code.
+
+Every expected failure is a ReportError (report/errors.py), with its own exit code. A
+refusal of the system that no narrower boundary turned into one (an OSError: a full
+disk, a vanished folder) ends the command the same way, named by the file it concerns,
+with exit code 1. Any other exception is a bug, and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import click
+
+from report.errors import ReportError, SystemFault, WriteError
+
+STDOUT = "standard output"
+
+
+def fail(exc: ReportError) -> NoReturn:
+    """Print the error's lines on standard error and exit with its code."""
+    for line in exc.lines():
+        click.echo(line, err=True)
+    sys.exit(exc.exit_code)
+
+
+@contextmanager
+def reported(context: str = "error") -> Iterator[None]:
+    """Run a command's body: a ReportError or an OSError ends it with its message (that of
+    an OSError that names no file begins with context)."""
+    try:
+        yield
+    except ReportError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(SystemFault.of(exc, context))
+
+
+def say(line: str) -> None:
+    """Print a line on standard output; WriteError when it cannot be written (a full disk)."""
+    try:
+        click.echo(line)
+    except OSError as exc:
+        _silence_stdout()
+        raise WriteError.of(STDOUT, exc) from exc
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that Python's last flush at exit, of what
+    could not be written, does not fail again with a traceback."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no descriptor behind sys.stdout (a test's capture)
+        pass

@@ -1,0 +1,55 @@
+"""Read the files the builder is given only when they are regular files.
+
+A FIFO, a device (/dev/zero) or a folder given where a file is expected is refused by
+its type, found with fstat on a descriptor opened without blocking: reading a FIFO would
+wait for a writer forever, and a device can give bytes without end.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from pathlib import Path
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+class NotRegularFile(OSError):
+    """A path names something other than a regular file; strerror says what it is."""
+
+
+def _kind(mode: int) -> str:
+    """Name the kind of file a mode describes, as a message says it."""
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def open_regular(path: Path) -> int:
+    """Open path for reading without blocking, and return its descriptor if it is a regular
+    file; raise NotRegularFile (or the OSError of opening it) otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path, limit: int | None = None) -> tuple[bytes, int]:
+    """Return the bytes of the regular file at path (at most limit of them) and its size."""
+    with os.fdopen(open_regular(path), "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        return (handle.read() if limit is None else handle.read(limit)), size
+
+
+def copy_regular(source: Path, target: Path) -> None:
+    """Copy the regular file at source to target (made or replaced)."""
+    with os.fdopen(open_regular(source), "rb") as handle, target.open("wb") as copy:
+        shutil.copyfileobj(handle, copy)
