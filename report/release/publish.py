@@ -12,7 +12,6 @@ interrupted release leaves no release folder, only that hidden one.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import shutil
@@ -24,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from report.assemble import publication_info
-from report.errors import ReportError, SourceError, UsageError
+from report.errors import SourceError, UsageError
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.pipeline import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
+from report.release.manifest import MANIFEST_NAME
 from report.release.model import PUBLICATION_SOURCE, EmbeddedSource, Release
 from report.release.snapshot import (
     SNAPSHOT_NAME,
@@ -37,14 +37,13 @@ from report.release.snapshot import (
     normalise,
     read_snapshot,
 )
+from report.release.sums import SUMS_NAME
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
 from report.workers import DEFAULT_TIMEOUT
 
 CHANGES_NAME = "CHANGES.md"
-MANIFEST_NAME = "manifest.json"
-SUMS_NAME = "SHA256SUMS"
 ENGINE_PACKAGES = ("weasyprint", "pydyf", "pikepdf", "fonttools", "jinja2", "markdown-it-py")
 
 Log = Callable[[str], None]
@@ -211,14 +210,3 @@ def write_sums(folder: Path) -> None:
             lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
     atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))
 
-
-def read_manifest(folder: Path, shown: str) -> dict[str, Any]:
-    """Read a release's manifest.json."""
-    try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or "version" not in manifest:
-            raise ValueError("no release version in it")
-        return manifest
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{os.path.join(shown, MANIFEST_NAME)}: not a release manifest: "
-                          f"{exc}") from exc
