@@ -69,8 +69,13 @@ class LocatedError(ReportError):
     """One or more located problems, each `path:line:column: message`."""
 
     def __init__(self, findings: list[Finding]) -> None:
-        self.findings = sorted(findings)
+        self.findings = self.order(findings)
         super().__init__("\n".join(str(f) for f in self.findings))
+
+    @staticmethod
+    def order(findings: list[Finding]) -> list[Finding]:
+        """Return the findings in the order they are shown: by place."""
+        return sorted(findings)
 
     @classmethod
     def at(cls, path: str | Path, line: int, column: int, message: str) -> Self:
@@ -88,6 +93,11 @@ class SourceError(LocatedError):
 
 class ReleaseError(LocatedError):
     """A file of a release folder is malformed or cannot be read as one (manifest, sums...)."""
+
+    @staticmethod
+    def order(findings: list[Finding]) -> list[Finding]:
+        """Keep the order found: a JSON file's type errors, all at 1:1, in document order."""
+        return list(findings)
 
 
 @dataclass(frozen=True, order=True)

@@ -125,7 +125,10 @@ class Checker:
 
     def optional_string(self, value: JsonValue, keys: tuple[Key, ...]) -> str | None:
         """Return value if it is a string; record a problem unless it is null."""
-        return None if value is None else self.string(value, keys)
+        if value is None or isinstance(value, str):
+            return value
+        self.fail(keys, f"must be a string or null, not {describe(value)}")
+        return None
 
     def version(self, value: JsonValue, keys: tuple[Key, ...], optional: bool = False) -> bool:
         """Record a problem unless value is a release version (or null, when optional)."""

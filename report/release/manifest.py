@@ -77,6 +77,7 @@ def parse_manifest(data: bytes, shown_path: str) -> Manifest:
 
 def _sources(check: Checker, value: JsonValue) -> tuple[ManifestSource, ...]:
     found: dict[str, ManifestSource] = {}
+    seen: set[str] = set()
     for keys, item in check.array(value, ("sources",), 'objects with "path", "bytes" and '
                                   '"sha256"'):
         entry = check.object(item, keys, SOURCE_KEYS)
@@ -87,8 +88,10 @@ def _sources(check: Checker, value: JsonValue) -> tuple[ManifestSource, ...]:
         if not isinstance(path, str) or not is_source_path(path):
             check.fail((*keys, "path"), f"must be {SOURCE_PATHS}, not {describe(path)}")
             path = None
-        elif path in found:
+        elif path in seen:
             check.fail((*keys, "path"), f'lists "{path}" a second time')
+        else:
+            seen.add(path)
         if isinstance(size, bool) or not isinstance(size, int) or \
                 not 0 <= size <= MAX_SOURCE_BYTES:
             check.fail((*keys, "bytes"), f"must be a whole number from 0 to "
