@@ -21,7 +21,12 @@ import pikepdf
 from report.errors import Finding, ReleaseError, display_name, shown
 from report.release.folder import ReleaseFolder
 from report.release.manifest import MANIFEST_NAME, Manifest
-from report.release.model import CODES_FOLDER, PUBLICATION_SOURCE, SOURCE_NAMES, source_path
+from report.release.model import (
+    CODES_FOLDER,
+    PUBLICATION_SOURCE,
+    SOURCE_NAMES,
+    source_path,
+)
 from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
 
 VOLUME_PDF = "volume.pdf"
@@ -38,7 +43,7 @@ def quoted(name: str) -> str:
 def _qpdf_reason(exc: BaseException) -> str:
     """Return qpdf's reason without the description of the stream it starts with."""
     text = str(exc)
-    match = re.fullmatch(r"stream <[^<>]*>(?: \((?P<where>[^)]*)\))?: (?P<why>.*)", text, re.S)
+    match = re.fullmatch(r"stream <[^<>]*>(?: \((?P<where>[^)]*)\))?: (?P<why>.*)", text, re.DOTALL)
     if match is None:
         return shown(text, 120)
     return shown(match["why"] + (f" ({match['where']})" if match["where"] else ""), 120)

@@ -15,7 +15,7 @@ import os
 import stat
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from report.errors import Finding, ReleaseError, UsageError, display_name
 from report.release.jsondoc import MAX_JSON_BYTES, too_large
@@ -77,7 +77,7 @@ class ReleaseFolder:
         """Close the folder's descriptor."""
         os.close(self.fd)
 
-    def __enter__(self) -> ReleaseFolder:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

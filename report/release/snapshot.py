@@ -162,7 +162,8 @@ def read_snapshot(folder: Path, shown: str) -> Snapshot:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > MAX_JSON_BYTES:
-                raise ReleaseError.at(shown_path, 1, 1, too_large(size, f"a release's {SNAPSHOT_NAME}"))
+                raise ReleaseError.at(shown_path, 1, 1,
+                                      too_large(size, f"a release's {SNAPSHOT_NAME}"))
             data = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise ReportError(f"{shown}: cannot read {SNAPSHOT_NAME}: {exc.strerror}") from exc

@@ -54,9 +54,13 @@ def name_problem(name: str) -> str | None:
 
 
 def parse_sums(data: bytes, shown_path: str) -> tuple[list[SumLine], list[Finding]]:
-    """Return SHA256SUMS's well-formed lines, and a located problem for each other one."""
+    """Return SHA256SUMS's well-formed lines, and a located problem for each other one.
+
+    A name listed again is a problem, and its line is still returned to be checked.
+    """
     lines: list[SumLine] = []
     problems: list[Finding] = []
+    first: dict[str, int] = {}
     chunks = data.split(b"\n")
     if chunks[-1] == b"":
         chunks.pop()  # the newline that ends the last line
@@ -75,7 +79,13 @@ def parse_sums(data: bytes, shown_path: str) -> tuple[list[SumLine], list[Findin
             problems.append(Finding(Location(shown_path, number, NAME_COLUMN),
                                     f'"{display_name(match[2])}" is not a plain file name: {why}'))
         else:
-            lines.append(SumLine(number, match[1].lower(), match[2]))
+            name = match[2]
+            if name in first:
+                problems.append(Finding(Location(shown_path, number, NAME_COLUMN),
+                                        f'"{display_name(name)}" is listed twice (first on '
+                                        f"line {first[name]})"))
+            first.setdefault(name, number)
+            lines.append(SumLine(number, match[1].lower(), name))
     return lines, problems
 
 
@@ -89,15 +99,9 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
     except ReleaseError as exc:
         result.problems = exc.findings
         return result
-    first: dict[str, int] = {}
     good: dict[str, bool] = {}
     for entry in lines:
         name = entry.name
-        if name in first:
-            result.problems.append(Finding(
-                Location(release.path(SUMS_NAME), entry.line, NAME_COLUMN),
-                f'"{display_name(name)}" is listed twice (first on line {first[name]})'))
-        first.setdefault(name, entry.line)
         if not good.get(name, True):
             continue  # already named
         ok = False
@@ -116,9 +120,9 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
                         f"does not match its SHA-256 in {SUMS_NAME}: the file changed"))
         good[name] = ok
     for name in release.files():
-        if name not in first and name != SUMS_NAME:
+        if name not in good and name != SUMS_NAME:
             result.problems.append(Finding.at(release.path(name),
                                               f"not listed in {SUMS_NAME}"))
-    result.listed = set(first)
+    result.listed = set(good)
     result.summary = f"{SUMS_NAME}: {sum(good.values())} of {len(good)} files match"
     return result

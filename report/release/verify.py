@@ -37,7 +37,7 @@ from report.release.publish import Log, engine_versions, render_release
 from report.release.snapshot import SNAPSHOT_NAME, Snapshot, normalise
 from report.release.sums import SUMS_NAME, check_sums
 from report.sources import load_sources
-from report.workers import DEFAULT_TIMEOUT
+from report.workers import DEFAULT_TIMEOUT, start_context
 
 
 @dataclass
@@ -78,6 +78,7 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
         if embedded.sources is None:
             return result
         result.checked += [embedded.summary] if embedded.summary else []
+        start_context()  # the renderer loads in the fork server while the sources are read
         with tempfile.TemporaryDirectory(prefix="report-verify-") as temp:
             rebuilt = _rebuild(release, Path(temp), manifest, snapshot, embedded, jobs, log,
                                result)
