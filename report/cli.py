@@ -229,7 +229,8 @@ def release(version: str, sources: str = "sources", out: str = "releases",
               help="Worker processes for the rebuild  [default: the machine's cores]")
 def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
     """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
-    from report.release.verify import verify_release  # starts the workers only to rebuild
+    # No start_context() here: verify_release starts the workers only when it rebuilds.
+    from report.release.verify import verify_release
 
     try:
         result = verify_release(Path(folder), folder, Path(trust) if trust else None, jobs,

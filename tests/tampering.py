@@ -144,6 +144,12 @@ def snapshot_value(edit: Callable[[Json], object]) -> Damage:
     return damage
 
 
+def snapshot_missing(folder: Path, context: Context) -> None:
+    """Delete snapshot.json, and its line of SHA256SUMS."""
+    (folder / "snapshot.json").unlink()
+    write_sums(folder)
+
+
 def set_key(*path: str | int, value: object) -> Callable[[Json], None]:
     """Return an edit setting one value of a JSON document by its key path."""
     def edit(data: Any) -> None:

@@ -34,6 +34,7 @@ from tampering import (
     resigned_one,
     run_verify,
     set_key,
+    snapshot_missing,
     snapshot_value,
     source_bomb,
     special_files,
@@ -211,6 +212,8 @@ CASES = [
          "or null, not the number 1"),
         ('{R}/snapshot.json:1:1: "publication_history" must be an array of revisions, not an '
          "object"))),
+    Case("snapshot missing and unlisted", snapshot_missing, (
+        "{R}/snapshot.json:1:1: missing: a release has a snapshot.json",)),
     Case("snapshot of another version", snapshot_value(set_key("version", value="9.9.8")), (
         '{R}/snapshot.json:1:1: "version" is "9.9.8", but manifest.json says "9.9.9"',)),
     Case("snapshot whose sources are not the embedded ones", snapshot_value(

@@ -24,9 +24,10 @@ Any file that fails is named, with why.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from report.errors import Finding, LocatedError, ReleaseError, ReportError, UsageError
 from report.release.embedded import EmbeddedSources, embedded_sources
@@ -38,6 +39,8 @@ from report.release.snapshot import SNAPSHOT_NAME, Snapshot, normalise
 from report.release.sums import SUMS_NAME, check_sums
 from report.sources import load_sources
 from report.workers import DEFAULT_TIMEOUT, start_context
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,8 +71,8 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
         sums = check_sums(release)
         result.problems += sums.problems
         result.checked.append(sums.summary)
-        manifest = _read_manifest(release, result)
-        snapshot = _read_snapshot(release, result)
+        manifest = _read(release, MANIFEST_NAME, parse_manifest, sums.listed, result)
+        snapshot = _read(release, SNAPSHOT_NAME, Snapshot.loads, sums.listed, result)
         if manifest is None or snapshot is None or \
                 not _agree(release, manifest, snapshot, trusted is not None, result):
             return result
@@ -90,25 +93,22 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
     return result
 
 
-def _read_manifest(release: ReleaseFolder, result: Verification) -> Manifest | None:
-    if MANIFEST_NAME not in release.present:
-        result.fail(release.path(MANIFEST_NAME), f"missing: a release has a {MANIFEST_NAME}")
-        return None
-    try:
-        return parse_manifest(release.read(MANIFEST_NAME), release.path(MANIFEST_NAME)) \
-            if MANIFEST_NAME in release.sizes else None
-    except ReleaseError as exc:
-        result.problems += exc.findings
-        return None
+def _missing(release: ReleaseFolder, name: str, listed: set[str], result: Verification) -> bool:
+    """Return whether a file every release has is missing; name it unless SHA256SUMS did."""
+    if name in release.present:
+        return False
+    if name not in listed:
+        result.fail(release.path(name), f"missing: a release has a {name}")
+    return True
 
 
-def _read_snapshot(release: ReleaseFolder, result: Verification) -> Snapshot | None:
-    if SNAPSHOT_NAME not in release.present:
-        result.fail(release.path(SNAPSHOT_NAME), f"missing: a release has a {SNAPSHOT_NAME}")
-        return None
+def _read(release: ReleaseFolder, name: str, parse: Callable[[bytes, str], T], listed: set[str],
+          result: Verification) -> T | None:
+    """Parse manifest.json or snapshot.json; None, with its problems recorded, if unusable."""
+    if _missing(release, name, listed, result) or name not in release.sizes:
+        return None  # not a regular file, or too large: the folder's listing said so
     try:
-        return Snapshot.loads(release.read(SNAPSHOT_NAME), release.path(SNAPSHOT_NAME)) \
-            if SNAPSHOT_NAME in release.sizes else None
+        return parse(release.read(name), release.path(name))
     except ReleaseError as exc:
         result.problems += exc.findings
         return None
