@@ -217,6 +217,9 @@ CASES = [
         set_key("codes", "74440", "title", value="Another title")), (
         ('{R}/snapshot.json:1:1: "codes"["74440"] is not the codes/74440.yaml the PDFs '
          "embed, normalised"),)),
+    Case("snapshot holding a code no PDF embeds, its name a terminal escape", snapshot_value(
+        set_key("codes", "9\x1b[31m", value={"code": "9", "system": "CPT", "title": "t"})), (
+        '{R}/snapshot.json:1:1: "codes"["9\\u001b[31m"] is a code no PDF embeds',)),
     Case("manifest of 10 GiB (sparse)", huge("manifest.json"), (
         ("{R}/manifest.json:1:1: is 10,737,418,240 bytes, more than a release's manifest.json "
          "can be (33,554,432 bytes at most): not read"),)),

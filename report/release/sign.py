@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from report.errors import UsageError
+from report.errors import UsageError, display_name
 
 SIGNATURE_FIELD = "Release signature"
 SIGNATURE_FORMAT = "PAdES baseline B-B (ETSI.CAdES.detached), SHA-256"
@@ -131,7 +131,7 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
         status = validate_pdf_signature(signature, context)
     except (PdfError, *MALFORMED) as exc:  # pyHanko's validation errors are ValueErrors
         return SignatureCheck(None, (f"its signature cannot be validated: {exc}",))
-    signer = status.signing_cert.subject.human_friendly
+    signer = display_name(status.signing_cert.subject.human_friendly)  # a forger's text
     problems = []
     if not (status.intact and status.valid):
         problems.append("its signature does not match its bytes: the file changed after "

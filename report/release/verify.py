@@ -29,9 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from report.errors import Finding, LocatedError, ReleaseError, ReportError, UsageError
+from report.errors import (
+    Finding,
+    LocatedError,
+    ReleaseError,
+    ReportError,
+    UsageError,
+    display_name,
+)
 from report.release.embedded import EmbeddedSources, embedded_sources
 from report.release.folder import BLOCK, ReleaseFolder
+from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
 from report.release.model import CODES_FOLDER, PUBLICATION_SOURCE, is_source_path
 from report.release.publish import Log, engine_versions, render_release
@@ -88,8 +96,9 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
             if rebuilt is not None:
                 compare(release, rebuilt, sums.listed, manifest.signing, trusted, result)
         if result.problems and manifest.engine != engine_versions():
-            result.checked.append(f"note: {shown} was built with {_versions(manifest.engine)}"
-                                  f"; this machine has {_versions(engine_versions())}")
+            result.checked.append(f"note: {shown} was built with "
+                                  f"{display_name(_versions(manifest.engine))}; this machine "
+                                  f"has {_versions(engine_versions())}")
     return result
 
 
@@ -176,7 +185,7 @@ def _snapshot_holds(release: ReleaseFolder, snapshot: Snapshot, publication: dic
                     "embed, normalised")
     for code in sorted(set(snapshot.codes) | set(codes)):
         if code not in codes:
-            result.fail(shown_path, f'"codes" holds {code}, which no PDF embeds')
+            result.fail(shown_path, f"{key_path(('codes', code))} is a code no PDF embeds")
         elif code not in snapshot.codes:
             result.fail(shown_path, f'"codes" lacks {code}, which the PDFs embed')
         elif snapshot.codes[code] != codes[code]:
@@ -246,7 +255,7 @@ def compare(release: ReleaseFolder, rebuilt: Path, listed: set[str], signing: Si
                                                          if signing else ""))
     if signing is not None:
         result.checked.append(f"signatures: signed by {', '.join(sorted(signers)) or 'nobody'}"
-                              f"; {MANIFEST_NAME} names {signing.signer}")
+                              f"; {MANIFEST_NAME} names {display_name(signing.signer)}")
 
 
 def _check_signature(release: ReleaseFolder, name: str, unsigned: int, signing: Signing,
