@@ -224,7 +224,7 @@ def release(version: str, sources: str = "sources", out: str = "releases",
               help="Worker processes for the rebuild  [default: the machine's cores]")
 def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
     """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
-    start_context()
+    # No start_context() here: verify_release starts the workers only when it rebuilds.
     from report.release.verify import verify_release
 
     with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 
 def shown(value: object, limit: int = 60) -> str:
     """Return a value as a message quotes it: on one line, at most limit characters."""
     text = str(value).replace("\r\n", "\n").replace("\n", "\\n").replace("\r", "\\r")
     return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def display_name(name: str) -> str:
+    """Return a file name as messages show it: control characters and the like escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 @dataclass(frozen=True, order=True)
@@ -59,21 +65,39 @@ class UsageError(ReportError):
     exit_code = 2
 
 
-class SourceError(ReportError):
-    """One or more located problems in the sources."""
+class LocatedError(ReportError):
+    """One or more located problems, each `path:line:column: message`."""
 
     def __init__(self, findings: list[Finding]) -> None:
-        self.findings = sorted(findings)
+        self.findings = self.order(findings)
         super().__init__("\n".join(str(f) for f in self.findings))
 
+    @staticmethod
+    def order(findings: list[Finding]) -> list[Finding]:
+        """Return the findings in the order they are shown: by place."""
+        return sorted(findings)
+
     @classmethod
-    def at(cls, path: str | Path, line: int, column: int, message: str) -> SourceError:
+    def at(cls, path: str | Path, line: int, column: int, message: str) -> Self:
         """Build an error with a single finding."""
         return cls([Finding(Location(str(path), line, column), message)])
 
     def lines(self) -> list[str]:
         """Return one line per finding."""
         return [str(f) for f in self.findings]
+
+
+class SourceError(LocatedError):
+    """One or more located problems in the sources."""
+
+
+class ReleaseError(LocatedError):
+    """A file of a release folder is malformed or cannot be read as one (manifest, sums...)."""
+
+    @staticmethod
+    def order(findings: list[Finding]) -> list[Finding]:
+        """Keep the order found: a JSON file's type errors, all at 1:1, in document order."""
+        return list(findings)
 
 
 @dataclass(frozen=True, order=True)

@@ -81,7 +81,8 @@ class TestVerifyDamaged:
         assert f"{folder}/55300.pdf:1:1: listed in SHA256SUMS but missing" in result.stderr
         assert f"{folder}/manifest.json:1:1: does not match its SHA-256" in result.stderr
         assert f"{folder}/extra.txt:1:1: not listed in SHA256SUMS" in result.stderr
-        assert f"{folder}/manifest.json: not a release manifest" in result.stderr
+        assert f"{folder}/manifest.json:1:2: not valid JSON: Expecting property name enclosed " \
+               "in double quotes" in result.stderr
 
     def test_not_a_release(self, tmp_path: Path) -> None:
         result = run_cli("verify", str(tmp_path))

@@ -11,7 +11,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from report.sources.models import system_of
+
 PUBLICATION_SOURCE = "publication.yaml"
+CODES_FOLDER = "codes"
+SOURCE_NAMES = f"{PUBLICATION_SOURCE} or CODE.yaml (CODE a CPT or HCPCS code)"
+SOURCE_PATHS = f"{PUBLICATION_SOURCE} or {CODES_FOLDER}/CODE.yaml (CODE a CPT or HCPCS code)"
+
+
+def source_path(name: str) -> str | None:
+    """Return the path in a sources folder of an embedded source named name, or None.
+
+    Only publication.yaml and CODE.yaml, CODE a code of the form `check` and `new`
+    accept, are sources: any other name (a path, a NUL, a backslash) is none.
+    """
+    if name == PUBLICATION_SOURCE:
+        return PUBLICATION_SOURCE
+    stem, dot, extension = name.rpartition(".")
+    if dot and extension == "yaml" and system_of(stem) is not None:
+        return f"{CODES_FOLDER}/{stem}.yaml"
+    return None
+
+
+def is_source_path(path: str) -> bool:
+    """Return whether path is publication.yaml or codes/CODE.yaml, as a manifest lists sources."""
+    return source_path(path.removeprefix(f"{CODES_FOLDER}/")) == path
 
 
 @dataclass(frozen=True)

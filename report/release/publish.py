@@ -12,7 +12,6 @@ interrupted release leaves no release folder, only that hidden one.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import shutil
@@ -24,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from report.assemble import publication_info
-from report.errors import Finding, ReportError, SourceError, UsageError, WriteError
-from report.files import open_regular, read_regular
+from report.errors import Finding, SourceError, UsageError, WriteError
+from report.files import open_regular
 from report.lock import release_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.pipeline import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
+from report.release.manifest import MANIFEST_NAME
 from report.release.model import PUBLICATION_SOURCE, EmbeddedSource, Release
 from report.release.snapshot import (
     SNAPSHOT_NAME,
@@ -39,6 +39,7 @@ from report.release.snapshot import (
     normalise,
     read_snapshot,
 )
+from report.release.sums import SUMS_NAME
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
     from report.release.sign import SigningKey
 
 CHANGES_NAME = "CHANGES.md"
-MANIFEST_NAME = "manifest.json"
-SUMS_NAME = "SHA256SUMS"
 ENGINE_PACKAGES = ("weasyprint", "pydyf", "pikepdf", "fonttools", "jinja2", "markdown-it-py")
 
 Log = Callable[[str], None]
@@ -275,15 +274,3 @@ def write_sums(folder: Path) -> None:
         if path.is_file() and path.name != SUMS_NAME and not path.name.startswith("."):
             lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
     atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))
-
-
-def read_manifest(folder: Path, shown: str) -> dict[str, Any]:
-    """Read a release's manifest.json."""
-    try:
-        manifest = json.loads(read_regular(folder / MANIFEST_NAME)[0].decode("utf-8"))
-        if not isinstance(manifest, dict) or "version" not in manifest:
-            raise ValueError("no release version in it")
-        return manifest
-    except (OSError, ValueError) as exc:
-        raise ReportError(f"{os.path.join(shown, MANIFEST_NAME)}: not a release manifest: "
-                          f"{exc}") from exc

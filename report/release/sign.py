@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from report.errors import UsageError, why
+from report.errors import UsageError, display_name, why
 from report.files import read_regular
 
 SIGNATURE_FIELD = "Release signature"
 SIGNATURE_FORMAT = "PAdES baseline B-B (ETSI.CAdES.detached), SHA-256"
 MAX_KEY_BYTES = 1024 * 1024  # a key or certificate file is a few kilobytes
+# What pyHanko raises on a malformed PDF or signature, besides its own PdfError.
+MALFORMED = (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
     whole file, made with the certificate whose SHA-256 is fingerprint, and, with trust,
     chain to that root.
     """
-    from pyhanko.pdf_utils.misc import PdfReadError
+    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -127,7 +129,7 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError) as exc:
+    except (PdfError, *MALFORMED) as exc:
         return SignatureCheck(None, (f"cannot read its signature: {exc}",))
     if len(signatures) != 1:
         return SignatureCheck(None, (f"has {len(signatures)} signatures, not one",))
@@ -136,9 +138,9 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
                                 allow_fetching=False)
     try:
         status = validate_pdf_signature(signature, context)
-    except (PdfReadError, ValueError) as exc:  # pyHanko's validation errors are ValueErrors
+    except (PdfError, *MALFORMED) as exc:  # pyHanko's validation errors are ValueErrors
         return SignatureCheck(None, (f"its signature cannot be validated: {exc}",))
-    signer = status.signing_cert.subject.human_friendly
+    signer = display_name(status.signing_cert.subject.human_friendly)  # a forger's text
     problems = []
     if not (status.intact and status.valid):
         problems.append("its signature does not match its bytes: the file changed after "

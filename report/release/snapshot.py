@@ -10,10 +10,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from report.errors import ReportError, why
+from report.errors import ReleaseError, ReportError, why
 from report.files import read_regular
+from report.release.jsondoc import (
+    MAX_JSON_BYTES,
+    Checker,
+    JsonValue,
+    Key,
+    describe,
+    parse_json,
+    too_large,
+)
 from report.release.model import FieldChange, Revision
 from report.release.version import Version, is_version, parse_version
 from report.sources import Sources
@@ -56,17 +65,52 @@ class Snapshot:
 
     @classmethod
     def loads(cls, data: bytes, shown: str) -> Snapshot:
-        """Read a snapshot written by dumps; raise ReportError naming shown when it is not one."""
-        try:
-            raw = json.loads(data.decode("utf-8"))
-            if raw.get("format") != SNAPSHOT_FORMAT or not is_version(raw["version"]):
-                raise ValueError(f"not a snapshot of format {SNAPSHOT_FORMAT}")
-            return cls(raw["version"], raw["previous"], raw["publication"], raw["codes"],
-                       {code: tuple(_revision(r) for r in revisions)
-                        for code, revisions in raw["history"].items()},
-                       tuple(_revision(r) for r in raw["publication_history"]))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ReportError(f"{shown}: not a release snapshot ({exc})") from exc
+        """Read a snapshot written by dumps; raise ReleaseError, located, when it is not one."""
+        check = Checker(shown)
+        top = check.object(parse_json(data, shown), (), SNAPSHOT_KEYS,
+                           "a release snapshot: an object")
+        if top is None:
+            raise ReleaseError(check.findings)
+        form = top["format"]
+        if isinstance(form, bool) or form != SNAPSHOT_FORMAT:
+            check.fail(("format",), f"must be {SNAPSHOT_FORMAT}, not {describe(form)}")
+        check.version(top["version"], ("version",))
+        check.version(top["previous"], ("previous",), optional=True)
+        publication = check.object(top["publication"], ("publication",), ())
+        codes = {}
+        for code, value in _members(check, top["codes"], ("codes",), "code sources"):
+            if (source := check.object(value, ("codes", code), CODE_KEYS)) is not None:
+                codes[code] = dict(source)
+                for key in CODE_KEYS:
+                    check.string(source[key], ("codes", code, key))
+        history = {code: _revisions(check, value, ("history", code))
+                   for code, value in _members(check, top["history"], ("history",),
+                                               "arrays of revisions")}
+        publication_history = _revisions(check, top["publication_history"],
+                                         ("publication_history",))
+        check.raise_any()
+        version, previous = top["version"], top["previous"]
+        assert isinstance(version, str) and publication is not None
+        assert previous is None or isinstance(previous, str)
+        return cls(version, previous, dict(publication), codes, history, publication_history)
+
+
+SNAPSHOT_KEYS = ("format", "version", "previous", "publication", "codes", "history",
+                 "publication_history")
+CODE_KEYS = ("code", "system", "title")
+REVISION_KEYS = ("version", "kind", "title", "changes")
+CHANGE_KEYS = ("kind", "field", "old", "new")
+KINDS: dict[str, Literal["added", "changed", "removed"]] = {
+    "added": "added", "changed": "changed", "removed": "removed"}
+
+
+def _members(check: Checker, value: JsonValue, keys: tuple[Key, ...],
+             what: str) -> list[tuple[str, JsonValue]]:
+    """Return an object's members; record a problem when value is not an object."""
+    if isinstance(value, dict):
+        return list(value.items())
+    check.fail(keys, f"must be an object of {what}, not {describe(value)}")
+    return []
 
 
 def _revision_json(revision: Revision) -> dict[str, Any]:
@@ -75,10 +119,31 @@ def _revision_json(revision: Revision) -> dict[str, Any]:
                         for c in revision.changes]}
 
 
-def _revision(raw: dict[str, Any]) -> Revision:
-    return Revision(raw["version"], raw["kind"], raw["title"],
-                    tuple(FieldChange(c["kind"], c["field"], c["old"], c["new"])
-                          for c in raw["changes"]))
+def _revisions(check: Checker, value: JsonValue, keys: tuple[Key, ...]) -> tuple[Revision, ...]:
+    """Return the revisions of a history array; record each malformed one."""
+    found = []
+    for at, item in check.array(value, keys, "revisions"):
+        raw = check.object(item, at, REVISION_KEYS)
+        if raw is None:
+            continue
+        version = check.string(raw["version"], (*at, "version"))
+        title = check.string(raw["title"], (*at, "title"))
+        kind = raw["kind"]
+        check.choice(kind, (*at, "kind"), tuple(KINDS))
+        changes = []
+        for where, entry in check.array(raw["changes"], (*at, "changes"), "changes"):
+            change = check.object(entry, where, CHANGE_KEYS)
+            if change is None:
+                continue
+            name = check.string(change["field"], (*where, "field"))
+            old = check.optional_string(change["old"], (*where, "old"))
+            new = check.optional_string(change["new"], (*where, "new"))
+            change_kind = change["kind"]
+            if check.choice(change_kind, (*where, "kind"), tuple(KINDS)) and name is not None:
+                changes.append(FieldChange(KINDS[str(change_kind)], name, old, new))
+        if version is not None and title is not None and kind in KINDS:
+            found.append(Revision(version, KINDS[str(kind)], title, tuple(changes)))
+    return tuple(found)
 
 
 def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
@@ -92,12 +157,14 @@ def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
 
 def read_snapshot(folder: Path, shown: str) -> Snapshot:
     """Read folder/snapshot.json."""
-    path = folder / SNAPSHOT_NAME
+    path, shown_path = folder / SNAPSHOT_NAME, f"{shown}/{SNAPSHOT_NAME}"
     try:
-        data = read_regular(path)[0]
+        data, size = read_regular(path, MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise ReportError(f"{shown}: cannot read {SNAPSHOT_NAME}: {why(exc)}") from exc
-    return Snapshot.loads(data, f"{shown}/{SNAPSHOT_NAME}")
+    if size > MAX_JSON_BYTES:
+        raise ReleaseError.at(shown_path, 1, 1, too_large(size, f"a release's {SNAPSHOT_NAME}"))
+    return Snapshot.loads(data, shown_path)
 
 
 def earlier_releases(root: Path, version: Version) -> list[tuple[Version, Path]]:

@@ -1,42 +1,54 @@
 """`verify DIR`: check a release's SHA256SUMS, then rebuild it from its embedded sources.
 
-1. Every file listed in SHA256SUMS is there with that hash, and nothing else is.
-2. The sources are taken from the PDFs themselves (their associated files with
-   /AFRelationship /Source), each checked against the hash manifest.json records.
-3. The release is built again from those sources and its snapshot.json (for the revision
-   history) into a temporary folder, with the version and PDF variant of the manifest,
-   and every file is compared byte for byte. A signed PDF must begin with the rebuilt
-   bytes, and its signature must be intact, cover the whole file and come from the
-   certificate the manifest names.
+The release folder is untrusted input (report/release/folder.py): every entry is looked
+at, only regular files are read, and nothing is written but into a private temporary
+folder, under names verify derives itself.
 
+1. Every file is a regular file of sane size, listed in SHA256SUMS with its hash; every
+   line of SHA256SUMS is well formed and names a file there, once.
+2. manifest.json and snapshot.json are well formed and name the same version; with
+   --trust, the manifest must name a signer.
+3. The sources are taken from the PDFs themselves (their associated files with
+   /AFRelationship /Source), each checked against the hash manifest.json records, and
+   must be what snapshot.json holds, normalised.
+4. The release is built again from those sources and its snapshot (for the revision
+   history) into the temporary folder, with the version and PDF variant of the manifest,
+   and every file is compared byte for byte. A signed PDF must begin with the rebuilt
+   bytes, and its signature must be intact, cover the whole file, come from the
+   certificate the manifest names and, with --trust, chain to the trusted certificate.
+
+Steps 3 and 4 run only when the steps before them leave something sound to rebuild from.
 Any file that fails is named, with why.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
-import pikepdf
-
-from report.errors import Finding, Location, ReportError, SourceError, UsageError
-from report.release.model import PUBLICATION_SOURCE
-from report.release.publish import (
-    SUMS_NAME,
-    Log,
-    engine_versions,
-    read_manifest,
-    render_release,
+from report.errors import (
+    Finding,
+    LocatedError,
+    ReleaseError,
+    ReportError,
+    UsageError,
+    display_name,
 )
-from report.release.snapshot import read_snapshot
-from report.workers import DEFAULT_TIMEOUT
+from report.release.embedded import EmbeddedSources, embedded_sources
+from report.release.folder import BLOCK, ReleaseFolder
+from report.release.jsondoc import key_path
+from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
+from report.release.model import CODES_FOLDER, PUBLICATION_SOURCE, is_source_path
+from report.release.publish import Log, engine_versions, render_release
+from report.release.snapshot import SNAPSHOT_NAME, Snapshot, normalise
+from report.release.sums import SUMS_NAME, check_sums
+from report.sources import load_sources
+from report.workers import DEFAULT_TIMEOUT, start_context
 
-SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")
+T = TypeVar("T")
 
 
 @dataclass
@@ -55,179 +67,187 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
                    jobs: int | None = None, log: Log = print) -> Verification:
     """Verify the release in folder; the result's problems are empty when all is as released."""
     shown = str(folder) if shown is None else shown
-    if not folder.is_dir():
-        raise UsageError(f"{shown}: no such release folder")
-    if not (folder / SUMS_NAME).is_file():
-        raise UsageError(f"{shown}: not a release folder: it has no {SUMS_NAME}")
-    trusted = None
-    if trust is not None:
-        from report.release.sign import load_trust
+    with ReleaseFolder.open(folder, shown) as release:
+        if SUMS_NAME not in release.present:
+            raise UsageError(f"{shown}: not a release folder: it has no {SUMS_NAME}")
+        trusted = None
+        if trust is not None:
+            from report.release.sign import load_trust
 
-        trusted = load_trust(trust)
-    result = Verification()
-    check_sums(folder, shown, result)
-    try:
-        manifest = read_manifest(folder, shown)
-        snapshot = read_snapshot(folder, shown)
-    except ReportError as exc:
-        result.problems.append(Finding.at(shown, str(exc)))
-        return result
-    sources = embedded_sources(folder, shown, manifest, result)
-    if sources is None:
-        return result
-    with tempfile.TemporaryDirectory(prefix="report-verify-") as temp:
-        source_dir, out = Path(temp) / "sources", Path(temp) / "release"
-        (source_dir / "codes").mkdir(parents=True)
-        out.mkdir()
-        for path, data in sources.items():
-            (source_dir / path).write_bytes(data)
-        log(f"rebuilding {shown} from the sources its PDFs embed")
-        try:
-            render_release(source_dir, out, snapshot, manifest.get("pdf_variant", ""),
-                           manifest.get("signing"), jobs, DEFAULT_TIMEOUT,
-                           os.path.join(shown, "<embedded>"), log)
-        except SourceError as exc:
-            result.problems += exc.findings
+            trusted = load_trust(trust)
+        result = Verification(list(release.problems))
+        sums = check_sums(release)
+        result.problems += sums.problems
+        result.checked.append(sums.summary)
+        manifest = _read(release, MANIFEST_NAME, parse_manifest, sums.listed, result)
+        snapshot = _read(release, SNAPSHOT_NAME, Snapshot.loads, sums.listed, result)
+        if manifest is None or snapshot is None or \
+                not _agree(release, manifest, snapshot, trusted is not None, result):
             return result
-        compare(folder, out, shown, manifest.get("signing"), trusted, result)
-    if result.problems and manifest.get("engine") != engine_versions():
-        result.checked.append(f"note: {shown} was built with {_versions(manifest.get('engine'))}"
-                              f"; this machine has {_versions(engine_versions())}")
+        embedded = embedded_sources(release, manifest)
+        result.problems += embedded.problems
+        if embedded.sources is None:
+            return result
+        result.checked += [embedded.summary] if embedded.summary else []
+        start_context()  # the renderer loads in the fork server while the sources are read
+        with tempfile.TemporaryDirectory(prefix="report-verify-") as temp:
+            rebuilt = _rebuild(release, Path(temp), manifest, snapshot, embedded, jobs, log,
+                               result)
+            if rebuilt is not None:
+                compare(release, rebuilt, sums.listed, manifest.signing, trusted, result)
+        if result.problems and manifest.engine != engine_versions():
+            result.checked.append(f"note: {shown} was built with "
+                                  f"{display_name(_versions(manifest.engine))}; this machine "
+                                  f"has {_versions(engine_versions())}")
     return result
 
 
-def _versions(engine: Any) -> str:
-    if not isinstance(engine, dict):
-        return "unrecorded versions"
-    return ", ".join(f"{name} {version}" for name, version in sorted(engine.items()))
+def _missing(release: ReleaseFolder, name: str, listed: set[str], result: Verification) -> bool:
+    """Return whether a file every release has is missing; name it unless SHA256SUMS did."""
+    if name in release.present:
+        return False
+    if name not in listed:
+        result.fail(release.path(name), f"missing: a release has a {name}")
+    return True
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _files(folder: Path) -> set[str]:
-    return {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")}
-
-
-def check_sums(folder: Path, shown: str, result: Verification) -> None:
-    """Check every file against SHA256SUMS, as `sha256sum -c` would, and look for extras."""
-    sums = os.path.join(shown, SUMS_NAME)
-    listed: dict[str, str] = {}
-    text = (folder / SUMS_NAME).read_bytes().decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), 1):
-        match = SUM_LINE.fullmatch(line)
-        if match is None:
-            result.problems.append(Finding(Location(sums, number, 1),
-                                           "not a line of the form `SHA256  NAME`"))
-            continue
-        listed[match[2]] = match[1]
-    bad = 0
-    for name, digest in sorted(listed.items()):
-        path = folder / name
-        if "/" in name or not path.is_file():
-            result.fail(os.path.join(shown, name), f"listed in {SUMS_NAME} but missing")
-            bad += 1
-        elif _sha256(path.read_bytes()) != digest:
-            result.fail(os.path.join(shown, name),
-                        f"does not match its SHA-256 in {SUMS_NAME}: the file changed")
-            bad += 1
-    for name in sorted(_files(folder) - set(listed) - {SUMS_NAME}):
-        result.fail(os.path.join(shown, name), f"not listed in {SUMS_NAME}")
-    result.checked.append(f"{SUMS_NAME}: {len(listed) - bad} of {len(listed)} files match")
-
-
-def _attachments(path: Path) -> list[tuple[str, bytes]]:
-    """Return (name, bytes) of each associated file of a PDF with relationship Source."""
-    found = []
-    with pikepdf.open(path) as pdf:
-        for spec in pdf.Root.get("/AF", pikepdf.Array()):
-            if spec.get("/AFRelationship") != pikepdf.Name.Source or "/EF" not in spec:
-                continue
-            found.append((str(spec.get("/UF", spec.get("/F", ""))), spec.EF.F.read_bytes()))
-    return found
-
-
-def embedded_sources(folder: Path, shown: str, manifest: dict[str, Any],
-                     result: Verification) -> dict[str, bytes] | None:
-    """Gather the sources the PDFs embed, each as the manifest records it; None if one lacks."""
-    expected = {s["path"]: s["sha256"] for s in manifest.get("sources", [])}
-    found: dict[str, bytes] = {}
-    for pdf in sorted(folder.glob("*.pdf")):
-        shown_pdf = os.path.join(shown, pdf.name)
-        try:
-            attachments = _attachments(pdf)
-        except (pikepdf.PdfError, OSError, AttributeError) as exc:
-            result.fail(shown_pdf, f"cannot read the sources it embeds: {exc}")
-            continue
-        if not attachments:
-            result.fail(shown_pdf, "embeds no source files")
-        for name, data in attachments:
-            path = name if name == PUBLICATION_SOURCE else f"codes/{name}"
-            if path not in expected:
-                result.fail(shown_pdf, f"embeds {name}, which manifest.json does not list")
-            elif _sha256(data) != expected[path]:
-                result.fail(shown_pdf, f"its embedded {name} is not the {path} that "
-                            "manifest.json records")
-            else:
-                found.setdefault(path, data)
-    missing = sorted(set(expected) - set(found))
-    for path in missing:
-        result.fail(shown, f"no PDF carries {path} as manifest.json records it; the release "
-                    "cannot be rebuilt")
-    if missing or not expected:
+def _read(release: ReleaseFolder, name: str, parse: Callable[[bytes, str], T], listed: set[str],
+          result: Verification) -> T | None:
+    """Parse manifest.json or snapshot.json; None, with its problems recorded, if unusable."""
+    if _missing(release, name, listed, result) or name not in release.sizes:
+        return None  # not a regular file, or too large: the folder's listing said so
+    try:
+        return parse(release.read(name), release.path(name))
+    except ReleaseError as exc:
+        result.problems += exc.findings
         return None
-    codes = len(found) - (PUBLICATION_SOURCE in found)
-    result.checked.append(f"sources: {PUBLICATION_SOURCE} and {codes} code"
-                          f"{'s' * (codes != 1)} taken from the PDFs, as manifest.json records")
-    return found
 
 
-def first_difference(left: bytes, right: bytes) -> int:
-    """Return the offset of the first byte where two byte strings differ."""
-    block = 1 << 16
-    for start in range(0, min(len(left), len(right)), block):
-        a, b = left[start:start + block], right[start:start + block]
+def _agree(release: ReleaseFolder, manifest: Manifest, snapshot: Snapshot, trusted: bool,
+           result: Verification) -> bool:
+    """Check that the snapshot is of the manifest's version, and that --trust has a signer."""
+    sound = True
+    if snapshot.version != manifest.version:
+        result.fail(release.path(SNAPSHOT_NAME), f'"version" is "{snapshot.version}", but '
+                    f'{MANIFEST_NAME} says "{manifest.version}"')
+        sound = False
+    if trusted and manifest.signing is None:
+        result.fail(release.path(MANIFEST_NAME), '"signing" is null: the release is not '
+                    "signed, and --trust accepts only PDFs signed by the trusted certificate")
+        sound = False
+    return sound
+
+
+def _versions(engine: dict[str, str]) -> str:
+    return ", ".join(f"{name} {version}" for name, version in sorted(engine.items())) or \
+        "unrecorded versions"
+
+
+def _rebuild(release: ReleaseFolder, temp: Path, manifest: Manifest, snapshot: Snapshot,
+             embedded: EmbeddedSources, jobs: int | None, log: Log,
+             result: Verification) -> Path | None:
+    """Write the embedded sources into temp and build the release again beside them."""
+    assert embedded.sources is not None
+    source_dir, out = temp / "sources", temp / "release"
+    (source_dir / CODES_FOLDER).mkdir(parents=True)
+    out.mkdir()
+    for path, data in embedded.sources.items():
+        assert is_source_path(path)  # derived by source_path(), never a PDF's own text
+        with (source_dir / path).open("xb") as handle:
+            handle.write(data)
+    shown_sources = f"{release.shown}/<embedded>"
+    loaded = load_sources(source_dir, shown_sources)
+    if loaded.errors:
+        result.problems += loaded.errors
+        return None
+    if not _snapshot_holds(release, snapshot, *normalise(loaded), result):
+        return None
+    log(f"rebuilding {release.shown} from the sources its PDFs embed")
+    try:
+        render_release(source_dir, out, snapshot, manifest.pdf_variant,
+                       manifest.signing.entry() if manifest.signing else None, jobs,
+                       DEFAULT_TIMEOUT, shown_sources, log)
+    except LocatedError as exc:
+        result.problems += exc.findings
+        return None
+    except ReportError as exc:
+        result.fail(release.shown, f"cannot be rebuilt: {exc}")
+        return None
+    return out
+
+
+def _snapshot_holds(release: ReleaseFolder, snapshot: Snapshot, publication: dict[str, Any],
+                    codes: dict[str, dict[str, Any]], result: Verification) -> bool:
+    """Check that snapshot.json holds the embedded sources, normalised, and no other."""
+    shown_path, before = release.path(SNAPSHOT_NAME), len(result.problems)
+    if snapshot.publication != publication:
+        result.fail(shown_path, f'"publication" is not the {PUBLICATION_SOURCE} the PDFs '
+                    "embed, normalised")
+    for code in sorted(set(snapshot.codes) | set(codes)):
+        if code not in codes:
+            result.fail(shown_path, f"{key_path(('codes', code))} is a code no PDF embeds")
+        elif code not in snapshot.codes:
+            result.fail(shown_path, f'"codes" lacks {code}, which the PDFs embed')
+        elif snapshot.codes[code] != codes[code]:
+            result.fail(shown_path, f'"codes"["{code}"] is not the {CODES_FOLDER}/{code}.yaml '
+                        "the PDFs embed, normalised")
+    return len(result.problems) == before
+
+
+def first_difference(left: BinaryIO, right: BinaryIO) -> int | None:
+    """Return the offset of the first byte where two streams differ, or None if none does."""
+    offset = 0
+    while True:
+        a, b = left.read(BLOCK), right.read(BLOCK)
         if a != b:
-            return start + next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
-    return min(len(left), len(right))
+            shorter = min(len(a), len(b))
+            return offset + next((i for i in range(shorter) if a[i] != b[i]), shorter)
+        if not a:
+            return None
+        offset += len(a)
 
 
-def compare(folder: Path, rebuilt: Path, shown: str, signing: dict[str, str] | None,
+def compare(release: ReleaseFolder, rebuilt: Path, listed: set[str], signing: Signing | None,
             trust: Any, result: Verification) -> None:
-    """Compare each file of the release with the rebuild; check signatures when signed."""
-    actual_names, rebuilt_names = _files(folder), _files(rebuilt)
+    """Compare each file of the release with the rebuild; check signatures when signed.
+
+    Files the folder's listing or SHA256SUMS already named (not regular, too large, not
+    listed, listed but missing) are not named again.
+    """
+    rebuilt_names = {p.name for p in rebuilt.iterdir() if p.is_file() and p.name[0] != "."}
+    names = sorted((rebuilt_names | (listed & set(release.sizes))) - {SUMS_NAME})
     same = 0
     signers: set[str] = set()
-    names = sorted((actual_names | rebuilt_names) - {SUMS_NAME})
     for name in names:
-        path = os.path.join(shown, name)
-        if name not in actual_names:
-            result.fail(path, "missing: the rebuild from the embedded sources has it")
+        path = release.path(name)
+        if name not in release.present:
+            if name not in listed:
+                result.fail(path, "missing: the rebuild from the embedded sources has it")
+            continue
+        if name not in release.sizes:
             continue
         if name not in rebuilt_names:
             result.fail(path, "not part of the release: the rebuild has no such file")
             continue
-        actual, expected = (folder / name).read_bytes(), (rebuilt / name).read_bytes()
-        if not actual.startswith(expected) or (signing is None and actual != expected):
+        try:
+            with release.open_file(name) as actual, (rebuilt / name).open("rb") as expected:
+                offset = first_difference(actual, expected)
+        except ReleaseError as exc:
+            result.problems += exc.findings
+            continue
+        size, rebuilt_size = release.sizes[name], (rebuilt / name).stat().st_size
+        signed = signing is not None and name.endswith(".pdf")
+        if signed and offset is None:
+            result.fail(path, f"not signed, but {MANIFEST_NAME} says the release is")
+        elif signed and offset == rebuilt_size:
+            assert signing is not None
+            problems, signer = _check_signature(release, name, rebuilt_size, signing, trust)
+            result.problems += problems
+            signers.update([signer] if signer else [])
+            same += not problems
+        elif offset is not None:
             result.fail(path, "differs from the rebuild from the embedded sources (first "
-                        f"difference at byte {first_difference(actual, expected)}; "
-                        f"{len(actual)} bytes, the rebuild {len(expected)})")
-        elif signing is not None and name.endswith(".pdf"):
-            if len(actual) == len(expected):
-                result.fail(path, "not signed, but manifest.json says the release is")
-                continue
-            from report.release.sign import check_signature
-
-            check = check_signature(actual, len(expected), signing.get("certificate_sha256"),
-                                    trust)
-            for problem in check.problems:
-                result.fail(path, problem)
-            signers.update([check.signer] if check.signer else [])
-            same += not check.problems
-        elif actual != expected:
-            result.fail(path, f"has {len(actual) - len(expected)} bytes more than the rebuild "
-                        "from the embedded sources")
+                        f"difference at byte {offset}; {size} bytes, the rebuild {rebuilt_size})")
         else:
             same += 1
     result.checked.append(f"rebuild: {same} of {len(names)} files identical to a rebuild "
@@ -235,4 +255,17 @@ def compare(folder: Path, rebuilt: Path, shown: str, signing: dict[str, str] | N
                                                          if signing else ""))
     if signing is not None:
         result.checked.append(f"signatures: signed by {', '.join(sorted(signers)) or 'nobody'}"
-                              f"; manifest.json names {signing.get('signer')}")
+                              f"; {MANIFEST_NAME} names {display_name(signing.signer)}")
+
+
+def _check_signature(release: ReleaseFolder, name: str, unsigned: int, signing: Signing,
+                     trust: Any) -> tuple[list[Finding], str | None]:
+    """Check the signature appended to a PDF's rebuilt bytes; return problems and signer."""
+    from report.release.sign import check_signature
+
+    try:
+        data = release.read(name)
+    except ReleaseError as exc:
+        return exc.findings, None
+    check = check_signature(data, unsigned, signing.certificate_sha256, trust)
+    return [Finding.at(release.path(name), problem) for problem in check.problems], check.signer
