@@ -14,6 +14,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
+from report.render.breaks import breakable
+
 # A link target or address field must be one of these; anything else stays text.
 WEB_ADDRESS = re.compile(r"(?:https?://[^\s/?#@]+|mailto:[^\s/]+@)\S*", re.IGNORECASE)
 
@@ -27,6 +29,22 @@ def _alt_text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) 
     return escapeHtml(tokens[index].content)  # an image that reaches rendering shows its alt text
 
 
+def _text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return str(breakable(tokens[index].content))
+
+
+def _code_inline(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return f"<code>{breakable(tokens[index].content)}</code>"
+
+
+def _code_block(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return f"<pre><code>{breakable(tokens[index].content)}</code></pre>\n"
+
+
+def _fenced_code(content: str, language: str, attributes: str) -> str:
+    return str(breakable(content))  # markdown-it puts it in <pre><code>
+
+
 def _commonmark() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 
@@ -37,6 +55,11 @@ def parser() -> MarkdownIt:
     md = _commonmark()
     md.validateLink = is_web_address  # type: ignore[method-assign]
     md.add_render_rule("image", _alt_text)
+    # Text gets the break opportunities every printed field gets (report/render/breaks.py).
+    md.add_render_rule("text", _text)
+    md.add_render_rule("code_inline", _code_inline)
+    md.add_render_rule("code_block", _code_block)
+    md.options["highlight"] = _fenced_code
     return md
 
 

@@ -15,6 +15,7 @@ from report import __version__
 from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
 from report.markdown import parser as markdown_parser
 from report.release.model import EmbeddedSource, Release
+from report.render.breaks import breakable
 from report.render.chart import layout as chart_layout
 from report.render.styles import stylesheet
 from report.sources.models import Benchmark
@@ -80,7 +81,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
                        chart_layout=chart_layout, groupby_ordered=groupby_ordered,
-                       css_string=css_string, data_url=data_url)
+                       css_string=css_string, data_url=data_url, breakable=breakable)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 
