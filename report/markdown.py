@@ -92,3 +92,48 @@ def images(text: str) -> list[Image]:
             if token.type == "image":
                 found.append(Image(token.content, str(token.attrs.get("src", ""))))
     return found
+
+
+# Lists and block quotes may nest this deep: each level indents its text (report.css), and
+# at this depth the narrowest Markdown field (a payer's coverage, a table cell) still
+# holds a line of some 16 characters on A4. The parser itself stops at 20 levels of
+# tags (a list level is two: the list and its item) and drops what lies deeper.
+MAX_NESTING = 6
+_OPENS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
+_CLOSES = {"bullet_list_close", "ordered_list_close", "blockquote_close"}
+
+
+@dataclass(frozen=True)
+class TooDeep:
+    """A list or quote nested past MAX_NESTING: its 0-based line in the text, its level."""
+
+    line: int
+    level: int
+
+
+def too_deep(text: str) -> TooDeep | None:
+    """Return the first list or quote of a Markdown text nested past MAX_NESTING, if any."""
+    level = 0
+    for token in parser().parse(text):
+        if token.type in _OPENS:
+            level += 1
+            if level > MAX_NESTING:
+                return TooDeep(token.map[0] if token.map else 0, level)
+        elif token.type in _CLOSES:
+            level -= 1
+    return None
+
+
+def printed_text(text: str) -> str:
+    """Return the text a Markdown text prints: no markup, link targets or fence info."""
+    parts: list[str] = []
+    for token in parser().parse(text):
+        if token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+        parts.append("\n")
+    return "".join(parts)
