@@ -105,23 +105,45 @@ _CLOSES = {"bullet_list_close", "ordered_list_close", "blockquote_close"}
 
 @dataclass(frozen=True)
 class TooDeep:
-    """A list or quote nested past MAX_NESTING: its 0-based line in the text, its level."""
+    """A list or quote nested past MAX_NESTING: its level, its 0-based line in the text,
+    and where on that line its marker is (the marker's 0-based index among the line's
+    markers, `>` of quotes and `-`, `*`, `+` or `1.` of lists)."""
 
-    line: int
     level: int
+    line: int
+    marker: int
+
+
+_MARKER = re.compile(r"[ \t]*(>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))")
 
 
 def too_deep(text: str) -> TooDeep | None:
     """Return the first list or quote of a Markdown text nested past MAX_NESTING, if any."""
-    level = 0
+    open_: list[tuple[str, int]] = []  # the lists and quotes around: their type and line
     for token in parser().parse(text):
         if token.type in _OPENS:
-            level += 1
-            if level > MAX_NESTING:
-                return TooDeep(token.map[0] if token.map else 0, level)
+            line = token.map[0] if token.map else 0
+            if len(open_) == MAX_NESTING:
+                # On its line stand the markers of the quotes around it (a list around it
+                # is only indentation there) and of what opened on the same line before it.
+                marker = sum(1 for kind, start in open_
+                             if start == line or kind == "blockquote_open")
+                return TooDeep(len(open_) + 1, line, marker)
+            open_.append((token.type, line))
         elif token.type in _CLOSES:
-            level -= 1
+            open_.pop()
     return None
+
+
+def marker_column(line: str, marker: int) -> int:
+    """Return the 0-based column of a line's marker-th list or quote marker (0 if none)."""
+    at = 0
+    for _ in range(marker + 1):
+        found = _MARKER.match(line, at)
+        if found is None:
+            return 0
+        at = found.end()
+    return found.start(1)
 
 
 def printed_text(text: str) -> str:

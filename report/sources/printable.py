@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterator
 
 from report.errors import Finding, Location
-from report.markdown import MAX_NESTING, printed_text, too_deep
+from report.markdown import MAX_NESTING, marker_column, printed_text, too_deep
 from report.render.coverage import printable_characters
 from report.sources.validate import locate
 from report.sources.yaml import Node, offset_location
@@ -135,6 +135,7 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
     lines = text.split("\n")
     line = lines[deep.line].strip()  # found as written: the same occurrence of its text
     where = _nth(path, root, loc, line, "\n".join(lines[:deep.line]).count(line))
+    where = Location(where.path, where.line, where.column + marker_column(line, deep.marker))
     return [Finding(where, f"Markdown lists and quotes may be nested at most {MAX_NESTING} "
                            f"levels deep; this one is level {deep.level}")]
 
