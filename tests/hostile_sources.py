@@ -67,7 +67,7 @@ def payload(n: int, kind: str, server: str) -> str:
     return text
 
 
-def _publication() -> dict[str, Any]:
+def publication_skeleton() -> dict[str, Any]:
     return {
         "title": "", "subtitle": "", "publisher": "", "edition": "",
         "effective_date": dt.date(2026, 11, 1), "audience": "", "language": "en-US",
@@ -76,7 +76,7 @@ def _publication() -> dict[str, Any]:
     }
 
 
-def _code() -> dict[str, Any]:
+def code_skeleton() -> dict[str, Any]:
     rvu = {"value": 0.38, "unit": "RVU", "component": "global", "source": "CMS",
            "as_of": dt.date(2022, 1, 1)}
     return {
@@ -96,7 +96,7 @@ def _code() -> dict[str, Any]:
     }
 
 
-def _put(data: Any, path: Path_, value: str) -> None:
+def put_value(data: Any, path: Path_, value: str) -> None:
     for step in path[:-1]:
         data = data[step]
     data[path[-1]] = value
@@ -114,14 +114,14 @@ class HostileSources:
 
 def write_hostile_sources(folder: Path, server: str) -> HostileSources:
     """Write publication.yaml and codes/74440.yaml with a payload in every text field."""
-    publication, code = _publication(), _code()
+    publication, code = publication_skeleton(), code_skeleton()
     numbers: list[dict[Path_, int]] = [{}, {}]
     n = 0
     for data, fields, found in ((publication, PUBLICATION_FIELDS, numbers[0]),
                                 (code, CODE_FIELDS, numbers[1])):
         for path, kind in fields.items():
             n += 1
-            _put(data, path, payload(n, kind, server))
+            put_value(data, path, payload(n, kind, server))
             found[path] = n
     (folder / "codes").mkdir(parents=True)
     dump = {"allow_unicode": True, "sort_keys": False, "width": 1000}
