@@ -140,14 +140,19 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
                            f"levels deep; this one is level {deep.level}")]
 
 
+def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
+    """Yield the path and value of every text of a source (kind "code" or "publication")
+    that reports print, and whether it is Markdown."""
+    for loc, value in _texts(root):
+        if not any(_matches(loc, pattern) for pattern in NOT_PRINTED[kind]):
+            yield loc, value, any(_matches(loc, pattern) for pattern in MARKDOWN[kind])
+
+
 def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
     """Return every text of a valid source (kind "code" or "publication") a report could
     not print in full: characters, nesting, length."""
     findings: list[Finding] = []
-    for loc, value in _texts(root):
-        if any(_matches(loc, pattern) for pattern in NOT_PRINTED[kind]):
-            continue
-        markdown = any(_matches(loc, pattern) for pattern in MARKDOWN[kind])
+    for loc, value, markdown in printed_texts(root, kind):
         findings += _characters(path, root, loc, printed_text(value) if markdown else value)
         if markdown:
             findings += _nesting(path, root, loc, value)
