@@ -35,7 +35,7 @@ LIMITS: dict[str, dict[Path, tuple[int, str]]] = {
     "code": {("title",): (500, "a line of the volume's contents")},
     "publication": {("title",): (150, "the running head of the volume's front matter"),
                     ("edition",): (40, "every page's footer"),
-                    ("notices", "copyright"): (300, "every page's footer")},
+                    ("notices", "copyright"): (240, "every page's footer")},
 }
 SHOWN = 3  # unprintable characters of one text named one by one; the rest are counted
 _WHITESPACE = frozenset(map(ord, "\t\n\r"))  # laid out, never drawn
@@ -160,6 +160,6 @@ def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
             limit, where = LIMITS[kind][loc]
             if len(value) > limit:
                 findings.append(Finding(locate(path, root, loc),
-                                        f'"{_name(loc)}" is {len(value):,} characters long, '
-                                        f"more than the {limit:,} {where} can hold; shorten it"))
+                                        f'"{_name(loc)}" is {len(value):,} characters long; '
+                                        f"{where} holds at most {limit:,}; shorten it"))
     return findings
