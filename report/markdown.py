@@ -137,13 +137,13 @@ def too_deep(text: str) -> TooDeep | None:
 
 def marker_column(line: str, marker: int) -> int:
     """Return the 0-based column of a line's marker-th list or quote marker (0 if none)."""
-    at = 0
+    at, column = 0, 0
     for _ in range(marker + 1):
         found = _MARKER.match(line, at)
         if found is None:
             return 0
-        at = found.end()
-    return found.start(1)
+        at, column = found.end(), found.start(1)
+    return column
 
 
 def printed_text(text: str) -> str:

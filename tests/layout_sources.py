@@ -17,14 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hostile_sources import (ADDRESS, CODE_FIELDS, MARKDOWN, MODIFIER, PUBLICATION_FIELDS,
-                             Path_, code_skeleton, publication_skeleton, put_value)
+from hostile_sources import (
+    ADDRESS,
+    CODE_FIELDS,
+    MARKDOWN,
+    MODIFIER,
+    PUBLICATION_FIELDS,
+    Path_,
+    code_skeleton,
+    publication_skeleton,
+    put_value,
+)
 
 from report.markdown import MAX_NESTING
 
 CODES = ",".join(str(74400 + n) for n in range(40))  # 40 codes, no spaces
 # What check allows in the fields a page margin prints (report/sources/printable.py).
-LIMITED = {("title",): 150, ("edition",): 40, ("notices", "copyright"): 240}
+LIMITED: dict[Path_, int] = {("title",): 150, ("edition",): 40, ("notices", "copyright"): 240}
 CODE_TITLE = 500
 LONG_FIELDS = {("summary",), ("overview", "description"), ("clinical_context", "vignette"),
                ("modifiers", 0, "when_to_use"), ("diagnoses", 0, "code"),

@@ -21,6 +21,7 @@ from report.markdown import printed_text
 from report.render.coverage import printable_characters
 from report.sources import load_sources
 from report.sources.printable import printed_texts
+from report.sources.yaml import Node
 
 TOLERANCE = 1.5  # points a glyph's box may stand past the page area (side bearings, italics)
 EDGE = 14.0      # points (5 mm) from the paper's edge no text may come nearer: printers lose that
@@ -65,8 +66,9 @@ def built(request: pytest.FixtureRequest, sample_build: Path,
     return layout_builds[request.param]
 
 
-def _printed(root: object, kind: str, volume: bool) -> Iterator[tuple[tuple, str]]:
-    for loc, value, markdown in printed_texts(root, kind):  # type: ignore[arg-type]
+def _printed(root: Node, kind: str, volume: bool
+             ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for loc, value, markdown in printed_texts(root, kind):
         steps = tuple(step for step in loc if isinstance(step, str))
         if steps in TRANSFORMED or (steps in VOLUME_ONLY and not volume):
             continue
@@ -185,3 +187,24 @@ def test_layout_variants_write_what_check_allows(tmp_path: Path) -> None:
         write_layout_sources(tmp_path / name, variant)
         assert load_sources(tmp_path / name, name).errors == []
         shutil.rmtree(tmp_path / name)
+
+
+# What the builder itself prints besides the sources: the report and volume templates,
+# the stylesheet's generated content, the list markers of nested lists, and the text the
+# report model and revision history compose.
+OWN_TEXT = [*(Path("report/templates") / name for name in (
+    "base.html.j2", "report.html.j2", "sections.html.j2", "front.html.j2", "chart.svg.j2")),
+    Path("styles/report.css"), Path("report/assemble.py"), Path("report/release/changes.py"),
+    Path("report/render/chart.py")]
+LIST_MARKERS = "•◦▪"  # disc, circle, square: WeasyPrint's markers for nested lists
+
+
+class TestTheBuildersOwnCharacters:
+    """Every character the builder adds to a page is one a bundled font has."""
+
+    @pytest.mark.parametrize("path", OWN_TEXT, ids=str)
+    def test_characters_are_printable(self, path: Path) -> None:
+        text = (Path(__file__).resolve().parents[1] / path).read_text(encoding="utf-8")
+        covered = printable_characters()
+        assert {c for c in text + LIST_MARKERS
+                if ord(c) not in covered and not c.isspace()} == set()
