@@ -14,6 +14,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
+from report.render.breaks import breakable
+
 # A link target or address field must be one of these; anything else stays text.
 WEB_ADDRESS = re.compile(r"(?:https?://[^\s/?#@]+|mailto:[^\s/]+@)\S*", re.IGNORECASE)
 
@@ -27,6 +29,22 @@ def _alt_text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) 
     return escapeHtml(tokens[index].content)  # an image that reaches rendering shows its alt text
 
 
+def _text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return str(breakable(tokens[index].content))
+
+
+def _code_inline(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return f"<code>{breakable(tokens[index].content)}</code>"
+
+
+def _code_block(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+    return f"<pre><code>{breakable(tokens[index].content)}</code></pre>\n"
+
+
+def _fenced_code(content: str, language: str, attributes: str) -> str:
+    return str(breakable(content))  # markdown-it puts it in <pre><code>
+
+
 def _commonmark() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 
@@ -37,6 +55,11 @@ def parser() -> MarkdownIt:
     md = _commonmark()
     md.validateLink = is_web_address  # type: ignore[method-assign]
     md.add_render_rule("image", _alt_text)
+    # Text gets the break opportunities every printed field gets (report/render/breaks.py).
+    md.add_render_rule("text", _text)
+    md.add_render_rule("code_inline", _code_inline)
+    md.add_render_rule("code_block", _code_block)
+    md.options["highlight"] = _fenced_code
     return md
 
 
@@ -69,3 +92,70 @@ def images(text: str) -> list[Image]:
             if token.type == "image":
                 found.append(Image(token.content, str(token.attrs.get("src", ""))))
     return found
+
+
+# Lists and block quotes may nest this deep: each level indents its text (report.css), and
+# at this depth the narrowest Markdown field (a payer's coverage, a table cell) still
+# holds a line of some 16 characters on A4. The parser itself stops at 20 levels of
+# tags (a list level is two: the list and its item) and drops what lies deeper.
+MAX_NESTING = 6
+_OPENS = {"bullet_list_open", "ordered_list_open", "blockquote_open"}
+_CLOSES = {"bullet_list_close", "ordered_list_close", "blockquote_close"}
+
+
+@dataclass(frozen=True)
+class TooDeep:
+    """A list or quote nested past MAX_NESTING: its level, its 0-based line in the text,
+    and where on that line its marker is (the marker's 0-based index among the line's
+    markers, `>` of quotes and `-`, `*`, `+` or `1.` of lists)."""
+
+    level: int
+    line: int
+    marker: int
+
+
+_MARKER = re.compile(r"[ \t]*(>|[-+*](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))")
+
+
+def too_deep(text: str) -> TooDeep | None:
+    """Return the first list or quote of a Markdown text nested past MAX_NESTING, if any."""
+    open_: list[tuple[str, int]] = []  # the lists and quotes around: their type and line
+    for token in parser().parse(text):
+        if token.type in _OPENS:
+            line = token.map[0] if token.map else 0
+            if len(open_) == MAX_NESTING:
+                # On its line stand the markers of the quotes around it (a list around it
+                # is only indentation there) and of what opened on the same line before it.
+                marker = sum(1 for kind, start in open_
+                             if start == line or kind == "blockquote_open")
+                return TooDeep(len(open_) + 1, line, marker)
+            open_.append((token.type, line))
+        elif token.type in _CLOSES:
+            open_.pop()
+    return None
+
+
+def marker_column(line: str, marker: int) -> int:
+    """Return the 0-based column of a line's marker-th list or quote marker (0 if none)."""
+    at, column = 0, 0
+    for _ in range(marker + 1):
+        found = _MARKER.match(line, at)
+        if found is None:
+            return 0
+        at, column = found.end(), found.start(1)
+    return column
+
+
+def printed_text(text: str) -> str:
+    """Return the text a Markdown text prints: no markup, link targets or fence info."""
+    parts: list[str] = []
+    for token in parser().parse(text):
+        if token.type in ("fence", "code_block"):
+            parts.append(token.content)
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append("\n")
+        parts.append("\n")
+    return "".join(parts)

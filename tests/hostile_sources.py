@@ -1,7 +1,8 @@
 """Sources whose every text field carries markup, template syntax, CSS and local addresses.
 
 Each field gets its own number n in its payload, so that a test can find exactly where
-each one ended up. Addresses point at a local recording server: a build must never
+each one ended up. A field whose length check limits (a page margin prints it) gets the
+pieces that fit. Addresses point at a local recording server: a build must never
 reach it.
 """
 
@@ -13,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from report.sources.printable import LIMITS
 
 Path_ = tuple[str | int, ...]
 
@@ -45,16 +48,32 @@ CODE_FIELDS: dict[Path_, str] = {
 NOT_PRINTED = {("audience",)}  # in the format, but no report or volume shows it
 
 
-def shown_text(n: int) -> list[str]:
-    """Return the pieces of field n's payload that must appear as text, verbatim."""
-    return [f"<b>B{n}</b>", f"<script>S{n}</script>", f"{{{{7+{n}}}}}",
-            f"{{%if 1%}}J{n}{{%endif%}}", f"<style>p{{color:red}}</style>", f"</td></tr>T{n}"]
+def limit(source: str, path: Path_) -> int | None:
+    """Return the most characters check allows in a field ("publication" or "code")."""
+    return LIMITS[source].get(path, (None, ""))[0]
 
 
-def payload(n: int, kind: str, server: str) -> str:
-    """Return field n's hostile text for a field of this kind."""
+def shown_text(n: int, most: int | None = None) -> list[str]:
+    """Return the pieces of field n's payload that must appear as text, verbatim: those
+    that fit, after "Fn", in a field of at most `most` characters."""
+    pieces = [f"<b>B{n}</b>", f"<script>S{n}</script>", f"{{{{7+{n}}}}}",
+              f"{{%if 1%}}J{n}{{%endif%}}", f"<style>p{{color:red}}</style>", f"</td></tr>T{n}"]
+    if most is None:
+        return pieces
+    kept, used = [], len(f"F{n}")
+    for piece in pieces:
+        if used + 1 + len(piece) <= most:
+            kept.append(piece)
+            used += 1 + len(piece)
+    return kept
+
+
+def payload(n: int, kind: str, server: str, most: int | None = None) -> str:
+    """Return field n's hostile text for a field of this kind (of at most `most` characters)."""
     if kind == MODIFIER:
         return "<b"
+    if most is not None:
+        return " ".join([f"F{n}", *shown_text(n, most)])
     if kind == ADDRESS:
         return f'{server}/address{n}?a=1&b="><script>S{n}</script>'
     text = f"F{n} " + " ".join(shown_text(n)) + f' <img src="{server}/img{n}">' \
@@ -67,7 +86,7 @@ def payload(n: int, kind: str, server: str) -> str:
     return text
 
 
-def _publication() -> dict[str, Any]:
+def publication_skeleton() -> dict[str, Any]:
     return {
         "title": "", "subtitle": "", "publisher": "", "edition": "",
         "effective_date": dt.date(2026, 11, 1), "audience": "", "language": "en-US",
@@ -76,7 +95,7 @@ def _publication() -> dict[str, Any]:
     }
 
 
-def _code() -> dict[str, Any]:
+def code_skeleton() -> dict[str, Any]:
     rvu = {"value": 0.38, "unit": "RVU", "component": "global", "source": "CMS",
            "as_of": dt.date(2022, 1, 1)}
     return {
@@ -96,7 +115,7 @@ def _code() -> dict[str, Any]:
     }
 
 
-def _put(data: Any, path: Path_, value: str) -> None:
+def put_value(data: Any, path: Path_, value: str) -> None:
     for step in path[:-1]:
         data = data[step]
     data[path[-1]] = value
@@ -114,14 +133,14 @@ class HostileSources:
 
 def write_hostile_sources(folder: Path, server: str) -> HostileSources:
     """Write publication.yaml and codes/74440.yaml with a payload in every text field."""
-    publication, code = _publication(), _code()
+    publication, code = publication_skeleton(), code_skeleton()
     numbers: list[dict[Path_, int]] = [{}, {}]
     n = 0
-    for data, fields, found in ((publication, PUBLICATION_FIELDS, numbers[0]),
-                                (code, CODE_FIELDS, numbers[1])):
+    for data, fields, found, source in ((publication, PUBLICATION_FIELDS, numbers[0],
+                                         "publication"), (code, CODE_FIELDS, numbers[1], "code")):
         for path, kind in fields.items():
             n += 1
-            _put(data, path, payload(n, kind, server))
+            put_value(data, path, payload(n, kind, server, limit(source, path)))
             found[path] = n
     (folder / "codes").mkdir(parents=True)
     dump = {"allow_unicode": True, "sort_keys": False, "width": 1000}

@@ -12,9 +12,10 @@ import jinja2
 from markupsafe import Markup
 
 from report import __version__
-from report.assemble import NOT_AVAILABLE, PublicationInfo, ReportModel
+from report.assemble import NOT_AVAILABLE, BenchmarkGroup, PublicationInfo, ReportModel
 from report.markdown import parser as markdown_parser
 from report.release.model import EmbeddedSource, Release
+from report.render.breaks import breakable
 from report.render.chart import layout as chart_layout
 from report.render.styles import stylesheet
 from report.sources.models import Benchmark
@@ -50,6 +51,15 @@ def format_figure(benchmark: Benchmark) -> str:
     return f"${text}" if benchmark.unit == "USD" else text
 
 
+NARROW_FIGURES = 10  # characters a figure's column holds on one line; wider ones widen it
+
+
+def wide_figures(groups: tuple[BenchmarkGroup, ...]) -> bool:
+    """Return whether a report's longest figure needs the wider figure column."""
+    return any(len(format_figure(row.figure)) > NARROW_FIGURES
+               for group in groups for row in group.rows)
+
+
 def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
     """Group items by an attribute, keeping the order in which groups first appear."""
     groups: dict[Any, list[Any]] = {}
@@ -80,7 +90,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
                        chart_layout=chart_layout, groupby_ordered=groupby_ordered,
-                       css_string=css_string, data_url=data_url)
+                       css_string=css_string, data_url=data_url, breakable=breakable,
+                       wide_figures=wide_figures)
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 

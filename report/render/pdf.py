@@ -15,11 +15,11 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
-from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from report.errors import FetchRefused
 from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
+from report.render.fonts import BundledFonts
 from report.render.provenance import take_stamp
 from report.render.styles import STYLES_DIR, stylesheet
 from report.render.tagging import finish_tags, stamp_pdf
@@ -85,7 +85,7 @@ class Renderer:
         self.css = stylesheet() if css is None else css
         self.base_url = STYLES_DIR.as_uri() + "/"
         self.fetcher = ProjectFetcher(STYLES_DIR)
-        self.font_config = FontConfiguration()
+        self.font_config = BundledFonts()  # never a font of the machine's
         self.stylesheet = CSS(string=self.css, base_url=self.base_url,
                               url_fetcher=self.fetcher, font_config=self.font_config)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from report.errors import Finding, SourceError, UsageError
 from report.sources.models import CodeSource, Publication
+from report.sources.printable import printing_findings
 from report.sources.validate import check_code, check_publication, validate_model
 from report.sources.yaml import Node, load_yaml, parse_yaml
 
@@ -64,7 +65,7 @@ def load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, 
     model, findings = validate_model(path, root, Publication)
     if model is None:
         return None, findings
-    findings = check_publication(path, root, model)
+    findings = check_publication(path, root, model) + printing_findings(path, root, "publication")
     return (None if findings else PublicationFile(path, root, model, data)), findings
 
 
@@ -94,7 +95,8 @@ def _check_code(data: bytes, root: Node, path: str, stem: str, publication: Publ
     model, findings = validate_model(path, root, CodeSource)
     if model is None:
         return None, findings
-    findings = check_code(path, stem, root, model, publication)
+    findings = check_code(path, stem, root, model, publication) + printing_findings(path, root,
+                                                                                     "code")
     return (None if findings else CodeFile(path, root, model, data)), findings
 
 

@@ -62,6 +62,17 @@ def _no_images(value: str) -> str:
     return value
 
 
+# A benchmark figure must be smaller than this: a longer one would not fit its column or
+# the chart (no fee or relative value comes near it).
+MAX_FIGURE = 1e12
+
+
+def _bounded(value: float) -> float:
+    if abs(value) >= MAX_FIGURE:
+        raise PydanticCustomError("figure_too_large", "the figure is too large to print")
+    return value
+
+
 def _web_address(value: str) -> str:
     if not is_web_address(value):
         raise ValueError(f'"{shown(value)}" is not a web address; write one that starts with '
@@ -183,7 +194,7 @@ class PayerEntry(Strict):
 
 class Benchmark(Strict):
     label: Text
-    value: Annotated[float, Field(allow_inf_nan=False)]
+    value: Annotated[float, Field(allow_inf_nan=False), AfterValidator(_bounded)]
     unit: Text
     component: Component = "global"
     source: Text

@@ -87,6 +87,8 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
         return str(error["ctx"]["error"])
     if kind == "markdown_image":
         return str(error["msg"])
+    if kind == "figure_too_large":
+        return f'"{name}" must be less than 1,000,000,000,000 in size, not {shown(text or value)}'
     if kind == "finite_number":
         return f'"{name}" must be a finite number, not {shown(text or value)}'
     if kind in _EXPECTED:

@@ -1,0 +1,36 @@
+"""The characters the bundled fonts can draw, read from their character maps.
+
+The renderer uses no other font (report/render/fonts.py), and every font list of the
+stylesheet names both bundled families, so a character one of them has is drawn: this
+set is what `check` lets text hold (report/sources/printable.py).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fontTools.ttLib import TTFont
+
+from report.render.styles import STYLES_DIR
+
+FONTS_DIR = STYLES_DIR / "fonts"
+
+
+def bundled_fonts() -> list[str]:
+    """Return the file names of the bundled fonts, sorted."""
+    return sorted(path.name for path in FONTS_DIR.glob("*.[ot]tf"))
+
+
+def printable_characters() -> frozenset[int]:
+    """Return the code points some bundled font maps to a glyph (read again if one changed)."""
+    stamp = tuple((name, (FONTS_DIR / name).stat().st_size, (FONTS_DIR / name).stat().st_mtime_ns)
+                  for name in bundled_fonts())
+    return _characters(stamp)
+
+
+@lru_cache(maxsize=1)
+def _characters(stamp: tuple[tuple[str, int, int], ...]) -> frozenset[int]:
+    covered: set[int] = set()
+    for name, _, _ in stamp:
+        covered.update(TTFont(FONTS_DIR / name, lazy=True).getBestCmap())
+    return frozenset(covered)
