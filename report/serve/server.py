@@ -256,6 +256,9 @@ def serve(folder: Path, shown: str, host: str = "127.0.0.1", port: int = 8000,
     watcher = Watcher(site.layout.watched(), lambda paths: site.apply(
         site.layout.classify(paths)))
     if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops the server even when it was started with SIGINT ignored (as a
+        # background job of a shell without job control is), and so does SIGTERM.
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
     errors = site.snapshot().errors
     for finding in errors:
