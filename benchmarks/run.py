@@ -48,8 +48,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-GIB = 1024 ** 3
-MIB = 1024 ** 2
+GIB = 1024**3
+MIB = 1024**2
 
 # Targets: (figure, N or None for every N) -> (comparison, limit, how to print the limit).
 TARGETS = {
@@ -63,7 +63,9 @@ TARGETS = {
 
 TIMING_LINE = re.compile(
     r"rendered\s+(?P<reports>\d+)\s+reports?\s+in\s+(?P<report_s>[\d.]+)\s*s\b"
-    r".*?volume\s+(?P<volume_s>[\d.]+)\s*s\b", re.IGNORECASE)
+    r".*?volume\s+(?P<volume_s>[\d.]+)\s*s\b",
+    re.IGNORECASE,
+)
 
 # Runs one command and reports its wall time and memory as JSON on its last stdout line.
 WRAPPER = r"""
@@ -195,12 +197,26 @@ class Bench:
         return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
 
     def build_cmd(self, sources: Path, out: Path, *extra: str) -> list[str]:
-        return [self.python, self.builder, "build", "--sources", str(sources), "--out", str(out),
-                "--jobs", str(self.args.jobs), *extra]
+        return [
+            self.python,
+            self.builder,
+            "build",
+            "--sources",
+            str(sources),
+            "--out",
+            str(out),
+            "--jobs",
+            str(self.args.jobs),
+            *extra,
+        ]
 
     def probe(self) -> None:
-        done = subprocess.run([self.python, self.builder, "build", "--help"],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [self.python, self.builder, "build", "--help"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         text = " ".join(done.stdout.split())
         self.has_force = "--force" in text
         self.serial = "in one process" in text
@@ -214,7 +230,8 @@ class Bench:
             elsewhere = [(tn, text) for (f, tn), (_, _, text) in TARGETS.items() if f == figure]
             if elsewhere:
                 return "(no target at N={}; {})".format(
-                    n, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere))
+                    n, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere)
+                )
             return "(no target)"
         op, limit, text = target
         name = f"N={n} {figure.replace('_', ' ')} {text}"
@@ -243,9 +260,19 @@ class Bench:
         base = self.work / f"n{n}"
         sources = base / "sources"
         self.say(f"--- N={n} ({base})")
-        gen = subprocess.run([self.python, str(HERE / "generate.py"), str(n), str(sources),
-                              "--seed", str(self.args.seed)], capture_output=True, text=True,
-                             check=False)
+        gen = subprocess.run(
+            [
+                self.python,
+                str(HERE / "generate.py"),
+                str(n),
+                str(sources),
+                "--seed",
+                str(self.args.seed),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if gen.returncode != 0:
             raise SystemExit(f"generate.py failed:\n{gen.stderr}")
         force = ["--force"] if self.has_force else []
@@ -264,26 +291,40 @@ class Bench:
         plain_seconds: float | None = None
         plain_note = ""
         if n <= self.args.plain_max:
-            loop = self.measure([self.python, "-c", PLAIN_LOOP, str(base / "html-build" / "html"),
-                                 str(base / "plain-out")], base / "plain.log")
+            loop = self.measure(
+                [
+                    self.python,
+                    "-c",
+                    PLAIN_LOOP,
+                    str(base / "html-build" / "html"),
+                    str(base / "plain-out"),
+                ],
+                base / "plain.log",
+            )
             if loop.ok:
                 result = json.loads(loop.output.strip().splitlines()[-1])
                 plain_seconds = result["loop_seconds"]
                 self.plain_per_file = (n, plain_seconds / max(result["files"], 1))
-                self.say(f"N={n} plain loop: {result['files']} files in {plain_seconds:.1f} s "
-                         f"({self.plain_per_file[1]:.2f} s per file; one process, "
-                         f"peak RSS {loop.maxrss / MIB:.0f} MiB)")
+                self.say(
+                    f"N={n} plain loop: {result['files']} files in {plain_seconds:.1f} s "
+                    f"({self.plain_per_file[1]:.2f} s per file; one process, "
+                    f"peak RSS {loop.maxrss / MIB:.0f} MiB)"
+                )
             else:
                 self.say(f"N={n} plain loop failed (exit {loop.rc}):\n{loop.tail()}")
         elif self.plain_per_file:
             at, per_file = self.plain_per_file
             plain_seconds = per_file * n
             plain_note = f" (estimated: {per_file:.2f} s per file measured at N={at})"
-            self.say(f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}); "
-                     f"estimated {plain_seconds:.1f} s from {per_file:.2f} s per file at N={at}")
+            self.say(
+                f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}); "
+                f"estimated {plain_seconds:.1f} s from {per_file:.2f} s per file at N={at}"
+            )
         else:
-            self.say(f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
-                     "smaller N measured to estimate it from")
+            self.say(
+                f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
+                "smaller N measured to estimate it from"
+            )
 
         # Full build into a fresh out dir.
         out = base / "out"
@@ -293,30 +334,40 @@ class Bench:
             return
         if plain_seconds is not None:
             ratio = full.seconds / plain_seconds
-            self.say(f"N={n} full build {full.seconds:.1f} s vs plain loop {plain_seconds:.1f} s"
-                     f"{plain_note}: ratio {ratio:.2f} {self.verdict('full_ratio', n, ratio)}")
+            self.say(
+                f"N={n} full build {full.seconds:.1f} s vs plain loop {plain_seconds:.1f} s"
+                f"{plain_note}: ratio {ratio:.2f} {self.verdict('full_ratio', n, ratio)}"
+            )
         else:
-            self.say(f"N={n} full build {full.seconds:.1f} s vs plain loop: not available "
-                     f"{self.verdict('full_ratio', n, None)}")
+            self.say(
+                f"N={n} full build {full.seconds:.1f} s vs plain loop: not available "
+                f"{self.verdict('full_ratio', n, None)}"
+            )
 
         # Report time and volume step, from the build's own timing line.
         timing = TIMING_LINE.search(full.output)
         if timing:
             report_s, volume_s = float(timing["report_s"]), float(timing["volume_s"])
             share = volume_s / report_s if report_s else float("inf")
-            self.say(f"N={n} volume step {volume_s:.1f} s vs reports {report_s:.1f} s "
-                     f"({timing['reports']} rendered): {share:.0%} "
-                     f"{self.verdict('volume_share', n, share)}")
+            self.say(
+                f"N={n} volume step {volume_s:.1f} s vs reports {report_s:.1f} s "
+                f"({timing['reports']} rendered): {share:.0%} "
+                f"{self.verdict('volume_share', n, share)}"
+            )
         else:
-            self.say(f"N={n} volume step vs reports: not available (the build printed no "
-                     f"'rendered N reports in X s; volume Y s' line) "
-                     f"{self.verdict('volume_share', n, None)}")
+            self.say(
+                f"N={n} volume step vs reports: not available (the build printed no "
+                f"'rendered N reports in X s; volume Y s' line) "
+                f"{self.verdict('volume_share', n, None)}"
+            )
 
         # Peak memory of the full build.
-        self.say(f"N={n} peak memory of the full build: largest process "
-                 f"{full.maxrss / MIB:.0f} MiB (its peak RSS, ru_maxrss or VmHWM: one process, "
-                 f"not the sum){self._tree(full)} "
-                 f"{self.verdict('memory', n, max(full.maxrss, full.tree_peak or 0))}")
+        self.say(
+            f"N={n} peak memory of the full build: largest process "
+            f"{full.maxrss / MIB:.0f} MiB (its peak RSS, ru_maxrss or VmHWM: one process, "
+            f"not the sum){self._tree(full)} "
+            f"{self.verdict('memory', n, max(full.maxrss, full.tree_peak or 0))}"
+        )
 
         # No-op rebuild.
         before = digests(out)
@@ -325,14 +376,20 @@ class Bench:
             self.say(f"N={n} no-op rebuild failed (exit {noop.rc}):\n{noop.tail()}")
             return
         ratio = noop.seconds / full.seconds
-        self.say(f"N={n} no-op rebuild {noop.seconds:.2f} s vs full build {full.seconds:.1f} s: "
-                 f"ratio {ratio:.3f} {self.verdict('noop_ratio', n, ratio)}")
-        self.say(f"N={n} no-op rebuild {noop.seconds:.2f} s "
-                 f"{self.verdict('noop_seconds', n, noop.seconds)}")
+        self.say(
+            f"N={n} no-op rebuild {noop.seconds:.2f} s vs full build {full.seconds:.1f} s: "
+            f"ratio {ratio:.3f} {self.verdict('noop_ratio', n, ratio)}"
+        )
+        self.say(
+            f"N={n} no-op rebuild {noop.seconds:.2f} s "
+            f"{self.verdict('noop_seconds', n, noop.seconds)}"
+        )
         rewritten, internal = changed_files(before, digests(out))
         if rewritten:
-            self.say(f"N={n}   note: the no-op rebuild rewrote {len(rewritten)} output(s) with "
-                     f"new bytes: {shorten(rewritten)}")
+            self.say(
+                f"N={n}   note: the no-op rebuild rewrote {len(rewritten)} output(s) with "
+                f"new bytes: {shorten(rewritten)}"
+            )
 
         # One-change rebuild.
         code = edit_one(sources)
@@ -342,14 +399,18 @@ class Bench:
             self.say(f"N={n} one-change rebuild failed (exit {change.rc}):\n{change.tail()}")
             return
         changed, internal = changed_files(before, digests(out))
-        self.say(f"N={n} one-change rebuild ({code}.yaml title edited) {change.seconds:.2f} s "
-                 f"vs full build {full.seconds:.1f} s: ratio {change.seconds / full.seconds:.3f} "
-                 f"{self.verdict('change_seconds', n, change.seconds)}")
+        self.say(
+            f"N={n} one-change rebuild ({code}.yaml title edited) {change.seconds:.2f} s "
+            f"vs full build {full.seconds:.1f} s: ratio {change.seconds / full.seconds:.3f} "
+            f"{self.verdict('change_seconds', n, change.seconds)}"
+        )
         expected = {f"{code}.pdf", "volume.pdf"}
         missing = sorted(expected - set(changed))
-        self.say(f"N={n}   outputs with new bytes: {shorten(changed)}"
-                 + (f"; plus {len(internal)} internal file(s) (dot-named)" if internal else "")
-                 + (f"; NOT changed though they should: {', '.join(missing)}" if missing else ""))
+        self.say(
+            f"N={n}   outputs with new bytes: {shorten(changed)}"
+            + (f"; plus {len(internal)} internal file(s) (dot-named)" if internal else "")
+            + (f"; NOT changed though they should: {', '.join(missing)}" if missing else "")
+        )
         self.say(f"N={n}   load average after this size: {load()}")
 
     @staticmethod
@@ -394,8 +455,9 @@ def edit_one(sources: Path) -> str:
     files = sorted((sources / "codes").glob("*.yaml"))
     path = files[len(files) // 2]
     text = path.read_text(encoding="utf-8")
-    edited, count = re.subn(r'^title: "(.*)"$', r'title: "\1 (revised)"', text, count=1,
-                            flags=re.MULTILINE)
+    edited, count = re.subn(
+        r'^title: "(.*)"$', r'title: "\1 (revised)"', text, count=1, flags=re.MULTILINE
+    )
     if not count:
         raise SystemExit(f"no quoted title line to edit in {path}")
     path.write_text(edited, encoding="utf-8")
@@ -412,30 +474,50 @@ def describe_machine(python: str, builder: str) -> list[str]:
     except OSError:
         pass
     probe = "import sys, weasyprint; print(sys.version.split()[0], weasyprint.__version__)"
-    versions = subprocess.run([python, "-c", probe], capture_output=True, text=True,
-                              check=False).stdout.split()
+    versions = subprocess.run(
+        [python, "-c", probe], capture_output=True, text=True, check=False
+    ).stdout.split()
     repo = Path(builder).parent
-    commit = subprocess.run(["git", "-C", str(repo), "describe", "--always", "--dirty"],
-                            capture_output=True, text=True, check=False).stdout.strip()
-    return [f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-            f"python {versions[0] if versions else '?'}, weasyprint "
-            f"{versions[1] if len(versions) > 1 else '?'}; builder {builder}"
-            + (f" (git {commit})" if commit else " (not a git checkout)")]
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return [
+        f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"python {versions[0] if versions else '?'}, weasyprint "
+        f"{versions[1] if len(versions) > 1 else '?'}; builder {builder}"
+        + (f" (git {commit})" if commit else " (not a git checkout)"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="24,200,1000",
-                        help="comma-separated numbers of reports (default 24,200,1000)")
+    parser.add_argument(
+        "--sizes",
+        default="24,200,1000",
+        help="comma-separated numbers of reports (default 24,200,1000)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="--jobs passed to build (default 2)")
-    parser.add_argument("--plain-max", type=int, default=200,
-                        help="largest N whose plain loop is run; above it, estimated (default 200)")
+    parser.add_argument(
+        "--plain-max",
+        type=int,
+        default=200,
+        help="largest N whose plain loop is run; above it, estimated (default 200)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed for generate.py (default 1)")
     venv = ROOT / ".venv" / "bin" / "python"
-    parser.add_argument("--python", default=str(venv) if venv.exists() else sys.executable,
-                        help="interpreter with the builder's dependencies (default: .venv's)")
-    parser.add_argument("--builder", default=str(ROOT / "build.py"),
-                        help="build.py to benchmark (default: this checkout's)")
+    parser.add_argument(
+        "--python",
+        default=str(venv) if venv.exists() else sys.executable,
+        help="interpreter with the builder's dependencies (default: .venv's)",
+    )
+    parser.add_argument(
+        "--builder",
+        default=str(ROOT / "build.py"),
+        help="build.py to benchmark (default: this checkout's)",
+    )
     parser.add_argument("--work", type=Path, help="working folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
     args = parser.parse_args(argv)
@@ -451,9 +533,11 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, work)
     bench.probe()
     started = time.perf_counter()
-    print(f"benchmark {dt.datetime.now().isoformat(timespec='seconds')}: sizes "
-          f"{', '.join(map(str, sizes))}; build --jobs {args.jobs}; plain loop up to N="
-          f"{args.plain_max}; seed {args.seed}")
+    print(
+        f"benchmark {dt.datetime.now().isoformat(timespec='seconds')}: sizes "
+        f"{', '.join(map(str, sizes))}; build --jobs {args.jobs}; plain loop up to N="
+        f"{args.plain_max}; seed {args.seed}"
+    )
     for line in describe_machine(args.python, bench.builder):
         print(line)
     print(f"load average at start: {load()}; other work on the machine skews every figure")
@@ -474,10 +558,12 @@ def main(argv: list[str] | None = None) -> int:
     v = bench.verdicts
     total = len(v.met) + len(v.missed) + len(v.unknown)
     print()
-    print((f"targets: {len(v.met)} of {total} met" if total else "no targets apply at these sizes")
-          + (f"; missed: {'; '.join(v.missed)}" if v.missed else "")
-          + (f"; not measured: {'; '.join(v.unknown)}" if v.unknown else "")
-          + f"  (run took {time.perf_counter() - started:.0f} s)")
+    print(
+        (f"targets: {len(v.met)} of {total} met" if total else "no targets apply at these sizes")
+        + (f"; missed: {'; '.join(v.missed)}" if v.missed else "")
+        + (f"; not measured: {'; '.join(v.unknown)}" if v.unknown else "")
+        + f"  (run took {time.perf_counter() - started:.0f} s)"
+    )
     return 0
 
 

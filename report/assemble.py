@@ -132,8 +132,12 @@ class RvuChart:
     @property
     def description(self) -> str:
         """Return the chart's text alternative: every figure it draws, in words."""
-        lines = [f"{bar.name}: " + ", ".join(f"{label} {value:.2f}" for label, value in bar.parts)
-                 + f" (sum {bar.total:.2f})" for bar in self.bars]
+        lines = [
+            f"{bar.name}: "
+            + ", ".join(f"{label} {value:.2f}" for label, value in bar.parts)
+            + f" (sum {bar.total:.2f})"
+            for bar in self.bars
+        ]
         return "Stacked bar chart of relative value units by component. " + "; ".join(lines) + "."
 
 
@@ -179,22 +183,34 @@ def publication_info(source: PublicationFile, release: Release | None = None) ->
     """Extract what reports and covers print of the publication (and of its release)."""
     pub = source.model
     return PublicationInfo(
-        title=pub.title, subtitle=pub.subtitle, publisher=pub.publisher,
-        edition=pub.edition, effective_date=pub.effective_date, language=pub.language,
+        title=pub.title,
+        subtitle=pub.subtitle,
+        publisher=pub.publisher,
+        edition=pub.edition,
+        effective_date=pub.effective_date,
+        language=pub.language,
         page_size=pub.page_size,
-        audience=pub.audience, copyright=pub.notices.copyright,
-        disclaimer=pub.notices.disclaimer, trademark=pub.notices.trademark, release=release)
+        audience=pub.audience,
+        copyright=pub.notices.copyright,
+        disclaimer=pub.notices.disclaimer,
+        trademark=pub.notices.trademark,
+        release=release,
+    )
 
 
-def _benchmarks(benchmarks: list[Benchmark]
-                ) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
+def _benchmarks(
+    benchmarks: list[Benchmark],
+) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
     notes: dict[tuple[str, dt.date], int] = {}
     for b in benchmarks:
         notes.setdefault((b.source, b.as_of), len(notes) + 1)
     groups = []
     for component, name in COMPONENT_NAMES.items():
-        rows = tuple(BenchmarkRow(b, notes[b.source, b.as_of])
-                     for b in benchmarks if b.component == component)
+        rows = tuple(
+            BenchmarkRow(b, notes[b.source, b.as_of])
+            for b in benchmarks
+            if b.component == component
+        )
         if rows:
             groups.append(BenchmarkGroup(component, name, rows))
     return tuple(groups), tuple(SourceNote(n, src, as_of) for (src, as_of), n in notes.items())
@@ -202,12 +218,17 @@ def _benchmarks(benchmarks: list[Benchmark]
 
 def _chart_parts(group: BenchmarkGroup) -> tuple[tuple[str, float], ...]:
     """Return the RVU parts a bar stacks: no totals; the non-facility setting when both are."""
-    parts = [(row.figure.label, row.figure.value) for row in group.rows
-             if row.figure.unit == "RVU" and row.figure.value >= 0
-             and not row.figure.label.lower().startswith("total")]
+    parts = [
+        (row.figure.label, row.figure.value)
+        for row in group.rows
+        if row.figure.unit == "RVU"
+        and row.figure.value >= 0
+        and not row.figure.label.lower().startswith("total")
+    ]
     if any(label.lower().startswith("non-facility") for label, _ in parts):
-        parts = [(label, value) for label, value in parts
-                 if not label.lower().startswith("facility")]
+        parts = [
+            (label, value) for label, value in parts if not label.lower().startswith("facility")
+        ]
     return tuple(parts)
 
 
@@ -221,31 +242,40 @@ def rvu_chart(groups: tuple[BenchmarkGroup, ...]) -> RvuChart | None:
     return RvuChart(tuple(bars)) if bars else None
 
 
-def assemble(source: CodeFile, publication: PublicationFile,
-             release: Release | None = None) -> ReportModel:
+def assemble(
+    source: CodeFile, publication: PublicationFile, release: Release | None = None
+) -> ReportModel:
     """Build the report model of one code: the fixed outline, gaps marked."""
     code = source.model
     overview = code.overview
     clinical = code.clinical_context
     entries = code.payers or {}
     payers = tuple(
-        PayerRow(p.id, p.name,
-                 (entry := entries.get(p.id)) and entry.coverage or None,
-                 entry and entry.prior_authorization or None,
-                 tuple(entry.policies or ()) if entry else ())
-        for p in publication.model.payers)
+        PayerRow(
+            p.id,
+            p.name,
+            (entry := entries.get(p.id)) and entry.coverage or None,
+            entry and entry.prior_authorization or None,
+            tuple(entry.policies or ()) if entry else (),
+        )
+        for p in publication.model.payers
+    )
     indicators = code.indicators
     groups, notes = _benchmarks(code.benchmarks or [])
     report = ReportModel(
-        code=code.code, system=code.system, title=code.title,
+        code=code.code,
+        system=code.system,
+        title=code.title,
         publication=publication_info(publication, release),
         summary=code.summary,
         description=overview.description if overview else None,
         service_type=overview.service_type if overview else None,
         sites_of_service=tuple(overview.sites_of_service or ()) if overview else (),
-        indicators=tuple(IndicatorRow(INDICATOR_NAMES[key], value, meaning(key, value))
-                         for key, value in (indicators.model_dump() if indicators else {}).items()
-                         if value is not None),
+        indicators=tuple(
+            IndicatorRow(INDICATOR_NAMES[key], value, meaning(key, value))
+            for key, value in (indicators.model_dump() if indicators else {}).items()
+            if value is not None
+        ),
         vignette=clinical.vignette if clinical else None,
         personnel=tuple(clinical.personnel or ()) if clinical else (),
         settings=tuple(clinical.settings or ()) if clinical else (),
@@ -267,14 +297,18 @@ def _availability(r: ReportModel) -> list[Availability]:
     def item(section: str, name: str, has: object, *path: str) -> Availability:
         return Availability(section, name, bool(has), path)
 
-    overview, clinical, coding = ("Billing Code Overview", "Clinical Context",
-                                  "Coding Specifications")
+    overview, clinical, coding = (
+        "Billing Code Overview",
+        "Clinical Context",
+        "Coding Specifications",
+    )
     items = [
         item("Summary & Overview", "Summary", r.summary, "summary"),
         item(overview, "Description", r.description, "overview", "description"),
         item(overview, "Service type", r.service_type, "overview", "service_type"),
-        item(overview, "Typical sites of service", r.sites_of_service,
-             "overview", "sites_of_service"),
+        item(
+            overview, "Typical sites of service", r.sites_of_service, "overview", "sites_of_service"
+        ),
         item(overview, "Fee schedule indicators", r.indicators, "indicators"),
         item(clinical, "Clinical vignette", r.vignette, "clinical_context", "vignette"),
         item(clinical, "Personnel", r.personnel, "clinical_context", "personnel"),
@@ -283,12 +317,18 @@ def _availability(r: ReportModel) -> list[Availability]:
         item(coding, "Related codes", r.related_codes, "related_codes"),
         item(coding, "Diagnoses", r.diagnoses, "diagnoses"),
     ]
-    items += [item("Payer Coverage", payer.name, payer.available, "payers", payer.id)
-              for payer in r.payers]
+    items += [
+        item("Payer Coverage", payer.name, payer.available, "payers", payer.id)
+        for payer in r.payers
+    ]
     items += [
         item("Benchmarks", "Benchmarks", r.benchmarks, "benchmarks"),
-        item("Policy & Coding Considerations", "Policy and coding considerations",
-             r.considerations, "coding_considerations"),
+        item(
+            "Policy & Coding Considerations",
+            "Policy and coding considerations",
+            r.considerations,
+            "coding_considerations",
+        ),
         item("References", "References", r.references, "references"),
     ]
     return items

@@ -28,8 +28,13 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 SHAPING_DIRS = (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "styles")
 SHAPING_MODULES = ("assemble.py", "markdown.py", "render", "sources")
 # Files there that shape no build output: the preview's (report/serve) and `new`'s.
-NOT_SHAPING = ("screen.css", "preview.html.j2", "preview-page.html.j2",
-               "preview-parts.html.j2", "code.yaml.j2")
+NOT_SHAPING = (
+    "screen.css",
+    "preview.html.j2",
+    "preview-page.html.j2",
+    "preview-parts.html.j2",
+    "code.yaml.j2",
+)
 
 
 def sha256(data: bytes) -> str:
@@ -45,9 +50,12 @@ def environment_hash() -> str:
         digest.update(f"{name}={metadata.version(name)}\n".encode())
     digest.update(f"report={__version__}\n".encode())
     roots = [*SHAPING_DIRS, *(PACKAGE_DIR / m for m in SHAPING_MODULES)]
-    files = sorted(p for root in roots
-                   for p in ([root] if root.is_file() else root.rglob("*"))
-                   if p.is_file() and "__pycache__" not in p.parts and p.name not in NOT_SHAPING)
+    files = sorted(
+        p
+        for root in roots
+        for p in ([root] if root.is_file() else root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and p.name not in NOT_SHAPING
+    )
     for path in files:
         digest.update(f"{path.relative_to(PACKAGE_DIR.parent)}\n".encode())
         digest.update(sha256(path.read_bytes()).encode())
@@ -102,17 +110,22 @@ class BuildIndex:
             raw = json.loads((out / INDEX_NAME).read_text(encoding="utf-8"))
             if raw.get("version") != INDEX_VERSION:
                 return cls()
-            return cls(raw["environment"],
-                       {k: SourceEntry(**v) for k, v in raw["sources"].items()},
-                       {k: OutputEntry(**v) for k, v in raw["outputs"].items()})
+            return cls(
+                raw["environment"],
+                {k: SourceEntry(**v) for k, v in raw["sources"].items()},
+                {k: OutputEntry(**v) for k, v in raw["outputs"].items()},
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
 
     def dumps(self) -> bytes:
         """Return the index as JSON bytes."""
-        raw = {"version": INDEX_VERSION, "environment": self.environment,
-               "sources": {k: asdict(v) for k, v in sorted(self.sources.items())},
-               "outputs": {k: asdict(v) for k, v in sorted(self.outputs.items())}}
+        raw = {
+            "version": INDEX_VERSION,
+            "environment": self.environment,
+            "sources": {k: asdict(v) for k, v in sorted(self.sources.items())},
+            "outputs": {k: asdict(v) for k, v in sorted(self.outputs.items())},
+        }
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 
     def source_hash(self, shown: str, path: Path) -> tuple[str, bool, os.stat_result]:

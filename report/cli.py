@@ -31,9 +31,12 @@ SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
 
 # One definition for every command that writes PDF (build now, release later).
 pdf_variant_option = click.option(
-    "--pdf-variant", type=click.Choice(PDF_VARIANTS, case_sensitive=False),
-    default=DEFAULT_PDF_VARIANT, show_default=True,
-    help="PDF flavour: pdf/ua-1 (accessible), or pdf/a-3b (archival); both are tagged.")
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS, case_sensitive=False),
+    default=DEFAULT_PDF_VARIANT,
+    show_default=True,
+    help="PDF flavour: pdf/ua-1 (accessible), or pdf/a-3b (archival); both are tagged.",
+)
 
 
 def _echo_findings(findings: Sequence[Finding]) -> None:
@@ -61,12 +64,21 @@ def notices(sources: Sources) -> list[Finding]:
     for code in sources.codes:
         report = assemble(code, sources.publication)
         for item in report.missing:
-            found.append(Finding(locate(code.path, code.root, item.path),
-                                 f"{item.section}: {item.item}: data not available", "notice"))
+            found.append(
+                Finding(
+                    locate(code.path, code.root, item.path),
+                    f"{item.section}: {item.item}: data not available",
+                    "notice",
+                )
+            )
         if code.model.title == PLACEHOLDER_TITLE:
-            found.append(Finding(locate(code.path, code.root, ("title",)),
-                                 f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
-                                 "notice"))
+            found.append(
+                Finding(
+                    locate(code.path, code.root, ("title",)),
+                    f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
+                    "notice",
+                )
+            )
     return sorted(found)
 
 
@@ -83,32 +95,70 @@ def main(ctx: click.Context) -> None:
 @click.argument("codes", nargs=-1)
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option("--out", default="dist", show_default=True, help="Output folder.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes rendering reports  [default: the machine's cores]")
-@click.option("--format", "formats", default="pdf", show_default=True,
-              help="Comma-separated outputs: pdf, html.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes rendering reports  [default: the machine's cores]",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="pdf",
+    show_default=True,
+    help="Comma-separated outputs: pdf, html.",
+)
 @pdf_variant_option
 @click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
-              show_default=True, help="Seconds one report may take before it is stopped.")
-@click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.")
-def build(codes: tuple[str, ...], sources: str = "sources", out: str = "dist",
-          jobs: int | None = None, formats: str = "pdf",
-          pdf_variant: str = DEFAULT_PDF_VARIANT, force: bool = False,
-          timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None) -> None:
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds one report may take before it is stopped.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
+)
+def build(
+    codes: tuple[str, ...],
+    sources: str = "sources",
+    out: str = "dist",
+    jobs: int | None = None,
+    formats: str = "pdf",
+    pdf_variant: str = DEFAULT_PDF_VARIANT,
+    force: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    scheduler: str | None = None,
+) -> None:
     """Validate, then build the named codes (all when none) and the combined volume."""
     if scheduler is None:
         start_context()
     from report.pipeline import BuildOptions
     from report.pipeline import build as run_build
 
-    options = BuildOptions(codes, [f.strip() for f in formats.split(",") if f.strip()],
-                           pdf_variant.lower(), jobs, force, timeout, scheduler)
+    options = BuildOptions(
+        codes,
+        [f.strip() for f in formats.split(",") if f.strip()],
+        pdf_variant.lower(),
+        jobs,
+        force,
+        timeout,
+        scheduler,
+    )
     with reported():
-        result = run_build(Path(sources), Path(out), options, shown=sources,
-                           log=lambda line: click.echo(line, err=True),
-                           on_errors=_echo_findings, progress=progress_for())
+        result = run_build(
+            Path(sources),
+            Path(out),
+            options,
+            shown=sources,
+            log=lambda line: click.echo(line, err=True),
+            on_errors=_echo_findings,
+            progress=progress_for(),
+        )
     click.echo(_build_summary(result, out), err=True)
     sys.exit(1 if result.errors else 0)
 
@@ -119,21 +169,29 @@ def _build_summary(result: BuildResult, out: str) -> str:
     if not rendered and not result.volume_built:
         done = f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
     else:
-        done = (f"rendered {rendered} report{'s' * (rendered != 1)} in "
-                f"{result.render_seconds:.1f} s ({kept} up to date); volume "
-                + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
-                + f"; written to {out}")
+        done = (
+            f"rendered {rendered} report{'s' * (rendered != 1)} in "
+            f"{result.render_seconds:.1f} s ({kept} up to date); volume "
+            + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
+            + f"; written to {out}"
+        )
     return f"{done}; {_summary(len(result.errors))}"
 
 
 @main.command()
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
-              show_default=True,
-              help="text: one `path:line:column: message` a line on standard error; json: "
-                   "one JSON document on standard output, for editors and CI.")
-@click.option("--strict", is_flag=True,
-              help="Count notices (such as data not available) as errors.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one `path:line:column: message` a line on standard error; json: "
+    "one JSON document on standard output, for editors and CI.",
+)
+@click.option(
+    "--strict", is_flag=True, help="Count notices (such as data not available) as errors."
+)
 def check(sources: str = "sources", output: str = "text", strict: bool = False) -> None:
     """Validate only: print every problem, and notices of data not available."""
     from report.sources import load_sources
@@ -147,25 +205,41 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
     errors = sum(f.severity == "error" for f in findings)
     if output == "json":
         document = {
-            "sources": sources, "valid_codes": len(loaded.codes), "errors": errors,
+            "sources": sources,
+            "valid_codes": len(loaded.codes),
+            "errors": errors,
             "notices": len(findings) - errors,
-            "findings": [{"path": f.location.path, "line": f.location.line,
-                          "column": f.location.column, "severity": f.severity,
-                          "message": f.message} for f in findings]}
+            "findings": [
+                {
+                    "path": f.location.path,
+                    "line": f.location.line,
+                    "column": f.location.column,
+                    "severity": f.severity,
+                    "message": f.message,
+                }
+                for f in findings
+            ],
+        }
         with reported():
             say(json.dumps(document, indent=2))
     else:
         _echo_findings(findings)
-        click.echo(f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
-                   f"{_summary(errors, len(findings) - errors)}", err=True)
+        click.echo(
+            f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
+            f"{_summary(errors, len(findings) - errors)}",
+            err=True,
+        )
     sys.exit(1 if errors else 0)
 
 
 @main.command()
 @click.argument("code")
-@click.option("--system", type=click.Choice(["CPT", "HCPCS"], case_sensitive=False),
-              default=None, help="Code system  [default: HCPCS for a code that starts with "
-                                 "a letter, else CPT]")
+@click.option(
+    "--system",
+    type=click.Choice(["CPT", "HCPCS"], case_sensitive=False),
+    default=None,
+    help="Code system  [default: HCPCS for a code that starts with a letter, else CPT]",
+)
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 def new(code: str, system: str | None = None, sources: str = "sources") -> None:
     """Write codes/CODE.yaml: every key of the format, empty and commented; never overwrite."""
@@ -183,53 +257,105 @@ main.add_command(import_pfs)
 @main.command()
 @click.argument("version")
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-@click.option("--out", default="releases", show_default=True,
-              help="Folder of releases: this one is written to OUT/VERSION/.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes rendering reports  [default: the machine's cores]")
+@click.option(
+    "--out",
+    default="releases",
+    show_default=True,
+    help="Folder of releases: this one is written to OUT/VERSION/.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes rendering reports  [default: the machine's cores]",
+)
 @pdf_variant_option
-@click.option("--sign", "key", metavar="KEY.p12", default=None,
-              help="Sign every PDF (PAdES) with this PKCS#12 key and certificate.")
-@click.option("--sign-passphrase", envvar="REPORT_SIGN_PASSPHRASE", default=None,
-              help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).")
-def release(version: str, sources: str = "sources", out: str = "releases",
-            jobs: int | None = None, pdf_variant: str = DEFAULT_PDF_VARIANT,
-            key: str | None = None, sign_passphrase: str | None = None) -> None:
+@click.option(
+    "--sign",
+    "key",
+    metavar="KEY.p12",
+    default=None,
+    help="Sign every PDF (PAdES) with this PKCS#12 key and certificate.",
+)
+@click.option(
+    "--sign-passphrase",
+    envvar="REPORT_SIGN_PASSPHRASE",
+    default=None,
+    help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).",
+)
+def release(
+    version: str,
+    sources: str = "sources",
+    out: str = "releases",
+    jobs: int | None = None,
+    pdf_variant: str = DEFAULT_PDF_VARIANT,
+    key: str | None = None,
+    sign_passphrase: str | None = None,
+) -> None:
     """Build a versioned, reproducible release of every report into OUT/VERSION/."""
     start_context()
     from report.release.publish import ReleaseOptions, make_release
 
-    options = ReleaseOptions(pdf_variant.lower(), jobs, DEFAULT_TIMEOUT,
-                             Path(key) if key else None, sign_passphrase)
+    options = ReleaseOptions(
+        pdf_variant.lower(), jobs, DEFAULT_TIMEOUT, Path(key) if key else None, sign_passphrase
+    )
     with reported():
-        result = make_release(Path(sources), version, Path(out), options, sources, out,
-                              log=lambda line: click.echo(line, err=True),
-                              progress=progress_for())
+        result = make_release(
+            Path(sources),
+            version,
+            Path(out),
+            options,
+            sources,
+            out,
+            log=lambda line: click.echo(line, err=True),
+            progress=progress_for(),
+        )
     snapshot = result.snapshot
-    changed = sorted(code for code in snapshot.codes if snapshot.history[code] and
-                     snapshot.history[code][0].version == snapshot.version)
-    since = (f"{len(changed)} of {len(snapshot.codes)} reports changed since "
-             f"{snapshot.previous}" + (f" ({', '.join(changed)})" if changed else "")
-             if snapshot.previous else f"first release, {len(snapshot.codes)} reports")
+    changed = sorted(
+        code
+        for code in snapshot.codes
+        if snapshot.history[code] and snapshot.history[code][0].version == snapshot.version
+    )
+    since = (
+        f"{len(changed)} of {len(snapshot.codes)} reports changed since "
+        f"{snapshot.previous}" + (f" ({', '.join(changed)})" if changed else "")
+        if snapshot.previous
+        else f"first release, {len(snapshot.codes)} reports"
+    )
     signed = f"; signed by {result.signer}" if result.signer else ""
-    click.echo(f"released {snapshot.version} to {Path(out) / snapshot.version}: {since}"
-               f"{signed}; 0 errors", err=True)
+    click.echo(
+        f"released {snapshot.version} to {Path(out) / snapshot.version}: {since}{signed}; 0 errors",
+        err=True,
+    )
 
 
 @main.command()
 @click.argument("folder")
-@click.option("--trust", metavar="CERT", default=None,
-              help="Also require each signature to chain to this certificate (PEM or DER).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes for the rebuild  [default: the machine's cores]")
+@click.option(
+    "--trust",
+    metavar="CERT",
+    default=None,
+    help="Also require each signature to chain to this certificate (PEM or DER).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the rebuild  [default: the machine's cores]",
+)
 def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
     """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
     # No start_context() here: verify_release starts the workers only when it rebuilds.
     from report.release.verify import verify_release
 
     with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR
-        result = verify_release(Path(folder), folder, Path(trust) if trust else None, jobs,
-                                log=lambda line: click.echo(line, err=True))
+        result = verify_release(
+            Path(folder),
+            folder,
+            Path(trust) if trust else None,
+            jobs,
+            log=lambda line: click.echo(line, err=True),
+        )
     for line in result.checked:
         click.echo(line, err=True)
     _echo_findings(result.problems)
@@ -240,15 +366,30 @@ def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> No
 
 @main.command()
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
-              help="Port to listen on; 0 picks a free one.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; anything but loopback lets others read the reports.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; anything but loopback lets others read the reports.",
+)
 def serve(sources: str = "sources", port: int = 8000, host: str = "127.0.0.1") -> None:
     """Preview the reports in a browser; pages rebuild and reload as sources change."""
     start_context()
     from report.serve import serve as run_serve
 
     with reported():
-        run_serve(Path(sources), sources, host, port, log=lambda line: click.echo(line, err=True),
-                  announce=say)
+        run_serve(
+            Path(sources),
+            sources,
+            host,
+            port,
+            log=lambda line: click.echo(line, err=True),
+            announce=say,
+        )

@@ -32,7 +32,7 @@ GLOBAL_PERIOD = {
 PC_TC = {
     "0": "physician service; the PC/TC split does not apply",
     "1": "diagnostic test or radiology service with professional (26) and technical (TC) "
-         "components",
+    "components",
     "2": "professional component only",
     "3": "technical component only",
     "4": "global test only",

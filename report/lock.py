@@ -42,10 +42,14 @@ class _Work:
     busy: str  # what the holder has been doing "for more than N s"
 
 
-_BUILD = _Work(LOCK_NAME, "the build already writing to {folder}",
-               "has been building into this folder")
-_RELEASE = _Work(RELEASE_LOCK_NAME, "the release already being made in {folder}",
-                 "has been releasing into this folder")
+_BUILD = _Work(
+    LOCK_NAME, "the build already writing to {folder}", "has been building into this folder"
+)
+_RELEASE = _Work(
+    RELEASE_LOCK_NAME,
+    "the release already being made in {folder}",
+    "has been releasing into this folder",
+)
 
 
 class HeldLock:
@@ -76,8 +80,9 @@ def _holder(fd: int) -> str:
 
 
 @contextmanager
-def output_lock(out: Path, log: Log = print, wait: float = DEFAULT_WAIT,
-                poll: float = 0.1) -> Iterator[None]:
+def output_lock(
+    out: Path, log: Log = print, wait: float = DEFAULT_WAIT, poll: float = 0.1
+) -> Iterator[None]:
     """Hold out's build lock for the body, waiting up to wait seconds for another build.
 
     Once held, the temporary files of any earlier, interrupted build are removed.
@@ -89,8 +94,9 @@ def output_lock(out: Path, log: Log = print, wait: float = DEFAULT_WAIT,
 
 
 @contextmanager
-def release_lock(root: Path, log: Log = print, wait: float = DEFAULT_WAIT,
-                 poll: float = 0.1) -> Iterator[HeldLock]:
+def release_lock(
+    root: Path, log: Log = print, wait: float = DEFAULT_WAIT, poll: float = 0.1
+) -> Iterator[HeldLock]:
     """Hold the releases folder's lock for the body, waiting up to wait seconds for
     another release into root: releases into one folder are made one after the other."""
     with _folder_lock(root, _RELEASE, log, wait, poll) as held:
@@ -98,8 +104,9 @@ def release_lock(root: Path, log: Log = print, wait: float = DEFAULT_WAIT,
 
 
 @contextmanager
-def _folder_lock(folder: Path, work: _Work, log: Log, wait: float,
-                 poll: float) -> Iterator[HeldLock]:
+def _folder_lock(
+    folder: Path, work: _Work, log: Log, wait: float, poll: float
+) -> Iterator[HeldLock]:
     """Hold the lock file work.name in folder (made if missing) for the body."""
     path = folder / work.name
     key = folder.resolve() / work.name
@@ -160,8 +167,9 @@ def _still_there(fd: int, path: Path) -> bool:
     return (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _acquire(fd: int, folder: Path, work: _Work, log: Log, deadline: float, wait: float,
-             poll: float) -> None:
+def _acquire(
+    fd: int, folder: Path, work: _Work, log: Log, deadline: float, wait: float, poll: float
+) -> None:
     """Take the lock on fd, polling until deadline; say once whom we wait for."""
     told = False
     while True:
@@ -173,8 +181,10 @@ def _acquire(fd: int, folder: Path, work: _Work, log: Log, deadline: float, wait
                 raise UsageError(f"{folder}: cannot lock the folder: {exc.strerror}") from exc
         holder = _holder(fd)
         if time.monotonic() >= deadline:
-            raise UsageError(f"{folder}: {holder} {work.busy} for more than {wait:g} s; "
-                             "run again once it has finished")
+            raise UsageError(
+                f"{folder}: {holder} {work.busy} for more than {wait:g} s; "
+                "run again once it has finished"
+            )
         if not told:
             log(f"waiting for {work.waiting.format(folder=folder)} ({holder}) to finish")
             told = True

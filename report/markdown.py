@@ -126,8 +126,9 @@ def too_deep(text: str) -> TooDeep | None:
             if len(open_) == MAX_NESTING:
                 # On its line stand the markers of the quotes around it (a list around it
                 # is only indentation there) and of what opened on the same line before it.
-                marker = sum(1 for kind, start in open_
-                             if start == line or kind == "blockquote_open")
+                marker = sum(
+                    1 for kind, start in open_ if start == line or kind == "blockquote_open"
+                )
                 return TooDeep(len(open_) + 1, line, marker)
             open_.append((token.type, line))
         elif token.type in _CLOSES:

@@ -33,8 +33,9 @@ class OutputFile:
     sha256: str
 
 
-def atomic_stream(path: Path, write: Callable[[BinaryIO], T], durable: bool = True,
-                  replace: bool = True) -> T:
+def atomic_stream(
+    path: Path, write: Callable[[BinaryIO], T], durable: bool = True, replace: bool = True
+) -> T:
     """Let write fill a temporary file beside path, then rename it into place.
 
     durable syncs the data to disk before the rename; a cache whose damaged files are
@@ -65,7 +66,7 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
         try:
             _commit(temp, path, True)
         except BaseException:
-            for later, _ in staged[number + 1:]:
+            for later, _ in staged[number + 1 :]:
                 _discard(later)
             raise
     for folder in sorted({path.parent for _, path in staged}):
@@ -81,8 +82,7 @@ def _stage(path: Path, write: Callable[[BinaryIO], T], durable: bool) -> tuple[P
     """Fill a new temporary file beside path with write; return it and what write returned."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX,
-                                    dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise WriteError.of(path, exc) from exc
     temp = Path(name)
@@ -161,8 +161,9 @@ def atomic_write(path: Path, data: bytes, durable: bool = True, replace: bool = 
     atomic_stream(path, lambda handle: handle.write(data), durable, replace)
 
 
-def manifest_bytes(publication: PublicationInfo, files: list[OutputFile],
-                   extra: dict[str, Any] | None = None) -> bytes:
+def manifest_bytes(
+    publication: PublicationInfo, files: list[OutputFile], extra: dict[str, Any] | None = None
+) -> bytes:
     """Return manifest.json: the edition, the builder version and every file's hash.
 
     extra adds keys before "files" (a release's version, engine and sources).

@@ -47,7 +47,8 @@ HARFBUZZ_WARNING = (
     "warning: HarfBuzz's subsetter (libharfbuzz-subset0) is missing; WeasyPrint falls back "
     "to fontTools, which is about twice as slow (install it with: apt-get install "
     "libharfbuzz-subset0). Output stays reproducible: SOURCE_DATE_EPOCH is set from "
-    "effective_date.")
+    "effective_date."
+)
 
 Log = Callable[[str], None]
 
@@ -100,17 +101,24 @@ class _Code:
 def _check_options(options: BuildOptions) -> None:
     bad = [f for f in options.formats if f not in FORMATS]
     if bad or not options.formats:
-        raise UsageError(f"unknown format {', '.join(bad) or '(none)'}; "
-                         f"choose from {', '.join(FORMATS)}")
+        raise UsageError(
+            f"unknown format {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}"
+        )
     if options.variant not in PDF_VARIANTS:
-        raise UsageError(f"unknown PDF variant {options.variant}; "
-                         f"choose from {', '.join(PDF_VARIANTS)}")
+        raise UsageError(
+            f"unknown PDF variant {options.variant}; choose from {', '.join(PDF_VARIANTS)}"
+        )
 
 
-def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
-          shown: str | None = None, log: Log = print,
-          on_errors: Callable[[list[Finding]], None] | None = None,
-          progress: Progress | None = None) -> BuildResult:
+def build(
+    folder: Path,
+    out: Path,
+    options: BuildOptions = BuildOptions(),
+    shown: str | None = None,
+    log: Log = print,
+    on_errors: Callable[[list[Finding]], None] | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
     """Validate all sources, then build what changed of the selected reports and the volume.
 
     The output folder is locked for the whole build: a second build into it waits.
@@ -127,9 +135,16 @@ def build(folder: Path, out: Path, options: BuildOptions = BuildOptions(),
     return result
 
 
-def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Pool, log: Log,
-           on_errors: Callable[[list[Finding]], None] | None,
-           progress: Progress | None) -> BuildResult:
+def _build(
+    folder: Path,
+    out: Path,
+    options: BuildOptions,
+    shown: str,
+    pool: Pool,
+    log: Log,
+    on_errors: Callable[[list[Finding]], None] | None,
+    progress: Progress | None,
+) -> BuildResult:
     index = BuildIndex.load(out)
     environment = environment_hash()
     if index.environment != environment:
@@ -156,16 +171,36 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
 
     selected = _select(codes, options.codes, shown)
     pin_clock(publication.model.effective_date)
-    base_key = key_of(environment, pub_sha, options.variant,
-                      *([options.release.key()] if options.release else []))
+    base_key = key_of(
+        environment, pub_sha, options.variant, *([options.release.key()] if options.release else [])
+    )
     volume = None
     if "pdf" in options.formats:
         headings = {c.code: c.heading for c in selected if c.heading}
-        volume = VolumeStep(out, headings, base_key, options.variant, options.force, index,
-                            publication_info(publication, options.release), pool)
+        volume = VolumeStep(
+            out,
+            headings,
+            base_key,
+            options.variant,
+            options.force,
+            index,
+            publication_info(publication, options.release),
+            pool,
+        )
     try:
-        _render_reports(out, selected, base_key, options, index, publication, result,
-                        progress, log, pool, volume)
+        _render_reports(
+            out,
+            selected,
+            base_key,
+            options,
+            index,
+            publication,
+            result,
+            progress,
+            log,
+            pool,
+            volume,
+        )
         if result.rendered:  # kept even if the volume fails: the reports need not render again
             atomic_write(out / ".build-index.json", index.dumps())
         if volume is not None:
@@ -183,14 +218,23 @@ def _build(folder: Path, out: Path, options: BuildOptions, shown: str, pool: Poo
     return result
 
 
-def _scan_codes(folder: Path, shown: str, index: BuildIndex,
-                publication: PublicationFile | None, reparse: bool,
-                result: BuildResult) -> list[_Code]:
+def _scan_codes(
+    folder: Path,
+    shown: str,
+    index: BuildIndex,
+    publication: PublicationFile | None,
+    reparse: bool,
+    result: BuildResult,
+) -> list[_Code]:
     """Hash every code source; parse only those that changed (or all when told to)."""
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
-        result.errors.append(Finding.at(os.path.join(shown, "codes"),
-                                        "no code sources found (expected codes/CODE.yaml files)"))
+        result.errors.append(
+            Finding.at(
+                os.path.join(shown, "codes"),
+                "no code sources found (expected codes/CODE.yaml files)",
+            )
+        )
     pub_model = publication.model if publication else None
     codes = []
     for file in files:
@@ -207,8 +251,10 @@ def _scan_codes(folder: Path, shown: str, index: BuildIndex,
         if changed or reparse or entry is None or publication is None:
             item.source, item.errors = load_code(file, shown, pub_model)
             entry = SourceEntry(stat.st_size, stat.st_mtime_ns, digest)
-            entry.errors = [[f.location.path, f.location.line, f.location.column, f.message]
-                            for f in item.errors]
+            entry.errors = [
+                [f.location.path, f.location.line, f.location.column, f.message]
+                for f in item.errors
+            ]
             if item.source is not None:
                 model = item.source.model
                 entry.heading = f"{model.system} {model.code}: {model.title}"
@@ -233,10 +279,19 @@ def _select(codes: list[_Code], named: Sequence[str], shown: str) -> list[_Code]
     return [c for c in chosen if not c.errors and c.heading]
 
 
-def _render_reports(out: Path, selected: list[_Code], base_key: str, options: BuildOptions,
-                    index: BuildIndex, publication: PublicationFile, result: BuildResult,
-                    progress: Progress | None, log: Log, pool: Pool,
-                    volume: VolumeStep | None) -> None:
+def _render_reports(
+    out: Path,
+    selected: list[_Code],
+    base_key: str,
+    options: BuildOptions,
+    index: BuildIndex,
+    publication: PublicationFile,
+    result: BuildResult,
+    progress: Progress | None,
+    log: Log,
+    pool: Pool,
+    volume: VolumeStep | None,
+) -> None:
     """Render the selected reports whose inputs changed; keep the others.
 
     volume, when given, is written meanwhile: each report is given to it when ready.
@@ -246,9 +301,11 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
     for item in selected:
         key = keys[item.code] = key_of(base_key, item.sha)
         need_pdf = "pdf" in options.formats and (
-            options.force or index.fresh(out, f"{item.code}.pdf", key) is None)
+            options.force or index.fresh(out, f"{item.code}.pdf", key) is None
+        )
         need_html = "html" in options.formats and (
-            options.force or index.fresh(out, f"html/{item.code}.html", key) is None)
+            options.force or index.fresh(out, f"html/{item.code}.html", key) is None
+        )
         if need_pdf or need_html:
             todo.append((item, need_pdf, need_html))
         if not need_pdf:
@@ -283,8 +340,12 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
                 page = report_html(report, inline_styles=True).encode("utf-8")
                 _store(out, f"html/{item.code}.html", page, keys[item.code], None, index)
             if need_pdf:
-                yield RenderTask(item.code, report_html(report), options.variant,
-                                 os.environ.get("SOURCE_DATE_EPOCH", ""))
+                yield RenderTask(
+                    item.code,
+                    report_html(report),
+                    options.variant,
+                    os.environ.get("SOURCE_DATE_EPOCH", ""),
+                )
 
     if any(need_html for _, _, need_html in todo):
         _copy_fonts(out / "html" / "fonts")
@@ -305,8 +366,9 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
                 if not outcome.fast_subset and not warned:
                     log(HARFBUZZ_WARNING)
                     warned = True
-                pages = _take(out, outcome, keys[outcome.code], by_code[outcome.code], index,
-                              result)
+                pages = _take(
+                    out, outcome, keys[outcome.code], by_code[outcome.code], index, result
+                )
                 if volume is not None:
                     volume.ready(outcome.code, pages)
                 if progress is not None:
@@ -315,20 +377,23 @@ def _render_reports(out: Path, selected: list[_Code], base_key: str, options: Bu
             if progress is not None:
                 progress.finish()
     result.render_seconds = time.perf_counter() - start
-    wanted = [("{}.pdf", "report")] * ("pdf" in options.formats) + \
-        [("html/{}.html", "html")] * ("html" in options.formats)
+    wanted = [("{}.pdf", "report")] * ("pdf" in options.formats) + [("html/{}.html", "html")] * (
+        "html" in options.formats
+    )
     for item in selected:
         for pattern, kind in wanted:
             relative = pattern.format(item.code)
             entry = index.fresh(out, relative, keys[item.code])
             if entry is not None:
-                result.files.append(OutputFile(relative, kind, item.code, entry.pages,
-                                               entry.bytes, entry.sha256))
+                result.files.append(
+                    OutputFile(relative, kind, item.code, entry.pages, entry.bytes, entry.sha256)
+                )
     result.errors.sort()
 
 
-def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildIndex,
-          result: BuildResult) -> int | None:
+def _take(
+    out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildIndex, result: BuildResult
+) -> int | None:
     """Store a rendered report, or note its error; return its pages (None: it failed)."""
     if outcome.error is not None or outcome.pdf is None:
         index.outputs.pop(f"{item.code}.pdf", None)
@@ -339,8 +404,9 @@ def _take(out: Path, outcome: RenderResult, key: str, item: _Code, index: BuildI
     return outcome.pages
 
 
-def _store(out: Path, relative: str, data: bytes, key: str, pages: int | None,
-           index: BuildIndex) -> None:
+def _store(
+    out: Path, relative: str, data: bytes, key: str, pages: int | None, index: BuildIndex
+) -> None:
     atomic_write(out / relative, data)
     try:
         index.outputs[relative] = OutputEntry.of(out / relative, data, key, pages)
@@ -359,6 +425,8 @@ def _holds(path: Path, data: bytes) -> bool:
 def _copy_fonts(target: Path) -> None:
     """Place the bundled fonts beside the HTML files so each renders as the PDF did."""
     for font in sorted((STYLES_DIR / "fonts").iterdir()):
-        if not (target / font.name).is_file() or \
-                (target / font.name).stat().st_size != font.stat().st_size:
+        if (
+            not (target / font.name).is_file()
+            or (target / font.name).stat().st_size != font.stat().st_size
+        ):
             atomic_write(target / font.name, font.read_bytes())

@@ -50,9 +50,15 @@ class BarProgress(Progress):
         from rich.progress import Progress as Bar
 
         super().start(total)
-        self.bar = Bar(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
-                       console=Console(file=self.stream), transient=True)
+        self.bar = Bar(
+            TextColumn("rendering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(),
+            console=Console(file=self.stream),
+            transient=True,
+        )
         self.task = self.bar.add_task("reports", total=total, rate="")
         self.bar.start()
 

@@ -73,31 +73,44 @@ def code_system(code: str, system: str | None) -> str:
     shaped = system_of(code)
     chosen = system or shaped or ("HCPCS" if code[:1].isalpha() else "CPT")
     if shaped is not None and shaped != chosen:
-        raise UsageError(f'"{shown(code)}" is a {shaped} code, not {chosen}: leave out '
-                         f"--system, or write --system {shaped}")
+        raise UsageError(
+            f'"{shown(code)}" is a {shaped} code, not {chosen}: leave out '
+            f"--system, or write --system {shaped}"
+        )
     if shaped is None:
         hint = f'; did you mean "{code.upper()}"?' if system_of(code.upper()) == chosen else ""
-        raise UsageError(f'"{shown(code)}" is not a valid {chosen} code '
-                         f"({CODE_PATTERNS[chosen][1]}){hint}")
+        raise UsageError(
+            f'"{shown(code)}" is not a valid {chosen} code ({CODE_PATTERNS[chosen][1]}){hint}'
+        )
     return chosen
 
 
 @cache
 def _environment() -> jinja2.Environment:
     """Return a Jinja2 environment for YAML: no escaping, strict undefined."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("report", "templates"),
-                              autoescape=False, undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("report", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def skeleton(code: str, system: str, publication: Publication) -> bytes:
     """Return the skeleton source of a code: every key of the format, empty and commented."""
     context = Skeleton(
-        code=code, system=system, title=json.dumps(PLACEHOLDER_TITLE),
+        code=code,
+        system=system,
+        title=json.dumps(PLACEHOLDER_TITLE),
         payers=tuple(_payer_key(p.id, p.name) for p in publication.payers),
         code_rules=tuple(f"{name}: {rule}." for name, (_, rule) in CODE_PATTERNS.items()),
-        systems=_choices(System), global_periods=_choices(GlobalPeriod, quote_all=True),
-        components=_choices(Component), not_available=NOT_AVAILABLE)
+        systems=_choices(System),
+        global_periods=_choices(GlobalPeriod, quote_all=True),
+        components=_choices(Component),
+        not_available=NOT_AVAILABLE,
+    )
     return _environment().get_template(TEMPLATE).render(s=context).encode("utf-8")
 
 
@@ -116,8 +129,10 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
         raise UsageError(f"{shown_folder}: the sources folder does not exist")
     publication_path = os.path.join(shown_folder, "publication.yaml")
     if not os.path.lexists(folder / "publication.yaml"):
-        raise UsageError(f"{publication_path}: not found; new adds a code to a sources "
-                         "folder that has its publication.yaml")
+        raise UsageError(
+            f"{publication_path}: not found; new adds a code to a sources "
+            "folder that has its publication.yaml"
+        )
     target = folder / "codes" / f"{code}.yaml"
     path = os.path.join(shown_folder, "codes", f"{code}.yaml")
     if os.path.lexists(target):
@@ -128,8 +143,9 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
     data = skeleton(code, system, publication.model)
     valid, findings = code_from_bytes(data, path, code, publication.model)
     if valid is None:  # the template and the models disagree: a bug, not the author's doing
-        raise RuntimeError("the skeleton is not a valid source:\n"
-                           + "\n".join(str(f) for f in findings))
+        raise RuntimeError(
+            "the skeleton is not a valid source:\n" + "\n".join(str(f) for f in findings)
+        )
     try:
         atomic_write(target, data, replace=False)
     except FileExistsError as exc:  # written since the check above

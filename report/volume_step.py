@@ -27,9 +27,17 @@ from report.workers import Pool, PoolRenderer, RenderResult, RenderTask
 class VolumeStep:
     """Write volume.pdf for the selected reports: in the background, or at the end."""
 
-    def __init__(self, out: Path, headings: dict[str, str], base_key: str,
-                 variant: str, force: bool, index: BuildIndex, publication: PublicationInfo,
-                 pool: Pool) -> None:
+    def __init__(
+        self,
+        out: Path,
+        headings: dict[str, str],
+        base_key: str,
+        variant: str,
+        force: bool,
+        index: BuildIndex,
+        publication: PublicationInfo,
+        pool: Pool,
+    ) -> None:
         """headings gives each report's printed heading by code, in volume order."""
         self.out = out
         self.headings = dict(headings)
@@ -53,9 +61,17 @@ class VolumeStep:
             return
         self.feed = VolumeFeed(list(self.headings))
         feed, codes = self.feed, list(self.headings)
-        self.background = Background(lambda: write_volume(
-            self.publication, iter(feed), self.out / "volume.pdf", self.variant,
-            cache_dir=self.out / ".cache", renderer=self.renderer, codes=codes))
+        self.background = Background(
+            lambda: write_volume(
+                self.publication,
+                iter(feed),
+                self.out / "volume.pdf",
+                self.variant,
+                cache_dir=self.out / ".cache",
+                renderer=self.renderer,
+                codes=codes,
+            )
+        )
 
     def ahead(self, tasks: Iterator[RenderTask]) -> Iterator[RenderTask]:
         """Add to the reports' tasks the front matter's work that need not wait for them.
@@ -72,8 +88,9 @@ class VolumeStep:
         headings = list(self.headings.values())
         for number, (html, batch) in enumerate(self.planner.measure(headings)):
             self.batches[f"volume:measure:{number}"] = batch
-            yield RenderTask(f"volume:measure:{number}", html, self.variant,
-                             self.source_date_epoch, "measure")
+            yield RenderTask(
+                f"volume:measure:{number}", html, self.variant, self.source_date_epoch, "measure"
+            )
         yield from tasks
         guess, unknown = self._guessed_entries()
         # With no more than a report per worker still rendering, the contents pages planned
@@ -88,10 +105,11 @@ class VolumeStep:
             return False
         if self.planner is None or outcome.error is not None:
             return True
-        kind, _, name = outcome.code[len("volume:"):].partition(":")
+        kind, _, name = outcome.code[len("volume:") :].partition(":")
         if kind == "measure" and outcome.metrics is not None:
-            self.planner.measured(self.batches.pop(outcome.code), outcome.metrics,
-                                  list(self.headings.values()))
+            self.planner.measured(
+                self.batches.pop(outcome.code), outcome.metrics, list(self.headings.values())
+            )
         elif kind == "part" and outcome.pdf is not None:
             self.planner.rendered(name, outcome.pdf, outcome.pages)
         return True
@@ -119,8 +137,12 @@ class VolumeStep:
             self.done[code] = self.last_pages = pages
         if self.feed is None:
             return
-        self.feed.put(code, None if pages is None else
-                      VolumeEntry(code, self.headings[code], self.out / f"{code}.pdf", pages))
+        self.feed.put(
+            code,
+            None
+            if pages is None
+            else VolumeEntry(code, self.headings[code], self.out / f"{code}.pdf", pages),
+        )
 
     def abandon(self) -> None:
         """Give the background volume up (the build stops), and wait until its thread has
@@ -154,19 +176,31 @@ class VolumeStep:
         if not entries:
             return None, 0.0, False
         key = key_of(*parts)
-        fresh = None if self.force or pages is not None else \
-            self.index.fresh(self.out, "volume.pdf", key)
+        fresh = (
+            None
+            if self.force or pages is not None
+            else self.index.fresh(self.out, "volume.pdf", key)
+        )
         built = fresh is None
         if fresh is None:
             if pages is None:
-                pages = write_volume(self.publication, entries, self.out / "volume.pdf",
-                                     self.variant, cache_dir=self.out / ".cache",
-                                     renderer=self.renderer)
+                pages = write_volume(
+                    self.publication,
+                    entries,
+                    self.out / "volume.pdf",
+                    self.variant,
+                    cache_dir=self.out / ".cache",
+                    renderer=self.renderer,
+                )
             path = self.out / "volume.pdf"
             fresh = self.index.outputs["volume.pdf"] = OutputEntry.of(
-                path, path.read_bytes(), key, pages)
-        return (OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes, fresh.sha256),
-                time.perf_counter() - start, built)
+                path, path.read_bytes(), key, pages
+            )
+        return (
+            OutputFile("volume.pdf", "volume", None, fresh.pages, fresh.bytes, fresh.sha256),
+            time.perf_counter() - start,
+            built,
+        )
 
 
 class _GatedRenderer:

@@ -67,19 +67,32 @@ def render_task(task: RenderTask) -> RenderResult:
     fast = harfbuzz_subset_available()
     try:
         if task.kind == "measure":
-            return RenderResult(task.code, metrics=measure_contents(task.html),
-                                seconds=time.perf_counter() - start, fast_subset=fast)
+            return RenderResult(
+                task.code,
+                metrics=measure_contents(task.html),
+                seconds=time.perf_counter() - start,
+                fast_subset=fast,
+            )
         pdf, pages = render_pdf(task.html, task.variant)
     except OSError as exc:  # the system refused the engine a file, such as in a full TMPDIR
         where = f"{exc.filename}: " if exc.filename else ""
-        return RenderResult(task.code, error=f"rendering failed: {where}{why(exc)}",
-                            seconds=time.perf_counter() - start, fast_subset=fast)
+        return RenderResult(
+            task.code,
+            error=f"rendering failed: {where}{why(exc)}",
+            seconds=time.perf_counter() - start,
+            fast_subset=fast,
+        )
     except Exception as exc:  # a report that fails, fails alone; the message keeps the cause
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return RenderResult(task.code, error=f"rendering failed: {detail}",
-                            seconds=time.perf_counter() - start, fast_subset=fast)
-    return RenderResult(task.code, pdf, pages, seconds=time.perf_counter() - start,
-                        fast_subset=fast)
+        return RenderResult(
+            task.code,
+            error=f"rendering failed: {detail}",
+            seconds=time.perf_counter() - start,
+            fast_subset=fast,
+        )
+    return RenderResult(
+        task.code, pdf, pages, seconds=time.perf_counter() - start, fast_subset=fast
+    )
 
 
 def _worker_main(conn: Connection) -> None:
@@ -167,8 +180,9 @@ class WorkerPool:
     the pool renders batch after batch (the reports, then the volume's front matter).
     """
 
-    def __init__(self, jobs: int, timeout: float = DEFAULT_TIMEOUT,
-                 start_method: str | None = None) -> None:
+    def __init__(
+        self, jobs: int, timeout: float = DEFAULT_TIMEOUT, start_method: str | None = None
+    ) -> None:
         self.context = start_context(start_method)
         self.timeout = timeout
         self.jobs = max(1, jobs)
@@ -226,8 +240,11 @@ class WorkerPool:
                     yield cast(RenderResult, conn.recv())
                 except (EOFError, OSError):
                     assert task is not None
-                    yield RenderResult(task.code, error="rendering failed: the worker "
-                                       f"process died (exit code {worker.process.exitcode})")
+                    yield RenderResult(
+                        task.code,
+                        error="rendering failed: the worker "
+                        f"process died (exit code {worker.process.exitcode})",
+                    )
                     self._replace(worker)
             now = time.monotonic()
             for conn, worker in list(busy.items()):
@@ -235,8 +252,9 @@ class WorkerPool:
                     del busy[conn]
                     assert worker.task is not None
                     code, worker.task = worker.task.code, None
-                    yield RenderResult(code, error="rendering took longer than "
-                                       f"{self.timeout:g} s and was stopped")
+                    yield RenderResult(
+                        code, error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                    )
                     self._replace(worker)
 
     def _replace(self, worker: _Worker) -> None:
@@ -250,8 +268,9 @@ def dask_executor(scheduler: str) -> Iterator[object]:
     try:
         from distributed import Client
     except ImportError as exc:
-        raise UsageError("--scheduler needs Dask's distributed package: "
-                         "pip install 'report[dask]'") from exc
+        raise UsageError(
+            "--scheduler needs Dask's distributed package: pip install 'report[dask]'"
+        ) from exc
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except OSError as exc:
@@ -276,8 +295,9 @@ class ExecutorPool:
 
 
 @contextmanager
-def open_pool(jobs: int, timeout: float = DEFAULT_TIMEOUT,
-              scheduler: str | None = None) -> Iterator[Pool]:
+def open_pool(
+    jobs: int, timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None
+) -> Iterator[Pool]:
     """Start local worker processes, or connect to a Dask cluster; stop them on leaving."""
     if scheduler is not None:
         with dask_executor(scheduler) as executor:
@@ -295,10 +315,13 @@ class PoolRenderer:
         self.jobs = pool.jobs
         self.source_date_epoch = source_date_epoch
 
-    def _run(self, htmls: list[str], variant: str,
-             kind: Literal["pdf", "measure"]) -> list[RenderResult]:
-        tasks = [RenderTask(f"front-{n}", html, variant, self.source_date_epoch, kind)
-                 for n, html in enumerate(htmls)]
+    def _run(
+        self, htmls: list[str], variant: str, kind: Literal["pdf", "measure"]
+    ) -> list[RenderResult]:
+        tasks = [
+            RenderTask(f"front-{n}", html, variant, self.source_date_epoch, kind)
+            for n, html in enumerate(htmls)
+        ]
         results = {result.code: result for result in self.pool.map(tasks)}
         for task in tasks:
             error = results[task.code].error
@@ -315,8 +338,9 @@ class PoolRenderer:
         return [cast(ContentsMetrics, r.metrics) for r in self._run(htmls, "", "measure")]
 
 
-def _run_on_executor(tasks: list[RenderTask], executor: object,
-                     timeout: float) -> Iterator[RenderResult]:
+def _run_on_executor(
+    tasks: list[RenderTask], executor: object, timeout: float
+) -> Iterator[RenderResult]:
     from concurrent.futures import FIRST_COMPLETED
     from concurrent.futures import wait as wait_futures
 
@@ -325,17 +349,20 @@ def _run_on_executor(tasks: list[RenderTask], executor: object,
     deadline = time.monotonic() + timeout * max(1, len(tasks))
     waiting = set(futures)
     while waiting:
-        done, waiting = wait_futures(waiting, timeout=max(0.0, deadline - time.monotonic()),
-                                     return_when=FIRST_COMPLETED)
+        done, waiting = wait_futures(
+            waiting, timeout=max(0.0, deadline - time.monotonic()), return_when=FIRST_COMPLETED
+        )
         if not done:
             for future in waiting:
                 future.cancel()
-                yield RenderResult(futures[future].code, error="rendering did not finish "
-                                   "on the scheduler in time")
+                yield RenderResult(
+                    futures[future].code, error="rendering did not finish on the scheduler in time"
+                )
             return
         for future in done:
             try:
                 yield future.result()
             except Exception as exc:  # the scheduler lost the task: that report fails alone
-                yield RenderResult(futures[future].code,
-                                   error=f"rendering failed on the scheduler: {exc}")
+                yield RenderResult(
+                    futures[future].code, error=f"rendering failed on the scheduler: {exc}"
+                )

@@ -14,10 +14,21 @@ from typing import Any
 import websocket
 
 # As root Chromium needs --no-sandbox; the others keep it from reaching for the network.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-         "--remote-debugging-port=0", "--window-size=1200,1500"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--remote-debugging-port=0",
+    "--window-size=1200,1500",
+]
 
 
 def chromium_path() -> str | None:
@@ -37,8 +48,11 @@ class Browser:
         port_file = profile / "DevToolsActivePort"
         port_file.unlink(missing_ok=True)  # left by an earlier browser on this profile
         self.log = (profile / "chromium.log").open("wb")
-        self.process = subprocess.Popen([executable, *FLAGS, f"--user-data-dir={profile}",
-                                         "about:blank"], stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdout=self.log,
+            stderr=self.log,
+        )
         deadline = time.monotonic() + 30
         while not (port_file.is_file() and len(port_file.read_text().split()) == 2):
             if time.monotonic() > deadline or self.process.poll() is not None:
@@ -46,16 +60,18 @@ class Browser:
             time.sleep(0.05)
         port, path = port_file.read_text().split()
         try:
-            self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=30,
-                                                  suppress_origin=True)
+            self.ws = websocket.create_connection(
+                f"ws://127.0.0.1:{port}{path}", timeout=30, suppress_origin=True
+            )
         except OSError:
             self.process.kill()
             raise
         self.ids = itertools.count(1)
         self.events: list[dict[str, Any]] = []
 
-    def send(self, method: str, session: str | None = None, timeout: float = 30,
-             **params: Any) -> dict[str, Any]:
+    def send(
+        self, method: str, session: str | None = None, timeout: float = 30, **params: Any
+    ) -> dict[str, Any]:
         """Send a command and return its result; events that arrive meanwhile are kept."""
         number = next(self.ids)
         message: dict[str, Any] = {"id": number, "method": method, "params": params}
@@ -70,15 +86,19 @@ class Browser:
                     raise CdpError(f"{method}: {reply['error']}")
                 return reply.get("result", {})
 
-    def wait_event(self, method: str, session: str, timeout: float = 30,
-                   **wanted: Any) -> dict[str, Any]:
+    def wait_event(
+        self, method: str, session: str, timeout: float = 30, **wanted: Any
+    ) -> dict[str, Any]:
         """Return the next event of this kind for a page whose parameters include wanted."""
         deadline = time.monotonic() + timeout
         while True:
             for event in self.events:
                 params = event.get("params", {})
-                if event.get("method") == method and event.get("sessionId") == session and \
-                        all(params.get(key) == value for key, value in wanted.items()):
+                if (
+                    event.get("method") == method
+                    and event.get("sessionId") == session
+                    and all(params.get(key) == value for key, value in wanted.items())
+                ):
                     self.events.remove(event)
                     return params
             self._receive(deadline)
@@ -126,16 +146,20 @@ class Page:
 
     def goto(self, url: str) -> None:
         """Load an address and wait for the load event of that very navigation."""
-        self.browser.events = [e for e in self.browser.events
-                               if e.get("sessionId") != self.session]
+        self.browser.events = [e for e in self.browser.events if e.get("sessionId") != self.session]
         loader = self.browser.send("Page.navigate", self.session, url=url)["loaderId"]
-        self.browser.wait_event("Page.lifecycleEvent", self.session, name="load",
-                                loaderId=loader)
+        self.browser.wait_event("Page.lifecycleEvent", self.session, name="load", loaderId=loader)
 
     def evaluate(self, expression: str) -> Any:
         """Return the value of a JavaScript expression in the page (a promise's, once settled)."""
-        result = self.browser.send("Runtime.evaluate", self.session, expression=expression,
-                                   returnByValue=True, awaitPromise=True, timeout=10)
+        result = self.browser.send(
+            "Runtime.evaluate",
+            self.session,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
+            timeout=10,
+        )
         if "exceptionDetails" in result:
             raise CdpError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -154,8 +178,10 @@ class Page:
             except (CdpError, TimeoutError):
                 pass  # the page is between two documents while it reloads
             if time.monotonic() - start > timeout:
-                raise TimeoutError(f"the page did not show {wanted!r} in {timeout} s; "
-                                   f"it shows: {self.text()[:500]!r}")
+                raise TimeoutError(
+                    f"the page did not show {wanted!r} in {timeout} s; "
+                    f"it shows: {self.text()[:500]!r}"
+                )
             time.sleep(0.02)
 
     def screenshot(self, path: Path, full_page: bool = False) -> None:
@@ -164,7 +190,12 @@ class Page:
         if full_page:
             params["captureBeyondViewport"] = True
             size = self.browser.send("Page.getLayoutMetrics", self.session)["cssContentSize"]
-            params["clip"] = {"x": 0, "y": 0, "width": size["width"],
-                              "height": size["height"], "scale": 1}
+            params["clip"] = {
+                "x": 0,
+                "y": 0,
+                "width": size["width"],
+                "height": size["height"],
+                "scale": 1,
+            }
         data = self.browser.send("Page.captureScreenshot", self.session, **params)["data"]
         path.write_bytes(base64.b64decode(data))

@@ -20,8 +20,9 @@ from serving import Preview, start_preview
 
 # Property-based tests (tests/test_properties.py): the same examples on every run, no
 # example database written, bounded counts; HYPOTHESIS_PROFILE=explore for a deeper search.
-settings.register_profile("default", max_examples=100, derandomize=True, database=None,
-                          print_blob=True)
+settings.register_profile(
+    "default", max_examples=100, derandomize=True, database=None, print_blob=True
+)
 settings.register_profile("explore", max_examples=1000, database=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
@@ -43,8 +44,13 @@ class Run:
 
 def run_cli(*args: str, cwd: Path = ROOT) -> Run:
     """Run `python build.py ARGS` in a fresh process and capture its output."""
-    done = subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return Run(done.returncode, done.stdout, done.stderr)
 
 
@@ -66,8 +72,9 @@ def sources_copy(tmp_path: Path) -> Path:
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the sample sources once, with PDF and HTML, and return the output folder."""
     out = tmp_path_factory.mktemp("dist")
-    result = run_cli("build", "--sources", str(SAMPLE_SOURCES), "--out", str(out),
-                     "--format", "pdf,html")
+    result = run_cli(
+        "build", "--sources", str(SAMPLE_SOURCES), "--out", str(out), "--format", "pdf,html"
+    )
     assert result.code == 0, result.stderr
     return out
 
@@ -80,8 +87,9 @@ def seed_text() -> str:
 
 # A byte-for-byte copy of shared/data/pprrvu22-sample.csv (see tests/fixtures/pfs/README.md).
 PFS_SAMPLE = FIXTURES / "pfs" / "pprrvu22-sample.csv"
-PFS_SOURCE = ("2022 National Physician Fee Schedule Relative Value File January Release, "
-              "released 12/15/2021")
+PFS_SOURCE = (
+    "2022 National Physician Fee Schedule Relative Value File January Release, released 12/15/2021"
+)
 
 
 def pfs_lines() -> list[bytes]:
@@ -92,6 +100,7 @@ def pfs_lines() -> list[bytes]:
 @pytest.fixture
 def pfs_file(tmp_path: Path):
     """Return a writer of relative value files: the sample's lines, changed by edit."""
+
     def write(edit=None, name: str = "pprrvu.csv") -> Path:
         lines = pfs_lines()
         if edit is not None:
@@ -99,6 +108,7 @@ def pfs_file(tmp_path: Path):
         path = tmp_path / name
         path.write_bytes(b"\r\n".join(lines))
         return path
+
     return write
 
 
@@ -115,10 +125,10 @@ SIGNING_PASSPHRASE = "release-test"
 class Releases:
     """The session's releases: 9.9.9 twice, 9.9.10 after one benchmark change, and signed."""
 
-    first: Path          # ONE/9.9.9
-    again: Path          # TWO/9.9.9, from the same sources
-    changed: Path        # ONE/9.9.10, the 74440 global Work RVU changed from 0.38 to 0.40
-    sources: Path        # the sources of 9.9.9
+    first: Path  # ONE/9.9.9
+    again: Path  # TWO/9.9.9, from the same sources
+    changed: Path  # ONE/9.9.10, the 74440 global Work RVU changed from 0.38 to 0.40
+    sources: Path  # the sources of 9.9.9
     changed_sources: Path
 
 
@@ -141,8 +151,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
     code.write_text(text.replace(WORK_RVU_BEFORE, WORK_RVU_AFTER, 1), encoding="utf-8")
     first = _release(RELEASE, "--sources", str(sources), "--out", str(base / "one"))
     again = _release(RELEASE, "--sources", str(sources), "--out", str(base / "two"))
-    changed = _release(NEXT_RELEASE, "--sources", str(changed_sources),
-                       "--out", str(base / "one"))
+    changed = _release(NEXT_RELEASE, "--sources", str(changed_sources), "--out", str(base / "one"))
     return Releases(first, again, changed, sources, changed_sources)
 
 
@@ -168,17 +177,30 @@ def make_signing_key(folder: Path, name: str = "Release Test Signer") -> Signing
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                       critical=True)
-        .sign(key, hashes.SHA256()))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
     folder.mkdir(parents=True, exist_ok=True)
     p12, pem = folder / "signer.p12", folder / "signer.pem"
-    p12.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"signer", key, certificate, None,
-        serialization.BestAvailableEncryption(SIGNING_PASSPHRASE.encode())))
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"signer",
+            key,
+            certificate,
+            None,
+            serialization.BestAvailableEncryption(SIGNING_PASSPHRASE.encode()),
+        )
+    )
     pem.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return SigningKey(p12, pem)
 
@@ -190,12 +212,22 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
 
 
 @pytest.fixture(scope="session")
-def signed_release(releases: Releases, signing_key: SigningKey,
-                   tmp_path_factory: pytest.TempPathFactory) -> Path:
+def signed_release(
+    releases: Releases, signing_key: SigningKey, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Release 9.9.9 of the same sources again, signed."""
     out = tmp_path_factory.mktemp("signed")
-    return _release(RELEASE, "--sources", str(releases.sources), "--out", str(out),
-                    "--sign", str(signing_key.p12), "--sign-passphrase", SIGNING_PASSPHRASE)
+    return _release(
+        RELEASE,
+        "--sources",
+        str(releases.sources),
+        "--out",
+        str(out),
+        "--sign",
+        str(signing_key.p12),
+        "--sign-passphrase",
+        SIGNING_PASSPHRASE,
+    )
 
 
 @dataclass
@@ -252,21 +284,29 @@ class HostileBuild:
 
 
 @pytest.fixture(scope="session")
-def hostile_build(tmp_path_factory: pytest.TempPathFactory,
-                  recording_server: RecordingServer) -> HostileBuild:
+def hostile_build(
+    tmp_path_factory: pytest.TempPathFactory, recording_server: RecordingServer
+) -> HostileBuild:
     """Build (PDF and HTML) sources whose every text field holds markup and local addresses."""
     base = tmp_path_factory.mktemp("hostile")
     sources = write_hostile_sources(base / "sources", recording_server.url)
     out = base / "out"
     connections, requests = len(recording_server.connections), len(recording_server.requests)
-    result = run_cli("build", "--sources", str(sources.folder), "--out", str(out),
-                     "--format", "pdf,html")
-    return HostileBuild(sources, out, result, recording_server.connections[connections:],
-                        recording_server.requests[requests:])
+    result = run_cli(
+        "build", "--sources", str(sources.folder), "--out", str(out), "--format", "pdf,html"
+    )
+    return HostileBuild(
+        sources,
+        out,
+        result,
+        recording_server.connections[connections:],
+        recording_server.requests[requests:],
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # The preview server (tests/test_serve.py): one server per module, one headless Chromium.
+
 
 @pytest.fixture(scope="module")
 def preview_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -289,8 +329,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     """Start headless Chromium once (`make test` installs Debian's chromium as root)."""
     executable = chromium_path()
     if executable is None:
-        pytest.skip("chromium is not installed: run `make test` as root, or "
-                    "`sudo apt-get install chromium`")
+        pytest.skip(
+            "chromium is not installed: run `make test` as root, or `sudo apt-get install chromium`"
+        )
     chromium = Browser(executable, tmp_path_factory.mktemp("chromium"))
     yield chromium
     chromium.close()
@@ -305,14 +346,16 @@ class HostilePreview:
 
 
 @pytest.fixture(scope="module")
-def hostile_preview(tmp_path_factory: pytest.TempPathFactory,
-                    recording_server: RecordingServer) -> Iterator[HostilePreview]:
+def hostile_preview(
+    tmp_path_factory: pytest.TempPathFactory, recording_server: RecordingServer
+) -> Iterator[HostilePreview]:
     """Serve the hostile sources, plus codes/55300.yaml whose unknown key is an HTML tag."""
     base = tmp_path_factory.mktemp("hostile-preview")
     sources = write_hostile_sources(base / "sources", recording_server.url)
     (sources.folder / "codes" / "55300.yaml").write_text(
         'code: "55300"\nsystem: CPT\ntitle: "t"\n"<img src=x onerror=window.pwned=1>": 1\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     server = start_preview(sources.folder, base / "serve.log")
     yield HostilePreview(server, sources.code)
     server.stop()

@@ -35,10 +35,17 @@ CODES = ",".join(str(74400 + n) for n in range(40))  # 40 codes, no spaces
 # What check allows in the fields a page margin prints (report/sources/printable.py).
 LIMITED: dict[Path_, int] = {("title",): 150, ("edition",): 40, ("notices", "copyright"): 240}
 CODE_TITLE = 500
-LONG_FIELDS = {("summary",), ("overview", "description"), ("clinical_context", "vignette"),
-               ("modifiers", 0, "when_to_use"), ("diagnoses", 0, "code"),
-               ("payers", "aetna", "coverage"), ("payers", "aetna", "prior_authorization"),
-               ("references", 0, "title"), ("benchmarks", 0, "label")}
+LONG_FIELDS = {
+    ("summary",),
+    ("overview", "description"),
+    ("clinical_context", "vignette"),
+    ("modifiers", 0, "when_to_use"),
+    ("diagnoses", 0, "code"),
+    ("payers", "aetna", "coverage"),
+    ("payers", "aetna", "prior_authorization"),
+    ("references", 0, "title"),
+    ("benchmarks", 0, "label"),
+}
 
 
 def word(seed: str, length: int) -> str:

@@ -96,8 +96,14 @@ class TextLayer:
         done = 0
         for piece in self.pieces:
             if done == 0:
-                start = next((k for k in range(min(len(piece), len(wanted)), 2, -1)
-                              if piece.endswith(wanted[:k])), 0)
+                start = next(
+                    (
+                        k
+                        for k in range(min(len(piece), len(wanted)), 2, -1)
+                        if piece.endswith(wanted[:k])
+                    ),
+                    0,
+                )
                 done = start
             elif wanted.startswith(piece, done):
                 done += len(piece)

@@ -32,15 +32,23 @@ class Ran:
         return self.stderr.splitlines()
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None,
-        stdout: Path | None = None) -> Ran:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdout: Path | None = None
+) -> Ran:
     """Run `build.py ARGS`; fail, rather than hang, if it has not ended within TIMEOUT."""
     out = stdout.open("w") if stdout is not None else subprocess.PIPE
     try:
-        done = subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
-                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
-                              stdout=out, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT,
-                              check=False)
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "build.py"), *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"build.py {' '.join(args)} did not end within {TIMEOUT} s")
     finally:

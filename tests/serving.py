@@ -46,9 +46,21 @@ class Preview:
 def start_preview(sources: Path, log: Path, *args: str) -> Preview:
     """Run `build.py serve --sources SOURCES --port 0 ARGS` and wait until it listens."""
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "build.py"), "serve", "--sources", str(sources),
-         "--port", "0", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("w"),
-        text=True)
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "serve",
+            "--sources",
+            str(sources),
+            "--port",
+            "0",
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        text=True,
+    )
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     if not line.startswith("serving "):
@@ -58,8 +70,9 @@ def start_preview(sources: Path, log: Path, *args: str) -> Preview:
     return Preview(sources, process, url, line, log)
 
 
-def fetch(url: str, method: str = "GET", headers: dict[str, str] | None = None
-          ) -> tuple[int, dict[str, str], bytes]:
+def fetch(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """Return the status, headers and body of one request (errors included)."""
     request = urllib.request.Request(url, method=method, headers=headers or {})
     try:
@@ -78,8 +91,7 @@ class Answer:
     body: bytes
 
 
-def exchange(port: int, data: bytes, close_sending: bool = False,
-             timeout: float = 30.0) -> Answer:
+def exchange(port: int, data: bytes, close_sending: bool = False, timeout: float = 30.0) -> Answer:
     """Send raw bytes on a new connection and read the answer until the server closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
         connection.sendall(data)
@@ -98,8 +110,7 @@ def read_answer(connection: socket.socket) -> Answer:
         return Answer(None, {}, b"")
     head, _, body = raw.partition(b"\r\n\r\n")
     status_line, *lines = head.decode("iso-8859-1").split("\r\n")
-    return Answer(int(status_line.split(" ")[1]),
-                  dict(line.split(": ", 1) for line in lines), body)
+    return Answer(int(status_line.split(" ")[1]), dict(line.split(": ", 1) for line in lines), body)
 
 
 def thread_count(pid: int) -> int:
@@ -124,8 +135,8 @@ def listening_addresses(port: int) -> set[str]:
             if family == 4:
                 found.add(".".join(str(b) for b in reversed(raw)))
             else:  # four little-endian 32-bit words
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
-                found.add(":".join(words[i:i + 2].hex() for i in range(0, 16, 2)))
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                found.add(":".join(words[i : i + 2].hex() for i in range(0, 16, 2)))
     return found
 
 

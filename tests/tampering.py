@@ -53,6 +53,7 @@ Damage = Callable[[Path, Context], None]
 
 # --- how a forger damages a copy -----------------------------------------------------------
 
+
 def write_sums(folder: Path, hidden: bool = False) -> None:
     """Rewrite SHA256SUMS for the regular files there now, as a forger would."""
     lines = []
@@ -81,17 +82,21 @@ def edit_sources(pdf: Path, edit: Callable[[pikepdf.Object], None]) -> None:
 
 def rename_source(pdf: Path, old: str, new: str) -> None:
     """Give an embedded source another name (/UF and /F)."""
+
     def edit(spec: pikepdf.Object) -> None:
         if str(spec.UF) == old:
             spec.UF = spec.F = pikepdf.String(new)
+
     edit_sources(pdf, edit)
 
 
 def replace_source(pdf: Path, name: str, data: bytes) -> None:
     """Replace the bytes of an embedded source (Flate-compressed, as the release writes)."""
+
     def edit(spec: pikepdf.Object) -> None:
         if str(spec.UF) == name:
             spec.EF.F.write(zlib.compress(data), filter=pikepdf.Name.FlateDecode)
+
     edit_sources(pdf, edit)
 
 
@@ -107,41 +112,58 @@ def traversal(folder: Path, context: Context) -> None:
     name = CLIMB + str(target).lstrip("/")
     rename_source(folder / "55300.pdf", "55300.yaml", name)
     data = embedded(folder / "55300.pdf", name)
-    edit_json(folder, "manifest.json", lambda m: m["sources"].append(
-        {"path": f"codes/{name}", "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}))
+    edit_json(
+        folder,
+        "manifest.json",
+        lambda m: m["sources"].append(
+            {
+                "path": f"codes/{name}",
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        ),
+    )
     write_sums(folder)
     context.values["target"] = target
 
 
 def embedded_name(name: str) -> Damage:
     """55300.pdf embeds its source under another name; the manifest is left as it was."""
+
     def damage(folder: Path, context: Context) -> None:
         rename_source(folder / "55300.pdf", "55300.yaml", name)
         write_sums(folder)
+
     return damage
 
 
 def manifest_value(edit: Callable[[Json], object]) -> Damage:
     """Change manifest.json (parsed and written back) and SHA256SUMS to match."""
+
     def damage(folder: Path, context: Context) -> None:
         edit_json(folder, "manifest.json", edit)
         write_sums(folder)
+
     return damage
 
 
 def replace_file(name: str, data: bytes) -> Damage:
     """Replace a file of the release with other bytes, and SHA256SUMS to match."""
+
     def damage(folder: Path, context: Context) -> None:
         (folder / name).write_bytes(data)
         write_sums(folder)
+
     return damage
 
 
 def snapshot_value(edit: Callable[[Json], object]) -> Damage:
     """Change snapshot.json (parsed and written back) and SHA256SUMS to match."""
+
     def damage(folder: Path, context: Context) -> None:
         edit_json(folder, "snapshot.json", edit)
         write_sums(folder)
+
     return damage
 
 
@@ -153,10 +175,12 @@ def snapshot_missing(folder: Path, context: Context) -> None:
 
 def set_key(*path: str | int, value: object) -> Callable[[Json], None]:
     """Return an edit setting one value of a JSON document by its key path."""
+
     def edit(data: Any) -> None:
         for key in path[:-1]:
             data = data[key]
         data[path[-1]] = value
+
     return edit
 
 
@@ -173,7 +197,7 @@ def appended(folder: Path, context: Context) -> None:
 def truncated(folder: Path, context: Context) -> None:
     """Cut 74440.pdf in half; SHA256SUMS left as it was."""
     path = folder / "74440.pdf"
-    path.write_bytes(path.read_bytes()[:path.stat().st_size // 2])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def swapped(folder: Path, context: Context) -> None:
@@ -268,38 +292,52 @@ def special_files(folder: Path, context: Context) -> None:
 
 def sums_lines(*lines: str, before: str | None = None, raw: bytes = b"") -> Damage:
     """Add lines to SHA256SUMS: at the end, or before the line naming `before`."""
+
     def damage(folder: Path, context: Context) -> None:
         path = folder / "SHA256SUMS"
         text = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        at = next((i for i, line in enumerate(text) if line.endswith(f"  {before}\n")),
-                  len(text))
+        at = next((i for i, line in enumerate(text) if line.endswith(f"  {before}\n")), len(text))
         text[at:at] = [line + "\n" for line in lines]
         path.write_bytes("".join(text).encode("utf-8") + raw)
+
     return damage
 
 
 def listed_line(name: str) -> Callable[[Path], str]:
     """Return the SHA256SUMS line the release has for name."""
-    return lambda folder: next(line for line in (folder / "SHA256SUMS").read_text(
-        encoding="utf-8").splitlines() if line.endswith(f"  {name}"))
+    return lambda folder: next(
+        line
+        for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+        if line.endswith(f"  {name}")
+    )
 
 
 def malformed_sums(folder: Path, context: Context) -> None:
     """Lines added to SHA256SUMS: malformed ones, names that are no file's, a duplicate."""
-    sums_lines("not a sum", "0" * 64 + " 74440.pdf", "0" * 64 + "  extra/fees.html",
-               "0" * 64 + "  ..", "0" * 64 + "  a\\b", "0" * 64 + "  tab\there", "",
-               listed_line("CHANGES.md")(folder), raw=b"\xff\n")(folder, context)
+    sums_lines(
+        "not a sum",
+        "0" * 64 + " 74440.pdf",
+        "0" * 64 + "  extra/fees.html",
+        "0" * 64 + "  ..",
+        "0" * 64 + "  a\\b",
+        "0" * 64 + "  tab\there",
+        "",
+        listed_line("CHANGES.md")(folder),
+        raw=b"\xff\n",
+    )(folder, context)
 
 
 def huge(name: str) -> Damage:
     """Make a file 10 GiB long without writing it (sparse), SHA256SUMS left as it was."""
+
     def damage(folder: Path, context: Context) -> None:
         os.truncate(folder / name, 10 * GIB)
+
     return damage
 
 
-
 # --- running verify and checking it wrote nothing ------------------------------------------
+
 
 def tree(folder: Path) -> dict[str, tuple[int, int, str]]:
     """Describe every entry under folder without following links or opening special files."""
@@ -327,9 +365,15 @@ class Outcome:
 
 def run_verify(folder: Path, temp: Path, *args: str) -> Outcome:
     """Run `build.py verify folder ARGS` with TMPDIR=temp."""
-    done = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", str(folder), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "TMPDIR": str(temp)})
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "verify", str(folder), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
     lines = done.stderr.splitlines()
     problems = [line for line in lines[:-1] if line.startswith(str(folder))]
     return Outcome(done.returncode, problems, lines[-1] if lines else "", done.stderr)

@@ -94,8 +94,9 @@ class Node:
 
     def text(self, pages: list[PageText]) -> str:
         """Return the text of every marked-content sequence under this element."""
-        parts = [pages[page].by_mcid.get(mcid, "") for node in self.walk()
-                 for page, mcid in node.content]
+        parts = [
+            pages[page].by_mcid.get(mcid, "") for node in self.walk() for page, mcid in node.content
+        ]
         return re.sub(r"\s+", " ", " ".join(parts)).strip()
 
     def scope(self) -> str | None:
@@ -117,8 +118,11 @@ def structure(path: Path) -> Node:
         def convert(node, page: int | None) -> Node:
             if "/Pg" in node:
                 page = index[node.Pg.objgen]
-            attributes = [{str(k): str(v) for k, v in a.items()} for a in listed(node.get("/A"))
-                          if isinstance(a, pikepdf.Dictionary)]
+            attributes = [
+                {str(k): str(v) for k, v in a.items()}
+                for a in listed(node.get("/A"))
+                if isinstance(a, pikepdf.Dictionary)
+            ]
             result = Node(str(node.get("/S", "/StructTreeRoot")), attributes, [], [])
             for kid in listed(node.get("/K")):
                 if isinstance(kid, int):
@@ -138,8 +142,9 @@ def header_cells(table: Node) -> list[tuple[str, str, str | None]]:
     found = []
     for group in table.children:
         for row in (r for r in group.walk() if r.type == "/TR"):
-            found += [(group.type, cell, cell.scope()) for cell in row.children
-                      if cell.type == "/TH"]
+            found += [
+                (group.type, cell, cell.scope()) for cell in row.children if cell.type == "/TH"
+            ]
     return found
 
 
@@ -153,8 +158,16 @@ def pdfa_builds(cli, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
     outs = []
     for _ in range(2):
         out = tmp_path_factory.mktemp("pdfa")
-        result = cli("build", "74440", "--sources", str(SAMPLE_SOURCES), "--out", str(out),
-                     "--pdf-variant", "pdf/a-3b")
+        result = cli(
+            "build",
+            "74440",
+            "--sources",
+            str(SAMPLE_SOURCES),
+            "--out",
+            str(out),
+            "--pdf-variant",
+            "pdf/a-3b",
+        )
         assert result.code == 0, result.stderr
         outs.append(out)
     return outs[0], outs[1]
@@ -171,13 +184,19 @@ class TestTableHeaderScope:
         """The modifier table's head cells are /Column and its row headers (the modifiers) /Row."""
         path = sample_build / "74440.pdf"
         pages = page_texts(path)
-        table = next(t for t in structure(path).walk()
-                     if t.type == "/Table" and "When to Use" in t.text(pages))
+        table = next(
+            t
+            for t in structure(path).walk()
+            if t.type == "/Table" and "When to Use" in t.text(pages)
+        )
         cells = header_cells(table)
         head = [(cell.text(pages), scope) for group, cell, scope in cells if group == "/THead"]
         body = [(cell.text(pages), scope) for group, cell, scope in cells if group == "/TBody"]
-        assert head[:3] == [("Modifier", "/Column"), ("Description", "/Column"),
-                            ("When to Use", "/Column")]
+        assert head[:3] == [
+            ("Modifier", "/Column"),
+            ("Description", "/Column"),
+            ("When to Use", "/Column"),
+        ]
         assert body, "the modifier table has no row headers"
         assert all(scope == "/Row" for _, scope in body), body
 
@@ -197,8 +216,7 @@ class TestTableHeaderScope:
         pdf = pydyf.PDF()
 
         def element(kind: str, parent, **extra) -> pydyf.Dictionary:
-            node = pydyf.Dictionary({"Type": "/StructElem", "S": kind, "K": pydyf.Array(),
-                                     **extra})
+            node = pydyf.Dictionary({"Type": "/StructElem", "S": kind, "K": pydyf.Array(), **extra})
             pdf.add_object(node)
             if parent is not None:
                 node["P"] = parent.reference
@@ -288,8 +306,9 @@ class TestPdfA3b:
         found = []
         for path in (sample_build / "74440.pdf", pdfa_builds[0] / "74440.pdf"):
             with pikepdf.open(path) as pdf:
-                found.append(({k: str(pdf.docinfo[k]) for k in keys if k in pdf.docinfo},
-                              str(pdf.Root.Lang)))
+                found.append(
+                    ({k: str(pdf.docinfo[k]) for k in keys if k in pdf.docinfo}, str(pdf.Root.Lang))
+                )
         assert found[0][0].keys() == set(keys)
         assert found[0] == found[1]
 
@@ -301,10 +320,13 @@ class TestPdfA3b:
 
     def test_release_stamp_keeps_pdfa(self):
         """The pikepdf pass that stamps a release keeps WeasyPrint's XMP, output intent and /ID."""
-        html = ("<html lang='en'><title>T</title><table><thead><tr><th>A</th></tr></thead>"
-                "<tbody><tr><th scope='row'>B</th></tr></tbody></table></html>")
-        raw = HTML(string=html).write_pdf(pdf_variant="pdf/a-3b", pdf_tags=True,
-                                          pdf_identifier=b"0" * 32, finisher=finish_tags)
+        html = (
+            "<html lang='en'><title>T</title><table><thead><tr><th>A</th></tr></thead>"
+            "<tbody><tr><th scope='row'>B</th></tr></tbody></table></html>"
+        )
+        raw = HTML(string=html).write_pdf(
+            pdf_variant="pdf/a-3b", pdf_tags=True, pdf_identifier=b"0" * 32, finisher=finish_tags
+        )
         stamp = Stamp("9.9.9", (), "2026-11-01")
         stamped = stamp_pdf(raw, stamp)
         with pikepdf.open(io.BytesIO(raw)) as before, pikepdf.open(io.BytesIO(stamped)) as after:
@@ -314,8 +336,9 @@ class TestPdfA3b:
             assert bytes(after.trailer.ID[0]) == bytes(before.trailer.ID[0])
             intent, kept = before.Root.OutputIntents[0], after.Root.OutputIntents[0]
             assert kept.DestOutputProfile.read_bytes() == intent.DestOutputProfile.read_bytes()
-            assert {k: v for k, v in after.docinfo.items() if k != "/Version"} == \
-                dict(before.docinfo.items())
+            assert {k: v for k, v in after.docinfo.items() if k != "/Version"} == dict(
+                before.docinfo.items()
+            )
             assert after.open_metadata().pdfa_status == "3B"
         assert stamp_pdf(raw, stamp) == stamped
 
@@ -325,8 +348,16 @@ class TestUnknownVariant:
 
     def test_command_line(self, cli, tmp_path: Path) -> None:
         """`--pdf-variant pdf/x-4` exits 2 naming the choices, before building anything."""
-        result = cli("build", "--sources", str(SAMPLE_SOURCES), "--out", "out",
-                     "--pdf-variant", "pdf/x-4", cwd=tmp_path)
+        result = cli(
+            "build",
+            "--sources",
+            str(SAMPLE_SOURCES),
+            "--out",
+            "out",
+            "--pdf-variant",
+            "pdf/x-4",
+            cwd=tmp_path,
+        )
 
         assert result.code == 2
         assert "Traceback" not in result.stderr

@@ -11,11 +11,14 @@ from conftest import SAMPLE_SOURCES, Run, run_cli
 
 from report.sources import load_sources
 
-NOTICE = re.compile(r"^sources/codes/(\d{4}[0-9FTU])\.yaml:\d+:\d+: "
-                    r"notice: (.+): data not available$")
+NOTICE = re.compile(
+    r"^sources/codes/(\d{4}[0-9FTU])\.yaml:\d+:\d+: "
+    r"notice: (.+): data not available$"
+)
 BROKEN_CODE = 'code: 99999\nsystem: CPT\ntitle: "Broken on purpose"\n'
-BROKEN_ERROR = 'sources/codes/99999.yaml:1:7: "code" must be text, not the number 99999; ' \
-               'quote it: "99999"'
+BROKEN_ERROR = (
+    'sources/codes/99999.yaml:1:7: "code" must be text, not the number 99999; quote it: "99999"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,24 +27,33 @@ def sample_check() -> Run:
     return run_cli("check", "--sources", "sources")
 
 
-
 class TestCheckFormats:
     """`check --format json` gives the same findings as data; `--strict` makes notices errors."""
 
-    def test_json_lists_every_finding_with_its_place(self, sources_copy: Path,
-                                                     sample_check: Run) -> None:
+    def test_json_lists_every_finding_with_its_place(
+        self, sources_copy: Path, sample_check: Run
+    ) -> None:
         (sources_copy / "codes" / "99999.yaml").write_text(BROKEN_CODE, encoding="utf-8")
-        result = run_cli("check", "--sources", "sources", "--format", "json",
-                         cwd=sources_copy.parent)
+        result = run_cli(
+            "check", "--sources", "sources", "--format", "json", cwd=sources_copy.parent
+        )
         assert result.code == 1 and result.stderr == ""
         report = json.loads(result.stdout)
         errors = [f for f in report["findings"] if f["severity"] == "error"]
-        assert errors == [{"path": "sources/codes/99999.yaml", "line": 1, "column": 7,
-                           "severity": "error", "message": BROKEN_ERROR.split(": ", 1)[1]}]
+        assert errors == [
+            {
+                "path": "sources/codes/99999.yaml",
+                "line": 1,
+                "column": 7,
+                "severity": "error",
+                "message": BROKEN_ERROR.split(": ", 1)[1],
+            }
+        ]
         notices = [f for f in report["findings"] if f["severity"] == "notice"]
         text = [line for line in sample_check.stderr.splitlines() if NOTICE.match(line)]
-        assert [f"{f['path']}:{f['line']}:{f['column']}: notice: {f['message']}"
-                for f in notices] == text
+        assert [
+            f"{f['path']}:{f['line']}:{f['column']}: notice: {f['message']}" for f in notices
+        ] == text
         assert (report["errors"], report["notices"]) == (1, len(text))
 
     def test_strict_turns_notices_into_errors(self, sample_check: Run) -> None:
@@ -64,8 +76,10 @@ class TestCheckSample:
         *lines, summary = result.stderr.splitlines()
         assert lines, "the sparse sample code 55300 must give notices"
         assert [line for line in lines if not NOTICE.match(line)] == []
-        assert summary == (f"{len(load_sources(SAMPLE_SOURCES).codes)} valid code sources; "
-                           f"0 errors, {len(lines)} notices")
+        assert summary == (
+            f"{len(load_sources(SAMPLE_SOURCES).codes)} valid code sources; "
+            f"0 errors, {len(lines)} notices"
+        )
 
     def test_every_key_payer_without_an_entry_gets_a_notice(self, sample_check: Run) -> None:
         result = sample_check
@@ -107,8 +121,16 @@ class TestUsageErrors:
     """A command line that asks for the impossible exits 2 with a message, not a traceback."""
 
     def test_unknown_format(self, cli, tmp_path: Path) -> None:
-        result = cli("build", "--sources", str(SAMPLE_SOURCES), "--out", "out",
-                     "--format", "pdf,docx", cwd=tmp_path)
+        result = cli(
+            "build",
+            "--sources",
+            str(SAMPLE_SOURCES),
+            "--out",
+            "out",
+            "--format",
+            "pdf,docx",
+            cwd=tmp_path,
+        )
 
         assert result.code == 2
         assert "Traceback" not in result.stderr
@@ -116,8 +138,9 @@ class TestUsageErrors:
         assert not (tmp_path / "out").exists()
 
     def test_unknown_named_code(self, cli, tmp_path: Path) -> None:
-        result = cli("build", "12345", "--sources", str(SAMPLE_SOURCES), "--out", "out",
-                     cwd=tmp_path)
+        result = cli(
+            "build", "12345", "--sources", str(SAMPLE_SOURCES), "--out", "out", cwd=tmp_path
+        )
 
         assert result.code == 2
         assert "Traceback" not in result.stderr

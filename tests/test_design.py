@@ -21,8 +21,9 @@ A4 = (595, 842)
 
 def figure(label: str, value: float, unit: str = "RVU") -> BenchmarkRow:
     """Return one benchmark row with a fixed source."""
-    return BenchmarkRow(Benchmark(label=label, value=value, unit=unit, source="CMS",
-                                  as_of=dt.date(2022, 1, 1)), 1)
+    return BenchmarkRow(
+        Benchmark(label=label, value=value, unit=unit, source="CMS", as_of=dt.date(2022, 1, 1)), 1
+    )
 
 
 def figures_of(path: Path) -> list[str]:
@@ -48,8 +49,9 @@ def empty_a4(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     root = tmp_path_factory.mktemp("empty")
     shutil.copytree(MINIMAL, root / "sources")
     publication = root / "sources" / "publication.yaml"
-    publication.write_text(publication.read_text(encoding="utf-8") + "page_size: A4\n",
-                           encoding="utf-8")
+    publication.write_text(
+        publication.read_text(encoding="utf-8") + "page_size: A4\n", encoding="utf-8"
+    )
     result = cli("build", "--sources", str(root / "sources"), "--out", str(root / "out"))
     assert result.code == 0, result.stderr
     return root / "out"
@@ -60,9 +62,16 @@ class TestRvuChart:
 
     def test_parts_exclude_totals_and_other_units(self) -> None:
         """Totals and dollar figures are left out of the bars."""
-        group = BenchmarkGroup("global", "Global", (
-            figure("Work RVU", 0.38), figure("Practice expense RVU", 2.56),
-            figure("Total RVU", 2.94), figure("Conversion factor", 34.6, "USD")))
+        group = BenchmarkGroup(
+            "global",
+            "Global",
+            (
+                figure("Work RVU", 0.38),
+                figure("Practice expense RVU", 2.56),
+                figure("Total RVU", 2.94),
+                figure("Conversion factor", 34.6, "USD"),
+            ),
+        )
         chart = rvu_chart((group,))
         assert chart is not None
         assert chart.bars[0].parts == (("Work RVU", 0.38), ("Practice expense RVU", 2.56))
@@ -70,36 +79,64 @@ class TestRvuChart:
 
     def test_a_bar_stacks_one_setting(self) -> None:
         """Where both settings are given, the bar stacks the non-facility ones, not both."""
-        group = BenchmarkGroup("global", "Global", (
-            figure("Work RVU", 1.30), figure("Non-facility practice expense RVU", 1.26),
-            figure("Facility practice expense RVU", 0.55), figure("Malpractice RVU", 0.10),
-            figure("Total non-facility RVU", 2.66), figure("Total facility RVU", 1.95)))
+        group = BenchmarkGroup(
+            "global",
+            "Global",
+            (
+                figure("Work RVU", 1.30),
+                figure("Non-facility practice expense RVU", 1.26),
+                figure("Facility practice expense RVU", 0.55),
+                figure("Malpractice RVU", 0.10),
+                figure("Total non-facility RVU", 2.66),
+                figure("Total facility RVU", 1.95),
+            ),
+        )
         bar = rvu_chart((group,)).bars[0]  # type: ignore[union-attr]
         assert [label for label, _ in bar.parts] == [
-            "Work RVU", "Non-facility practice expense RVU", "Malpractice RVU"]
+            "Work RVU",
+            "Non-facility practice expense RVU",
+            "Malpractice RVU",
+        ]
         assert bar.total == 2.66
 
     def test_a_single_setting_is_stacked_whichever_it_is(self) -> None:
         """A facility-only code (non-facility NA) stacks its facility practice expense."""
-        group = BenchmarkGroup("global", "Global", (
-            figure("Work RVU", 3.50), figure("Facility practice expense RVU", 1.50),
-            figure("Malpractice RVU", 0.41)))
+        group = BenchmarkGroup(
+            "global",
+            "Global",
+            (
+                figure("Work RVU", 3.50),
+                figure("Facility practice expense RVU", 1.50),
+                figure("Malpractice RVU", 0.41),
+            ),
+        )
         assert rvu_chart((group,)).bars[0].total == 5.41  # type: ignore[union-attr]
 
     def test_a_single_part_makes_no_chart(self) -> None:
         """One figure per component is not a chart."""
-        group = BenchmarkGroup("global", "Global", (figure("Work RVU", 3.5),
-                                                    figure("Total RVU", 3.5)))
+        group = BenchmarkGroup(
+            "global", "Global", (figure("Work RVU", 3.5), figure("Total RVU", 3.5))
+        )
         assert rvu_chart((group,)) is None
 
     def test_alternative_text_names_every_figure(self) -> None:
         """The text alternative carries every value the chart draws."""
-        group = BenchmarkGroup("26", "Professional component (modifier 26)", (
-            figure("Work RVU", 0.38), figure("Practice expense RVU", 0.13),
-            figure("Malpractice RVU", 0.01)))
+        group = BenchmarkGroup(
+            "26",
+            "Professional component (modifier 26)",
+            (
+                figure("Work RVU", 0.38),
+                figure("Practice expense RVU", 0.13),
+                figure("Malpractice RVU", 0.01),
+            ),
+        )
         text = rvu_chart((group,)).description  # type: ignore[union-attr]
-        for part in ("Work RVU 0.38", "Practice expense RVU 0.13", "Malpractice RVU 0.01",
-                     "sum 0.52"):
+        for part in (
+            "Work RVU 0.38",
+            "Practice expense RVU 0.13",
+            "Malpractice RVU 0.01",
+            "sum 0.52",
+        ):
             assert part in text
 
 
@@ -123,8 +160,7 @@ class TestPageSize:
     @staticmethod
     def sizes(path: Path) -> set[tuple[int, int]]:
         with pikepdf.open(path) as pdf:
-            return {(round(float(p.mediabox[2])), round(float(p.mediabox[3])))
-                    for p in pdf.pages}
+            return {(round(float(p.mediabox[2])), round(float(p.mediabox[3]))) for p in pdf.pages}
 
     def test_default_is_letter(self, sample_build: Path) -> None:
         """The sample publication sets no page size and prints on Letter."""
@@ -137,8 +173,10 @@ class TestPageSize:
         assert self.sizes(empty_a4 / "volume.pdf") == {A4}
 
 
-LONG_CODE = ("N46.01, N46.021, N46.022, N46.023, N46.024, N46.025, N46.029, N46.11, N46.121, "
-             "N46.122, N46.123, N46.124, N46.125, N46.129")
+LONG_CODE = (
+    "N46.01, N46.021, N46.022, N46.023, N46.024, N46.025, N46.029, N46.11, N46.121, "
+    "N46.122, N46.123, N46.124, N46.125, N46.129"
+)
 
 
 def right_edges(path: Path, page_index: int) -> list[tuple[float, str]]:
@@ -161,8 +199,9 @@ class TestLongDiagnosisCode:
         shutil.copytree(FIXTURES / "valid" / "full", sources)
         source = sources / "codes" / "J1234.yaml"
         text = source.read_text(encoding="utf-8")
-        source.write_text(text.replace('  - code: "N46.01"', f'  - code: "{LONG_CODE}"'),
-                          encoding="utf-8")
+        source.write_text(
+            text.replace('  - code: "N46.01"', f'  - code: "{LONG_CODE}"'), encoding="utf-8"
+        )
         result = cli("build", "J1234", "--sources", str(sources), "--out", str(tmp_path / "out"))
         assert result.code == 0, result.stderr
         path = tmp_path / "out" / "J1234.pdf"

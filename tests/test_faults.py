@@ -43,8 +43,11 @@ class Disk:
 
     def files(self) -> dict[str, bytes]:
         """Return every file on the disk (but the filler) with its bytes; folders as b"/"."""
-        return {str(p.relative_to(self.path)): b"/" if p.is_dir() else p.read_bytes()
-                for p in sorted(self.path.rglob("*")) if p.name != FILLER}
+        return {
+            str(p.relative_to(self.path)): b"/" if p.is_dir() else p.read_bytes()
+            for p in sorted(self.path.rglob("*"))
+            if p.name != FILLER
+        }
 
 
 @pytest.fixture
@@ -53,13 +56,19 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
     path = tmp_path / "disk"
     path.mkdir()
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(path)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     except FileNotFoundError:
         pytest.skip("no mount command: the full-disk and read-only tests mount a tmpfs")
     if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs (the full-disk and read-only tests need root, "
-                    f"with CAP_SYS_ADMIN): {done.stderr.strip()}")
+        pytest.skip(
+            "cannot mount a tmpfs (the full-disk and read-only tests need root, "
+            f"with CAP_SYS_ADMIN): {done.stderr.strip()}"
+        )
     try:
         yield Disk(path)
     finally:
@@ -93,27 +102,69 @@ class TestFullDisk:
     """A full disk ends each writing command with the file it could not write, exit 1, and
     leaves nothing half-written: the disk holds what it held, and at most a lock file."""
 
-    @pytest.mark.parametrize("sources,leave,args,message,left", [
-        pytest.param("sample", 0, (*BUILD, "{disk}/out"),
-                     "{disk}/out/.build.lock: cannot write: " + ENOSPC,
-                     ["out", "out/.build.lock"], id="build-no-room-at-all"),
-        pytest.param("sample", 16384, (*BUILD, "{disk}/out", "--jobs", "1"),
-                     "{disk}/out/74440.pdf: cannot write: " + ENOSPC,
-                     ["out", "out/.build.lock"], id="build-pdf-from-a-worker"),
-        pytest.param("sample", 0, (*RELEASE, "{disk}/releases"),
-                     "{disk}/releases/.release.lock: cannot write: " + ENOSPC,
-                     ["releases", "releases/.release.lock"], id="release-no-room-at-all"),
-        pytest.param("sample", 32768, (*RELEASE, "{disk}/releases", "--jobs", "1"),
-                     "{disk}/releases/1.0.0/74440.pdf: cannot write: " + ENOSPC, [],
-                     id="release-pdf"),
-        pytest.param("disk", 0, ("new", "99999", "--sources", "{sources}"),
-                     "{sources}/codes/99999.yaml: cannot write: " + ENOSPC, [], id="new"),
-        pytest.param("stripped", 4096, ("import-pfs", "{pfs}", "--sources", "{sources}"),
-                     "{sources}/codes/74440.yaml: cannot write: " + ENOSPC, [],
-                     id="import-pfs-second-of-two-sources"),
-    ])
-    def test_command(self, disk: Disk, tmp_path: Path, sources: str, leave: int,
-                     args: tuple[str, ...], message: str, left: list[str]) -> None:
+    @pytest.mark.parametrize(
+        "sources,leave,args,message,left",
+        [
+            pytest.param(
+                "sample",
+                0,
+                (*BUILD, "{disk}/out"),
+                "{disk}/out/.build.lock: cannot write: " + ENOSPC,
+                ["out", "out/.build.lock"],
+                id="build-no-room-at-all",
+            ),
+            pytest.param(
+                "sample",
+                16384,
+                (*BUILD, "{disk}/out", "--jobs", "1"),
+                "{disk}/out/74440.pdf: cannot write: " + ENOSPC,
+                ["out", "out/.build.lock"],
+                id="build-pdf-from-a-worker",
+            ),
+            pytest.param(
+                "sample",
+                0,
+                (*RELEASE, "{disk}/releases"),
+                "{disk}/releases/.release.lock: cannot write: " + ENOSPC,
+                ["releases", "releases/.release.lock"],
+                id="release-no-room-at-all",
+            ),
+            pytest.param(
+                "sample",
+                32768,
+                (*RELEASE, "{disk}/releases", "--jobs", "1"),
+                "{disk}/releases/1.0.0/74440.pdf: cannot write: " + ENOSPC,
+                [],
+                id="release-pdf",
+            ),
+            pytest.param(
+                "disk",
+                0,
+                ("new", "99999", "--sources", "{sources}"),
+                "{sources}/codes/99999.yaml: cannot write: " + ENOSPC,
+                [],
+                id="new",
+            ),
+            pytest.param(
+                "stripped",
+                4096,
+                ("import-pfs", "{pfs}", "--sources", "{sources}"),
+                "{sources}/codes/74440.yaml: cannot write: " + ENOSPC,
+                [],
+                id="import-pfs-second-of-two-sources",
+            ),
+        ],
+    )
+    def test_command(
+        self,
+        disk: Disk,
+        tmp_path: Path,
+        sources: str,
+        leave: int,
+        args: tuple[str, ...],
+        message: str,
+        left: list[str],
+    ) -> None:
         folder = place_sources(sources, disk)
         before = disk.files()
         disk.fill(leave)
@@ -125,23 +176,41 @@ class TestFullDisk:
 
     def test_check_json_to_a_full_disk(self, disk: Disk, tmp_path: Path) -> None:
         disk.fill()
-        result = run("check", "--sources", str(SAMPLE_SOURCES), "--format", "json",
-                     cwd=tmp_path, stdout=disk.path / "check.json")
-        assert (result.code, result.stderr) == (
-            1, f"standard output: cannot write: {ENOSPC}\n")
+        result = run(
+            "check",
+            "--sources",
+            str(SAMPLE_SOURCES),
+            "--format",
+            "json",
+            cwd=tmp_path,
+            stdout=disk.path / "check.json",
+        )
+        assert (result.code, result.stderr) == (1, f"standard output: cannot write: {ENOSPC}\n")
 
     def test_build_with_a_full_temporary_folder(self, disk: Disk, tmp_path: Path) -> None:
         disk.fill(4096)  # no room for the engine's temporary font files: reports fail alone
-        result = run("build", "--sources", str(SAMPLE_SOURCES), "--out", "out", "--jobs", "1",
-                     cwd=tmp_path, env={"TMPDIR": str(disk.path)})
+        result = run(
+            "build",
+            "--sources",
+            str(SAMPLE_SOURCES),
+            "--out",
+            "out",
+            "--jobs",
+            "1",
+            cwd=tmp_path,
+            env={"TMPDIR": str(disk.path)},
+        )
         assert result.code == 1
-        assert result.lines[:2] == [f"[1/2] failed 74440: rendering failed: {ENOSPC}",
-                                    f"[2/2] failed 55300: rendering failed: {ENOSPC}"]
+        assert result.lines[:2] == [
+            f"[1/2] failed 74440: rendering failed: {ENOSPC}",
+            f"[2/2] failed 55300: rendering failed: {ENOSPC}",
+        ]
         assert result.lines[-1].endswith("; 2 errors")
         assert disk.files() == {}
 
-    def test_verify_with_a_full_temporary_folder(self, disk: Disk, release: Path,
-                                                 tmp_path: Path) -> None:
+    def test_verify_with_a_full_temporary_folder(
+        self, disk: Disk, release: Path, tmp_path: Path
+    ) -> None:
         disk.fill(4096)  # room for the temporary folder check, not for the rebuild
         result = run("verify", str(release), cwd=tmp_path, env={"TMPDIR": str(disk.path)})
         assert (result.code, result.lines[-1]) == (1, f"{release}: cannot verify: {ENOSPC}")
@@ -151,8 +220,7 @@ class TestFullDisk:
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Release the sample sources once, as 1.0.0."""
     out = tmp_path_factory.mktemp("releases")
-    result = run("release", "1.0.0", "--sources", str(SAMPLE_SOURCES), "--out", str(out),
-                 cwd=out)
+    result = run("release", "1.0.0", "--sources", str(SAMPLE_SOURCES), "--out", str(out), cwd=out)
     assert result.code == 0, result.stderr
     return out / "1.0.0"
 
@@ -161,22 +229,50 @@ class TestReadOnly:
     """A read-only folder ends each writing command with the path it could not write,
     exit 1, and nothing on the disk changes."""
 
-    @pytest.mark.parametrize("sources,args,message", [
-        pytest.param("sample", (*BUILD, "{disk}"), "{disk}/.build.lock: cannot write: " + EROFS,
-                     id="build"),
-        pytest.param("sample", (*BUILD, "{disk}/out"), "{disk}/out: cannot write: " + EROFS,
-                     id="build-new-folder"),
-        pytest.param("sample", (*RELEASE, "{disk}"),
-                     "{disk}/.release.lock: cannot write: " + EROFS, id="release"),
-        pytest.param("sample", (*RELEASE, "{disk}/releases"),
-                     "{disk}/releases: cannot write: " + EROFS, id="release-new-folder"),
-        pytest.param("disk", ("new", "99999", "--sources", "{sources}"),
-                     "{sources}/codes/99999.yaml: cannot write: " + EROFS, id="new"),
-        pytest.param("stripped", ("import-pfs", "{pfs}", "--sources", "{sources}"),
-                     "{sources}/codes/55300.yaml: cannot write: " + EROFS, id="import-pfs"),
-    ])
-    def test_command(self, disk: Disk, tmp_path: Path, sources: str, args: tuple[str, ...],
-                     message: str) -> None:
+    @pytest.mark.parametrize(
+        "sources,args,message",
+        [
+            pytest.param(
+                "sample",
+                (*BUILD, "{disk}"),
+                "{disk}/.build.lock: cannot write: " + EROFS,
+                id="build",
+            ),
+            pytest.param(
+                "sample",
+                (*BUILD, "{disk}/out"),
+                "{disk}/out: cannot write: " + EROFS,
+                id="build-new-folder",
+            ),
+            pytest.param(
+                "sample",
+                (*RELEASE, "{disk}"),
+                "{disk}/.release.lock: cannot write: " + EROFS,
+                id="release",
+            ),
+            pytest.param(
+                "sample",
+                (*RELEASE, "{disk}/releases"),
+                "{disk}/releases: cannot write: " + EROFS,
+                id="release-new-folder",
+            ),
+            pytest.param(
+                "disk",
+                ("new", "99999", "--sources", "{sources}"),
+                "{sources}/codes/99999.yaml: cannot write: " + EROFS,
+                id="new",
+            ),
+            pytest.param(
+                "stripped",
+                ("import-pfs", "{pfs}", "--sources", "{sources}"),
+                "{sources}/codes/55300.yaml: cannot write: " + EROFS,
+                id="import-pfs",
+            ),
+        ],
+    )
+    def test_command(
+        self, disk: Disk, tmp_path: Path, sources: str, args: tuple[str, ...], message: str
+    ) -> None:
         folder = place_sources(sources, disk)
         before = disk.files()
         disk.read_only()

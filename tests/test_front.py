@@ -35,8 +35,14 @@ def many_entries(sample_build: Path) -> list[VolumeEntry]:
     for n in range(COUNT):
         pdf, pages = pdfs[n % 2]
         long = " with a description long enough to wrap onto a second line" * (n % 3 == 0)
-        entries.append(VolumeEntry(f"{70000 + n}", f"CPT {70000 + n}: Procedure {n}{long}",
-                                   pdf, len(pypdf.PdfReader(pdf).pages)))
+        entries.append(
+            VolumeEntry(
+                f"{70000 + n}",
+                f"CPT {70000 + n}: Procedure {n}{long}",
+                pdf,
+                len(pypdf.PdfReader(pdf).pages),
+            )
+        )
     return entries
 
 
@@ -70,8 +76,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
 
 
 @pytest.fixture(scope="module")
-def volume(sample_build: Path, tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[Path, list[VolumeEntry], Path]:
+def volume(
+    sample_build: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[VolumeEntry], Path]:
     """Write the volume of COUNT reports once: its path, entries and cache folder."""
     folder = tmp_path_factory.mktemp("many")
     entries = many_entries(sample_build)
@@ -86,8 +93,7 @@ def contents_pages(path: Path, entries: list[VolumeEntry]) -> list[list[tuple[st
     found = []
     for number in range(1, len(reader.pages) - sum(e.pages for e in entries) + 1):
         text = squash(read_page(number, reader.pages[number - 1]).body)
-        lines = [(m[1], int(m[2])) for m in re.finditer(r"CPT (\d{5}): .*? (\d+)(?= CPT|$)",
-                                                        text)]
+        lines = [(m[1], int(m[2])) for m in re.finditer(r"CPT (\d{5}): .*? (\d+)(?= CPT|$)", text)]
         if lines:
             found.append(lines)
     return found
@@ -123,9 +129,12 @@ class TestContents:
         info = publication_info(load_sources(SOURCES).publication)
         lines = tuple(ContentsLine(e.code, e.heading, 1) for e in entries)
         document = report.render.pdf.renderer().layout(
-            front_html(info, FrontPart("contents", 1, 1, lines, opens_contents=True)))
-        laid_out = [[anchor[len("report-"):] for anchor in page.anchors
-                     if anchor.startswith("report-")] for page in document.pages]
+            front_html(info, FrontPart("contents", 1, 1, lines, opens_contents=True))
+        )
+        laid_out = [
+            [anchor[len("report-") :] for anchor in page.anchors if anchor.startswith("report-")]
+            for page in document.pages
+        ]
         planned = [[code for code, _ in page] for page in contents_pages(path, entries)]
         assert planned == laid_out
 
@@ -138,8 +147,9 @@ class TestContents:
         for index in range(front):
             for annot in reader.pages[index].get("/Annots", []):
                 name = str(annot.get_object()["/Dest"])
-                found[name] = reader.get_destination_page_number(
-                    reader.named_destinations[name]) + 1
+                found[name] = (
+                    reader.get_destination_page_number(reader.named_destinations[name]) + 1
+                )
         assert found == {f"report-{code}": start for code, start in starts.items()}
 
 
@@ -165,8 +175,9 @@ class TestRebuild:
     def test_one_heading_changed(self, volume, tmp_path, calls):
         path, entries, _ = volume
         changed = list(entries)
-        changed[30] = VolumeEntry(entries[30].code, entries[30].heading + " (revised)",
-                                  entries[30].pdf, entries[30].pages)
+        changed[30] = VolumeEntry(
+            entries[30].code, entries[30].heading + " (revised)", entries[30].pdf, entries[30].pages
+        )
         again = self.rebuild(volume, tmp_path, changed)
         assert calls.measured == [1]
         assert len(calls.rendered) == 1 and "(revised)" in calls.rendered[0]
@@ -180,19 +191,22 @@ class TestRebuild:
         changed = list(entries)
         longer = max(entries, key=lambda e: e.pages)
         assert longer.pages > entries[36].pages
-        changed[36] = VolumeEntry(entries[36].code, entries[36].heading, longer.pdf,
-                                  longer.pages)
+        changed[36] = VolumeEntry(entries[36].code, entries[36].heading, longer.pdf, longer.pages)
         again = self.rebuild(volume, tmp_path, changed)
         pages = contents_pages(path, entries)
-        holding = next(n for n, page in enumerate(pages)
-                       if any(code == entries[36].code for code, _ in page))
+        holding = next(
+            n for n, page in enumerate(pages) if any(code == entries[36].code for code, _ in page)
+        )
         last = pages[holding][-1][0] == entries[36].code  # its own number does not move
         assert len(calls.rendered) == len(pages) - holding - last
         assert calls.measured == []
         numbers = dict(line for page in contents_pages(again, changed) for line in page)
-        assert numbers[entries[37].code] == dict(line for page in pages
-                                                 for line in page)[entries[37].code] + \
-            longer.pages - entries[36].pages
+        assert (
+            numbers[entries[37].code]
+            == dict(line for page in pages for line in page)[entries[37].code]
+            + longer.pages
+            - entries[36].pages
+        )
 
 
 class CountingRenderer:
@@ -230,8 +244,9 @@ class TestPlanner:
         assert planner.measure([e.heading for e in entries]) == []
         ahead = planner.parts(entries, contents=True)
         assert len(ahead) == 2  # the opening and the one contents page
-        for (key, html), (pdf, pages) in zip(ahead, local.render([h for _, h in ahead],
-                                                                  "pdf/ua-1")):
+        for (key, html), (pdf, pages) in zip(
+            ahead, local.render([h for _, h in ahead], "pdf/ua-1")
+        ):
             planner.rendered(key, pdf, pages)
         counting = CountingRenderer()
         parts = report.volume.front.front_matter(info, entries, "pdf/ua-1", tmp_path, counting)

@@ -34,14 +34,17 @@ def import_pfs(sources: Path, *args: str, csv: Path = PFS_SAMPLE) -> Result:
 
 def hashes(folder: Path) -> dict[str, str]:
     """Return the sha256 of every file under folder."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def strip_imported(source: Path) -> None:
     """Remove a sample source's benchmarks and indicators, as before its first import."""
     text = source.read_text(encoding="utf-8")
-    text = text[:text.index("\nbenchmarks:\n")]
+    text = text[: text.index("\nbenchmarks:\n")]
     start = text.index("indicators:\n")
     end = text.index("\n\n", start) + 2
     source.write_text(text[:start] + text[end:], encoding="utf-8")
@@ -89,12 +92,15 @@ class TestFigures:
             ("TC", "Non-facility practice expense RVU", "2.43", "RVU"),
             ("TC", "Malpractice RVU", "0.01", "RVU"),
             ("TC", "Total non-facility RVU", "2.44", "RVU"),
-            ("TC", payment.format("non-facility ", "2.44"), "84.44", "USD")]
+            ("TC", payment.format("non-facility ", "2.44"), "84.44", "USD"),
+        ]
 
     def test_source_and_as_of(self, pfs) -> None:
         imported = code_import(pfs, "74440")
         assert {(f.source, f.as_of.isoformat()) for f in imported.figures} == {
-            (PFS_SOURCE, "2022-01-01"), (COMPUTED, "2022-01-01")}
+            (PFS_SOURCE, "2022-01-01"),
+            (COMPUTED, "2022-01-01"),
+        }
         assert all(f.source == COMPUTED for f in imported.figures if "computed" in f.label)
 
     def test_non_facility_na_is_left_out(self, pfs) -> None:
@@ -106,32 +112,45 @@ class TestFigures:
         given = {label: value for _, label, value, _ in figures(pfs, "99213")}
         assert given["Non-facility practice expense RVU"] == "1.26"
         assert given["Facility practice expense RVU"] == "0.55"
-        assert given["National unadjusted facility payment (computed: 1.95 total RVU × "
-                     "$34.6062)"] == "67.48"  # 67.482090 rounded to the cent
+        assert (
+            given["National unadjusted facility payment (computed: 1.95 total RVU × $34.6062)"]
+            == "67.48"
+        )  # 67.482090 rounded to the cent
 
     def test_indicators_come_from_the_global_row(self, pfs) -> None:
         assert code_import(pfs, "74440").indicators == {
-            "status": "A", "global_period": "XXX", "pc_tc": "1"}
+            "status": "A",
+            "global_period": "XXX",
+            "pc_tc": "1",
+        }
         assert code_import(pfs, "55300").indicators == {
-            "status": "A", "global_period": "000", "pc_tc": "0"}
+            "status": "A",
+            "global_period": "000",
+            "pc_tc": "0",
+        }
 
     def test_rows_the_schedule_does_not_pay_give_no_figures(self, pfs) -> None:
         imported = code_import(pfs, "74445")
         assert {f.component for f in imported.figures} == {"26"}
         assert imported.indicators["status"] == "C"
         assert imported.skipped == (
-            "global row (line 21): status C (carriers price the code); no relative values "
-            "written",
-            "TC row (line 22): status C (carriers price the code); no relative values written")
+            "global row (line 21): status C (carriers price the code); no relative values written",
+            "TC row (line 22): status C (carriers price the code); no relative values written",
+        )
 
     def test_a_code_the_file_lacks(self, pfs) -> None:
         assert code_import(pfs, "74441") is None
 
-    @pytest.mark.parametrize("source,mine", [
-        (PFS_SOURCE, True), (COMPUTED, True),
-        ("2019 National Physician Fee Schedule Relative Value File October Release", True),
-        ("CMS PFS relative value file, January 2022 release (PPRRVU22_JAN)", False),
-        ("Regional charge survey, 2021", False)])
+    @pytest.mark.parametrize(
+        "source,mine",
+        [
+            (PFS_SOURCE, True),
+            (COMPUTED, True),
+            ("2019 National Physician Fee Schedule Relative Value File October Release", True),
+            ("CMS PFS relative value file, January 2022 release (PPRRVU22_JAN)", False),
+            ("Regional charge survey, 2021", False),
+        ],
+    )
     def test_entries_it_owns(self, source: str, mine: bool) -> None:
         assert owned(source) is mine
 
@@ -183,38 +202,52 @@ class TestKeepsWhatItDoesNotOwn:
         return tmp_path / "sources" / "codes" / "74440.yaml"
 
     def test_output_is_the_expected_file(self, imported: Path) -> None:
-        assert imported.read_text(encoding="utf-8") == \
-            (COMMENTED / "expected-74440.yaml").read_text(encoding="utf-8")
+        assert imported.read_text(encoding="utf-8") == (
+            COMMENTED / "expected-74440.yaml"
+        ).read_text(encoding="utf-8")
 
     def test_every_comment_is_kept(self, imported: Path) -> None:
         original = (COMMENTED / "sources" / "codes" / "74440.yaml").read_text(encoding="utf-8")
         text = imported.read_text(encoding="utf-8")
-        comments = [line[line.index("#"):] for line in original.splitlines() if "#" in line]
+        comments = [line[line.index("#") :] for line in original.splitlines() if "#" in line]
         assert len(comments) == 11
         assert [c for c in comments if c not in text] == []
 
     def test_hand_written_benchmarks_are_kept(self, imported: Path) -> None:
         (code,) = load_sources(imported.parents[1]).codes
-        hand = [(b.label, b.value, b.source) for b in code.model.benchmarks
-                if not owned(b.source)]
-        assert hand == [("Median billed charge", 180.0, "Regional charge survey, 2021"),
-                        ("Films per study", 3.0, "Department log")]
+        hand = [(b.label, b.value, b.source) for b in code.model.benchmarks if not owned(b.source)]
+        assert hand == [
+            ("Median billed charge", 180.0, "Regional charge survey, 2021"),
+            ("Films per study", 3.0, "Department log"),
+        ]
         assert not [b for b in code.model.benchmarks if b.source.startswith("2021")]
 
     def test_key_order_is_kept(self, imported: Path) -> None:
-        keys = [line.split(":")[0] for line in imported.read_text(encoding="utf-8").splitlines()
-                if line[:1].isalpha()]
-        assert keys == ["code", "system", "title", "overview", "indicators", "modifiers",
-                        "benchmarks", "references"]
+        keys = [
+            line.split(":")[0]
+            for line in imported.read_text(encoding="utf-8").splitlines()
+            if line[:1].isalpha()
+        ]
+        assert keys == [
+            "code",
+            "system",
+            "title",
+            "overview",
+            "indicators",
+            "modifiers",
+            "benchmarks",
+            "references",
+        ]
 
     def test_a_file_ruamel_cannot_write_back_is_refused(self, pfs, tmp_path: Path) -> None:
         data = b'code: "74440"\nsystem: CPT\ntitle: "X"\nsummary: null\n'
         with pytest.raises(SourceError) as caught:
             edit_source(data, "74440.yaml", code_import(pfs, "74440"))
         assert caught.value.lines() == [
-            '74440.yaml:4:1: the importer cannot keep this file\'s formatting: it would write '
+            "74440.yaml:4:1: the importer cannot keep this file's formatting: it would write "
             'this line as "summary:"; write it that way (or import other codes only), then '
-            "import again"]
+            "import again"
+        ]
 
 
 def unpaid_55300() -> bytes:
@@ -224,8 +257,9 @@ def unpaid_55300() -> bytes:
     return b"\r\n".join(lines)
 
 
-OLD_SOURCE = ("2021 National Physician Fee Schedule Relative Value File October Release, "
-              "released 09/30/2021")
+OLD_SOURCE = (
+    "2021 National Physician Fee Schedule Relative Value File October Release, released 09/30/2021"
+)
 OLD_WORK_RVU = f"""  - label: "Work RVU"
     value: 3.50
     unit: RVU
@@ -257,19 +291,22 @@ class TestGaps:
         assert self.edit(text) == HEAD + INDICATORS_C + "# closing\nreferences:\n  - title: R\n"
 
     def test_emptied_list_at_the_end(self) -> None:
-        assert self.edit(HEAD + "benchmarks:\n" + OLD_WORK_RVU) == \
-            HEAD + INDICATORS_C.removesuffix("\n")
+        assert self.edit(HEAD + "benchmarks:\n" + OLD_WORK_RVU) == HEAD + INDICATORS_C.removesuffix(
+            "\n"
+        )
 
     def test_comment_after_a_removed_first_entry_opens_the_list(self) -> None:
         text = HEAD + "benchmarks:\n  # opening\n" + OLD_WORK_RVU + "  # ours\n" + HAND
-        assert self.edit(text) == HEAD + INDICATORS_C + "benchmarks:\n  # opening\n  # ours\n" \
-            + HAND
+        assert (
+            self.edit(text) == HEAD + INDICATORS_C + "benchmarks:\n  # opening\n  # ours\n" + HAND
+        )
 
     def test_bom_and_crlf_are_kept(self, pfs) -> None:
         data = '\ufeffcode: "55300"\r\nsystem: CPT\r\ntitle: "V"  # short\r\n'.encode()
         written = edit_source(data, "55300.yaml", code_import(pfs, "55300"))
-        assert written.startswith('\ufeffcode: "55300"\r\nsystem: CPT\r\ntitle: "V"  # short\r\n'
-                                  'indicators:\r\n'.encode())
+        assert written.startswith(
+            '\ufeffcode: "55300"\r\nsystem: CPT\r\ntitle: "V"  # short\r\nindicators:\r\n'.encode()
+        )
         assert written.count(b"\n") == written.count(b"\r\n")
 
 
@@ -278,8 +315,7 @@ class TestCodes:
 
     def test_codes_the_file_lacks_are_listed(self, stripped: Path) -> None:
         extra = stripped / "codes" / "74441.yaml"
-        extra.write_text('code: "74441"\nsystem: CPT\ntitle: "Not in the file"\n',
-                         encoding="utf-8")
+        extra.write_text('code: "74441"\nsystem: CPT\ntitle: "Not in the file"\n', encoding="utf-8")
         before = extra.read_bytes()
         result = import_pfs(stripped)
         assert result.exit_code == 0
@@ -299,19 +335,19 @@ class TestCodes:
         assert "71045" not in result.output
         assert not (sources_copy / "codes" / "71045.yaml").exists()
 
-    def test_a_named_code_without_a_source_says_how_to_create_it(self, sources_copy: Path
-                                                                ) -> None:
+    def test_a_named_code_without_a_source_says_how_to_create_it(self, sources_copy: Path) -> None:
         result = import_pfs(sources_copy, "71045")
         assert result.stdout.splitlines() == [
-            "71045: in pprrvu22-sample.csv but has no source; --create makes one"]
+            "71045: in pprrvu22-sample.csv but has no source; --create makes one"
+        ]
         assert not (sources_copy / "codes" / "71045.yaml").exists()
-
 
     def test_a_named_code_in_neither(self, sources_copy: Path) -> None:
         result = import_pfs(sources_copy, "74441")
         assert result.exit_code == 0
         assert result.stdout.splitlines() == [
-            "74441: neither in pprrvu22-sample.csv nor in the sources"]
+            "74441: neither in pprrvu22-sample.csv nor in the sources"
+        ]
 
 
 class TestCreate:
@@ -321,17 +357,30 @@ class TestCreate:
         result = import_pfs(sources_copy, "71045", "--create")
         assert result.exit_code == 0, result.output
         text = (sources_copy / "codes" / "71045.yaml").read_text(encoding="utf-8")
-        assert text.startswith("# CPT 71045: created by `report import-pfs` from the 2022 "
-                               "National Physician Fee\n")
-        assert 'code: "71045"\nsystem: CPT\ntitle: "X-ray exam chest 1 view"\n\nindicators:\n'\
-               '  status: "A"\n  global_period: "XXX"\n  pc_tc: "1"\n\nbenchmarks:\n' in text
+        assert text.startswith(
+            "# CPT 71045: created by `report import-pfs` from the 2022 National Physician Fee\n"
+        )
+        assert (
+            'code: "71045"\nsystem: CPT\ntitle: "X-ray exam chest 1 view"\n\nindicators:\n'
+            '  status: "A"\n  global_period: "XXX"\n  pc_tc: "1"\n\nbenchmarks:\n' in text
+        )
         assert run("check", "--sources", str(sources_copy)).exit_code == 0
 
     def test_create_all_then_nothing_left_to_do(self, sources_copy: Path) -> None:
         assert import_pfs(sources_copy, "--create").exit_code == 0
         assert sorted(p.stem for p in (sources_copy / "codes").glob("*.yaml")) == [
-            "55300", "71045", "74440", "74445", "74450", "74455", "76870", "76872", "77065",
-            "99213", "G0279"]
+            "55300",
+            "71045",
+            "74440",
+            "74445",
+            "74450",
+            "74455",
+            "76870",
+            "76872",
+            "77065",
+            "99213",
+            "G0279",
+        ]
         assert "HCPCS" in (sources_copy / "codes" / "G0279.yaml").read_text(encoding="utf-8")
         before = hashes(sources_copy)
         again = import_pfs(sources_copy, "--create")
@@ -342,23 +391,41 @@ class TestCreate:
 class TestNothingWrittenOnFailure:
     """A malformed file or a bad source stops the import before any source is written."""
 
-    @pytest.mark.parametrize("line,old,new,error", [
-        (1, b"Relative Value File", b"Value File",
-         '1: the first line must be the file\'s title, such as "2022 National Physician Fee '
-         'Schedule Relative Value File January Release"; found "2022 National Physician Fee '
-         'Schedule Value File January Release"'),
-        (9, b",WORK,", b",LABOR,", '10: the column header has no "WORK RVU" column; is this a '
-                                   "CMS PPRRVU file?"),
-        (39, b",1.26,", b",1.2.6,", '39: NON-FAC PE RVU is "1.2.6", not a number'),
-        (39, b",0.55,,0.10,2.66,1.95,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,34.6062,09,0,99,0.00,"
-             b"0.00,0.00", b"", "39: the row has 8 fields; the column header has 31 (is the row "
-                                "cut short?)"),
-    ], ids=["title", "header", "number", "truncated"])
-    def test_malformed_file(self, stripped: Path, pfs_file, line: int, old: bytes, new: bytes,
-                            error: str) -> None:
+    @pytest.mark.parametrize(
+        "line,old,new,error",
+        [
+            (
+                1,
+                b"Relative Value File",
+                b"Value File",
+                "1: the first line must be the file's title, such as \"2022 National Physician Fee "
+                'Schedule Relative Value File January Release"; found "2022 National Physician Fee '
+                'Schedule Value File January Release"',
+            ),
+            (
+                9,
+                b",WORK,",
+                b",LABOR,",
+                '10: the column header has no "WORK RVU" column; is this a CMS PPRRVU file?',
+            ),
+            (39, b",1.26,", b",1.2.6,", '39: NON-FAC PE RVU is "1.2.6", not a number'),
+            (
+                39,
+                b",0.55,,0.10,2.66,1.95,0,XXX,0.00,0.00,0.00,0,0,0,0,0,,34.6062,09,0,99,0.00,"
+                b"0.00,0.00",
+                b"",
+                "39: the row has 8 fields; the column header has 31 (is the row cut short?)",
+            ),
+        ],
+        ids=["title", "header", "number", "truncated"],
+    )
+    def test_malformed_file(
+        self, stripped: Path, pfs_file, line: int, old: bytes, new: bytes, error: str
+    ) -> None:
         def edit(lines: list[bytes]) -> None:
             assert old in lines[line - 1]
             lines[line - 1] = lines[line - 1].replace(old, new, 1)
+
         broken = pfs_file(edit)
         before = hashes(stripped)
         result = import_pfs(stripped, csv=broken)
@@ -369,13 +436,15 @@ class TestNothingWrittenOnFailure:
 
     def test_bad_source_among_the_codes(self, stripped: Path) -> None:
         bad = stripped / "codes" / "55300.yaml"
-        bad.write_text(bad.read_text(encoding="utf-8").replace("title:", "titel:"),
-                       encoding="utf-8")
+        bad.write_text(
+            bad.read_text(encoding="utf-8").replace("title:", "titel:"), encoding="utf-8"
+        )
         before = hashes(stripped)
         result = import_pfs(stripped)
         assert result.exit_code == 1
         assert result.stderr.splitlines()[0].startswith(
-            f'{stripped}/codes/55300.yaml:6:1: unknown key "titel"; did you mean "title"?')
+            f'{stripped}/codes/55300.yaml:6:1: unknown key "titel"; did you mean "title"?'
+        )
         assert hashes(stripped) == before
 
     def test_plan_raises_before_writing(self, stripped: Path, pfs) -> None:
@@ -394,9 +463,12 @@ class TestDryRun:
         assert result.exit_code == 0
         assert hashes(stripped) == before
         lines = result.stdout.splitlines()
-        assert lines[:4] == [f"55300: {stripped}/codes/55300.yaml would be updated",
-                             '  indicators.status: "A"', '  indicators.global_period: "000"',
-                             '  indicators.pc_tc: "0"']
+        assert lines[:4] == [
+            f"55300: {stripped}/codes/55300.yaml would be updated",
+            '  indicators.status: "A"',
+            '  indicators.global_period: "000"',
+            '  indicators.pc_tc: "0"',
+        ]
         assert "  + 26: Total RVU 0.52 RVU" in lines
         assert "  + TC: Total non-facility RVU 2.44 RVU" in lines
         assert result.stderr.strip().endswith("; dry run, nothing written")
@@ -406,5 +478,6 @@ class TestDryRun:
         text = source.read_text(encoding="utf-8")
         source.write_text(text.replace("value: 2.44", "value: 2.45"), encoding="utf-8")
         result = import_pfs(sources_copy, "74440", "--dry-run")
-        assert result.stdout.splitlines()[1:] == ["  ~ TC: Total non-facility RVU 2.45 RVU -> "
-                                                  "2.44 RVU"]
+        assert result.stdout.splitlines()[1:] == [
+            "  ~ TC: Total non-facility RVU 2.45 RVU -> 2.44 RVU"
+        ]

@@ -25,8 +25,7 @@ def quiet(line: str) -> None:
 
 def stamps(out: Path) -> dict[str, tuple[int, bytes]]:
     """Return each output's modification time and bytes."""
-    return {name: ((out / name).stat().st_mtime_ns, (out / name).read_bytes())
-            for name in OUTPUTS}
+    return {name: ((out / name).stat().st_mtime_ns, (out / name).read_bytes()) for name in OUTPUTS}
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +41,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, BuildRe
 
 def volume_headings(sources: Path) -> list[tuple[str, str]]:
     """Return (code, heading) of each valid source, in code order."""
-    return [(c.model.code, f"{c.model.system} {c.model.code}: {c.model.title}")
-            for c in sorted(load_sources(sources).codes, key=lambda c: c.model.code)]
+    return [
+        (c.model.code, f"{c.model.system} {c.model.code}: {c.model.title}")
+        for c in sorted(load_sources(sources).codes, key=lambda c: c.model.code)
+    ]
 
 
 def rebuild(sources: Path, out: Path, **options: object) -> BuildResult:
@@ -70,8 +71,9 @@ class TestNoOpRebuild:
         before = stamps(out)
         parsed: list[Path] = []
         real = pipeline.load_code
-        monkeypatch.setattr(pipeline, "load_code",
-                            lambda file, *a: parsed.append(file) or real(file, *a))
+        monkeypatch.setattr(
+            pipeline, "load_code", lambda file, *a: parsed.append(file) or real(file, *a)
+        )
         again = rebuild(sources, out)
         assert again.rendered == [] and not again.volume_built
         assert again.up_to_date == 2 and parsed == []
@@ -86,9 +88,12 @@ class TestChangedSource:
         sources, out, _ = built
         before = stamps(out)
         path = sources / "codes" / "55300.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace(
-            "valued in the facility setting only", "valued in facility settings only"),
-            encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                "valued in the facility setting only", "valued in facility settings only"
+            ),
+            encoding="utf-8",
+        )
         again = rebuild(sources, out)
         assert again.rendered == ["55300"] and again.volume_built
         after = stamps(out)
@@ -96,21 +101,29 @@ class TestChangedSource:
         assert after["55300.pdf"][1] != before["55300.pdf"][1]
         assert after["volume.pdf"][1] != before["volume.pdf"][1]
 
-    def test_volume_written_meanwhile_is_the_volume_written_afresh(self, built,
-                                                                   tmp_path: Path) -> None:
+    def test_volume_written_meanwhile_is_the_volume_written_afresh(
+        self, built, tmp_path: Path
+    ) -> None:
         """The volume placed from the cache while a report renders has the bytes of one
         written from the report PDFs alone, without any cache."""
         sources, out, _ = built
         path = sources / "codes" / "74440.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace(
-            'title: "Imaging', 'title: "Revised: Imaging', 1), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace(
+                'title: "Imaging', 'title: "Revised: Imaging', 1
+            ),
+            encoding="utf-8",
+        )
         again = rebuild(sources, out)
         assert again.rendered == ["74440"] and again.volume_built
         fresh = tmp_path / "volume.pdf"
         info = publication_info(load_sources(sources).publication)
-        entries = [VolumeEntry(code, heading, out / f"{code}.pdf",
-                               len(pypdf.PdfReader(out / f"{code}.pdf").pages))
-                   for code, heading in volume_headings(sources)]
+        entries = [
+            VolumeEntry(
+                code, heading, out / f"{code}.pdf", len(pypdf.PdfReader(out / f"{code}.pdf").pages)
+            )
+            for code, heading in volume_headings(sources)
+        ]
         write_volume(info, entries, fresh)
         assert fresh.read_bytes() == (out / "volume.pdf").read_bytes()
         assert "Revised: " in pypdf.PdfReader(fresh).pages[2].extract_text()
@@ -147,18 +160,25 @@ class TestEverythingRebuilt:
         assert sorted(again.rendered) == ["55300", "74440"] and again.volume_built
 
     def test_what_shapes_output_is_hashed_and_preview_files_are_not(
-            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """The print stylesheet changes the environment hash; the preview's stylesheet not."""
         package = tmp_path / "report"
         shutil.copytree(cache.PACKAGE_DIR / "templates", package / "templates")
-        shutil.copytree(cache.PACKAGE_DIR.parent / "styles", tmp_path / "styles",
-                        ignore=shutil.ignore_patterns("fonts"))
+        shutil.copytree(
+            cache.PACKAGE_DIR.parent / "styles",
+            tmp_path / "styles",
+            ignore=shutil.ignore_patterns("fonts"),
+        )
         monkeypatch.setattr(cache, "PACKAGE_DIR", package)
         monkeypatch.setattr(cache, "SHAPING_DIRS", (package / "templates", tmp_path / "styles"))
         digest = cache.environment_hash.__wrapped__
         before = digest()
-        for name in ("styles/screen.css", "report/templates/preview-page.html.j2",
-                     "report/templates/code.yaml.j2"):
+        for name in (
+            "styles/screen.css",
+            "report/templates/preview-page.html.j2",
+            "report/templates/code.yaml.j2",
+        ):
             (tmp_path / name).write_text("/* changed */", encoding="utf-8")
         assert digest() == before
         (tmp_path / "styles" / "report.css").write_text("/* changed */", encoding="utf-8")
@@ -170,17 +190,20 @@ class TestEverythingRebuilt:
         again = rebuild(sources, out, force=True)
         assert sorted(again.rendered) == ["55300", "74440"] and again.volume_built
 
-    def test_publication_change_reparses_every_source(self, built,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_publication_change_reparses_every_source(
+        self, built, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """Editing publication.yaml re-checks every code against it and renders all."""
         sources, out, _ = built
         parsed: list[str] = []
         real = pipeline.load_code
-        monkeypatch.setattr(pipeline, "load_code",
-                            lambda file, *a: parsed.append(file.stem) or real(file, *a))
+        monkeypatch.setattr(
+            pipeline, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
+        )
         path = sources / "publication.yaml"
-        path.write_text(path.read_text(encoding="utf-8").replace("2026.11", "2026.12"),
-                        encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("2026.11", "2026.12"), encoding="utf-8"
+        )
         again = rebuild(sources, out)
         assert sorted(parsed) == ["55300", "74440"]
         assert sorted(again.rendered) == ["55300", "74440"]
@@ -193,13 +216,15 @@ class TestCachedErrors:
         """The second build prints the same located error and still exits with it."""
         sources = tmp_path / "sources"
         shutil.copytree(SAMPLE_SOURCES, sources)
-        (sources / "codes" / "99999.yaml").write_text('code: 99999\nsystem: CPT\ntitle: "X"\n',
-                                                      encoding="utf-8")
+        (sources / "codes" / "99999.yaml").write_text(
+            'code: 99999\nsystem: CPT\ntitle: "X"\n', encoding="utf-8"
+        )
         first = build(sources, tmp_path / "out", BuildOptions(codes=["74440"]), log=quiet)
         parsed: list[str] = []
         real = pipeline.load_code
-        monkeypatch.setattr(pipeline, "load_code",
-                            lambda file, *a: parsed.append(file.stem) or real(file, *a))
+        monkeypatch.setattr(
+            pipeline, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
+        )
         second = build(sources, tmp_path / "out", BuildOptions(codes=["74440"]), log=quiet)
         assert [str(e) for e in second.errors] == [str(e) for e in first.errors]
         assert any("quote it" in str(e) for e in second.errors)

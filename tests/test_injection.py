@@ -54,8 +54,9 @@ def text_fields(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> set[tup
 
 def field_names(fields: dict) -> set[tuple[str, ...]]:
     """Return the paths of fields with list indexes and payer ids left out."""
-    return {tuple(step for step in path if isinstance(step, str) and step != "aetna")
-            for path in fields}
+    return {
+        tuple(step for step in path if isinstance(step, str) and step != "aetna") for path in fields
+    }
 
 
 class _Tags(HTMLParser):
@@ -92,17 +93,27 @@ class TestShownAsText:
 
     def test_every_field_prints_its_payload_verbatim(self, build: HostileBuild) -> None:
         text = pdf_text(build.out / "74440.pdf") + " " + pdf_text(build.out / "volume.pdf")
-        fields = {**{("publication", *p): n for p, n in build.sources.publication.items()
-                     if p not in NOT_PRINTED},
-                  **{("code", *p): n for p, n in build.sources.code.items()}}
-        kinds = {**{("publication", *p): k for p, k in PUBLICATION_FIELDS.items()},
-                 **{("code", *p): k for p, k in CODE_FIELDS.items()}}
+        fields = {
+            **{
+                ("publication", *p): n
+                for p, n in build.sources.publication.items()
+                if p not in NOT_PRINTED
+            },
+            **{("code", *p): n for p, n in build.sources.code.items()},
+        }
+        kinds = {
+            **{("publication", *p): k for p, k in PUBLICATION_FIELDS.items()},
+            **{("code", *p): k for p, k in CODE_FIELDS.items()},
+        }
         missing = []
         for path, n in fields.items():
             if kinds[path] in (ADDRESS, MODIFIER):
                 continue
-            missing += [f"{path}: {piece}" for piece in shown_text(n, limit(path[0], path[1:]))
-                        if compact(piece) not in text]
+            missing += [
+                f"{path}: {piece}"
+                for piece in shown_text(n, limit(path[0], path[1:]))
+                if compact(piece) not in text
+            ]
         assert not missing, missing
         assert "<b" in text  # the two-character modifier
 
@@ -147,8 +158,7 @@ class TestHtmlHasNoInjectedMarkup:
         hrefs = [attrs["href"] or "" for name, attrs in tags if name == "a"]
         assert hrefs
         for href in hrefs:
-            assert re.match(r"(#|https?://127\.0\.0\.1:\d+/|mailto:a\d+@example\.org$)", href), \
-                href
+            assert re.match(r"(#|https?://127\.0\.0\.1:\d+/|mailto:a\d+@example\.org$)", href), href
         assert not any("javascript" in href or "file:" in href for href in hrefs)
 
     def test_address_fields_stay_inside_their_attribute(self, tags, build: HostileBuild) -> None:

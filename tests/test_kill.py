@@ -37,8 +37,11 @@ def after(fraction: float) -> Moment:
 
 def report_replaced(scenario: Scenario, out: Path, seconds: float) -> bool:
     """Kill as soon as one report PDF holds the new bytes."""
-    return any((out / name).read_bytes() == data for name, data in scenario.new.items()
-               if name != "volume.pdf" and (out / name).is_file())
+    return any(
+        (out / name).read_bytes() == data
+        for name, data in scenario.new.items()
+        if name != "volume.pdf" and (out / name).is_file()
+    )
 
 
 def volume_half_written(scenario: Scenario, out: Path, seconds: float) -> bool:
@@ -73,8 +76,17 @@ class Scenario:
 
 def build_command(sources: Path, out: Path) -> list[str]:
     """Return the command line of a build of sources into out."""
-    return [sys.executable, str(ROOT / "build.py"), "build", "--sources", str(sources),
-            "--out", str(out), "--jobs", "2"]
+    return [
+        sys.executable,
+        str(ROOT / "build.py"),
+        "build",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+    ]
 
 
 def pdfs(folder: Path) -> dict[str, bytes]:
@@ -99,8 +111,13 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_build: Path) -> Sc
     assert 'edition: "2026.11"' in text
     publication.write_text(text.replace('edition: "2026.11"', 'edition: "2026.12"'), "utf-8")
     start = time.monotonic()
-    done = subprocess.run(build_command(sources, base / "reference"), cwd=base,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        build_command(sources, base / "reference"),
+        cwd=base,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     seconds = time.monotonic() - start
     assert done.returncode == 0, done.stderr
     new = pdfs(base / "reference")
@@ -116,9 +133,13 @@ def killed_build(scenario: Scenario, out: Path, moment: Moment) -> bool:
     Return whether the moment came before the build had finished by itself.
     """
     shutil.copytree(scenario.old, out)
-    process = subprocess.Popen(build_command(scenario.sources, out), cwd=out.parent,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        build_command(scenario.sources, out),
+        cwd=out.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     start = time.monotonic()
     while process.poll() is None and not moment(scenario, out, time.monotonic() - start):
         time.sleep(0.002)
@@ -150,13 +171,20 @@ class TestKilledBuild:
             assert data in (old[pdf], scenario.new[pdf]), f"{pdf} is neither old nor new"
             assert opens(data) > 0
             states[pdf] = "new" if data == scenario.new[pdf] else "old"
-        print(f"\nkilled at {name} ({'reached' if reached else 'build had finished'}; "
-              f"a build takes {scenario.seconds:.1f} s): {states}")
+        print(
+            f"\nkilled at {name} ({'reached' if reached else 'build had finished'}; "
+            f"a build takes {scenario.seconds:.1f} s): {states}"
+        )
         assert reached or name.startswith("after"), f"the build finished before {name}"
 
         if complete:
-            done = subprocess.run(build_command(scenario.sources, out), cwd=tmp_path,
-                                  capture_output=True, text=True, timeout=600)
+            done = subprocess.run(
+                build_command(scenario.sources, out),
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             assert done.returncode == 0, done.stderr
             assert "Traceback" not in done.stderr
             assert pdfs(out) == scenario.new
@@ -184,8 +212,12 @@ class TestAtomicWrite:
     def test_kill_mid_write(self, tmp_path: Path) -> None:
         target = tmp_path / "74440.pdf"
         target.write_bytes(b"%PDF-1.7 the old file, complete %%EOF")
-        writer = subprocess.Popen([sys.executable, "-c", HALF_WRITE, str(target)],
-                                  stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", HALF_WRITE, str(target)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
         assert writer.stdout is not None and writer.stdout.readline() == "half\n"
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait()

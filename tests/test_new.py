@@ -47,8 +47,13 @@ def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Scaffolded:
     shutil.copytree(SAMPLE_SOURCES, base / "sources")
     cpt = run_cli("new", "99999", cwd=base)
     hcpcs = run_cli("new", "G0101", "--system", "HCPCS", cwd=base)
-    return Scaffolded(base / "sources", cpt, hcpcs, run_cli("check", cwd=base),
-                      run_cli("check", "--format", "json", cwd=base))
+    return Scaffolded(
+        base / "sources",
+        cpt,
+        hcpcs,
+        run_cli("check", cwd=base),
+        run_cli("check", "--format", "json", cwd=base),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +125,8 @@ class TestNewThenCheck:
         assert re.fullmatch(r"4 valid code sources; 0 errors, \d+ notices", summary), summary
 
     def test_json_parses_with_no_errors_and_notices_on_key_lines(
-            self, scaffolded: Scaffolded) -> None:
+        self, scaffolded: Scaffolded
+    ) -> None:
         assert scaffolded.check_json.code == 0
         report = json.loads(scaffolded.check_json.stdout)
         assert (report["errors"], report["valid_codes"]) == (0, 4)
@@ -146,8 +152,7 @@ class TestNewThenCheck:
         report = json.loads(scaffolded.check_json.stdout)
         result = run_cli("check", "--strict", cwd=scaffolded.sources.parent)
         assert result.code == 1
-        assert result.stderr.splitlines()[-1] == \
-            f"4 valid code sources; {report['notices']} errors"
+        assert result.stderr.splitlines()[-1] == f"4 valid code sources; {report['notices']} errors"
 
 
 class TestEveryKey:
@@ -160,12 +165,16 @@ class TestEveryKey:
         value = tree(skeleton_text(scaffolded)).plain()
         for name, field in CodeSource.model_fields.items():
             inner = inner_model(field.annotation)
-            if inner is not None and not holds(field.annotation, list) \
-                    and not holds(field.annotation, dict):
+            if (
+                inner is not None
+                and not holds(field.annotation, list)
+                and not holds(field.annotation, dict)
+            ):
                 assert list(value[name]) == list(inner.model_fields), name
         assert list(value["payers"]) == ["aetna", "bcbs", "cigna", "unitedhealthcare", "medicare"]
-        assert all(list(entry) == list(PayerEntry.model_fields)
-                   for entry in value["payers"].values())
+        assert all(
+            list(entry) == list(PayerEntry.model_fields) for entry in value["payers"].values()
+        )
 
     def test_examples_hold_every_key_of_list_entries(self, scaffolded: Scaffolded) -> None:
         value = tree(EXAMPLE_LINE.sub("", skeleton_text(scaffolded))).plain()
@@ -179,10 +188,18 @@ class TestEveryKey:
         assert valid is None
         assert all(f.message.endswith("not empty (null)") for f in findings), findings
         named = {re.match(r'"([a-z_.]+)\[1\]', f.message).group(1) for f in findings}
-        assert named == {"overview.sites_of_service", "clinical_context.personnel",
-                         "clinical_context.settings", "modifiers", "related_codes",
-                         "diagnoses", "coding_considerations", "payers.aetna.policies",
-                         "benchmarks", "references"}
+        assert named == {
+            "overview.sites_of_service",
+            "clinical_context.personnel",
+            "clinical_context.settings",
+            "modifiers",
+            "related_codes",
+            "diagnoses",
+            "coding_considerations",
+            "payers.aetna.policies",
+            "benchmarks",
+            "references",
+        }
 
     def test_holds_no_value_but_its_identity(self, scaffolded: Scaffolded) -> None:
         def leaves(value: Any) -> list[Any]:
@@ -191,8 +208,11 @@ class TestEveryKey:
             return [value]
 
         value = tree(skeleton_text(scaffolded)).plain()
-        assert (value.pop("code"), value.pop("system"), value.pop("title")) == \
-            ("99999", "CPT", PLACEHOLDER_TITLE)
+        assert (value.pop("code"), value.pop("system"), value.pop("title")) == (
+            "99999",
+            "CPT",
+            PLACEHOLDER_TITLE,
+        )
         assert set(leaves(value)) == {None}
 
     def test_comments_say_which_keys_show_not_available(self, scaffolded: Scaffolded) -> None:
@@ -202,7 +222,7 @@ class TestEveryKey:
         for number, line in enumerate(lines, 1):
             if KEY_LINE.match(line):
                 above = []
-                for earlier in reversed(lines[:number - 1]):
+                for earlier in reversed(lines[: number - 1]):
                     if not earlier.startswith("# "):
                         break
                     above.append(earlier)
@@ -237,7 +257,7 @@ class TestImportIntoSkeleton:
         assert result.code == 0, result.stderr
         text = (sources_copy / "codes" / "71045.yaml").read_text(encoding="utf-8")
         assert '  status: "A"           # the PFS status indicator, e.g. "A"' in text
-        assert "benchmarks:\n  - label: \"Work RVU\"\n    value: 0.18\n" in text
+        assert 'benchmarks:\n  - label: "Work RVU"\n    value: 0.18\n' in text
         assert "#  - label:             # required" in text
         assert run_cli("check", cwd=cwd).code == 0
 
@@ -250,40 +270,62 @@ def new(*args: str) -> Result:
 class TestRefusals:
     """A malformed code, a system mismatch or an existing file: exit 2, nothing written."""
 
-    @pytest.mark.parametrize(("args", "message"), [
-        (("7444A",), '"7444A" is not a valid CPT code (5 characters: 4 digits, then a digit, '
-                     "F, T or U)"),
-        (("W0101",), '"W0101" is not a valid HCPCS code (a letter A to V, then 4 digits)'),
-        (("g0101",), '"g0101" is not a valid HCPCS code (a letter A to V, then 4 digits); '
-                     'did you mean "G0101"?'),
-        (("../x",), '"../x" is not a valid CPT code (5 characters: 4 digits, then a digit, '
-                    "F, T or U)"),
-        (("G0101", "--system", "CPT"),
-         '"G0101" is a HCPCS code, not CPT: leave out --system, or write --system HCPCS'),
-        (("99999", "--system", "hcpcs"),
-         '"99999" is a CPT code, not HCPCS: leave out --system, or write --system CPT'),
-    ])
-    def test_bad_code(self, sources_copy: Path, monkeypatch: pytest.MonkeyPatch,
-                      args: tuple[str, ...], message: str) -> None:
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (
+                ("7444A",),
+                '"7444A" is not a valid CPT code (5 characters: 4 digits, then a digit, F, T or U)',
+            ),
+            (("W0101",), '"W0101" is not a valid HCPCS code (a letter A to V, then 4 digits)'),
+            (
+                ("g0101",),
+                '"g0101" is not a valid HCPCS code (a letter A to V, then 4 digits); '
+                'did you mean "G0101"?',
+            ),
+            (
+                ("../x",),
+                '"../x" is not a valid CPT code (5 characters: 4 digits, then a digit, F, T or U)',
+            ),
+            (
+                ("G0101", "--system", "CPT"),
+                '"G0101" is a HCPCS code, not CPT: leave out --system, or write --system HCPCS',
+            ),
+            (
+                ("99999", "--system", "hcpcs"),
+                '"99999" is a CPT code, not HCPCS: leave out --system, or write --system CPT',
+            ),
+        ],
+    )
+    def test_bad_code(
+        self,
+        sources_copy: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        args: tuple[str, ...],
+        message: str,
+    ) -> None:
         monkeypatch.chdir(sources_copy.parent)
         before = sorted(sources_copy.rglob("*"))
         result = new(*args)
         assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
         assert sorted(sources_copy.rglob("*")) == before
 
-    def test_existing_file_is_left_alone(self, sources_copy: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_existing_file_is_left_alone(
+        self, sources_copy: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.chdir(sources_copy.parent)
         target = sources_copy / "codes" / "74440.yaml"
         before = target.read_bytes()
         result = new("74440")
         assert (result.exit_code, result.stdout) == (2, "")
-        assert result.stderr == ("sources/codes/74440.yaml already exists; new never "
-                                 "overwrites a source\n")
+        assert result.stderr == (
+            "sources/codes/74440.yaml already exists; new never overwrites a source\n"
+        )
         assert target.read_bytes() == before
 
-    def test_file_written_meanwhile_is_left_alone(self, sources_copy: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_file_written_meanwhile_is_left_alone(
+        self, sources_copy: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """A file that appears between the check and the write is kept, and new says so."""
         monkeypatch.chdir(sources_copy.parent)
         target = sources_copy / "codes" / "99999.yaml"
@@ -296,25 +338,32 @@ class TestRefusals:
         monkeypatch.setattr(report.scaffold, "skeleton", racing)
         result = new("99999")
         assert (result.exit_code, result.stderr) == (
-            2, "sources/codes/99999.yaml already exists; new never overwrites a source\n")
+            2,
+            "sources/codes/99999.yaml already exists; new never overwrites a source\n",
+        )
         assert target.read_bytes() == b"# written by someone else\n"
         assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
 
-    def test_folder_without_publication(self, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_folder_without_publication(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         (tmp_path / "drafts").mkdir()
         monkeypatch.chdir(tmp_path)
         result = new("99999", "--sources", "drafts")
         assert (result.exit_code, result.stderr) == (
-            2, "drafts/publication.yaml: not found; new adds a code to a sources folder "
-               "that has its publication.yaml\n")
+            2,
+            "drafts/publication.yaml: not found; new adds a code to a sources folder "
+            "that has its publication.yaml\n",
+        )
         assert list((tmp_path / "drafts").iterdir()) == []
 
     def test_missing_folder(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.chdir(tmp_path)
         result = new("99999", "--sources", "nowhere")
         assert (result.exit_code, result.stderr) == (
-            2, "nowhere: the sources folder does not exist\n")
+            2,
+            "nowhere: the sources folder does not exist\n",
+        )
         assert not (tmp_path / "nowhere").exists()
 
 
@@ -328,7 +377,9 @@ class TestFolders:
         monkeypatch.chdir(tmp_path)
         result = new("0001U", "--sources", "my sources")
         assert result.exit_code == 0, result.output
-        assert result.stdout == ("wrote my sources/codes/0001U.yaml; edit it, then run: "
-                                 "python build.py check --sources 'my sources'\n")
+        assert result.stdout == (
+            "wrote my sources/codes/0001U.yaml; edit it, then run: "
+            "python build.py check --sources 'my sources'\n"
+        )
         assert sorted(p.name for p in folder.iterdir()) == ["codes", "publication.yaml"]
         assert load_sources(folder).errors == []

@@ -17,9 +17,11 @@ from report.errors import FetchRefused
 from report.render.pdf import MAX_DATA_URL, ProjectFetcher, Renderer
 from report.render.styles import STYLES_DIR
 
-PIXEL = base64.b64encode(bytes.fromhex(
-    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
-)).decode()  # a 1x1 GIF
+PIXEL = base64.b64encode(
+    bytes.fromhex(
+        "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+    )
+).decode()  # a 1x1 GIF
 NETWORK = "only the project's own style and font files may be loaded, never the network"
 
 
@@ -36,19 +38,19 @@ def _html_fetching(url: str) -> dict[str, str]:
         "css import": f"<style>@import url({url}/import.css);</style><p>x</p>",
         "background": f'<p style="background: url({url}/bg.png)">x</p>',
         "font face": f"<style>@font-face {{ font-family: X; src: url({url}/f.ttf) }}"
-                     "p { font-family: X }</style><p>x</p>",
+        "p { font-family: X }</style><p>x</p>",
         "list image": f'<ul style="list-style-image: url({url}/li.png)"><li>x</li></ul>',
         "object": f'<object data="{url}/object.svg" type="image/svg+xml"></object>',
         "embed": f'<embed src="{url}/embed.svg" type="image/svg+xml">',
         "svg image": f'<svg width="10" height="10"><image href="{url}/svg.png" width="10" '
-                     'height="10"/></svg>',
+        'height="10"/></svg>',
         "attachment": f'<a rel="attachment" href="{url}/attach.txt">x</a>',
         "base and relative": f'<base href="{url}/"><img src="relative.png">',
         "generated content": f"<style>p::before {{ content: url({url}/before.png) }}</style>"
-                             "<p>x</p>",
+        "<p>x</p>",
         "image in an svg image": f'<img src="data:image/svg+xml,<svg xmlns=%22http://www.w3.org/'
-                                 f'2000/svg%22><image href=%22{url}/nested.png%22 width=%221%22 '
-                                 'height=%221%22/></svg>">',
+        f"2000/svg%22><image href=%22{url}/nested.png%22 width=%221%22 "
+        'height=%221%22/></svg>">',
     }
 
 
@@ -88,7 +90,8 @@ class TestProjectFetcher:
             ProjectFetcher().fetch(url)
         assert str(caught.value) == (
             f"refused to load {shown(url)}: a data: URL may hold at most {MAX_DATA_URL:,} "
-            f"characters, this one holds {len(url):,}")
+            f"characters, this one holds {len(url):,}"
+        )
 
     @pytest.mark.parametrize("scheme", ["http", "https"])
     def test_refuses_the_network(self, scheme: str, recording_server: RecordingServer) -> None:
@@ -99,8 +102,9 @@ class TestProjectFetcher:
         assert str(caught.value) == f"refused to load {url}: {NETWORK}"
         assert len(recording_server.connections) == before
 
-    @pytest.mark.parametrize("url", ["ftp://127.0.0.1/x", "javascript:alert(1)",
-                                     "about:blank", "gopher://127.0.0.1/x"])
+    @pytest.mark.parametrize(
+        "url", ["ftp://127.0.0.1/x", "javascript:alert(1)", "about:blank", "gopher://127.0.0.1/x"]
+    )
     def test_refuses_other_schemes(self, url: str) -> None:
         with pytest.raises(FetchRefused) as caught:
             ProjectFetcher().fetch(url)
@@ -115,14 +119,21 @@ class TestProjectFetcher:
         (root / "link.css").symlink_to(secret)
         fetcher = ProjectFetcher(root)
         assert fetcher.fetch((root / "ok.css").as_uri()).read() == b"p {}"
-        refused = [secret.as_uri(), (root / "link.css").as_uri(),
-                   (root / "..").as_uri() + "/secret.txt", f"{root.as_uri()}/%2e%2e/secret.txt",
-                   "file://otherhost" + str(root / "ok.css"), (root / "missing.css").as_uri()]
+        refused = [
+            secret.as_uri(),
+            (root / "link.css").as_uri(),
+            (root / "..").as_uri() + "/secret.txt",
+            f"{root.as_uri()}/%2e%2e/secret.txt",
+            "file://otherhost" + str(root / "ok.css"),
+            (root / "missing.css").as_uri(),
+        ]
         for url in refused:
             with pytest.raises(FetchRefused) as caught:
                 fetcher.fetch(url)
-            assert str(caught.value) == \
-                f"refused to load {shown(url)}: only the files under {root.resolve()} may be loaded"
+            assert (
+                str(caught.value)
+                == f"refused to load {shown(url)}: only the files under {root.resolve()} may be loaded"
+            )
 
 
 class TestRendererNeverFetches:
@@ -150,11 +161,14 @@ class TestRendererNeverFetches:
 class TestBuildNeverFetches:
     """A build of sources full of local addresses, markup and CSS makes no request at all."""
 
-    def test_no_connection_during_the_build(self, hostile_build: HostileBuild,
-                                            recording_server: RecordingServer) -> None:
+    def test_no_connection_during_the_build(
+        self, hostile_build: HostileBuild, recording_server: RecordingServer
+    ) -> None:
         assert hostile_build.result.code == 0, hostile_build.result.stderr
         server = hostile_build.sources.server
         assert server == recording_server.url
-        assert (hostile_build.sources.folder / "codes" / "74440.yaml").read_text().count(server) > 50
+        assert (hostile_build.sources.folder / "codes" / "74440.yaml").read_text().count(
+            server
+        ) > 50
         assert hostile_build.connections == []
         assert hostile_build.requests == []

@@ -59,7 +59,8 @@ def font_names(pdf: Path | bytes) -> dict[str, bool]:
             return False
         descriptor = font.get("/FontDescriptor")
         return descriptor is not None and any(
-            key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")
+        )
 
     def visit(resources: pikepdf.Dictionary) -> None:
         if resources is None:
@@ -84,11 +85,19 @@ def bundled_family(base_font: str) -> bool:
     return name.startswith(("sourcesans3", "sourceserif4"))
 
 
-def run_build(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess:
+def run_build(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run `python build.py ARGS` in a fresh process."""
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +115,17 @@ def second_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (out / "74440.pdf").write_bytes(b"not a PDF; " * 40_000)  # longer than the real one
     env = {key: value for key, value in os.environ.items() if key != "SOURCE_DATE_EPOCH"}
     env["TZ"] = "Pacific/Auckland"
-    done = run_build("build", "--sources", str(sources), "--out", str(out),
-                     "--format", "pdf,html", cwd=base, env=env)
+    done = run_build(
+        "build",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+        "--format",
+        "pdf,html",
+        cwd=base,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -151,8 +169,10 @@ class TestManifest:
 
     def test_every_pdf_and_html_is_listed(self, sample_build):
         listed = {entry["path"] for entry in manifest(sample_build)["files"]}
-        on_disk = {p.relative_to(sample_build).as_posix()
-                   for p in [*sample_build.glob("*.pdf"), *sample_build.glob("html/*.html")]}
+        on_disk = {
+            p.relative_to(sample_build).as_posix()
+            for p in [*sample_build.glob("*.pdf"), *sample_build.glob("html/*.html")]
+        }
         assert on_disk == listed
 
 
@@ -160,8 +180,9 @@ class TestReproducible:
     """Building the same sources twice, elsewhere and in another time zone, gives the same bytes."""
 
     def test_same_bytes(self, sample_build, second_build):
-        assert (second_build / "manifest.json").read_bytes() == \
-            (sample_build / "manifest.json").read_bytes()
+        assert (second_build / "manifest.json").read_bytes() == (
+            sample_build / "manifest.json"
+        ).read_bytes()
         for entry in manifest(sample_build)["files"]:
             first = (sample_build / entry["path"]).read_bytes()
             second = (second_build / entry["path"]).read_bytes()
@@ -182,11 +203,17 @@ class TestWholeFiles:
             if path.is_dir():
                 continue
             # The builder's own bookkeeping: the index of content hashes, its cache, the lock.
-            bookkeeping = relative in (".build-index.json", ".build.lock") or \
-                relative.startswith(".cache/")
-            if re.search(r"(\.tmp|\.part|~)$", path.name) or not bookkeeping and (
+            bookkeeping = relative in (".build-index.json", ".build.lock") or relative.startswith(
+                ".cache/"
+            )
+            if (
+                re.search(r"(\.tmp|\.part|~)$", path.name)
+                or not bookkeeping
+                and (
                     any(part.startswith(".") for part in path.relative_to(out).parts)
-                    or relative not in listed | fonts):
+                    or relative not in listed | fonts
+                )
+            ):
                 stray.append(relative)
         assert not stray, f"left in {which}: {stray}"
 
@@ -203,14 +230,15 @@ class TestHtml:
 
     def test_html_only_build(self, tmp_path, sample_build):
         out = tmp_path / "out"
-        done = run_build("build", "--sources", str(SOURCES), "--out", str(out),
-                         "--format", "html")
+        done = run_build("build", "--sources", str(SOURCES), "--out", str(out), "--format", "html")
         assert done.returncode == 0, done.stderr
         for code in CODES:
-            assert (out / "html" / f"{code}.html").read_bytes() == \
-                (sample_build / "html" / f"{code}.html").read_bytes()
-        assert {f.name for f in (out / "html" / "fonts").iterdir()} >= \
-            {f.name for f in FONTS.glob("*.ttf")}
+            assert (out / "html" / f"{code}.html").read_bytes() == (
+                sample_build / "html" / f"{code}.html"
+            ).read_bytes()
+        assert {f.name for f in (out / "html" / "fonts").iterdir()} >= {
+            f.name for f in FONTS.glob("*.ttf")
+        }
 
     @pytest.mark.parametrize("code", CODES)
     def test_self_contained(self, sample_build, code):
@@ -251,8 +279,12 @@ class TestRawHtml:
         text = source.read_text(encoding="utf-8")
         marker = "summary: |\n"
         assert marker in text
-        text = text.replace(marker, marker + "  Raw <b>x</b><script>alert(1)</script> inline.\n\n"
-                                              "  <div>block html</div>\n\n", 1)
+        text = text.replace(
+            marker,
+            marker + "  Raw <b>x</b><script>alert(1)</script> inline.\n\n"
+            "  <div>block html</div>\n\n",
+            1,
+        )
         source.write_text(text, encoding="utf-8")
         out = tmp_path / "out"
         done = run_build("build", "74440", "--sources", str(sources_copy), "--out", str(out))

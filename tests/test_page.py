@@ -24,7 +24,7 @@ from report.sources.printable import printed_texts
 from report.sources.yaml import Node
 
 TOLERANCE = 1.5  # points a glyph's box may stand past the page area (side bearings, italics)
-EDGE = 14.0      # points (5 mm) from the paper's edge no text may come nearer: printers lose that
+EDGE = 14.0  # points (5 mm) from the paper's edge no text may come nearer: printers lose that
 # Printed, but not as written: a component as its group's name, the page size not at all.
 TRANSFORMED = {("benchmarks", "component"), ("page_size",)}
 VOLUME_ONLY = {("subtitle",)}  # the cover prints it; a report does not
@@ -50,24 +50,25 @@ def layout_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
         built[name] = Built(base / "sources", base / "out")
     limits = built["limits"]
     out = limits.out.parent / "out-a3b"
-    result = run_cli("build", "--sources", str(limits.sources), "--out", str(out),
-                     "--pdf-variant", "pdf/a-3b")
+    result = run_cli(
+        "build", "--sources", str(limits.sources), "--out", str(out), "--pdf-variant", "pdf/a-3b"
+    )
     assert result.code == 0, result.stderr
     built["limits-a3b"] = Built(limits.sources, out)
     return built
 
 
 @pytest.fixture(params=["sample", "long", "limits", "limits-a3b"])
-def built(request: pytest.FixtureRequest, sample_build: Path,
-          layout_builds: dict[str, Built]) -> Built:
+def built(
+    request: pytest.FixtureRequest, sample_build: Path, layout_builds: dict[str, Built]
+) -> Built:
     """Return one build: the sample's, or a layout variant's."""
     if request.param == "sample":
         return Built(SAMPLE_SOURCES, sample_build)
     return layout_builds[request.param]
 
 
-def _printed(root: Node, kind: str, volume: bool
-             ) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def _printed(root: Node, kind: str, volume: bool) -> Iterator[tuple[tuple[str | int, ...], str]]:
     for loc, value, markdown in printed_texts(root, kind):
         steps = tuple(step for step in loc if isinstance(step, str))
         if steps in TRANSFORMED or (steps in VOLUME_ONLY and not volume):
@@ -80,12 +81,15 @@ def source_words(sources: Path, code: str | None) -> list[tuple[str, str]]:
     loaded = load_sources(sources, "sources")
     assert loaded.errors == [] and loaded.publication is not None
     roots = [(loaded.publication.root, "publication", "publication.yaml")]
-    roots += [(c.root, "code", f"{c.code}.yaml") for c in loaded.codes
-              if code is None or c.code == code]
-    return [(f"{name}:{'.'.join(map(str, loc))}", word)
-            for root, kind, name in roots
-            for loc, text in _printed(root, kind, code is None)
-            for word in text.split()]
+    roots += [
+        (c.root, "code", f"{c.code}.yaml") for c in loaded.codes if code is None or c.code == code
+    ]
+    return [
+        (f"{name}:{'.'.join(map(str, loc))}", word)
+        for root, kind, name in roots
+        for loc, text in _printed(root, kind, code is None)
+        for word in text.split()
+    ]
 
 
 def pdfs(out: Path) -> list[Path]:
@@ -119,10 +123,15 @@ class TestEveryCharacterOnThePage:
                 for char in page.chars:
                     if char.text.isspace() or char.right <= char.left:
                         continue  # a space or line end PDFium adds, with no box
-                    if not (left <= char.left and char.right <= right and EDGE <= char.bottom
-                            and char.top <= page.height - EDGE):
-                        outside.append((page.number, char.text, round(char.left),
-                                        round(char.bottom)))
+                    if not (
+                        left <= char.left
+                        and char.right <= right
+                        and EDGE <= char.bottom
+                        and char.top <= page.height - EDGE
+                    ):
+                        outside.append(
+                            (page.number, char.text, round(char.left), round(char.bottom))
+                        )
             assert outside[:5] == [], f"{pdf.name}: {len(outside)} characters off the page"
 
     def test_body_text_stays_between_the_margins(self, built: Built) -> None:
@@ -133,7 +142,9 @@ class TestEveryCharacterOnThePage:
                 for char in body:
                     assert char.bottom >= MARGINS["bottom"] - TOLERANCE - 3, (pdf.name, char)
                     assert char.top <= page.height - MARGINS["top"] + TOLERANCE + 3, (
-                        pdf.name, char)
+                        pdf.name,
+                        char,
+                    )
 
 
 class TestEveryCharacterPrintable:
@@ -192,10 +203,22 @@ def test_layout_variants_write_what_check_allows(tmp_path: Path) -> None:
 # What the builder itself prints besides the sources: the report and volume templates,
 # the stylesheet's generated content, the list markers of nested lists, and the text the
 # report model and revision history compose.
-OWN_TEXT = [*(Path("report/templates") / name for name in (
-    "base.html.j2", "report.html.j2", "sections.html.j2", "front.html.j2", "chart.svg.j2")),
-    Path("styles/report.css"), Path("report/assemble.py"), Path("report/release/changes.py"),
-    Path("report/render/chart.py")]
+OWN_TEXT = [
+    *(
+        Path("report/templates") / name
+        for name in (
+            "base.html.j2",
+            "report.html.j2",
+            "sections.html.j2",
+            "front.html.j2",
+            "chart.svg.j2",
+        )
+    ),
+    Path("styles/report.css"),
+    Path("report/assemble.py"),
+    Path("report/release/changes.py"),
+    Path("report/render/chart.py"),
+]
 LIST_MARKERS = "•◦▪"  # disc, circle, square: WeasyPrint's markers for nested lists
 
 
@@ -206,5 +229,6 @@ class TestTheBuildersOwnCharacters:
     def test_characters_are_printable(self, path: Path) -> None:
         text = (Path(__file__).resolve().parents[1] / path).read_text(encoding="utf-8")
         covered = printable_characters()
-        assert {c for c in text + LIST_MARKERS
-                if ord(c) not in covered and not c.isspace()} == set()
+        assert {
+            c for c in text + LIST_MARKERS if ord(c) not in covered and not c.isspace()
+        } == set()

@@ -33,9 +33,18 @@ STYLESHEET = ROOT / "styles" / "report.css"
 
 NOT_AVAILABLE = "Data not available in the source."
 # The fixed outline of source-format.md, as each report's bookmarks and headings give it.
-OUTLINE = ("Summary & Overview", "Billing Code Overview", "Clinical & Coding Specifications",
-           "Clinical Context", "Coding Specifications", "Payer Coverage", "Benchmarks",
-           "Policy & Coding Considerations", "References", "Data availability")
+OUTLINE = (
+    "Summary & Overview",
+    "Billing Code Overview",
+    "Clinical & Coding Specifications",
+    "Clinical Context",
+    "Coding Specifications",
+    "Payer Coverage",
+    "Benchmarks",
+    "Policy & Coding Considerations",
+    "References",
+    "Data availability",
+)
 SUBSECTIONS = {"Clinical & Coding Specifications": ("Clinical Context", "Coding Specifications")}
 HYPHEN_LIKE = "-\u2010"  # hyphen-minus, and U+2010 which WeasyPrint uses for hyphenation
 
@@ -148,8 +157,8 @@ class Fragment:
 
     text: str
     top: float | None  # baseline distance from the top of the page, in points
-    mcid: int | None   # innermost marked-content id around it
-    artifact: bool     # whether it is inside /Artifact marked content
+    mcid: int | None  # innermost marked-content id around it
+    artifact: bool  # whether it is inside /Artifact marked content
 
 
 @dataclass
@@ -370,8 +379,9 @@ def seed_items(seed: str) -> list[SeedItem]:
             if not header_cells:
                 header_cells = len(cells)
             elif len(cells) < header_cells:  # the truncated row: complete it from the source
-                modifier = next(m for m in code_source("74440")["modifiers"]
-                                if m["code"] == cells[0])
+                modifier = next(
+                    m for m in code_source("74440")["modifiers"] if m["code"] == cells[0]
+                )
                 assert modifier["description"] == "Technical component"
                 cells = [modifier["code"], modifier["description"], modifier["when_to_use"]]
             items += [SeedItem(cell) for cell in cells]
@@ -405,13 +415,20 @@ def label_pattern(label: str) -> str:
 
 def sample_entries(sample_build: Path) -> list[VolumeEntry]:
     """Return the sample build's reports as volume entries, in code order."""
-    return [VolumeEntry(code, heading(code), sample_build / f"{code}.pdf",
-                        len(pypdf.PdfReader(sample_build / f"{code}.pdf").pages))
-            for code in codes()]
+    return [
+        VolumeEntry(
+            code,
+            heading(code),
+            sample_build / f"{code}.pdf",
+            len(pypdf.PdfReader(sample_build / f"{code}.pdf").pages),
+        )
+        for code in codes()
+    ]
 
 
-def write_sample_volume(sample_build: Path, target: Path, cache_dir: Path | None = None,
-                        variant: str = "pdf/ua-1") -> int:
+def write_sample_volume(
+    sample_build: Path, target: Path, cache_dir: Path | None = None, variant: str = "pdf/ua-1"
+) -> int:
     """Assemble the sample build's reports into target with report/volume.py; return pages."""
     info = publication_info(load_sources(SOURCES).publication)
     return write_volume(info, sample_entries(sample_build), target, variant, cache_dir)
@@ -439,8 +456,11 @@ def printed_numbers(path: Path) -> list[tuple[int, int]]:
     pages = read_pages(path)
     starts = sorted(report_start_pages(path).values()) if path.name == "volume.pdf" else []
     bounds = [1, *starts, len(pages) + 1]
-    return [(number - first + 1, last - first)
-            for first, last in itertools.pairwise(bounds) for number in range(first, last)]
+    return [
+        (number - first + 1, last - first)
+        for first, last in itertools.pairwise(bounds)
+        for number in range(first, last)
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -461,8 +481,9 @@ class TestFidelity:
     @pytest.mark.parametrize("name", ["74440.pdf", "volume.pdf"])
     def test_every_seed_item_is_in_the_text(self, sample_build, sample_volume, seed_text, name):
         text = squash(body_text(built(sample_build, sample_volume, name)))
-        missing = [item.text for item in seed_items(seed_text)
-                   if not phrase(item.text).search(text)]
+        missing = [
+            item.text for item in seed_items(seed_text) if not phrase(item.text).search(text)
+        ]
         assert not missing, f"{len(missing)} seed items not found in {name}: {missing}"
 
     def test_list_items_keep_their_labels(self, sample_build, seed_text):
@@ -482,8 +503,12 @@ class TestFidelity:
 
     def test_paragraph_order_follows_the_source(self, sample_build, seed_text):
         text = squash(body_text(sample_build / "74440.pdf"))
-        anchors = ["CPT code 74440 represents", "CPT code 74440 describes",
-                   "A 32-year-old male", "Use when billing only the interpretation"]
+        anchors = [
+            "CPT code 74440 represents",
+            "CPT code 74440 describes",
+            "A 32-year-old male",
+            "Use when billing only the interpretation",
+        ]
         positions = [phrase(anchor).search(text) for anchor in anchors]
         assert all(positions), anchors
         starts = [match.start() for match in positions]
@@ -509,7 +534,8 @@ class TestMetadata:
     def test_title_is_the_seed_title(self, sample_build):
         with pikepdf.open(sample_build / "74440.pdf") as pdf:
             assert str(pdf.docinfo["/Title"]) == (
-                "CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis")
+                "CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis"
+            )
 
     @pytest.mark.parametrize("name", ["74440.pdf", "55300.pdf", "volume.pdf"])
     def test_catalog(self, sample_build, sample_volume, name):
@@ -574,7 +600,7 @@ class TestOutline:
         tops = outline(path)
         titles = [b.title for b in tops]
         reports = [heading(code) for code in codes()]
-        assert titles[-len(reports):] == reports, titles
+        assert titles[-len(reports) :] == reports, titles
         assert in_order(titles, [publication()["title"], "Contents"]), titles
         starts = report_start_pages(path)
         pages = read_pages(path)
@@ -621,7 +647,7 @@ class TestRunningFeet:
         for index, (code, first) in enumerate(order):
             last = order[index + 1][1] - 1 if index + 1 < len(order) else len(pages)
             label = f"{code_source(code)['system']} {code}"
-            for page in pages[first - 1:last]:
+            for page in pages[first - 1 : last]:
                 assert label in squash(page.head + " " + page.foot), (code, page.number)
 
     def test_page_numbers_are_only_in_the_margins(self, sample_build):
@@ -640,8 +666,11 @@ class TestTags:
     def test_headings_in_order_without_skipping_levels(self, sample_build):
         path = sample_build / "74440.pdf"
         pages = read_pages(path)
-        headings = [(int(e.type[2]), e.text(pages)) for e in structure(path).walk()
-                    if re.fullmatch(r"/H[1-6]", e.type)]
+        headings = [
+            (int(e.type[2]), e.text(pages))
+            for e in structure(path).walk()
+            if re.fullmatch(r"/H[1-6]", e.type)
+        ]
         assert headings and headings[0] == (1, heading("74440")), headings[:2]
         for (level, _), (next_level, text) in itertools.pairwise(headings):
             assert next_level <= level + 1, f"{text!r} skips from H{level} to H{next_level}"
@@ -672,28 +701,39 @@ class TestTags:
         for index, page in enumerate(pages):
             # Text drawn inside an SVG figure is placed in the SVG's own coordinate system,
             # which this position test does not model: the figure's tag places it instead.
-            furniture = [f for f in page.fragments if f.top is not None
-                         and claimed.get((index, f.mcid)) != "/Figure"
-                         and (f.top < margin_top or f.top > page.height - margin_bottom)]
+            furniture = [
+                f
+                for f in page.fragments
+                if f.top is not None
+                and claimed.get((index, f.mcid)) != "/Figure"
+                and (f.top < margin_top or f.top > page.height - margin_bottom)
+            ]
             assert furniture, f"page {page.number} has no running head or foot"
-            owned = [(f.text, claimed[index, f.mcid]) for f in furniture
-                     if (index, f.mcid) in claimed]
+            owned = [
+                (f.text, claimed[index, f.mcid]) for f in furniture if (index, f.mcid) in claimed
+            ]
             assert not owned, f"page {page.number}: running head/foot claimed by {owned}"
             assert all(f.artifact for f in furniture), (
                 f"page {page.number}: running head/foot not marked /Artifact: "
-                f"{[f.text for f in furniture if not f.artifact]}")
+                f"{[f.text for f in furniture if not f.artifact]}"
+            )
 
     @pytest.mark.parametrize("name", ["74440.pdf", "volume.pdf"])
     def test_all_tagged_content_is_in_the_tree(self, sample_build, sample_volume, name):
         """Every marked-content id on a page belongs to an element reachable from the root."""
         path = built(sample_build, sample_volume, name)
         pages = read_pages(path)
-        used = {(index, f.mcid) for index, page in enumerate(pages)
-                for f in page.fragments if f.mcid is not None and f.text.strip()}
+        used = {
+            (index, f.mcid)
+            for index, page in enumerate(pages)
+            for f in page.fragments
+            if f.mcid is not None and f.text.strip()
+        }
         orphans = sorted(used - set(structure(path).all_content()))
         assert not orphans, (
             f"{len(orphans)} marked-content sequences outside the structure tree, e.g. "
-            f"{[(page + 1, pages[page].by_mcid[mcid]) for page, mcid in orphans[:4]]}")
+            f"{[(page + 1, pages[page].by_mcid[mcid]) for page, mcid in orphans[:4]]}"
+        )
 
 
 @cache
@@ -722,8 +762,10 @@ def sections(path: Path) -> dict[str, str]:
         found[title] = index
         start = index + 1
     bounds = list(found.items()) + [("", len(lines))]
-    return {title: " ".join(lines[begin + 1:bounds[i + 1][1]])
-            for i, (title, begin) in enumerate(bounds[:-1])}
+    return {
+        title: " ".join(lines[begin + 1 : bounds[i + 1][1]])
+        for i, (title, begin) in enumerate(bounds[:-1])
+    }
 
 
 class TestMissingData:
@@ -731,8 +773,13 @@ class TestMissingData:
 
     def test_empty_sections_say_so(self, sample_build):
         parts = sections(sample_build / "55300.pdf")
-        for title in ("Summary & Overview", "Billing Code Overview", "Clinical Context",
-                      "Coding Specifications", "References"):
+        for title in (
+            "Summary & Overview",
+            "Billing Code Overview",
+            "Clinical Context",
+            "Coding Specifications",
+            "References",
+        ):
             assert NOT_AVAILABLE in parts[title], (title, parts[title])
 
     def test_sections_with_data_do_not(self, sample_build):
@@ -744,13 +791,23 @@ class TestMissingData:
     def test_every_key_payer_row_says_so(self, sample_build):
         coverage = sections(sample_build / "55300.pdf")["Payer Coverage"]
         for payer in publication()["payers"]:
-            assert re.search(re.escape(payer["name"]) + r"\s+" + re.escape(NOT_AVAILABLE),
-                             coverage), payer["name"]
+            assert re.search(
+                re.escape(payer["name"]) + r"\s+" + re.escape(NOT_AVAILABLE), coverage
+            ), payer["name"]
 
     def test_data_availability_lists_the_missing_items(self, sample_build):
         listing = sections(sample_build / "55300.pdf")["Data availability"]
-        missing = ["Summary", "Description", "Service type", "Typical sites of service",
-                   "Personnel", "Settings", "Modifiers", "Diagnoses", "References"]
+        missing = [
+            "Summary",
+            "Description",
+            "Service type",
+            "Typical sites of service",
+            "Personnel",
+            "Settings",
+            "Modifiers",
+            "Diagnoses",
+            "References",
+        ]
         missing += [payer["name"] for payer in publication()["payers"]]
         for item in missing:
             assert re.search(rf"\b{re.escape(item)}: not available", listing), item
@@ -775,7 +832,7 @@ def report_start_pages(path: Path) -> dict[str, int]:
             opening = " ".join(lines[:4])
             match = wanted.search(opening)
             # Not a contents line: dotted leaders (if extracted as text) and a page number.
-            if match and not re.match(r"[ .]*\d+\b", opening[match.end():]):
+            if match and not re.match(r"[ .]*\d+\b", opening[match.end() :]):
                 starts[code] = page.number
                 break
     return starts
@@ -817,7 +874,7 @@ class TestVolume:
         reports = {code: read_pages(sample_build / f"{code}.pdf") for code in codes()}
         assert len(pages) == starts[codes()[0]] - 1 + sum(len(r) for r in reports.values())
         for code, own in reports.items():
-            copied = pages[starts[code] - 1:starts[code] - 1 + len(own)]
+            copied = pages[starts[code] - 1 : starts[code] - 1 + len(own)]
             assert [p.text for p in copied] == [p.text for p in own], code
 
     def test_page_count_matches_the_manifest(self, sample_build):
@@ -847,16 +904,27 @@ class TestBenchmarks:
         extracted text; a group label in the table is followed by its first row, Work RVU.
         """
         table = self.benchmarks(sample_build)
-        starts = [table.index(f"{label} Work RVU") for label in
-                  ("Global", "Professional component (modifier 26)",
-                   "Technical component (modifier TC)")]
+        starts = [
+            table.index(f"{label} Work RVU")
+            for label in (
+                "Global",
+                "Professional component (modifier 26)",
+                "Technical component (modifier TC)",
+            )
+        ]
         ends = starts[1:] + [table.index("[1] 2022")]
         return dict(zip(("global", "26", "TC"), (table[a:b] for a, b in zip(starts, ends))))[name]
 
-    @pytest.mark.parametrize("component,label,value", [
-        ("global", "Work RVU", "0.38"), ("global", "Total non-facility RVU", "2.96"),
-        ("global", "Conversion factor", "$34.6062"), ("26", "Total RVU", "0.52"),
-        ("TC", "Total non-facility RVU", "2.44")])
+    @pytest.mark.parametrize(
+        "component,label,value",
+        [
+            ("global", "Work RVU", "0.38"),
+            ("global", "Total non-facility RVU", "2.96"),
+            ("global", "Conversion factor", "$34.6062"),
+            ("26", "Total RVU", "0.52"),
+            ("TC", "Total non-facility RVU", "2.44"),
+        ],
+    )
     def test_figures(self, sample_build, component: str, label: str, value: str):
         text = self.component(sample_build, component)
         assert re.search(rf"(?<![\w-]){re.escape(label)} {re.escape(value)}(?!\d)", text), text
@@ -867,18 +935,23 @@ class TestBenchmarks:
 
     def test_source_is_the_files_release(self, sample_build):
         table = self.benchmarks(sample_build)
-        release = ("2022 National Physician Fee Schedule Relative Value File January Release, "
-                   "released 12/15/2021")
+        release = (
+            "2022 National Physician Fee Schedule Relative Value File January Release, "
+            "released 12/15/2021"
+        )
         assert f"[1] {release}; figures as of January 1, 2022." in table
         assert f"[2] Computed from the {release}; figures as of January 1, 2022." in table
 
     def test_computed_payment_is_labelled_computed(self, sample_build):
         table = self.benchmarks(sample_build)
         assert f"${round(2.96 * 34.6062, 2):.2f}" == "$102.43"
-        assert re.search(r"payment \(computed: 2\.96 total RVU × \$34\.6062\) \$102\.43 USD \[2\]",
-                         table)
-        assert re.search(r"payment \(computed: 0\.52 total RVU × \$34\.6062\) \$18\.00 USD \[2\]",
-                         self.component(sample_build, "26"))
+        assert re.search(
+            r"payment \(computed: 2\.96 total RVU × \$34\.6062\) \$102\.43 USD \[2\]", table
+        )
+        assert re.search(
+            r"payment \(computed: 0\.52 total RVU × \$34\.6062\) \$18\.00 USD \[2\]",
+            self.component(sample_build, "26"),
+        )
 
 
 class TestIndicators:
@@ -886,14 +959,20 @@ class TestIndicators:
 
     def test_74440(self, sample_build):
         overview = sections(sample_build / "74440.pdf")["Billing Code Overview"]
-        assert "Fee schedule indicators Status: A (active code, paid separately under the " \
-               "physician fee schedule)" in overview
+        assert (
+            "Fee schedule indicators Status: A (active code, paid separately under the "
+            "physician fee schedule)" in overview
+        )
         assert "Global period: XXX (the global surgery concept does not apply)" in overview
-        assert "PC/TC indicator: 1 (diagnostic test or radiology service with professional " \
-               "(26) and technical (TC) components)" in overview
+        assert (
+            "PC/TC indicator: 1 (diagnostic test or radiology service with professional "
+            "(26) and technical (TC) components)" in overview
+        )
 
     def test_55300(self, sample_build):
         overview = sections(sample_build / "55300.pdf")["Billing Code Overview"]
-        assert "Global period: 000 (procedure with related services on the day of the " \
-               "procedure only)" in overview
+        assert (
+            "Global period: 000 (procedure with related services on the day of the "
+            "procedure only)" in overview
+        )
         assert "PC/TC indicator: 0 (physician service; the PC/TC split does not apply)" in overview

@@ -34,6 +34,7 @@ from report.sources.models import CodeSource, Publication
 from report.sources.validate import validate_model
 from report.sources.yaml import parse_yaml
 
+
 def scaled(count: int) -> int:
     """Return count examples under the default profile, ten times more under explore."""
     return count * settings().max_examples // 100
@@ -43,8 +44,16 @@ LOCATED = re.compile(r"(?P<path>[^:]+):(?P<line>[1-9]\d*):(?P<column>[1-9]\d*): 
 CODE_TEXT = (SAMPLE_SOURCES / "codes" / "74440.yaml").read_bytes()
 PUBLICATION_TEXT = (SAMPLE_SOURCES / "publication.yaml").read_bytes()
 # Characters that mean something to YAML or Markdown, and some that are hard on text.
-SPECIAL = list(":-?[]{},&*!|>'\"%@`#\t\n\r ~<\\=") + ["\ufeff", "\u00e9", "\u202e", "\x00",
-                                                     "\x85", "\u2028", "😀", "\u0301"]
+SPECIAL = list(":-?[]{},&*!|>'\"%@`#\t\n\r ~<\\=") + [
+    "\ufeff",
+    "\u00e9",
+    "\u202e",
+    "\x00",
+    "\x85",
+    "\u2028",
+    "😀",
+    "\u0301",
+]
 
 
 def assert_located(lines: list[str], paths: set[str], texts: dict[str, bytes]) -> None:
@@ -96,8 +105,30 @@ NUMBERISH = st.one_of(
     st.from_regex(r"\A[-+]?(0b[01_]{1,6}|0o[0-7_]{1,6}|0x[0-9a-fA-F_]{1,6}|[0-9_]{1,8})\Z"),
     st.from_regex(r"\A[-+]?([0-9_]{0,4}\.[0-9_]{0,4}([eE][-+]?[0-9]{1,3})?|\.(inf|Inf|INF|nan))\Z"),
     st.from_regex(r"\A[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2})?\Z"),
-    st.sampled_from(["true", "True", "TRUE", "false", "yes", "No", "on", "null", "Null", "~",
-                     "NULL", "nULL", "tRUE", ".", "_", "-", "+", "1e3", "1.", "2022-13-45"]),
+    st.sampled_from(
+        [
+            "true",
+            "True",
+            "TRUE",
+            "false",
+            "yes",
+            "No",
+            "on",
+            "null",
+            "Null",
+            "~",
+            "NULL",
+            "nULL",
+            "tRUE",
+            ".",
+            "_",
+            "-",
+            "+",
+            "1e3",
+            "1.",
+            "2022-13-45",
+        ]
+    ),
     st.text(alphabet="0123456789._-+:eEoxbTtZ ", min_size=1, max_size=12),
 )
 
@@ -115,16 +146,22 @@ class TestScalars:
 
 # --- generated documents --------------------------------------------------------------
 
-KEYS = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-               min_size=1, max_size=12)
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
-                    st.floats(allow_nan=False, allow_infinity=False, width=32),
-                    st.text(alphabet=st.characters(codec="utf-8",
-                                                   exclude_categories=("Cs", "Cc")),
-                            max_size=30),
-                    st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)))
-DOCUMENTS = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=5), st.dictionaries(KEYS, inner, max_size=5)), max_leaves=30)
+KEYS = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30),
+    st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(KEYS, inner, max_size=5)),
+    max_leaves=30,
+)
 
 
 class QuotingDumper(yaml.SafeDumper):
@@ -132,7 +169,8 @@ class QuotingDumper(yaml.SafeDumper):
 
 
 QuotingDumper.add_representer(
-    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"'))
+    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+)
 
 
 class TestGeneratedDocuments:
@@ -141,8 +179,9 @@ class TestGeneratedDocuments:
     @given(st.dictionaries(KEYS, DOCUMENTS, min_size=1, max_size=6), st.booleans())
     @settings(max_examples=scaled(150), deadline=None)
     def test_dumped_data_loads_back(self, data: dict[str, Any], flow: bool) -> None:
-        text = yaml.dump(data, Dumper=QuotingDumper, allow_unicode=True,
-                         default_flow_style=flow, width=60)
+        text = yaml.dump(
+            data, Dumper=QuotingDumper, allow_unicode=True, default_flow_style=flow, width=60
+        )
         loaded, errors = parse(text.encode("utf-8"))
         # The dumper writes some characters raw (NEL, LS, PS, BOM) that sources may not hold.
         assume(not any("is not allowed in YAML" in error for error in errors))
@@ -165,8 +204,11 @@ class TestGeneratedDocuments:
         if errors:
             assert_located(errors, {"f.yaml"}, {"f.yaml": data})
 
-    @given(st.dictionaries(st.sampled_from(sorted(CodeSource.model_fields) + ["titel", "x"]),
-                           DOCUMENTS, max_size=8))
+    @given(
+        st.dictionaries(
+            st.sampled_from(sorted(CodeSource.model_fields) + ["titel", "x"]), DOCUMENTS, max_size=8
+        )
+    )
     @settings(max_examples=scaled(150), deadline=None)
     def test_any_data_validates_or_gives_located_errors(self, data: dict[str, Any]) -> None:
         text = yaml.safe_dump(data, allow_unicode=True).encode("utf-8")
@@ -193,13 +235,14 @@ def mutated(draw: st.DrawFn, original: bytes) -> bytes:
         kind = draw(st.sampled_from(["delete", "insert", "replace", "line", "indent", "swap"]))
         at = draw(st.integers(0, max(len(data) - 1, 0)))
         if kind == "delete":
-            del data[at:at + draw(st.integers(1, 40))]
+            del data[at : at + draw(st.integers(1, 40))]
         elif kind in ("insert", "replace"):
-            piece = draw(st.text(alphabet=st.sampled_from(SPECIAL + list("ab1 ")), min_size=1,
-                                 max_size=6)).encode("utf-8")
+            piece = draw(
+                st.text(alphabet=st.sampled_from(SPECIAL + list("ab1 ")), min_size=1, max_size=6)
+            ).encode("utf-8")
             if draw(st.booleans()):
                 piece = draw(st.binary(min_size=1, max_size=3))
-            data[at:at + (len(piece) if kind == "replace" else 0)] = piece
+            data[at : at + (len(piece) if kind == "replace" else 0)] = piece
         else:
             i = draw(st.integers(0, len(lines) - 1))
             j = draw(st.integers(0, len(lines) - 1))
@@ -246,16 +289,41 @@ class TestMutatedSamples:
 
 # --- a few builds of generated values --------------------------------------------------------
 
-PRINTABLE = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Co"),
-                          exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
-                                             "\u2068\u2069\ufeff\ufffe\uffff")
+PRINTABLE = st.characters(
+    codec="utf-8",
+    exclude_categories=("Cs", "Cc", "Co"),
+    exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\ufffe\uffff",
+)
 TEXTS = st.text(alphabet=PRINTABLE, min_size=1, max_size=60).filter(str.strip) | st.sampled_from(
-    ["# heading", "* item\n* item", "1. one", "> quote", "`code`", "**b** _i_", "---",
-     "[x](http://127.0.0.1:1/)", "a" * 300, "\u05e9\u05dc\u05d5\u05dd", "😀" * 40, "e\u0301" * 30,
-     "<!-- -->", "&amp; &#0; &#x110000;", "\\", "[x]: http://127.0.0.1:1/", "    indented",
-     "x\ty", "line\nbreak", "\u00a0", "\u200b" * 5])
-NUMBERS = st.floats(-1e9, 1e9, allow_nan=False) | st.integers(-10**6, 10**6) | \
-    st.sampled_from([0, 0.0, -0.0, 1e-300, 1e12, 5e-324])
+    [
+        "# heading",
+        "* item\n* item",
+        "1. one",
+        "> quote",
+        "`code`",
+        "**b** _i_",
+        "---",
+        "[x](http://127.0.0.1:1/)",
+        "a" * 300,
+        "\u05e9\u05dc\u05d5\u05dd",
+        "😀" * 40,
+        "e\u0301" * 30,
+        "<!-- -->",
+        "&amp; &#0; &#x110000;",
+        "\\",
+        "[x]: http://127.0.0.1:1/",
+        "    indented",
+        "x\ty",
+        "line\nbreak",
+        "\u00a0",
+        "\u200b" * 5,
+    ]
+)
+NUMBERS = (
+    st.floats(-1e9, 1e9, allow_nan=False)
+    | st.integers(-(10**6), 10**6)
+    | st.sampled_from([0, 0.0, -0.0, 1e-300, 1e12, 5e-324])
+)
 OPTIONAL = sorted(set(CodeSource.model_fields) - {"code", "system", "title"})
 
 
@@ -269,8 +337,9 @@ def varied_code(draw: st.DrawFn) -> dict[str, Any]:
     data["modifiers"][0]["description"] = draw(TEXTS)
     for benchmark in data["benchmarks"][:4]:
         benchmark["value"] = draw(NUMBERS)
-        benchmark["label"] = draw(st.sampled_from([benchmark["label"], "Work RVU",
-                                                   "Total RVU", draw(TEXTS)]))
+        benchmark["label"] = draw(
+            st.sampled_from([benchmark["label"], "Work RVU", "Total RVU", draw(TEXTS)])
+        )
     data["coding_considerations"] = draw(st.lists(TEXTS, max_size=3))
     for key in draw(st.lists(st.sampled_from(OPTIONAL), max_size=3)):
         data.pop(key, None)
@@ -283,30 +352,44 @@ class TestBuildsOfGeneratedSources:
     """A build of generated values gives whole PDFs, or located errors and no PDF for that code."""
 
     @given(varied_code())
-    @settings(max_examples=scaled(6), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                     HealthCheck.data_too_large])
+    @settings(
+        max_examples=scaled(6),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     def test_build_or_located_errors(self, code: dict[str, Any]) -> None:
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
             (root / "sources" / "codes").mkdir(parents=True)
-            shutil.copyfile(SAMPLE_SOURCES / "publication.yaml", root / "sources" / "publication.yaml")
+            shutil.copyfile(
+                SAMPLE_SOURCES / "publication.yaml", root / "sources" / "publication.yaml"
+            )
             text = yaml.safe_dump(code, allow_unicode=True).encode("utf-8")
             (root / "sources" / "codes" / "74440.yaml").write_bytes(text)
-            result = build(root / "sources", root / "out", BuildOptions(jobs=1),
-                           shown="sources", log=lambda line: None)
+            result = build(
+                root / "sources",
+                root / "out",
+                BuildOptions(jobs=1),
+                shown="sources",
+                log=lambda line: None,
+            )
             pdf = root / "out" / "74440.pdf"
             # Valid: the model takes it, and so do the rules that span fields and what
             # a page can print (characters of the bundled fonts, nesting, lengths).
             publication = load_sources(SAMPLE_SOURCES, "sources").publication
             assert publication is not None
-            _, findings = code_from_bytes(text, "sources/codes/74440.yaml", "74440",
-                                          publication.model)
+            _, findings = code_from_bytes(
+                text, "sources/codes/74440.yaml", "74440", publication.model
+            )
             valid = not findings
             event("built" if valid else "refused")
             if result.errors:
                 assert not valid
-                assert_located([str(f) for f in result.errors], {"sources/codes/74440.yaml"},
-                               {"sources/codes/74440.yaml": text})
+                assert_located(
+                    [str(f) for f in result.errors],
+                    {"sources/codes/74440.yaml"},
+                    {"sources/codes/74440.yaml": text},
+                )
                 assert all(isinstance(f, Finding) for f in result.errors)
                 assert not pdf.exists()
             else:

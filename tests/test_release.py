@@ -41,7 +41,7 @@ def revision_history(path: Path) -> str:
     """Return the squashed text of a report's Revision history section, to its end."""
     text = words(path)
     assert text.count("Revision history") == 1, "one Revision history section"
-    return text[text.index("Revision history"):]
+    return text[text.index("Revision history") :]
 
 
 def files_in(folder: Path) -> list[str]:
@@ -55,15 +55,24 @@ class TestReproducible:
     def test_every_file_is_identical(self, releases: Releases) -> None:
         assert files_in(releases.first) == files_in(releases.again) == sorted(FILES)
         for name in FILES:
-            first, again = (releases.first / name).read_bytes(), (releases.again / name).read_bytes()
+            first, again = (
+                (releases.first / name).read_bytes(),
+                (releases.again / name).read_bytes(),
+            )
             assert first == again, name
 
     def test_sha256sums_verifies_with_sha256sum(self, releases: Releases) -> None:
-        done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=releases.first,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["sha256sum", "-c", "SHA256SUMS"],
+            cwd=releases.first,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         assert sorted(done.stdout.splitlines()) == sorted(
-            f"{name}: OK" for name in FILES if name != "SHA256SUMS")
+            f"{name}: OK" for name in FILES if name != "SHA256SUMS"
+        )
 
 
 class TestVersionInEveryPdf:
@@ -105,13 +114,17 @@ class TestVersionInEveryPdf:
 class TestEmbeddedSources:
     """Each PDF carries its own sources as associated files with /AFRelationship /Source."""
 
-    @pytest.mark.parametrize("name, sources", [
-        ("74440.pdf", ("74440.yaml", "publication.yaml")),
-        ("55300.pdf", ("55300.yaml", "publication.yaml")),
-        ("volume.pdf", ("55300.yaml", "74440.yaml", "publication.yaml")),
-    ])
-    def test_sources_are_associated_files(self, releases: Releases, name: str,
-                                          sources: tuple[str, ...]) -> None:
+    @pytest.mark.parametrize(
+        "name, sources",
+        [
+            ("74440.pdf", ("74440.yaml", "publication.yaml")),
+            ("55300.pdf", ("55300.yaml", "publication.yaml")),
+            ("volume.pdf", ("55300.yaml", "74440.yaml", "publication.yaml")),
+        ],
+    )
+    def test_sources_are_associated_files(
+        self, releases: Releases, name: str, sources: tuple[str, ...]
+    ) -> None:
         with pikepdf.open(releases.first / name) as pdf:
             associated = {str(spec.UF): spec for spec in pdf.Root.AF}
             assert sorted(associated) == sorted(pdf.attachments) == list(sources)
@@ -126,14 +139,19 @@ class TestEmbeddedSources:
                 assert bytes(params.CheckSum) == hashlib.md5(data).digest()
                 assert str(params.ModDate) == "D:20261101000000Z"
 
-
     def test_volume_holds_each_source_once(self, releases: Releases) -> None:
         """The reports' own embedded copies are left out of the volume, which embeds its own."""
         with pikepdf.open(releases.first / "volume.pdf") as pdf:
-            embedded = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream)
-                        and obj.get("/Type") == "/EmbeddedFile"]
-            specs = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary)
-                     and obj.get("/Type") == "/Filespec"]
+            embedded = [
+                obj
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream) and obj.get("/Type") == "/EmbeddedFile"
+            ]
+            specs = [
+                obj
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Filespec"
+            ]
         assert len(embedded) == len(specs) == 3
 
 
@@ -148,15 +166,20 @@ class TestManifest:
         assert manifest["engine"]["weasyprint"] == "70.0"
         assert {"python", "pikepdf", "qpdf", "pydyf"} <= set(manifest["engine"])
         expected = [("publication.yaml", releases.changed_sources / "publication.yaml")] + [
-            (f"codes/{p.name}", p) for p in sorted((releases.changed_sources / "codes").iterdir())]
+            (f"codes/{p.name}", p) for p in sorted((releases.changed_sources / "codes").iterdir())
+        ]
         assert [(s["path"], s["sha256"], s["bytes"]) for s in manifest["sources"]] == [
             (path, hashlib.sha256(file.read_bytes()).hexdigest(), file.stat().st_size)
-            for path, file in expected]
+            for path, file in expected
+        ]
         listed = {f["path"]: f for f in manifest["files"]}
         assert sorted(listed) == sorted(set(FILES) - {"SHA256SUMS", "manifest.json"})
         for name, entry in listed.items():
             data = (releases.changed / name).read_bytes()
-            assert (entry["bytes"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+            assert (entry["bytes"], entry["sha256"]) == (
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+            )
         assert listed["74440.pdf"]["kind"] == "report" and listed["CHANGES.md"]["kind"] == "changes"
 
 
@@ -165,33 +188,42 @@ class TestRevisionHistory:
 
     def test_changed_report_lists_the_field(self, releases: Releases) -> None:
         history = revision_history(releases.changed / "74440.pdf")
-        assert history.startswith(f"Revision history Release {NEXT_RELEASE} 1 field changed. "
-                                  f"{CHANGED_LINE} Release {RELEASE} First published in this "
-                                  "release.")
+        assert history.startswith(
+            f"Revision history Release {NEXT_RELEASE} 1 field changed. "
+            f"{CHANGED_LINE} Release {RELEASE} First published in this "
+            "release."
+        )
 
     def test_unchanged_report_says_so(self, releases: Releases) -> None:
         history = revision_history(releases.changed / "55300.pdf")
-        assert history.startswith(f"Revision history No changes since {RELEASE}. "
-                                  f"Release {RELEASE} First published in this release.")
+        assert history.startswith(
+            f"Revision history No changes since {RELEASE}. "
+            f"Release {RELEASE} First published in this release."
+        )
         assert f"Release {NEXT_RELEASE}" not in history
 
     def test_first_release_history(self, releases: Releases) -> None:
         for code in ("55300", "74440"):
             history = revision_history(releases.first / f"{code}.pdf")
-            assert history.startswith(f"Revision history Release {RELEASE} First published "
-                                      "in this release.")
+            assert history.startswith(
+                f"Revision history Release {RELEASE} First published in this release."
+            )
 
-    def test_unchanged_report_differs_only_by_version_and_history(self,
-                                                                 releases: Releases) -> None:
+    def test_unchanged_report_differs_only_by_version_and_history(self, releases: Releases) -> None:
         """55300's text in 9.9.10 is 9.9.9's with the new version and the 'No changes' line."""
         before, after = words(releases.first / "55300.pdf"), words(releases.changed / "55300.pdf")
-        expected = before.replace(f"Release {RELEASE} Effective", f"Release {NEXT_RELEASE} Effective")
-        expected = expected.replace("Revision history ",
-                                    f"Revision history No changes since {RELEASE}. ")
+        expected = before.replace(
+            f"Release {RELEASE} Effective", f"Release {NEXT_RELEASE} Effective"
+        )
+        expected = expected.replace(
+            "Revision history ", f"Revision history No changes since {RELEASE}. "
+        )
         assert after == expected
 
     def test_changes_md(self, releases: Releases) -> None:
-        assert (releases.changed / "CHANGES.md").read_text(encoding="utf-8") == f"""\
+        assert (
+            (releases.changed / "CHANGES.md").read_text(encoding="utf-8")
+            == f"""\
 # Changes in release {NEXT_RELEASE}
 
 Compared with release {RELEASE}.
@@ -218,13 +250,15 @@ None.
 
 - CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms: no changes since {RELEASE}
 """
+        )
 
     def test_first_changes_md_lists_every_code_as_added(self, releases: Releases) -> None:
         text = (releases.first / "CHANGES.md").read_text(encoding="utf-8")
         assert "First release: there is no earlier release to compare with." in text
         assert text.split("## Added codes\n\n")[1].split("\n\n")[0].splitlines() == [
             "- CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms",
-            "- CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis"]
+            "- CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis",
+        ]
 
     def test_snapshot_holds_normalised_sources_and_history(self, releases: Releases) -> None:
         snapshot = json.loads((releases.changed / "snapshot.json").read_text(encoding="utf-8"))
@@ -236,18 +270,26 @@ None.
         assert [r["version"] for r in snapshot["publication_history"]] == [RELEASE]
 
 
-FORMATS = ("a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0 or 2.0.0-rc.1) or a calendar "
-           "version (YYYY.MM or YYYY.MM.N, e.g. 2026.11 or 2026.11.2)")
+FORMATS = (
+    "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0 or 2.0.0-rc.1) or a calendar "
+    "version (YYYY.MM or YYYY.MM.N, e.g. 2026.11 or 2026.11.2)"
+)
 
 
 class TestRefused:
     """A malformed or existing version, or bad sources, are refused and nothing is written."""
 
-    @pytest.mark.parametrize("version, hint", [
-        ("1.2", ""), ("1.2.3.4", ""), ("01.2.3", ""), ("latest", ""),
-        ("v1.2.3", "; drop the leading 'v'"),
-        ("2026.13", "; a calendar version's month runs from 1 to 12"),
-    ])
+    @pytest.mark.parametrize(
+        "version, hint",
+        [
+            ("1.2", ""),
+            ("1.2.3.4", ""),
+            ("01.2.3", ""),
+            ("latest", ""),
+            ("v1.2.3", "; drop the leading 'v'"),
+            ("2026.13", "; a calendar version's month runs from 1 to 12"),
+        ],
+    )
     def test_malformed_version(self, tmp_path: Path, version: str, hint: str) -> None:
         result = run_cli("release", version, "--out", "out", cwd=tmp_path)
         assert result.code == 2
@@ -259,20 +301,25 @@ class TestRefused:
         out = str(releases.first.parent)
         result = run_cli("release", RELEASE, "--sources", str(releases.sources), "--out", out)
         assert result.code == 2
-        assert result.stderr == (f"{out}/{RELEASE}: release {RELEASE} already exists; a release "
-                                 "is never rebuilt in place: choose a new version\n")
+        assert result.stderr == (
+            f"{out}/{RELEASE}: release {RELEASE} already exists; a release "
+            "is never rebuilt in place: choose a new version\n"
+        )
         assert {name: (releases.first / name).read_bytes() for name in FILES} == before
         assert files_in(releases.first.parent) == sorted([RELEASE, NEXT_RELEASE])
 
     def test_invalid_sources(self, sources_copy: Path) -> None:
-        (sources_copy / "codes" / "99999.yaml").write_text('code: 99999\nsystem: CPT\n'
-                                                           'title: "Broken"\n', encoding="utf-8")
-        result = run_cli("release", "1.0.0", "--sources", "sources", "--out", "out",
-                         cwd=sources_copy.parent)
+        (sources_copy / "codes" / "99999.yaml").write_text(
+            'code: 99999\nsystem: CPT\ntitle: "Broken"\n', encoding="utf-8"
+        )
+        result = run_cli(
+            "release", "1.0.0", "--sources", "sources", "--out", "out", cwd=sources_copy.parent
+        )
         assert result.code == 1
         assert result.stderr.splitlines() == [
             'sources/codes/99999.yaml:1:7: "code" must be text, not the number 99999; '
-            'quote it: "99999"']
+            'quote it: "99999"'
+        ]
         assert not (sources_copy.parent / "out").exists()
 
 
@@ -280,8 +327,19 @@ class TestVersions:
     """Semantic and calendar versions parse, and order as their schemes say."""
 
     def test_order(self) -> None:
-        ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0-rc.1", "1.0.0",
-                   "1.0.1", "1.10.0", "2.0.0+build.5", "2026.9", "2026.11", "2026.11.1"]
+        ordered = [
+            "1.0.0-alpha",
+            "1.0.0-alpha.1",
+            "1.0.0-beta",
+            "1.0.0-rc.1",
+            "1.0.0",
+            "1.0.1",
+            "1.10.0",
+            "2.0.0+build.5",
+            "2026.9",
+            "2026.11",
+            "2026.11.1",
+        ]
         assert sorted(ordered, key=lambda v: parse_version(v).order()) == ordered
 
     def test_earlier_releases_skip_hidden_and_other_folders(self, tmp_path: Path) -> None:
@@ -297,10 +355,23 @@ class TestInterrupted:
     def test_killed_release_leaves_no_version_folder(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "build.py"), "release", "3.0.0", "--sources",
-             str(SAMPLE_SOURCES), "--out", str(out), "--jobs", "1"],
-            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
+            [
+                sys.executable,
+                str(ROOT / "build.py"),
+                "release",
+                "3.0.0",
+                "--sources",
+                str(SAMPLE_SOURCES),
+                "--out",
+                str(out),
+                "--jobs",
+                "1",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(out.glob(".3.0.0.*/.build")):
             time.sleep(0.05)

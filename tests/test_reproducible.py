@@ -41,7 +41,12 @@ class TestFontSubsetFallback:
         env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
         done = subprocess.run(
             [sys.executable, "-c", FALLBACK_BUILD, str(SAMPLE_SOURCES), str(first), str(second)],
-            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
         assert done.returncode == 0, done.stderr
         assert "libharfbuzz-subset0" in done.stderr
         assert "SOURCE_DATE_EPOCH" in done.stderr

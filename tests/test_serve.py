@@ -49,18 +49,21 @@ class TestListening:
     """The server says where it is, listens on loopback only, and answers GET and HEAD."""
 
     def test_prints_its_url(self, preview: Preview) -> None:
-        assert preview.announced == (f"serving 2 reports from {str(preview.sources)} at "
-                                     f"http://127.0.0.1:{preview.port}/ (0 errors); Ctrl-C stops")
+        assert preview.announced == (
+            f"serving 2 reports from {str(preview.sources)} at "
+            f"http://127.0.0.1:{preview.port}/ (0 errors); Ctrl-C stops"
+        )
 
     def test_binds_loopback_by_default(self, preview: Preview) -> None:
         assert listening_addresses(preview.port) == {"127.0.0.1"}
 
     def test_a_port_in_use_is_a_usage_error(self, preview: Preview) -> None:
-        result = run_cli("serve", "--sources", str(preview.sources), "--port",
-                         str(preview.port))
+        result = run_cli("serve", "--sources", str(preview.sources), "--port", str(preview.port))
         assert result.code == 2
-        assert result.stderr == (f"cannot listen on 127.0.0.1 port {preview.port}: Address "
-                                 "already in use; choose another with --port or --host\n")
+        assert result.stderr == (
+            f"cannot listen on 127.0.0.1 port {preview.port}: Address "
+            "already in use; choose another with --port or --host\n"
+        )
 
     def test_refuses_other_methods(self, preview: Preview) -> None:
         status, headers, _ = fetch(preview.url, "POST")
@@ -81,13 +84,22 @@ class TestPages:
 
     def test_index_lists_both_reports(self, preview: Preview, page: Page) -> None:
         page.goto(preview.url)
-        rows = page.evaluate("[...document.querySelectorAll('tbody tr')].map(row => "
-                             "[...row.cells].map(c => c.innerText.trim()).concat("
-                             "[...row.querySelectorAll('a')].map(a => a.getAttribute('href'))))")
+        rows = page.evaluate(
+            "[...document.querySelectorAll('tbody tr')].map(row => "
+            "[...row.cells].map(c => c.innerText.trim()).concat("
+            "[...row.querySelectorAll('a')].map(a => a.getAttribute('href'))))"
+        )
         assert rows == [
-            ["55300", "CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or "
-             "Epididymograms", "HTML", "PDF", "/55300.html", "/55300.pdf"],
-            ["74440", f"CPT 74440: {TITLE}", "HTML", "PDF", "/74440.html", "/74440.pdf"]]
+            [
+                "55300",
+                "CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms",
+                "HTML",
+                "PDF",
+                "/55300.html",
+                "/55300.pdf",
+            ],
+            ["74440", f"CPT 74440: {TITLE}", "HTML", "PDF", "/74440.html", "/74440.pdf"],
+        ]
         assert "Every source is valid." in page.text()
 
     def test_report_shows_its_title_and_links_its_pdf(self, preview: Preview, page: Page) -> None:
@@ -95,19 +107,33 @@ class TestPages:
         assert page.evaluate("document.querySelector('h1').innerText") == f"CPT 74440: {TITLE}"
         assert page.evaluate("document.title") == f"CPT 74440: {TITLE}"
         assert "/74440.pdf" in page.evaluate(
-            "[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))")
+            "[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href'))"
+        )
 
     def test_report_is_styled_for_the_screen(self, preview: Preview, page: Page) -> None:
         page.goto(preview.url + "74440.html")
-        loaded = page.evaluate("document.fonts.ready.then(() => [...document.fonts]"
-                               ".filter(f => f.status === 'loaded').map(f => f.family))")
+        loaded = page.evaluate(
+            "document.fonts.ready.then(() => [...document.fonts]"
+            ".filter(f => f.status === 'loaded').map(f => f.family))"
+        )
         assert {"Source Serif 4", "Source Sans 3"} <= {f.strip('"') for f in loaded}
-        style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector("
-                              "'main')); return [s.backgroundColor, s.maxWidth]; })()")
+        style = page.evaluate(
+            "(() => { const s = getComputedStyle(document.querySelector("
+            "'main')); return [s.backgroundColor, s.maxWidth]; })()"
+        )
         assert style == ["rgb(255, 255, 255)", "816px"]  # a letter-wide white sheet
 
-    @pytest.mark.parametrize("path", ["99999.html", "99999.pdf", "nothing", "74440",
-                                      "styles/../pyproject.toml", "styles/report.j2"])
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "99999.html",
+            "99999.pdf",
+            "nothing",
+            "74440",
+            "styles/../pyproject.toml",
+            "styles/report.j2",
+        ],
+    )
     def test_unknown_addresses_are_not_found(self, preview: Preview, path: str) -> None:
         status, _, body = fetch(preview.url + path)
         assert status == 404 and b"Not found" in body
@@ -147,8 +173,9 @@ def edit_summary(file: Path, mark: str) -> None:
 class TestLiveReload:
     """An open page shows an edit of its source within 2 s, without being touched."""
 
-    def test_edited_summary_shows_in_the_open_page(self, preview: Preview, browser: Browser,
-                                                   page: Page, code_file: Path) -> None:
+    def test_edited_summary_shows_in_the_open_page(
+        self, preview: Preview, browser: Browser, page: Page, code_file: Path
+    ) -> None:
         other = browser.new_page()
         other.goto(preview.url + "55300.html")
         other.evaluate("window.untouched = true")
@@ -161,14 +188,14 @@ class TestLiveReload:
             page.wait_for_text(f"CPT code 74440 (edit {n}) represents")
             seconds.append(time.monotonic() - start)
             assert page.evaluate("typeof window.before") == "undefined"  # it reloaded itself
-        print(f"\nreload latency, save to text shown: "
-              f"{', '.join(f'{s:.3f}' for s in seconds)} s")
+        print(f"\nreload latency, save to text shown: {', '.join(f'{s:.3f}' for s in seconds)} s")
         assert max(seconds) < RELOAD_LIMIT, seconds
         # Only the changed report's pages were rebuilt: the other report's page stayed.
         assert other.evaluate("window.untouched") is True
 
-    def test_restored_source_shows_the_original(self, preview: Preview, page: Page,
-                                                code_file: Path) -> None:
+    def test_restored_source_shows_the_original(
+        self, preview: Preview, page: Page, code_file: Path
+    ) -> None:
         page.goto(preview.url + "74440.html")
         edit_summary(code_file, "(changed)")
         page.wait_for_text("CPT code 74440 (changed) represents")
@@ -178,7 +205,7 @@ class TestLiveReload:
 
 BREAKS = {
     "unknown key": lambda text: text + "titel: x\n",
-    "bad YAML": lambda text: text.replace('system: CPT\n', 'system: [CPT\n', 1),
+    "bad YAML": lambda text: text.replace("system: CPT\n", "system: [CPT\n", 1),
 }
 
 
@@ -186,14 +213,18 @@ class TestBrokenSource:
     """A source with errors shows them, as `check` prints them, until it is fixed."""
 
     @pytest.mark.parametrize("damage", list(BREAKS))
-    def test_errors_replace_the_report_then_it_returns(self, preview: Preview, page: Page,
-                                                       code_file: Path, damage: str) -> None:
+    def test_errors_replace_the_report_then_it_returns(
+        self, preview: Preview, page: Page, code_file: Path, damage: str
+    ) -> None:
         page.goto(preview.url + "74440.html")
         original = code_file.read_text(encoding="utf-8")
         code_file.write_text(BREAKS[damage](original), encoding="utf-8")
         checked = run_cli("check", "--sources", str(preview.sources))
-        findings = [line for line in checked.stderr.splitlines()
-                    if line.startswith(str(code_file)) and ": notice: " not in line]
+        findings = [
+            line
+            for line in checked.stderr.splitlines()
+            if line.startswith(str(code_file)) and ": notice: " not in line
+        ]
         assert checked.code == 1 and findings
         for finding in findings:
             page.wait_for_text(finding)
@@ -220,7 +251,8 @@ class TestEscaping:
         assert page.evaluate("document.querySelectorAll('script').length") == 1  # the reload
         assert not page.evaluate(
             "[...document.querySelectorAll('a')].some(a => /^(javascript|file):/i"
-            ".test(a.getAttribute('href')))")
+            ".test(a.getAttribute('href')))"
+        )
         text = page.text()
         for path in (("title",), ("summary",), ("modifiers", 0, "description")):
             assert all(piece in text for piece in shown_text(fields[path])), path
@@ -282,18 +314,22 @@ class TestWhatAChangeAffects:
 
     def test_classify(self, tmp_path: Path) -> None:
         layout = Layout(tmp_path / "src", tmp_path / "templates", tmp_path / "styles")
-        assert layout.classify([tmp_path / "src/codes/74440.yaml"]) == \
-            Change(codes=frozenset({"74440"}))
+        assert layout.classify([tmp_path / "src/codes/74440.yaml"]) == Change(
+            codes=frozenset({"74440"})
+        )
         assert layout.classify([tmp_path / "src/publication.yaml"]).everything
-        assert layout.classify([tmp_path / "templates/sections.html.j2"]) == \
-            Change(templates=True)
+        assert layout.classify([tmp_path / "templates/sections.html.j2"]) == Change(templates=True)
         assert layout.classify([tmp_path / "styles/fonts/x.ttf"]) == Change(styles=True)
         assert not layout.classify([tmp_path / "src/codes/notes.txt"])
 
     def test_only_affected_pages_get_a_new_version(self, sources_copy: Path) -> None:
         lines: list[str] = []
-        site = Site(Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR), str(sources_copy),
-                    PdfCache(), lines.append)
+        site = Site(
+            Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR),
+            str(sources_copy),
+            PdfCache(),
+            lines.append,
+        )
         pages = ("", "74440", "55300")
 
         def versions() -> dict[str, str]:

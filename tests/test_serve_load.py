@@ -79,16 +79,18 @@ class TestBusyClients:
         base = rest(preview)
         targets = [b"/", b"/74440.html", b"/55300.html", b"/styles/report.css"]
         start = threading.Barrier(CLIENTS)
-        with ThreadWatch(preview.process.pid) as threads, \
-                ThreadPoolExecutor(CLIENTS) as pool:
-            results = list(pool.map(lambda n: timed_get(preview.port, targets[n % 4], start),
-                                    range(CLIENTS)))
+        with ThreadWatch(preview.process.pid) as threads, ThreadPoolExecutor(CLIENTS) as pool:
+            results = list(
+                pool.map(lambda n: timed_get(preview.port, targets[n % 4], start), range(CLIENTS))
+            )
         statuses = [status for status, _ in results]
-        print(f"\n{CLIENTS} concurrent GETs: answered 200 to {statuses.count(200)} of "
-              f"{CLIENTS}; latency max {max(s for _, s in results):.3f} s, median "
-              f"{sorted(s for _, s in results)[CLIENTS // 2]:.3f} s; server threads "
-              f"{base} at rest, {threads.peak} at most (cap {DEFAULT_LIMITS.connections} "
-              "request threads)")
+        print(
+            f"\n{CLIENTS} concurrent GETs: answered 200 to {statuses.count(200)} of "
+            f"{CLIENTS}; latency max {max(s for _, s in results):.3f} s, median "
+            f"{sorted(s for _, s in results)[CLIENTS // 2]:.3f} s; server threads "
+            f"{base} at rest, {threads.peak} at most (cap {DEFAULT_LIMITS.connections} "
+            "request threads)"
+        )
         assert statuses == [200] * CLIENTS
         assert threads.peak <= base + DEFAULT_LIMITS.connections
         assert "Traceback" not in preview.log.read_text()
@@ -101,8 +103,12 @@ class TestIdleClients:
         base = rest(preview)
         with ExitStack() as stack, ThreadWatch(preview.process.pid) as threads:
             opened = time.monotonic()
-            idle = [stack.enter_context(socket.create_connection(
-                ("127.0.0.1", preview.port), timeout=BUDGET)) for _ in range(IDLE)]
+            idle = [
+                stack.enter_context(
+                    socket.create_connection(("127.0.0.1", preview.port), timeout=BUDGET)
+                )
+                for _ in range(IDLE)
+            ]
             wait_until(lambda: thread_count(preview.process.pid) >= base + IDLE, BUDGET)
             began = time.monotonic()
             answer = exchange(preview.port, REQUEST % b"/74440.html", timeout=BUDGET)
@@ -112,11 +118,13 @@ class TestIdleClients:
             for connection in idle:  # each ends without a word: no bytes, then end of file
                 closed.append(read_answer(connection).status is None)
             waited = time.monotonic() - opened
-        print(f"\n{IDLE} idle connections: a GET meanwhile answered {answer.status} in "
-              f"{served:.3f} s with {still_open} of them open; {closed.count(True)} of "
-              f"{IDLE} closed by the server, the last {waited:.1f} s after opening (limit "
-              f"{DEFAULT_LIMITS.head_seconds:g} s); server threads {base} at rest, "
-              f"{threads.peak} at most")
+        print(
+            f"\n{IDLE} idle connections: a GET meanwhile answered {answer.status} in "
+            f"{served:.3f} s with {still_open} of them open; {closed.count(True)} of "
+            f"{IDLE} closed by the server, the last {waited:.1f} s after opening (limit "
+            f"{DEFAULT_LIMITS.head_seconds:g} s); server threads {base} at rest, "
+            f"{threads.peak} at most"
+        )
         assert answer.status == 200
         assert closed == [True] * IDLE
         assert threads.peak <= base + DEFAULT_LIMITS.connections
@@ -152,8 +160,10 @@ class TestEventStream:
                 assert chunk, received  # the server must not close the stream
                 received += chunk
             waited = time.monotonic() - began
-        print(f"\nevent stream: first keepalive after {waited:.1f} s (idle limit "
-              f"{DEFAULT_LIMITS.head_seconds:g} s)")
+        print(
+            f"\nevent stream: first keepalive after {waited:.1f} s (idle limit "
+            f"{DEFAULT_LIMITS.head_seconds:g} s)"
+        )
         assert received.startswith(b"HTTP/1.0 200 OK\r\n")
         assert b"Content-Type: text/event-stream\r\n" in received
         assert b"event: reload" not in received
@@ -162,8 +172,12 @@ class TestEventStream:
 @pytest.fixture
 def small_server(sources_copy: Path) -> Iterator[PreviewServer]:
     """Run a preview server in this process with room for 4 connections and 1 event stream."""
-    site = Site(Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR), str(sources_copy),
-                PdfCache(), lambda line: None)
+    site = Site(
+        Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR),
+        str(sources_copy),
+        PdfCache(),
+        lambda line: None,
+    )
     limits = Limits(connections=4, streams=1, queue_seconds=0.5, head_seconds=BUDGET)
     server = PreviewServer(("127.0.0.1", 0), site, site.pdfs, limits)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -182,17 +196,23 @@ class TestConnectionCap:
         port = small_server.server_address[1]
         before = threading.active_count()
         with ExitStack() as stack:
-            idle = [stack.enter_context(socket.create_connection(("127.0.0.1", port),
-                                                                 timeout=BUDGET))
-                    for _ in range(20)]
+            idle = [
+                stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=BUDGET))
+                for _ in range(20)
+            ]
             wait_until(lambda: threading.active_count() >= before + 4, BUDGET)
             answer = exchange(port, REQUEST % b"/")
             turned = [read_answer(connection).status for connection in idle[4:]]
             peak = threading.active_count()
-        print(f"\ncap of 4: 20 idle connections and a GET: {turned.count(503)} of 16 beyond "
-              f"the cap and the GET answered 503; threads {before} before, {peak} at most")
-        assert (answer.status, answer.headers["Retry-After"], answer.body) == \
-            (503, "1", b"too many connections at once\n")
+        print(
+            f"\ncap of 4: 20 idle connections and a GET: {turned.count(503)} of 16 beyond "
+            f"the cap and the GET answered 503; threads {before} before, {peak} at most"
+        )
+        assert (answer.status, answer.headers["Retry-After"], answer.body) == (
+            503,
+            "1",
+            b"too many connections at once\n",
+        )
         assert turned == [503] * 16
         assert peak <= before + 4
         wait_until(lambda: threading.active_count() == before, BUDGET)
@@ -200,8 +220,10 @@ class TestConnectionCap:
 
     def test_event_streams_beyond_their_cap(self, small_server: PreviewServer) -> None:
         port = small_server.server_address[1]
-        events = b"GET /events?page=74440&version=%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % \
-            small_server.site.version("74440").encode()
+        events = (
+            b"GET /events?page=74440&version=%s HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            % small_server.site.version("74440").encode()
+        )
         with socket.create_connection(("127.0.0.1", port), timeout=BUDGET) as stream:
             stream.sendall(events)
             assert stream.recv(17) == b"HTTP/1.0 200 OK\r\n"

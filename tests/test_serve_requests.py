@@ -42,16 +42,29 @@ CASES: dict[str, tuple[bytes, int, str]] = {
     "5,000-character query": (get(b"/?" + b"q" * 5000), 404, NOT_FOUND),
     "non-UTF-8 query": (get(b"/?%ff"), 404, NOT_FOUND),
     "repeated query field": (get(b"/?a=1&a=2"), 404, NOT_FOUND),
-    "17 query fields": (get(b"/?" + b"&".join(b"f%d=1" % n for n in range(17))), 404,
-                        NOT_FOUND),
+    "17 query fields": (get(b"/?" + b"&".join(b"f%d=1" % n for n in range(17))), 404, NOT_FOUND),
     "NUL in an events query": (get(b"/events?page=%00"), 404, NOT_FOUND),
     "HEAD of a bad name": (get(b"/styles/%00.css", method=b"HEAD"), 404, ""),
     # Every method but GET and HEAD.
-    "POST with a body": ((b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n"
-                          b"hello"), 405, "only GET and HEAD\n"),
-    **{method: (get(b"/", method=method.encode()), 405, "only GET and HEAD\n")
-       for method in ("PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "PROPFIND", "MKCOL",
-                      "FOO", "get")},
+    "POST with a body": (
+        (b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello"),
+        405,
+        "only GET and HEAD\n",
+    ),
+    **{
+        method: (get(b"/", method=method.encode()), 405, "only GET and HEAD\n")
+        for method in (
+            "PUT",
+            "DELETE",
+            "PATCH",
+            "OPTIONS",
+            "TRACE",
+            "PROPFIND",
+            "MKCOL",
+            "FOO",
+            "get",
+        )
+    },
     "OPTIONS *": (get(b"*", method=b"OPTIONS"), 405, "only GET and HEAD\n"),
     "CONNECT": (get(b"localhost:8000", method=b"CONNECT"), 405, "only GET and HEAD\n"),
     # Malformed request lines and headers: 400, 505.
@@ -59,11 +72,13 @@ CASES: dict[str, tuple[bytes, int, str]] = {
     "HTTP/0.9 request": (b"GET /\r\n\r\n", 400, "malformed request line\n"),
     "four words": (b"GET / HTTP/1.1 x\r\n" + HOST + b"\r\n", 400, "malformed request line\n"),
     "two spaces": (b"GET  / HTTP/1.1\r\n" + HOST + b"\r\n", 400, "malformed request line\n"),
-    "method not a token": (b"G(T / HTTP/1.1\r\n" + HOST + b"\r\n", 400,
-                           "malformed request line\n"),
+    "method not a token": (b"G(T / HTTP/1.1\r\n" + HOST + b"\r\n", 400, "malformed request line\n"),
     "raw UTF-8 in the target": (get("/café".encode()), 400, "malformed request line\n"),
-    "TLS handshake": (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400,
-                      "malformed request line\n"),
+    "TLS handshake": (
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        400,
+        "malformed request line\n",
+    ),
     "another protocol": (b"GET / FTP/1.1\r\n" + HOST + b"\r\n", 400, "malformed HTTP version\n"),
     "letter version": (b"GET / HTTP/1.x\r\n" + HOST + b"\r\n", 400, "malformed HTTP version\n"),
     "HTTP/2.0": (b"GET / HTTP/2.0\r\n" + HOST + b"\r\n", 505, "only HTTP/1.0 and HTTP/1.1\n"),
@@ -72,23 +87,22 @@ CASES: dict[str, tuple[bytes, int, str]] = {
     "asterisk target": (get(b"*"), 400, "the request target must be a path\n"),
     "header without colon": (get(b"/", HOST + b"NoColon\r\n"), 400, "malformed header field\n"),
     "space before colon": (get(b"/", b"Host : localhost\r\n"), 400, "malformed header field\n"),
-    "folded header": (get(b"/", HOST + b"X-A: 1\r\n  folded\r\n"), 400,
-                      "malformed header field\n"),
+    "folded header": (get(b"/", HOST + b"X-A: 1\r\n  folded\r\n"), 400, "malformed header field\n"),
     "NUL in a header": (get(b"/", HOST + b"X-A: a\x00b\r\n"), 400, "malformed header field\n"),
-    "HTTP/1.1 without Host": (get(b"/", b""), 400,
-                              "exactly one Host header field is required\n"),
-    "two Host fields": (get(b"/", HOST + HOST), 400,
-                        "exactly one Host header field is required\n"),
+    "HTTP/1.1 without Host": (get(b"/", b""), 400, "exactly one Host header field is required\n"),
+    "two Host fields": (get(b"/", HOST + HOST), 400, "exactly one Host header field is required\n"),
     "unclosed IPv6 Host": (get(b"/", b"Host: [::1\r\n"), 400, "malformed Host header field\n"),
     "bare IPv6 Host": (get(b"/", b"Host: ::1\r\n"), 400, "malformed Host header field\n"),
     "not an IPv6 literal": (get(b"/", b"Host: [zz]\r\n"), 400, "malformed Host header field\n"),
     "letter port": (get(b"/", b"Host: localhost:x\r\n"), 400, "malformed Host header field\n"),
     # Too much, or too slow.
     "10,000-byte request line": (get(b"/" + b"a" * 10_000), 414, "request line too long\n"),
-    "101 header fields": (get(b"/", HOST + b"X-A: 1\r\n" * 100), 431,
-                          "too many header fields\n"),
-    "70,000-byte head": (get(b"/", HOST + (b"X-A: " + b"a" * 7000 + b"\r\n") * 10), 431,
-                         "request head too large\n"),
+    "101 header fields": (get(b"/", HOST + b"X-A: 1\r\n" * 100), 431, "too many header fields\n"),
+    "70,000-byte head": (
+        get(b"/", HOST + (b"X-A: " + b"a" * 7000 + b"\r\n") * 10),
+        431,
+        "request head too large\n",
+    ),
     # Hosts: loopback names are served, others refused (DNS rebinding).
     "foreign Host": (get(b"/", b"Host: evil.example\r\n"), 403, FORBIDDEN),
     "loopback-looking foreign Host": (get(b"/", b"Host: 127.0.0.1.nip.io\r\n"), 403, FORBIDDEN),
@@ -139,9 +153,21 @@ class TestHostileRequests:
 class TestLoopbackHosts:
     """Every spelling of a loopback host is served, with or without a port."""
 
-    @pytest.mark.parametrize("host", ["[::1]:{port}", "[::1]", "localhost:{port}", "localhost",
-                                      "127.0.0.1", "127.0.0.1:{port}", "LocalHost:{port}",
-                                      "[0:0:0:0:0:0:0:1]", "127.0.0.2", ""])
+    @pytest.mark.parametrize(
+        "host",
+        [
+            "[::1]:{port}",
+            "[::1]",
+            "localhost:{port}",
+            "localhost",
+            "127.0.0.1",
+            "127.0.0.1:{port}",
+            "LocalHost:{port}",
+            "[0:0:0:0:0:0:0:1]",
+            "127.0.0.2",
+            "",
+        ],
+    )
     def test_served(self, preview: Preview, host: str) -> None:
         header = f"Host: {host.format(port=preview.port)}\r\n".encode()
         answer = exchange(preview.port, get(b"/74440.html", header))
@@ -150,15 +176,36 @@ class TestLoopbackHosts:
     def test_http_1_0_needs_no_host(self, preview: Preview) -> None:
         assert exchange(preview.port, b"GET / HTTP/1.0\r\n\r\n").status == 200
 
-    @pytest.mark.parametrize(("value", "host"), [
-        ("[::1]:8000", "::1"), ("[::1]", "::1"), ("[0::1]", "::1"), ("localhost:8000", "localhost"),
-        ("LOCALHOST", "localhost"), ("127.0.0.1", "127.0.0.1"), ("127.0.0.1:", "127.0.0.1"),
-        ("", "")])
+    @pytest.mark.parametrize(
+        ("value", "host"),
+        [
+            ("[::1]:8000", "::1"),
+            ("[::1]", "::1"),
+            ("[0::1]", "::1"),
+            ("localhost:8000", "localhost"),
+            ("LOCALHOST", "localhost"),
+            ("127.0.0.1", "127.0.0.1"),
+            ("127.0.0.1:", "127.0.0.1"),
+            ("", ""),
+        ],
+    )
     def test_host_name(self, value: str, host: str) -> None:
         assert host_name(value) == host
 
-    @pytest.mark.parametrize("value", ["::1", "[::1", "::1]", "[::1]x", "a:b:c", "a b",
-                                       "[127.0.0.1]", "localhost:80a", "user@localhost"])
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "::1",
+            "[::1",
+            "::1]",
+            "[::1]x",
+            "a:b:c",
+            "a b",
+            "[127.0.0.1]",
+            "localhost:80a",
+            "user@localhost",
+        ],
+    )
     def test_malformed_host(self, value: str) -> None:
         with pytest.raises(Refusal, match="^400 malformed Host header field$"):
             host_name(value)

@@ -20,7 +20,6 @@ INVALID_CASES = sorted(p.name for p in INVALID.iterdir() if p.is_dir())
 VALID_CASES = sorted(p.name for p in VALID.iterdir() if p.is_dir())
 
 
-
 def _cases() -> list:
     return [pytest.param(name, id=name) for name in INVALID_CASES]
 
@@ -34,8 +33,11 @@ def check(folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Resu
 
 def error_lines(stderr: str) -> list[str]:
     """Return the located error lines: no summary line, no notices."""
-    return [line for line in stderr.splitlines()
-            if line.startswith("sources") and ": notice: " not in line]
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.startswith("sources") and ": notice: " not in line
+    ]
 
 
 def expected_lines(case: str) -> list[str]:
@@ -72,22 +74,27 @@ class TestInvalidSources:
     """`check` on a source with one problem prints exactly its located error and exits 1."""
 
     @pytest.mark.parametrize("case", _cases())
-    def test_check_prints_exact_errors(self, case: str, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_check_prints_exact_errors(
+        self, case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         result = check(INVALID / case, tmp_path, monkeypatch)
         assert "Traceback" not in result.output
         assert isinstance(result.exception, SystemExit), repr(result.exception)
         assert result.exit_code == 1
         assert error_lines(result.stderr) == expected_lines(case)
         assert result.stderr.splitlines()[-1].endswith(
-            f"{len(expected_lines(case))} error{'s' * (len(expected_lines(case)) != 1)}")
+            f"{len(expected_lines(case))} error{'s' * (len(expected_lines(case)) != 1)}"
+        )
 
 
 class TestValidSources:
     """Every valid variant and the sample sources load with no errors and every code file."""
 
-    @pytest.mark.parametrize("folder", [VALID / name for name in VALID_CASES] + [SAMPLE_SOURCES],
-                             ids=VALID_CASES + ["sample"])
+    @pytest.mark.parametrize(
+        "folder",
+        [VALID / name for name in VALID_CASES] + [SAMPLE_SOURCES],
+        ids=VALID_CASES + ["sample"],
+    )
     def test_loads_without_errors(self, folder: Path) -> None:
         sources = load_sources(folder, "sources")
         assert [str(error) for error in sources.errors] == []
@@ -122,8 +129,11 @@ class TestAllErrorsAtOnce:
         for target, source in parts.items():
             shutil.copyfile(INVALID / source, sources / target)
         shutil.copyfile(VALID / "full" / "codes" / "J1234.yaml", sources / "codes" / "J1234.yaml")
-        expected = sorted(line for case in ("pub-language-invalid", "code-modifier-duplicate",
-                                            "code-hcpcs-pattern") for line in expected_lines(case))
+        expected = sorted(
+            line
+            for case in ("pub-language-invalid", "code-modifier-duplicate", "code-hcpcs-pattern")
+            for line in expected_lines(case)
+        )
 
         result = cli("check", "--sources", "sources", cwd=tmp_path)
 
@@ -160,14 +170,21 @@ class TestLocatedLoader:
         line = parse_error("- a: 1\n  a: 2\n")
         assert line == 'f.yaml:2:3: duplicate key "a" (first given at line 1)'
 
-    @pytest.mark.parametrize("tag", ["!!python/object:os.system", "!!binary", "!!set",
-                                     "!!omap", "!custom"])
+    @pytest.mark.parametrize(
+        "tag", ["!!python/object:os.system", "!!binary", "!!set", "!!omap", "!custom"]
+    )
     def test_non_standard_tags_are_refused(self, tag: str) -> None:
-        value = "{x: 1}" if tag in ("!!set", "!!python/object:os.system") else \
-            "[{x: 1}]" if tag == "!!omap" else "aGVsbG8="
+        value = (
+            "{x: 1}"
+            if tag in ("!!set", "!!python/object:os.system")
+            else "[{x: 1}]"
+            if tag == "!!omap"
+            else "aGVsbG8="
+        )
         line = parse_error(f"a: 1\nb: {tag} {value}\n")
-        assert line == (f'f.yaml:2:4: the tag "{tag}" is not allowed; '
-                        "sources hold plain YAML values only")
+        assert line == (
+            f'f.yaml:2:4: the tag "{tag}" is not allowed; sources hold plain YAML values only'
+        )
 
     def test_core_tags_are_accepted(self) -> None:
         root = parse_yaml(b'a: !!str 74440\nb: !!int "3"\n', "f.yaml")
@@ -184,8 +201,10 @@ class TestLocatedLoader:
         # 9 ** 9 (387 million) values once expanded, from a 700-byte file.
         line = parse_error("\n".join(lines) + "\n")
         assert line.startswith("f.yaml:")
-        assert line.endswith(f"the file holds more than {MAX_NODES:,} keys and values "
-                             "(aliases counted as expanded); a source may hold no more")
+        assert line.endswith(
+            f"the file holds more than {MAX_NODES:,} keys and values "
+            "(aliases counted as expanded); a source may hold no more"
+        )
 
     def test_nesting_limit(self) -> None:
         deep = MAX_DEPTH + 5
@@ -199,16 +218,22 @@ class TestLocatedLoader:
         assert len(body) == MAX_FILE_BYTES
         assert len(parse_yaml(body, "f.yaml").children["a"].value) == MAX_FILE_BYTES - 6
         line = parse_error(body + b"\n")
-        assert line == (f"f.yaml:1:1: the file is {MAX_FILE_BYTES + 1:,} bytes; "
-                        f"a source may be at most {MAX_FILE_BYTES:,} bytes")
+        assert line == (
+            f"f.yaml:1:1: the file is {MAX_FILE_BYTES + 1:,} bytes; "
+            f"a source may be at most {MAX_FILE_BYTES:,} bytes"
+        )
 
     def test_invalid_utf8_is_located(self) -> None:
-        assert parse_error(b"a: 1\nbb: cafe \xff\n") == \
-            "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
+        assert (
+            parse_error(b"a: 1\nbb: cafe \xff\n")
+            == "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
+        )
 
     def test_invalid_utf8_column_counts_characters(self) -> None:
-        assert parse_error(b"a: 1\nbb: caf\xc3\xa9 \xff\n") == \
-            "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
+        assert (
+            parse_error(b"a: 1\nbb: caf\xc3\xa9 \xff\n")
+            == "f.yaml:2:10: the file is not valid UTF-8 (byte 0xff)"
+        )
 
     @pytest.mark.parametrize("text", ["", "   \n\n", "# only a comment\n"])
     def test_empty_documents(self, text: str) -> None:
@@ -220,5 +245,7 @@ class TestLocatedLoader:
         assert root.children["b"].value == "2026-11-01 09:30:00"
 
     def test_syntax_error_is_located(self) -> None:
-        assert parse_error("a: [1, 2\nb: 3\n") == \
-            'f.yaml:1:4: invalid YAML: a list opened with "[" is not closed with "]"'
+        assert (
+            parse_error("a: [1, 2\nb: 3\n")
+            == 'f.yaml:1:4: invalid YAML: a list opened with "[" is not closed with "]"'
+        )

@@ -33,8 +33,11 @@ def flip_byte(path: Path, offset: int | None = None) -> int:
 
 def write_sums(folder: Path) -> None:
     """Rewrite SHA256SUMS to match the files as they are now (as a forger would)."""
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
-             for p in sorted(folder.iterdir()) if p.name != "SHA256SUMS"]
+    lines = [
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
+        for p in sorted(folder.iterdir())
+        if p.name != "SHA256SUMS"
+    ]
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="ascii")
 
 
@@ -46,8 +49,10 @@ class TestVerifyUntouched:
         assert result.code == 0, result.stderr
         lines = result.stderr.splitlines()
         assert "SHA256SUMS: 6 of 6 files match" in lines
-        assert "sources: publication.yaml and 2 codes taken from the PDFs, as manifest.json " \
-               "records" in lines
+        assert (
+            "sources: publication.yaml and 2 codes taken from the PDFs, as manifest.json "
+            "records" in lines
+        )
         assert "rebuild: 6 of 6 files identical to a rebuild from the embedded sources" in lines
         assert lines[-1] == f"{releases.changed}: verified; 0 errors"
 
@@ -68,8 +73,9 @@ class TestVerifyDamaged:
         assert problems[2:] == [f"{folder}: does not verify; 2 errors"]
         assert "SHA256SUMS: 5 of 6 files match" in result.stderr
 
-    def test_changed_sum_and_missing_file_without_rebuild(self, releases: Releases,
-                                                          tmp_path: Path) -> None:
+    def test_changed_sum_and_missing_file_without_rebuild(
+        self, releases: Releases, tmp_path: Path
+    ) -> None:
         """A release whose manifest is unreadable is named, with the files SHA256SUMS misses."""
         folder = tmp_path / RELEASE
         shutil.copytree(releases.first, folder)
@@ -81,21 +87,26 @@ class TestVerifyDamaged:
         assert f"{folder}/55300.pdf:1:1: listed in SHA256SUMS but missing" in result.stderr
         assert f"{folder}/manifest.json:1:1: does not match its SHA-256" in result.stderr
         assert f"{folder}/extra.txt:1:1: not listed in SHA256SUMS" in result.stderr
-        assert f"{folder}/manifest.json:1:2: not valid JSON: Expecting property name enclosed " \
-               "in double quotes" in result.stderr
+        assert (
+            f"{folder}/manifest.json:1:2: not valid JSON: Expecting property name enclosed "
+            "in double quotes" in result.stderr
+        )
 
     def test_not_a_release(self, tmp_path: Path) -> None:
         result = run_cli("verify", str(tmp_path))
         assert (result.code, result.stderr) == (
-            2, f"{tmp_path}: not a release folder: it has no SHA256SUMS\n")
+            2,
+            f"{tmp_path}: not a release folder: it has no SHA256SUMS\n",
+        )
 
 
 class TestSigned:
     """`release --sign KEY.p12` appends a PAdES signature to each PDF; `verify` checks it."""
 
     @pytest.mark.parametrize("name", PDFS)
-    def test_signature_follows_the_unsigned_bytes(self, releases: Releases,
-                                                  signed_release: Path, name: str) -> None:
+    def test_signature_follows_the_unsigned_bytes(
+        self, releases: Releases, signed_release: Path, name: str
+    ) -> None:
         """The signed PDF starts with the unsigned release's PDF, byte for byte."""
         unsigned = (releases.first / name).read_bytes()
         signed = (signed_release / name).read_bytes()
@@ -111,28 +122,34 @@ class TestSigned:
             assert "publication.yaml" in pdf.attachments  # and the sources stay associated
             assert {spec.AFRelationship for spec in pdf.Root.AF} == {pikepdf.Name.Source}
 
-    def test_other_files_as_unsigned_but_the_manifest(self, releases: Releases,
-                                                      signed_release: Path) -> None:
+    def test_other_files_as_unsigned_but_the_manifest(
+        self, releases: Releases, signed_release: Path
+    ) -> None:
         for name in ("CHANGES.md", "snapshot.json"):
             assert (signed_release / name).read_bytes() == (releases.first / name).read_bytes()
         signed = json.loads((signed_release / "manifest.json").read_text(encoding="utf-8"))
         unsigned = json.loads((releases.first / "manifest.json").read_text(encoding="utf-8"))
         assert signed["signing"]["signer"] == "Common Name: Release Test Signer"
         assert signed["signing"]["format"].startswith("PAdES")
-        assert {k: v for k, v in signed.items() if k != "signing"} == \
-            {k: v for k, v in unsigned.items() if k != "signing"}
+        assert {k: v for k, v in signed.items() if k != "signing"} == {
+            k: v for k, v in unsigned.items() if k != "signing"
+        }
 
-    def test_verify_checks_signatures(self, signed_release: Path,
-                                      signing_key: SigningKey) -> None:
+    def test_verify_checks_signatures(self, signed_release: Path, signing_key: SigningKey) -> None:
         result = run_cli("verify", str(signed_release), "--trust", str(signing_key.certificate))
         assert result.code == 0, result.stderr
-        assert "rebuild: 6 of 6 files identical to a rebuild from the embedded sources " \
-               "(signed PDFs up to their signature)" in result.stderr
-        assert "signatures: signed by Common Name: Release Test Signer; manifest.json names " \
-               "Common Name: Release Test Signer" in result.stderr
+        assert (
+            "rebuild: 6 of 6 files identical to a rebuild from the embedded sources "
+            "(signed PDFs up to their signature)" in result.stderr
+        )
+        assert (
+            "signatures: signed by Common Name: Release Test Signer; manifest.json names "
+            "Common Name: Release Test Signer" in result.stderr
+        )
 
-    def test_verify_fails_on_a_damaged_signature(self, releases: Releases, signed_release: Path,
-                                                 tmp_path: Path) -> None:
+    def test_verify_fails_on_a_damaged_signature(
+        self, releases: Releases, signed_release: Path, tmp_path: Path
+    ) -> None:
         """A byte changed in the signed update (SHA256SUMS rewritten to match) is caught."""
         folder = tmp_path / RELEASE
         shutil.copytree(signed_release, folder)
@@ -145,29 +162,47 @@ class TestSigned:
         assert result.stderr.splitlines()[-2:] == [
             f"{folder}/55300.pdf:1:1: its signature does not match its bytes: the file "
             "changed after signing",
-            f"{folder}: does not verify; 1 error"]
+            f"{folder}: does not verify; 1 error",
+        ]
 
-    def test_another_root_is_not_trusted(self, signed_release: Path, releases: Releases,
-                                         tmp_path: Path) -> None:
+    def test_another_root_is_not_trusted(
+        self, signed_release: Path, releases: Releases, tmp_path: Path
+    ) -> None:
         other = make_signing_key(tmp_path, "Someone Else")
         signed = (signed_release / "74440.pdf").read_bytes()
         unsigned = len((releases.first / "74440.pdf").read_bytes())
         manifest = json.loads((signed_release / "manifest.json").read_text(encoding="utf-8"))
-        check = check_signature(signed, unsigned, manifest["signing"]["certificate_sha256"],
-                                load_trust(other.certificate))
+        check = check_signature(
+            signed,
+            unsigned,
+            manifest["signing"]["certificate_sha256"],
+            load_trust(other.certificate),
+        )
         assert check.signer == "Common Name: Release Test Signer"
-        assert check.problems == ("its signer Common Name: Release Test Signer is not trusted "
-                                  "by the given certificate",)
+        assert check.problems == (
+            "its signer Common Name: Release Test Signer is not trusted by the given certificate",
+        )
         check = check_signature(signed, unsigned, "0" * 64)
         assert len(check.problems) == 1 and check.problems[0].startswith(
-            "signed by Common Name: Release Test Signer (certificate SHA-256 ")
+            "signed by Common Name: Release Test Signer (certificate SHA-256 "
+        )
 
     def test_wrong_passphrase_is_refused_before_anything_is_written(
-            self, signing_key: SigningKey, tmp_path: Path) -> None:
-        result = run_cli("release", "1.0.0", "--out", str(tmp_path / "out"),
-                         "--sign", str(signing_key.p12), "--sign-passphrase", "wrong")
+        self, signing_key: SigningKey, tmp_path: Path
+    ) -> None:
+        result = run_cli(
+            "release",
+            "1.0.0",
+            "--out",
+            str(tmp_path / "out"),
+            "--sign",
+            str(signing_key.p12),
+            "--sign-passphrase",
+            "wrong",
+        )
         assert result.code == 2
-        assert result.stderr.startswith(f"{signing_key.p12}: not a PKCS#12 key and "
-                                        "certificate, or the passphrase is wrong")
+        assert result.stderr.startswith(
+            f"{signing_key.p12}: not a PKCS#12 key and certificate, or the passphrase is wrong"
+        )
         assert "Traceback" not in result.stderr
         assert not (tmp_path / "out").exists()

@@ -36,18 +36,24 @@ def check_pages(stem: str, pages: list[Image.Image], references: Path, out: Path
     Return one line per problem (none when every page matches)."""
     problems = []
     out.mkdir(parents=True, exist_ok=True)
-    expected = [visual.reference_path(stem, number, references) for number in range(1, len(pages) + 1)]
+    expected = [
+        visual.reference_path(stem, number, references) for number in range(1, len(pages) + 1)
+    ]
     stray = [path for path in visual.references(stem, references) if path not in expected]
     if stray:
-        problems.append(f"{stem}.pdf now renders {len(pages)} pages, but there are references for more: "
-                        + ", ".join(path.name for path in stray))
+        problems.append(
+            f"{stem}.pdf now renders {len(pages)} pages, but there are references for more: "
+            + ", ".join(path.name for path in stray)
+        )
     for number, (image, reference) in enumerate(zip(pages, expected), start=1):
         name = f"{stem}-{number}"
         actual = out / f"{name}.actual.png"
         if not reference.exists():
             image.save(actual)
-            problems.append(f"{name}: no reference {reference.name} (page {number} of {len(pages)}); "
-                            f"actual page written to {actual}")
+            problems.append(
+                f"{name}: no reference {reference.name} (page {number} of {len(pages)}); "
+                f"actual page written to {actual}"
+            )
             continue
         expected_image = visual.load(reference)
         comparison = visual.compare(expected_image, image)
@@ -64,15 +70,22 @@ def check_pages(stem: str, pages: list[Image.Image], references: Path, out: Path
 @pytest.mark.parametrize("stem", list(visual.DOCUMENTS))
 def test_pages_match_the_references(stem, rendered, tmp_path):
     if not visual.references(stem):
-        pytest.fail(f"no reference images tests/visual/{stem}-*.png: run `make visual-refs` to create them, "
-                    "then commit tests/visual/")
+        pytest.fail(
+            f"no reference images tests/visual/{stem}-*.png: run `make visual-refs` to create them, "
+            "then commit tests/visual/"
+        )
     problems = check_pages(stem, rendered[stem], VISUAL, tmp_path)
-    assert not problems, (f"{stem}.pdf no longer looks like its references ({REFRESH}):\n  "
-                          + "\n  ".join(problems))
+    assert not problems, (
+        f"{stem}.pdf no longer looks like its references ({REFRESH}):\n  " + "\n  ".join(problems)
+    )
 
 
 def test_every_reference_belongs_to_a_rendered_page(rendered):
-    names = {f"{stem}-{number}.png" for stem, pages in rendered.items() for number in range(1, len(pages) + 1)}
+    names = {
+        f"{stem}-{number}.png"
+        for stem, pages in rendered.items()
+        for number in range(1, len(pages) + 1)
+    }
     stray = sorted(path.name for path in VISUAL.glob("*.png") if path.name not in names)
     assert not stray, f"stale references {stray}: {REFRESH}"
 
@@ -152,7 +165,10 @@ def test_one_changed_word_fails_the_check_and_leaves_a_diff(sources_copy, cli, r
 
     problems = check_pages("74440", changed, references, tmp_path / "failed")
     assert problems and problems[0].startswith("74440-1: "), problems
-    actual, diff = tmp_path / "failed" / "74440-1.actual.png", tmp_path / "failed" / "74440-1.diff.png"
+    actual, diff = (
+        tmp_path / "failed" / "74440-1.actual.png",
+        tmp_path / "failed" / "74440-1.diff.png",
+    )
     assert str(actual) in problems[0] and str(diff) in problems[0]
     with Image.open(actual) as image:
         assert visual.compare(image, changed[0]).changed == 0
@@ -166,7 +182,9 @@ def test_a_missing_reference_says_to_run_make_visual_refs(rendered, tmp_path):
     visual.write_references({"55300": rendered["55300"]}, references)
     (references / "55300-2.png").unlink()
     problems = check_pages("55300", rendered["55300"], references, tmp_path / "out")
-    assert len(problems) == 1 and problems[0].startswith("55300-2: no reference 55300-2.png"), problems
+    assert len(problems) == 1 and problems[0].startswith("55300-2: no reference 55300-2.png"), (
+        problems
+    )
     assert (tmp_path / "out" / "55300-2.actual.png").exists()
 
 

@@ -24,10 +24,25 @@ from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
 from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
 from conftest import SAMPLE_SOURCES
-from test_pdf import (OUTLINE, SOURCES, codes, contains, heading, in_order, outline,
-                      page_margins, parent_tree, phrase, publication, read_pages,
-                      report_start_pages, sample_entries, squash, structure,
-                      write_sample_volume)
+from test_pdf import (
+    OUTLINE,
+    SOURCES,
+    codes,
+    contains,
+    heading,
+    in_order,
+    outline,
+    page_margins,
+    parent_tree,
+    phrase,
+    publication,
+    read_pages,
+    report_start_pages,
+    sample_entries,
+    squash,
+    structure,
+    write_sample_volume,
+)
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
@@ -37,8 +52,9 @@ def _publication() -> PublicationInfo:
 
 
 @pytest.fixture(scope="module")
-def built(sample_build: Path, tmp_path_factory: pytest.TempPathFactory
-          ) -> tuple[Path, int, list[VolumeEntry]]:
+def built(
+    sample_build: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, int, list[VolumeEntry]]:
     """Write the sample volume once for the module: its path, pages and entries."""
     target = tmp_path_factory.mktemp("volume") / "volume.pdf"
     pages = write_sample_volume(sample_build, target, tmp_path_factory.mktemp("cache"))
@@ -53,8 +69,11 @@ def front_pages(built: tuple[Path, int, list[VolumeEntry]]) -> int:
 
 def contents_index(path: Path) -> int:
     """Return the index of the page that opens the contents."""
-    return next(index for index, page in enumerate(read_pages(path))
-                if squash(page.body).startswith("Contents"))
+    return next(
+        index
+        for index, page in enumerate(read_pages(path))
+        if squash(page.body).startswith("Contents")
+    )
 
 
 class TestPages:
@@ -75,8 +94,9 @@ class TestPages:
         pages = read_pages(path)
         for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
             own = read_pages(entry.pdf)
-            assert [p.text for p in pages[start - 1:start - 1 + entry.pages]] == \
-                [p.text for p in own], entry.code
+            assert [p.text for p in pages[start - 1 : start - 1 + entry.pages]] == [
+                p.text for p in own
+            ], entry.code
 
 
 class TestContents:
@@ -116,9 +136,12 @@ class TestContents:
         # The dots sit a few points above the line's bottom, right of the title and left of
         # the number: take the darkest pixel of each column of that band.
         rows = range(int((height - min(ys) - 7) * scale), int((height - min(ys) - 2) * scale))
-        row = [min(image.getpixel((x, y)) for y in rows)
-               for x in range(int((min(xs) + 0.75 * (max(xs) - min(xs))) * scale),
-                              int((max(xs) - 20) * scale))]
+        row = [
+            min(image.getpixel((x, y)) for y in rows)
+            for x in range(
+                int((min(xs) + 0.75 * (max(xs) - min(xs))) * scale), int((max(xs) - 20) * scale)
+            )
+        ]
         runs = re.findall(r"1+", "".join("1" if v < 128 else "0" for v in row))
         assert len(runs) >= 10, runs
         assert max(len(run) for run in runs) <= 2 * scale, "not dots"
@@ -131,7 +154,7 @@ class TestOutline:
         path, _, _ = built
         titles = [b.title for b in outline(path)]
         assert titles[:3] == [publication()["title"], "About this publication", "Contents"], titles
-        assert titles[-len(codes()):] == [heading(code) for code in codes()], titles
+        assert titles[-len(codes()) :] == [heading(code) for code in codes()], titles
 
     def test_sections_point_into_their_report(self, built):
         path, _, entries = built
@@ -203,8 +226,12 @@ class TestStructure:
     def test_every_marked_content_is_reachable_and_in_the_parent_tree(self, built):
         path, _, _ = built
         pages = read_pages(path)
-        used = {(index, f.mcid) for index, page in enumerate(pages)
-                for f in page.fragments if f.mcid is not None and f.text.strip()}
+        used = {
+            (index, f.mcid)
+            for index, page in enumerate(pages)
+            for f in page.fragments
+            if f.mcid is not None and f.text.strip()
+        }
         tagged = set(structure(path).all_content())
         assert used, "no tagged content"
         assert not used - tagged, sorted(used - tagged)[:5]
@@ -216,8 +243,12 @@ class TestStructure:
         path, _, _ = built
         with pikepdf.open(path) as pdf:
             keys = [int(p.obj.StructParents) for p in pdf.pages]
-            keys += [int(a.StructParent) for p in pdf.pages for a in p.obj.get("/Annots", ())
-                     if "/StructParent" in a]
+            keys += [
+                int(a.StructParent)
+                for p in pdf.pages
+                for a in p.obj.get("/Annots", ())
+                if "/StructParent" in a
+            ]
             limit = int(pdf.Root.StructTreeRoot.ParentTreeNextKey)
         assert len(keys) == len(set(keys)) and max(keys) < limit
 
@@ -231,8 +262,11 @@ class TestStructure:
                     if "/ID" in obj:
                         ids.append(bytes(obj.ID))
                     attributes = obj.get("/A")
-                    for item in [attributes] if isinstance(attributes, pikepdf.Dictionary) \
-                            else attributes or []:
+                    for item in (
+                        [attributes]
+                        if isinstance(attributes, pikepdf.Dictionary)
+                        else attributes or []
+                    ):
                         if isinstance(item, pikepdf.Dictionary) and "/Headers" in item:
                             headers += [bytes(h) for h in item.Headers]
         assert ids and len(ids) == len(set(ids))
@@ -243,9 +277,14 @@ class TestStructure:
         margin_top, margin_bottom = page_margins()
         claimed = parent_tree(path)
         for index, page in enumerate(read_pages(path)):
-            furniture = [f for f in page.fragments if f.top is not None and f.text.strip()
-                         and claimed.get((index, f.mcid)) != "/Figure"
-                         and (f.top < margin_top or f.top > page.height - margin_bottom)]
+            furniture = [
+                f
+                for f in page.fragments
+                if f.top is not None
+                and f.text.strip()
+                and claimed.get((index, f.mcid)) != "/Figure"
+                and (f.top < margin_top or f.top > page.height - margin_bottom)
+            ]
             assert furniture and all(f.artifact for f in furniture), page.number
 
 
@@ -353,11 +392,13 @@ class TestRenderedAhead:
         sources = tmp_path / "sources"
         (sources / "codes").mkdir(parents=True)
         (sources / "publication.yaml").write_bytes(
-            (SAMPLE_SOURCES / "publication.yaml").read_bytes())
+            (SAMPLE_SOURCES / "publication.yaml").read_bytes()
+        )
         text = (SAMPLE_SOURCES / "codes" / "55300.yaml").read_text(encoding="utf-8")
         for code in ("55301", "55302", "55303", "55304"):  # one length, one page count
             (sources / "codes" / f"{code}.yaml").write_text(
-                text.replace('code: "55300"', f'code: "{code}"'), encoding="utf-8")
+                text.replace('code: "55300"', f'code: "{code}"'), encoding="utf-8"
+            )
         late = []
         render = report.workers.PoolRenderer.render
 
@@ -380,11 +421,17 @@ class TestInputs:
         path, _, entries = built
         plain = tmp_path / "74440.pdf"
         with pikepdf.open(sample_build / "74440.pdf") as pdf:
-            pdf.save(plain, object_stream_mode=pikepdf.ObjectStreamMode.disable,
-                     compress_streams=False, deterministic_id=True)
+            pdf.save(
+                plain,
+                object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                compress_streams=False,
+                deterministic_id=True,
+            )
         assert b"/ObjStm" not in plain.read_bytes() and b"\nxref" in plain.read_bytes()
-        changed = [VolumeEntry(e.code, e.heading, plain if e.code == "74440" else e.pdf, e.pages)
-                   for e in entries]
+        changed = [
+            VolumeEntry(e.code, e.heading, plain if e.code == "74440" else e.pdf, e.pages)
+            for e in entries
+        ]
         target = tmp_path / "volume.pdf"
         write_volume(_publication(), changed, target)
         assert [p.text for p in read_pages(target)] == [p.text for p in read_pages(path)]
@@ -393,21 +440,29 @@ class TestInputs:
     def test_references_inside_strings_are_left_alone(self):
         table = {b"12": b"112 0 R", b"3": b"103 0 R"}
         data = b"<< /A 12 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 3 0 R 4 0 R ] >>"
-        assert renumber(data, table) == \
-            b"<< /A 112 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 103 0 R null ] >>"
-        assert renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table) == \
-            b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
+        assert (
+            renumber(data, table)
+            == b"<< /A 112 0 R /T (see 12 0 R \\(3 0 R\\)) /K [ 103 0 R null ] >>"
+        )
+        assert (
+            renumber(data.replace(b" (see 12 0 R \\(3 0 R\\))", b" (x)"), table)
+            == b"<< /A 112 0 R /T (x) /K [ 103 0 R null ] >>"
+        )
 
-
-    @pytest.mark.parametrize(("data", "expected"), [
-        (b"<< /T (a (b) 12 0 R) /K [3 0 R] >>", b"<< /T (a (b) 12 0 R) /K [103 0 R] >>"),
-        (b"<< /T ((12 0 R)) /P 12 0 R >>", b"<< /T ((12 0 R)) /P 112 0 R >>"),
-        (b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 3 0 R >>",
-         b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 103 0 R >>"),
-        (b"<< /T (a \\\\) 12 0 R /K 3 0 R >>", b"<< /T (a \\\\) 112 0 R /K 103 0 R >>"),
-        (b"<< /T (cut short 12 0 R", b"<< /T (cut short 12 0 R"),
-    ], ids=["nested", "doubly nested", "escaped parenthesis", "escaped backslash",
-            "unterminated"])
+    @pytest.mark.parametrize(
+        ("data", "expected"),
+        [
+            (b"<< /T (a (b) 12 0 R) /K [3 0 R] >>", b"<< /T (a (b) 12 0 R) /K [103 0 R] >>"),
+            (b"<< /T ((12 0 R)) /P 12 0 R >>", b"<< /T ((12 0 R)) /P 112 0 R >>"),
+            (
+                b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 3 0 R >>",
+                b"<< /T (a \\) 12 0 R (x) 3 0 R) /K 103 0 R >>",
+            ),
+            (b"<< /T (a \\\\) 12 0 R /K 3 0 R >>", b"<< /T (a \\\\) 112 0 R /K 103 0 R >>"),
+            (b"<< /T (cut short 12 0 R", b"<< /T (cut short 12 0 R"),
+        ],
+        ids=["nested", "doubly nested", "escaped parenthesis", "escaped backslash", "unterminated"],
+    )
     def test_strings_are_skipped_with_their_nesting_depth(self, data, expected):
         """A reference written inside a literal string, nested or escaped, is text."""
         assert renumber(data, {b"12": b"112 0 R", b"3": b"103 0 R"}) == expected
@@ -419,8 +474,10 @@ class TestInputs:
         assert shift_keys(data, 10, keys) == b"<< /StructParents 14 /T (x (/StructParent 5)) >>"
         assert keys == [4]
         data = b"<< /ID (E1) /T (x (/ID (y))) /Headers [(E2) <4533>] /A [(z)] >>"
-        assert prefix_ids(data, b"74440-") == \
-            b"<< /ID (74440-E1) /T (x (/ID (y))) /Headers [(74440-E2) (74440-E3)] /A [(z)] >>"
+        assert (
+            prefix_ids(data, b"74440-")
+            == b"<< /ID (74440-E1) /T (x (/ID (y))) /Headers [(74440-E2) (74440-E3)] /A [(z)] >>"
+        )
 
     def test_parse_reads_nested_strings(self):
         """The reader takes a string with nested parentheses as one string."""
@@ -430,8 +487,10 @@ class TestInputs:
         """WeasyPrint writes `[3 0 R]` and `/P 12 0 R/Pg`: every one is renumbered."""
         table = {b"12": b"112 0 R", b"3": b"103 0 R"}
         data = b"<</P 12 0 R/K [3 0 R 4 0 R]/A [12 0 R]/N -3 0 R/W 1.3 0 R>>"
-        assert renumber(data, table) == \
-            b"<</P 112 0 R/K [103 0 R null]/A [112 0 R]/N -3 0 R/W 1.3 0 R>>"
+        assert (
+            renumber(data, table)
+            == b"<</P 112 0 R/K [103 0 R null]/A [112 0 R]/N -3 0 R/W 1.3 0 R>>"
+        )
 
 
 class TestPlacementKey:
@@ -445,8 +504,13 @@ class TestPlacementKey:
         from report.volume.writer import Volume
 
         names = (b"report-3", b"report-1", b"contents", b"report-2")
-        volume = Volume(io.BytesIO(), PartCache(None), True, 3,
-                        {b"report-1": "1", b"report-2": "2", b"report-3": "3"})
+        volume = Volume(
+            io.BytesIO(),
+            PartCache(None),
+            True,
+            3,
+            {b"report-1": "1", b"report-2": "2", b"report-3": "3"},
+        )
         volume.reserve()
         place = volume.placement(Facts(span=10, keys=2, names=names), volume.pages_root, None)
         assert place.skipped == (b"report-1", b"report-2", b"report-3")

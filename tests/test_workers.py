@@ -120,8 +120,9 @@ class TestForkServer:
     def test_a_report_past_the_time_limit_is_stopped_and_its_worker_replaced(self) -> None:
         """A report that renders longer than the limit fails; a new worker renders the rest."""
         rows = "".join(f"<tr><td>{n}</td><td>{'word ' * 40}</td></tr>" for n in range(3000))
-        long = RenderTask("long", HTML.format("") .replace("<p></p>", f"<table>{rows}</table>"),
-                          "pdf/ua-1")
+        long = RenderTask(
+            "long", HTML.format("").replace("<p></p>", f"<table>{rows}</table>"), "pdf/ua-1"
+        )
         with WorkerPool(1, timeout=1) as pool:
             first = pool.workers[0].process.pid
             results = by_code(list(pool.map([long, *tasks("a")])))
@@ -153,4 +154,4 @@ class TestForkServer:
 def parent_pid(pid: int | None) -> int:
     """Return a process's parent, from /proc (Linux)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat[stat.rindex(")") + 2:].split()[1])
+    return int(stat[stat.rindex(")") + 2 :].split()[1])

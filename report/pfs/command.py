@@ -26,8 +26,9 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
     for imported in plan.unchanged:
         lines.append(f"{imported.code}: up to date")
     lines += [f"{code}: not in {name}; left untouched" for code in plan.not_in_file]
-    lines += [f"{code}: in {name} but has no source; --create makes one"
-              for code in plan.without_source]
+    lines += [
+        f"{code}: in {name} but has no source; --create makes one" for code in plan.without_source
+    ]
     lines += [f"{code}: not a CPT or HCPCS code; no source created" for code in plan.not_creatable]
     lines += [f"{code}: neither in {name} nor in the sources" for code in plan.unknown]
     return lines
@@ -35,8 +36,12 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
 
 def _summary(plan: ImportPlan, dry_run: bool) -> str:
     created = sum(edit.created for edit in plan.edits)
-    parts = [f"{len(plan.edits) - created} updated", f"{created} created",
-             f"{len(plan.unchanged)} up to date", f"{len(plan.not_in_file)} not in the file"]
+    parts = [
+        f"{len(plan.edits) - created} updated",
+        f"{created} created",
+        f"{len(plan.unchanged)} up to date",
+        f"{len(plan.not_in_file)} not in the file",
+    ]
     tail = "; dry run, nothing written" if dry_run else ""
     return f"{plan.pfs.source}: " + ", ".join(parts) + tail
 
@@ -44,14 +49,26 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
 @click.command("import-pfs")
 @click.argument("file")
 @click.argument("codes", nargs=-1)
-@click.option("--sources", "sources", default="sources", show_default=True,
-              help="Sources folder holding publication.yaml and codes/.")
-@click.option("--create", is_flag=True,
-              help="Make a sparse source for each code of the file (or each named code) "
-                   "that has none.")
+@click.option(
+    "--sources",
+    "sources",
+    default="sources",
+    show_default=True,
+    help="Sources folder holding publication.yaml and codes/.",
+)
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Make a sparse source for each code of the file (or each named code) that has none.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
-def import_pfs(file: str, codes: tuple[str, ...], sources: str = "sources",
-               create: bool = False, dry_run: bool = False) -> None:
+def import_pfs(
+    file: str,
+    codes: tuple[str, ...],
+    sources: str = "sources",
+    create: bool = False,
+    dry_run: bool = False,
+) -> None:
     """Write benchmarks and indicators from a CMS PFS relative value file (PPRRVU CSV)."""
     from report.pfs.importer import plan_import, write_plan
     from report.pfs.reader import read_pfs

@@ -37,8 +37,11 @@ def entry_slot(item: Any) -> Slot:
 
 def slot_after(container: Any, key: Any) -> Slot:
     """Return (container, key, index) of the comment that follows container[key]."""
-    return inner_slot(container[key]) or (container, key,
-                                      2 if isinstance(container, CommentedMap) else 0)
+    return inner_slot(container[key]) or (
+        container,
+        key,
+        2 if isinstance(container, CommentedMap) else 0,
+    )
 
 
 def split(slot: Slot) -> tuple[str, str]:

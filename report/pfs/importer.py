@@ -50,15 +50,20 @@ def _code_path(shown: str, code: str) -> str:
 def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> bytes:
     """Return the skeleton of a sparse source: identity only, with where it came from."""
     title = imported.description or f"{system} {code}"
-    note = (f"{system} {code}: created by `report import-pfs` from the {pfs.source}. "
-            "The title is the file's short description: write a plain-language title.")
+    note = (
+        f"{system} {code}: created by `report import-pfs` from the {pfs.source}. "
+        "The title is the file's short description: write a plain-language title."
+    )
     comment = "".join(f"# {line}\n" for line in textwrap.wrap(note, 86))
-    return (f'{comment}code: "{code}"\nsystem: {system}\n'
-            f"title: {json.dumps(title, ensure_ascii=False)}\n").encode("utf-8")
+    return (
+        f'{comment}code: "{code}"\nsystem: {system}\n'
+        f"title: {json.dumps(title, ensure_ascii=False)}\n"
+    ).encode("utf-8")
 
 
-def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] = (),
-                create: bool = False) -> ImportPlan:
+def plan_import(
+    pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] = (), create: bool = False
+) -> ImportPlan:
     """Decide every edit of an import; raise SourceError, changing nothing, on any problem."""
     sources = load_sources(folder, shown)
     stems = sorted(p.stem for p in (folder / "codes").glob("*.yaml"))
@@ -83,8 +88,17 @@ def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] =
             continue
         model = source.model
         lines = change_lines(imported, model.indicators, model.benchmarks or [])
-        plan.edits.append(SourceEdit(code, folder / "codes" / f"{code}.yaml", source.path,
-                                     data, False, tuple(lines), imported.skipped))
+        plan.edits.append(
+            SourceEdit(
+                code,
+                folder / "codes" / f"{code}.yaml",
+                source.path,
+                data,
+                False,
+                tuple(lines),
+                imported.skipped,
+            )
+        )
     # Rows of codes without a source are ignored unless named or asked to --create them.
     for code in codes or (tuple(pfs.rows) if create else ()):
         if code in stems:
@@ -99,11 +113,24 @@ def plan_import(pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] =
             plan.not_creatable.append(code)
         else:
             shown_path = _code_path(shown, code)
-            data = edit_source(new_source(code, system, imported, pfs), shown_path, imported,
-                               blank_lines=True) or b""
+            data = (
+                edit_source(
+                    new_source(code, system, imported, pfs), shown_path, imported, blank_lines=True
+                )
+                or b""
+            )
             lines = change_lines(imported, None, [])
-            plan.edits.append(SourceEdit(code, folder / "codes" / f"{code}.yaml", shown_path,
-                                         data, True, tuple(lines), imported.skipped))
+            plan.edits.append(
+                SourceEdit(
+                    code,
+                    folder / "codes" / f"{code}.yaml",
+                    shown_path,
+                    data,
+                    True,
+                    tuple(lines),
+                    imported.skipped,
+                )
+            )
     for edit in plan.edits:
         found += code_from_bytes(edit.data, edit.shown, edit.code, publication)[1]
     if found:

@@ -16,8 +16,10 @@ COMPONENTS = {"": "global", "26": "26", "TC": "TC"}
 INDICATOR_KEYS = ("status", "global_period", "pc_tc")
 # Benchmarks whose source names a PFS relative value file (any year or release) are the
 # importer's: it replaces them all. Every other benchmark was written by hand and is kept.
-OWNED_SOURCE = re.compile(r"(Computed from the )?\d{4} National Physician Fee Schedule "
-                          r"Relative Value File\b")
+OWNED_SOURCE = re.compile(
+    r"(Computed from the )?\d{4} National Physician Fee Schedule "
+    r"Relative Value File\b"
+)
 CENT = Decimal("0.01")
 
 
@@ -71,30 +73,36 @@ def _settings(row: PfsRow) -> list[tuple[str, Decimal, Decimal]]:
     facility = (row.pe_facility, row.total_facility)
     if None not in nonfacility and nonfacility == facility:
         return [("", *nonfacility)]  # type: ignore[list-item]
-    return [(name, pe, total) for name, (pe, total) in
-            (("non-facility", nonfacility), ("facility", facility)) if pe is not None
-            and total is not None]
+    return [
+        (name, pe, total)
+        for name, (pe, total) in (("non-facility", nonfacility), ("facility", facility))
+        if pe is not None and total is not None
+    ]
 
 
 def _row_figures(row: PfsRow, component: str, pfs: PfsFile, with_factor: bool) -> list[Figure]:
-    def figure(label: str, value: Decimal, unit: str = "RVU", source: str = pfs.source
-               ) -> Figure:
+    def figure(label: str, value: Decimal, unit: str = "RVU", source: str = pfs.source) -> Figure:
         return Figure(label, value, unit, component, source, pfs.as_of)
 
     settings = _settings(row)
     figures = [figure("Work RVU", row.work)]
-    figures += [figure(f"{name.capitalize()} practice expense RVU" if name else
-                       "Practice expense RVU", pe) for name, pe, _ in settings]
+    figures += [
+        figure(f"{name.capitalize()} practice expense RVU" if name else "Practice expense RVU", pe)
+        for name, pe, _ in settings
+    ]
     figures.append(figure("Malpractice RVU", row.malpractice))
-    figures += [figure(f"Total {name} RVU" if name else "Total RVU", total)
-                for name, _, total in settings]
+    figures += [
+        figure(f"Total {name} RVU" if name else "Total RVU", total) for name, _, total in settings
+    ]
     factor = row.conversion_factor
     if with_factor:
         figures.append(figure("Conversion factor", factor, "USD"))
     for name, _, total in settings:
         payment = (total * factor).quantize(CENT, ROUND_HALF_UP)
-        label = (f"National unadjusted {name + ' ' if name else ''}payment (computed: "
-                 f"{figure_text(total)} total RVU × ${figure_text(factor)})")
+        label = (
+            f"National unadjusted {name + ' ' if name else ''}payment (computed: "
+            f"{figure_text(total)} total RVU × ${figure_text(factor)})"
+        )
         figures.append(figure(label, payment, "USD", f"Computed from the {pfs.source}"))
     return figures
 
@@ -112,14 +120,19 @@ def code_import(pfs: PfsFile, code: str) -> CodeImport | None:
             continue
         if row.status not in PAID_UNDER_THE_SCHEDULE:
             why = meaning("status", row.status) or "not a status the fee schedule pays"
-            skipped.append(f"{component} row (line {row.line}): status {row.status} ({why}); "
-                           "no relative values written")
+            skipped.append(
+                f"{component} row (line {row.line}): status {row.status} ({why}); "
+                "no relative values written"
+            )
             continue
         figures += _row_figures(row, component, pfs, with_factor=not figures)
-    skipped += [f"modifier {m} row (line {row.line}): only the global, 26 and TC rows are "
-                "imported" for m, row in rows.items() if m not in COMPONENTS]
+    skipped += [
+        f"modifier {m} row (line {row.line}): only the global, 26 and TC rows are imported"
+        for m, row in rows.items()
+        if m not in COMPONENTS
+    ]
     main = rows.get("")
-    indicators = ({key: getattr(main, key) for key in INDICATOR_KEYS} if main else {})
+    indicators = {key: getattr(main, key) for key in INDICATOR_KEYS} if main else {}
     description = next(iter(rows.values())).description
     return CodeImport(code, description, tuple(figures), indicators, tuple(skipped))
 
@@ -128,8 +141,9 @@ def _benchmark_line(b: Benchmark) -> str:
     return f"{b.component}: {b.label} {figure_text(Decimal(str(b.value)))} {b.unit}"
 
 
-def change_lines(imported: CodeImport, indicators: Indicators | None,
-                 benchmarks: Sequence[Benchmark]) -> list[str]:
+def change_lines(
+    imported: CodeImport, indicators: Indicators | None, benchmarks: Sequence[Benchmark]
+) -> list[str]:
     """List what importing would change in a source with these indicators and benchmarks."""
     lines = []
     for key, new in imported.indicators.items():
@@ -147,6 +161,9 @@ def change_lines(imported: CodeImport, indicators: Indicators | None,
     lines += [f"- {_benchmark_line(b)}" for key, b in before.items() if key not in after]
     sources = {(f.source, f.as_of) for f in imported.figures}
     replaced = sorted({(b.source, b.as_of) for b in before.values()} - sources)
-    lines += [f'figures of "{source}" (as of {as_of.isoformat()}) replaced'
-              for source, as_of in replaced if not source.startswith("Computed")]
+    lines += [
+        f'figures of "{source}" (as of {as_of.isoformat()}) replaced'
+        for source, as_of in replaced
+        if not source.startswith("Computed")
+    ]
     return lines

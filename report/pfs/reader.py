@@ -15,8 +15,10 @@ from report.errors import DataFileError, LineFinding, UsageError, why
 from report.files import read_regular
 from report.sources.models import GlobalPeriod
 
-TITLE = re.compile(r"(?P<year>\d{4}) National Physician Fee Schedule Relative Value File "
-                   r"(?P<month>January|April|July|October) Release\b.*")
+TITLE = re.compile(
+    r"(?P<year>\d{4}) National Physician Fee Schedule Relative Value File "
+    r"(?P<month>January|April|July|October) Release\b.*"
+)
 RELEASED = re.compile(r"RELEASED (?P<date>\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE)
 QUARTER_MONTH = {"January": 1, "April": 4, "July": 7, "October": 10}
 HEADER_SEARCH_LINES = 20
@@ -27,15 +29,30 @@ GLOBAL_PERIODS = get_args(GlobalPeriod)
 
 # The columns the importer uses, by the name the header's stacked lines give each.
 COLUMNS = {
-    "hcpcs": "HCPCS", "modifier": "MOD", "description": "DESCRIPTION",
-    "status": "STATUS CODE", "work": "WORK RVU", "pe_nonfacility": "NON-FAC PE RVU",
-    "na_nonfacility": "NON-FAC NA INDICATOR", "pe_facility": "FACILITY PE RVU",
-    "na_facility": "FACILITY NA INDICATOR", "malpractice": "MP RVU",
-    "total_nonfacility": "NON-FACILITY TOTAL", "total_facility": "FACILITY TOTAL",
-    "pc_tc": "PCTC IND", "global_period": "GLOB DAYS", "conversion_factor": "CONV FACTOR",
+    "hcpcs": "HCPCS",
+    "modifier": "MOD",
+    "description": "DESCRIPTION",
+    "status": "STATUS CODE",
+    "work": "WORK RVU",
+    "pe_nonfacility": "NON-FAC PE RVU",
+    "na_nonfacility": "NON-FAC NA INDICATOR",
+    "pe_facility": "FACILITY PE RVU",
+    "na_facility": "FACILITY NA INDICATOR",
+    "malpractice": "MP RVU",
+    "total_nonfacility": "NON-FACILITY TOTAL",
+    "total_facility": "FACILITY TOTAL",
+    "pc_tc": "PCTC IND",
+    "global_period": "GLOB DAYS",
+    "conversion_factor": "CONV FACTOR",
 }
-RVUS = ("work", "pe_nonfacility", "pe_facility", "malpractice", "total_nonfacility",
-        "total_facility")
+RVUS = (
+    "work",
+    "pe_nonfacility",
+    "pe_facility",
+    "malpractice",
+    "total_nonfacility",
+    "total_facility",
+)
 NUMBERS = (*RVUS, "conversion_factor")
 FIRST_YEAR = 1992  # the first year of the fee schedule (RBRVS)
 RVU_LIMIT = Decimal(10_000)  # the largest relative values are in the low hundreds
@@ -111,17 +128,24 @@ def _lines(text: str) -> list[tuple[int, list[str]]]:
     return records
 
 
-def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: int
-             ) -> tuple[str, str, dt.date] | None:
+def _release(
+    check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+) -> tuple[str, str, dt.date] | None:
     title = _first_text(head[0][1]) if head else ""
     match = TITLE.fullmatch(title)
     if match is None:
-        check.add(1, 'the first line must be the file\'s title, such as "2022 National Physician '
-                     f'Fee Schedule Relative Value File January Release"; found "{title}"')
+        check.add(
+            1,
+            "the first line must be the file's title, such as \"2022 National Physician "
+            f'Fee Schedule Relative Value File January Release"; found "{title}"',
+        )
         return None
     if int(match["year"]) < FIRST_YEAR:
-        check.add(head[0][0], f'the title\'s year {match["year"]} is before {FIRST_YEAR}, the '
-                              "fee schedule's first year")
+        check.add(
+            head[0][0],
+            f"the title's year {match['year']} is before {FIRST_YEAR}, the "
+            "fee schedule's first year",
+        )
         return None
     for line, fields in head[1:]:
         if released := RELEASED.fullmatch(_first_text(fields)):
@@ -132,8 +156,11 @@ def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: in
                 check.add(line, f'"{released["date"]}" is not a calendar date')
                 return None
             if year < FIRST_YEAR - 1:
-                check.add(line, f'"{released["date"]}" is before {FIRST_YEAR - 1}, when the '
-                                "first fee schedule was released")
+                check.add(
+                    line,
+                    f'"{released["date"]}" is before {FIRST_YEAR - 1}, when the '
+                    "first fee schedule was released",
+                )
                 return None
             as_of = dt.date(int(match["year"]), QUARTER_MONTH[match["month"]], 1)
             return title, released["date"], as_of
@@ -141,21 +168,27 @@ def _release(check: _Checker, head: list[tuple[int, list[str]]], header_line: in
     return None
 
 
-def _columns(check: _Checker, head: list[tuple[int, list[str]]], header_line: int
-             ) -> dict[str, int] | None:
+def _columns(
+    check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+) -> dict[str, int] | None:
     # The names stack over the lines below the last line of running text (title, notices,
     # release), which holds at most one field.
     text_lines = [i for i, (_, f) in enumerate(head[:-1]) if sum(bool(x.strip()) for x in f) < 2]
-    stacked = [fields for _, fields in head[text_lines[-1] + 1 if text_lines else 0:]]
+    stacked = [fields for _, fields in head[text_lines[-1] + 1 if text_lines else 0 :]]
     width = len(stacked[-1])
-    names = [" ".join(part for part in (f[i].strip() if i < len(f) else "" for f in stacked)
-                      if part) for i in range(width)]
+    names = [
+        " ".join(part for part in (f[i].strip() if i < len(f) else "" for f in stacked) if part)
+        for i in range(width)
+    ]
     columns: dict[str, int] = {}
     for key, name in COLUMNS.items():
         found = [i for i, n in enumerate(names) if n == name]
         if len(found) != 1:
-            check.add(header_line, f'the column header has {"no" if not found else "more than one"}'
-                                   f' "{name}" column; is this a CMS PPRRVU file?')
+            check.add(
+                header_line,
+                f"the column header has {'no' if not found else 'more than one'}"
+                f' "{name}" column; is this a CMS PPRRVU file?',
+            )
         else:
             columns[key] = found[0]
     return columns if len(columns) == len(COLUMNS) else None
@@ -168,11 +201,15 @@ def _number(check: _Checker, line: int, name: str, text: str) -> Decimal:
     return Decimal(text)
 
 
-def _row(check: _Checker, line: int, fields: list[str], columns: dict[str, int],
-         width: int) -> PfsRow | None:
+def _row(
+    check: _Checker, line: int, fields: list[str], columns: dict[str, int], width: int
+) -> PfsRow | None:
     if len(fields) != width:
-        check.add(line, f"the row has {len(fields)} fields; the column header has {width}"
-                        + (" (is the row cut short?)" if len(fields) < width else ""))
+        check.add(
+            line,
+            f"the row has {len(fields)} fields; the column header has {width}"
+            + (" (is the row cut short?)" if len(fields) < width else ""),
+        )
         return None
     value = {key: fields[i].strip() for key, i in columns.items()}
     before = len(check.findings)
@@ -185,8 +222,10 @@ def _row(check: _Checker, line: int, fields: list[str], columns: dict[str, int],
     if not re.fullmatch(r"[0-9]", value["pc_tc"]):
         check.add(line, f'PCTC IND "{value["pc_tc"]}" must be one digit')
     if value["global_period"] not in GLOBAL_PERIODS:
-        check.add(line, f'GLOB DAYS "{value["global_period"]}" must be one of '
-                        + ", ".join(GLOBAL_PERIODS))
+        check.add(
+            line,
+            f'GLOB DAYS "{value["global_period"]}" must be one of ' + ", ".join(GLOBAL_PERIODS),
+        )
     for key in ("na_nonfacility", "na_facility"):
         if value[key] not in ("", "NA"):
             check.add(line, f'{COLUMNS[key]} "{value[key]}" must be NA or empty')
@@ -206,15 +245,21 @@ def _row(check: _Checker, line: int, fields: list[str], columns: dict[str, int],
     nonfacility = value["na_nonfacility"] != "NA"
     facility = value["na_facility"] != "NA"
     return PfsRow(
-        line=line, hcpcs=value["hcpcs"], modifier=value["modifier"],
-        description=value["description"], status=value["status"], work=number["work"],
+        line=line,
+        hcpcs=value["hcpcs"],
+        modifier=value["modifier"],
+        description=value["description"],
+        status=value["status"],
+        work=number["work"],
         pe_nonfacility=number["pe_nonfacility"] if nonfacility else None,
         pe_facility=number["pe_facility"] if facility else None,
         malpractice=number["malpractice"],
         total_nonfacility=number["total_nonfacility"] if nonfacility else None,
         total_facility=number["total_facility"] if facility else None,
-        pc_tc=value["pc_tc"], global_period=value["global_period"],
-        conversion_factor=number["conversion_factor"])
+        pc_tc=value["pc_tc"],
+        global_period=value["global_period"],
+        conversion_factor=number["conversion_factor"],
+    )
 
 
 def parse_pfs(data: bytes, path: str) -> PfsFile:
@@ -224,20 +269,29 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
         records = _lines(_decode(data))
     except csv.Error as exc:
         raise DataFileError([LineFinding(path, 1, f"not a readable CSV file: {exc}")]) from exc
-    header_at = next((i for i, (_, fields) in enumerate(records[:HEADER_SEARCH_LINES])
-                      if fields and fields[0].strip() == "HCPCS"), None)
+    header_at = next(
+        (
+            i
+            for i, (_, fields) in enumerate(records[:HEADER_SEARCH_LINES])
+            if fields and fields[0].strip() == "HCPCS"
+        ),
+        None,
+    )
     if header_at is None:
-        check.add(1, f"no column header (a line starting HCPCS,MOD) in the first "
-                     f"{HEADER_SEARCH_LINES} lines; is this a CMS PPRRVU file?")
+        check.add(
+            1,
+            f"no column header (a line starting HCPCS,MOD) in the first "
+            f"{HEADER_SEARCH_LINES} lines; is this a CMS PPRRVU file?",
+        )
         raise DataFileError(check.findings)
     header_line, header = records[header_at]
-    head = records[:header_at + 1]
+    head = records[: header_at + 1]
     release = _release(check, head, header_line)
     columns = _columns(check, head, header_line)
     if release is None or columns is None:
         raise DataFileError(check.findings)
     pfs = PfsFile(path, *release)
-    for line, fields in records[header_at + 1:]:
+    for line, fields in records[header_at + 1 :]:
         if not any(f.strip() for f in fields):
             continue
         row = _row(check, line, fields, columns, len(header))
@@ -245,8 +299,11 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
             continue
         by_modifier = pfs.rows.setdefault(row.hcpcs, {})
         if (first := by_modifier.get(row.modifier)) is not None:
-            check.add(line, f"{row.hcpcs} {row.modifier or '(no modifier)'} is given twice "
-                            f"(first at line {first.line})")
+            check.add(
+                line,
+                f"{row.hcpcs} {row.modifier or '(no modifier)'} is given twice "
+                f"(first at line {first.line})",
+            )
         by_modifier[row.modifier] = row
     if not pfs.rows and not check.findings:
         check.add(header_line, "the file holds no rows below the column header")
@@ -262,6 +319,8 @@ def read_pfs(path: Path, shown: str) -> PfsFile:
     except OSError as exc:
         raise UsageError(f"{shown}: cannot read the file: {why(exc)}") from exc
     if len(data) > MAX_FILE_BYTES:
-        raise UsageError(f"{shown}: the file is {max(size, len(data)):,} bytes; a relative "
-                         f"value file is at most {MAX_FILE_BYTES:,} bytes")
+        raise UsageError(
+            f"{shown}: the file is {max(size, len(data)):,} bytes; a relative "
+            f"value file is at most {MAX_FILE_BYTES:,} bytes"
+        )
     return parse_pfs(data, shown)

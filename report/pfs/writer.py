@@ -62,7 +62,7 @@ def _plain(node: Any) -> Any:
 
 
 def _position(mapping: CommentedMap, key: str, order: tuple[str, ...]) -> int:
-    earlier = order[:order.index(key)]
+    earlier = order[: order.index(key)]
     return max((i + 1 for i, k in enumerate(mapping) if k in earlier), default=0)
 
 
@@ -89,9 +89,14 @@ def _items(yaml: YAML, figures: tuple[Figure, ...]) -> list[CommentedMap]:
     lines = []
     for f in figures:
         component = _quoted(f.component) if f.component.isdigit() else f.component
-        lines += [f"- label: {_quoted(f.label)}", f"  value: {figure_text(f.value)}",
-                  f"  unit: {f.unit}", f"  component: {component}",
-                  f"  source: {_quoted(f.source)}", f"  as_of: {f.as_of.isoformat()}"]
+        lines += [
+            f"- label: {_quoted(f.label)}",
+            f"  value: {figure_text(f.value)}",
+            f"  unit: {f.unit}",
+            f"  component: {component}",
+            f"  source: {_quoted(f.source)}",
+            f"  as_of: {f.as_of.isoformat()}",
+        ]
     return list(yaml.load("\n".join(lines) + "\n")) if lines else []
 
 
@@ -100,8 +105,14 @@ def _set_indicators(doc: CommentedMap, indicators: dict[str, str], blank: bool) 
     if not indicators:
         return
     if not isinstance(current, CommentedMap):
-        _put(doc, "indicators", CommentedMap(
-            (key, DoubleQuotedScalarString(value)) for key, value in indicators.items()), blank)
+        _put(
+            doc,
+            "indicators",
+            CommentedMap(
+                (key, DoubleQuotedScalarString(value)) for key, value in indicators.items()
+            ),
+            blank,
+        )
         return
     for key, value in indicators.items():
         if current.get(key) == value:
@@ -116,8 +127,11 @@ def _set_indicators(doc: CommentedMap, indicators: dict[str, str], blank: bool) 
 
 
 def _is_owned(item: Any) -> bool:
-    return isinstance(item, CommentedMap) and isinstance(item.get("source"), str) \
+    return (
+        isinstance(item, CommentedMap)
+        and isinstance(item.get("source"), str)
         and owned(item["source"])
+    )
 
 
 def _replace_owned(doc: CommentedMap, new: list[CommentedMap]) -> str:
@@ -193,14 +207,19 @@ def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
     for number, (was, would) in enumerate(zip_longest(text.splitlines(), rewritten), 1):
         if was != would:
             raise SourceError.at(
-                shown, number, 1, "the importer cannot keep this file's formatting: it would "
+                shown,
+                number,
+                1,
+                "the importer cannot keep this file's formatting: it would "
                 f'write this line as "{would or ""}"; write it that way (or import other '
-                "codes only), then import again")
+                "codes only), then import again",
+            )
     raise AssertionError("a file that dumps differently has a differing line")
 
 
-def edit_source(data: bytes, shown: str, imported: CodeImport,
-                blank_lines: bool | None = None) -> bytes | None:
+def edit_source(
+    data: bytes, shown: str, imported: CodeImport, blank_lines: bool | None = None
+) -> bytes | None:
     """Return the source with the importer's entries put in, or None if nothing changes.
 
     blank_lines sets top-level keys apart with blank lines; None follows the file.

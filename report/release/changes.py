@@ -18,26 +18,42 @@ from report.release.model import FieldChange, Revision
 from report.release.snapshot import Normalised, Snapshot
 
 LABELS = {
-    "summary": "Summary", "overview": "Billing Code Overview", "description": "Description",
-    "service_type": "Service type", "sites_of_service": "Typical sites of service",
-    "indicators": "Fee schedule indicators", "global_period": "Global period",
-    "pc_tc": "PC/TC indicator", "clinical_context": "Clinical Context",
-    "vignette": "Clinical vignette", "coding_considerations": "Policy & Coding Considerations",
-    "payers": "Payer Coverage", "related_codes": "Related codes",
-    "prior_authorization": "Prior authorization", "as_of": "As of", "url": "URL",
-    "id": "ID", "when_to_use": "When to use", "effective_date": "Effective date",
-    "page_size": "Page size", "system": "Code system",
+    "summary": "Summary",
+    "overview": "Billing Code Overview",
+    "description": "Description",
+    "service_type": "Service type",
+    "sites_of_service": "Typical sites of service",
+    "indicators": "Fee schedule indicators",
+    "global_period": "Global period",
+    "pc_tc": "PC/TC indicator",
+    "clinical_context": "Clinical Context",
+    "vignette": "Clinical vignette",
+    "coding_considerations": "Policy & Coding Considerations",
+    "payers": "Payer Coverage",
+    "related_codes": "Related codes",
+    "prior_authorization": "Prior authorization",
+    "as_of": "As of",
+    "url": "URL",
+    "id": "ID",
+    "when_to_use": "When to use",
+    "effective_date": "Effective date",
+    "page_size": "Page size",
+    "system": "Code system",
 }
 PUBLICATION_LABELS = {**LABELS, "payers": "Key payers", "audience": "Audience"}
 # List items are known by these fields; lists not named here are compared in order.
 IDENTITY = {
-    "benchmarks": ("component", "label"), "modifiers": ("code",), "diagnoses": ("code",),
-    "related_codes": ("system", "code"), "references": ("title",), "policies": ("title",),
+    "benchmarks": ("component", "label"),
+    "modifiers": ("code",),
+    "diagnoses": ("code",),
+    "related_codes": ("system", "code"),
+    "references": ("title",),
+    "policies": ("title",),
     "payers": ("id",),
 }
 COMPONENTS = {"global": "Global", "26": "Professional (26)", "TC": "Technical (TC)"}
 assert set(COMPONENTS) == set(COMPONENT_NAMES)
-SHORT_TEXT = 60   # longer text is shown as an excerpt around what changed
+SHORT_TEXT = 60  # longer text is shown as an excerpt around what changed
 CONTEXT_WORDS = 4
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -52,7 +68,7 @@ def show(value: Any) -> str:
         text = " ".join(value.split())
         if ISO_DATE.fullmatch(text):
             return text
-        return f"“{text if len(text) <= SHORT_TEXT * 2 else text[:SHORT_TEXT * 2] + '…'}”"
+        return f"“{text if len(text) <= SHORT_TEXT * 2 else text[: SHORT_TEXT * 2] + '…'}”"
     if isinstance(value, list):
         return "; ".join(show(item) for item in value)
     if isinstance(value, dict):
@@ -63,8 +79,11 @@ def show(value: Any) -> str:
 def excerpt(old: str, new: str) -> tuple[str, str]:
     """Return the part of two long texts that differs, with a few words around it."""
     a, b = old.split(), new.split()
-    ops = [op for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
-           if op[0] != "equal"]
+    ops = [
+        op
+        for op in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+        if op[0] != "equal"
+    ]
     if not ops:  # only the spacing changed
         return show(old), show(new)
     start_a, start_b = ops[0][1], ops[0][3]
@@ -79,8 +98,12 @@ def excerpt(old: str, new: str) -> tuple[str, str]:
 
 
 def _changed(path: str, old: Any, new: Any) -> FieldChange:
-    if isinstance(old, str) and isinstance(new, str) and \
-            max(len(old), len(new)) > SHORT_TEXT and not ISO_DATE.fullmatch(new):
+    if (
+        isinstance(old, str)
+        and isinstance(new, str)
+        and max(len(old), len(new)) > SHORT_TEXT
+        and not ISO_DATE.fullmatch(new)
+    ):
         return FieldChange("changed", path, *excerpt(old, new))
     return FieldChange("changed", path, show(old), show(new))
 
@@ -118,8 +141,9 @@ class Differ:
         """Return the printed name of a source key."""
         return self.labels.get(key, key.replace("_", " ").capitalize())
 
-    def diff(self, old: Any, new: Any, path: str, key: str = "",
-             item_of: str = "") -> Iterator[FieldChange]:
+    def diff(
+        self, old: Any, new: Any, path: str, key: str = "", item_of: str = ""
+    ) -> Iterator[FieldChange]:
         """Yield every field added, removed or changed between two normalised values.
 
         key is the source key the values sit under; item_of names the list whose item
@@ -128,27 +152,36 @@ class Differ:
         if old == new:
             return
         present = new if old is None else old
-        if (old is None or new is None) and not item_of and \
-                (isinstance(present, dict) or key in IDENTITY):
+        if (
+            (old is None or new is None)
+            and not item_of
+            and (isinstance(present, dict) or key in IDENTITY)
+        ):
             empty: Any = {} if isinstance(present, dict) else []
             old, new = (empty if old is None else old), (empty if new is None else new)
             yield from self.diff(old, new, path, key)  # a section added or removed: each field
         elif old is None or new is None:
-            value = {k: v for k, v in present.items() if k not in IDENTITY[item_of]} \
-                if item_of and isinstance(present, dict) else present
+            value = (
+                {k: v for k, v in present.items() if k not in IDENTITY[item_of]}
+                if item_of and isinstance(present, dict)
+                else present
+            )
             what = self.show(value)
-            yield FieldChange("added", path, None, what) if old is None else \
-                FieldChange("removed", path, what, None)
+            yield (
+                FieldChange("added", path, None, what)
+                if old is None
+                else FieldChange("removed", path, what, None)
+            )
         elif isinstance(old, dict) and isinstance(new, dict):
             for child in [*new, *(k for k in old if k not in new)]:
-                name = self.payer_names.get(child, child) if key == "payers" \
-                    else self.label(child)
+                name = self.payer_names.get(child, child) if key == "payers" else self.label(child)
                 yield from self.diff(old.get(child), new.get(child), f"{path} › {name}", child)
         elif isinstance(old, list) and isinstance(new, list) and key in IDENTITY:
             before, after = _keyed(key, old), _keyed(key, new)
             for item in [*after, *(k for k in before if k not in after)]:
-                yield from self.diff(before.get(item), after.get(item), f"{path} › {item}",
-                                     item_of=key)
+                yield from self.diff(
+                    before.get(item), after.get(item), f"{path} › {item}", item_of=key
+                )
         elif isinstance(old, list) and isinstance(new, list):
             yield from self._sequence(old, new, path)
         else:
@@ -162,21 +195,25 @@ class Differ:
 
     def _sequence(self, old: list[Any], new: list[Any], path: str) -> Iterator[FieldChange]:
         """Compare two lists in order: items kept, replaced, inserted or deleted."""
-        matcher = difflib.SequenceMatcher(None, [repr(x) for x in old],
-                                          [repr(x) for x in new], autojunk=False)
+        matcher = difflib.SequenceMatcher(
+            None, [repr(x) for x in old], [repr(x) for x in new], autojunk=False
+        )
         for op, a1, a2, b1, b2 in matcher.get_opcodes():
             if op == "equal":
                 continue
             pairs = min(a2 - a1, b2 - b1) if op == "replace" else 0
             for offset in range(pairs):
-                yield from self.diff(old[a1 + offset], new[b1 + offset],
-                                     f"{path} › item {b1 + offset + 1}")
+                yield from self.diff(
+                    old[a1 + offset], new[b1 + offset], f"{path} › item {b1 + offset + 1}"
+                )
             for index in range(a1 + pairs, a2):
-                yield FieldChange("removed", f"{path} › item {index + 1}",
-                                  self.show(old[index]), None)
+                yield FieldChange(
+                    "removed", f"{path} › item {index + 1}", self.show(old[index]), None
+                )
             for index in range(b1 + pairs, b2):
-                yield FieldChange("added", f"{path} › item {index + 1}", None,
-                                  self.show(new[index]))
+                yield FieldChange(
+                    "added", f"{path} › item {index + 1}", None, self.show(new[index])
+                )
 
 
 def _heading(source: Normalised) -> str:
@@ -191,8 +228,9 @@ def _payer_names(*publications: Normalised | None) -> dict[str, str]:
     return names
 
 
-def next_snapshot(previous: Snapshot | None, version: str, publication: Normalised,
-                  codes: dict[str, Normalised]) -> Snapshot:
+def next_snapshot(
+    previous: Snapshot | None, version: str, publication: Normalised, codes: dict[str, Normalised]
+) -> Snapshot:
     """Return this release's snapshot: its sources, and the history with its changes on top.
 
     A report's entry lists its own fields that changed, then the publication's (which
@@ -206,11 +244,14 @@ def next_snapshot(previous: Snapshot | None, version: str, publication: Normalis
     if previous is None:
         pub_history = (Revision(version, "added", publication["title"]),)
     else:
-        pub_changes = tuple(Differ(PUBLICATION_LABELS, {}).diff(
-            previous.publication, publication, "Publication"))
+        pub_changes = tuple(
+            Differ(PUBLICATION_LABELS, {}).diff(previous.publication, publication, "Publication")
+        )
         if pub_changes:
-            pub_history = (Revision(version, "changed", publication["title"], pub_changes),
-                           *pub_history)
+            pub_history = (
+                Revision(version, "changed", publication["title"], pub_changes),
+                *pub_history,
+            )
     old_codes = previous.codes if previous else {}
     for code in sorted(set(codes) | set(old_codes)):
         old, new = old_codes.get(code), codes.get(code)
@@ -223,19 +264,24 @@ def next_snapshot(previous: Snapshot | None, version: str, publication: Normalis
             own = tuple(code_differ.diff(old, new, ""))
             if not own and not pub_changes:
                 continue
-            fields = tuple(FieldChange(c.kind, c.field.removeprefix(" › "), c.old, c.new)
-                           for c in own)
+            fields = tuple(
+                FieldChange(c.kind, c.field.removeprefix(" › "), c.old, c.new) for c in own
+            )
             revision = Revision(version, "changed", _heading(new), fields + pub_changes)
         history[code] = (revision, *history.get(code, ()))
-    return Snapshot(version, previous.version if previous else None, publication, codes,
-                    history, pub_history)
+    return Snapshot(
+        version, previous.version if previous else None, publication, codes, history, pub_history
+    )
 
 
 def changes_markdown(snapshot: Snapshot) -> str:
     """Return CHANGES.md: the codes this release added, removed and changed, field by field."""
     version, previous = snapshot.version, snapshot.previous
-    current = {code: revisions[0] for code, revisions in snapshot.history.items()
-               if revisions and revisions[0].version == version}
+    current = {
+        code: revisions[0]
+        for code, revisions in snapshot.history.items()
+        if revisions and revisions[0].version == version
+    }
     pub = next((r for r in snapshot.publication_history if r.version == version), None)
     lines = [f"# Changes in release {version}", ""]
     if previous is None:
@@ -245,14 +291,20 @@ def changes_markdown(snapshot: Snapshot) -> str:
         lines += ["## Publication", ""]
         if pub is not None and pub.changes:
             lines += [f"- {c.sentence}" for c in pub.changes]
-            lines += ["", "Every report prints the publication, so each lists these changes "
-                      "in its revision history too."]
+            lines += [
+                "",
+                "Every report prints the publication, so each lists these changes "
+                "in its revision history too.",
+            ]
         else:
             lines.append("No changes.")
         lines.append("")
     pub_fields = set(pub.changes) if pub is not None else set()
-    for kind, title in (("added", "Added codes"), ("removed", "Removed codes"),
-                        ("changed", "Changed codes")):
+    for kind, title in (
+        ("added", "Added codes"),
+        ("removed", "Removed codes"),
+        ("changed", "Changed codes"),
+    ):
         entries = sorted((code, r) for code, r in current.items() if r.kind == kind)
         lines += [f"## {title}", ""]
         if not entries:
@@ -270,7 +322,8 @@ def changes_markdown(snapshot: Snapshot) -> str:
     if previous is not None:
         unchanged = [code for code in sorted(snapshot.codes) if code not in current]
         lines += ["## Unchanged codes", ""]
-        lines += [f"- {snapshot.heading(code)}: no changes since {previous}"
-                  for code in unchanged] or ["None."]
+        lines += [
+            f"- {snapshot.heading(code)}: no changes since {previous}" for code in unchanged
+        ] or ["None."]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

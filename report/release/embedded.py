@@ -31,8 +31,18 @@ from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
 
 VOLUME_PDF = "volume.pdf"
 # What pikepdf and qpdf raise on a malformed PDF, besides their own errors.
-PDF_ERRORS = (pikepdf.PikepdfError, ValueError, TypeError, KeyError, AttributeError, IndexError,
-              RuntimeError, NotImplementedError, RecursionError, OverflowError)
+PDF_ERRORS = (
+    pikepdf.PikepdfError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    RuntimeError,
+    NotImplementedError,
+    RecursionError,
+    OverflowError,
+)
 
 
 def quoted(name: str) -> str:
@@ -70,13 +80,16 @@ class PdfSources:
                 if not isinstance(specs, pikepdf.Array):
                     raise self.fail("its /AF (associated files) is not an array")
                 if len(specs) > self.limit:
-                    raise self.fail(f"has {len(specs)} associated files, more than the "
-                                    f"{self.limit} sources {MANIFEST_NAME} lists")
+                    raise self.fail(
+                        f"has {len(specs)} associated files, more than the "
+                        f"{self.limit} sources {MANIFEST_NAME} lists"
+                    )
                 found = []
                 for spec in specs:
                     if not isinstance(spec, pikepdf.Dictionary):
-                        raise self.fail("an entry of its /AF (associated files) is not a "
-                                        "file specification")
+                        raise self.fail(
+                            "an entry of its /AF (associated files) is not a file specification"
+                        )
                     if spec.get("/AFRelationship") == pikepdf.Name.Source:
                         name = self._name(spec)
                         found.append((name, self._contents(spec, name)))
@@ -93,8 +106,10 @@ class PdfSources:
             raise self.fail("embeds a source file without a name")
         texts = [str(name) for name in names]
         if len(set(texts)) > 1:
-            raise self.fail(f"embeds a file under two names, {quoted(texts[0])} (/UF) and "
-                            f"{quoted(texts[1])} (/F)")
+            raise self.fail(
+                f"embeds a file under two names, {quoted(texts[0])} (/UF) and "
+                f"{quoted(texts[1])} (/F)"
+            )
         return texts[0]
 
     def _contents(self, spec: pikepdf.Dictionary, name: str) -> bytes:
@@ -105,11 +120,15 @@ class PdfSources:
             raise self.fail(f"embeds {quoted(name)} without its contents")
         filters, parameters = stream.get("/Filter"), stream.get("/DecodeParms")
         flate = filters == pikepdf.Name.FlateDecode or (
-            isinstance(filters, pikepdf.Array) and len(filters) == 1
-            and filters[0] == pikepdf.Name.FlateDecode)
+            isinstance(filters, pikepdf.Array)
+            and len(filters) == 1
+            and filters[0] == pikepdf.Name.FlateDecode
+        )
         if parameters is not None or not (filters is None or flate):
-            raise self.fail(f"embeds {quoted(name)} encoded otherwise than with /FlateDecode, "
-                            "which verify does not decode")
+            raise self.fail(
+                f"embeds {quoted(name)} encoded otherwise than with /FlateDecode, "
+                "which verify does not decode"
+            )
         raw = stream.read_raw_bytes()
         data = raw
         if flate:
@@ -121,8 +140,10 @@ class PdfSources:
             if len(data) <= MAX_SOURCE_BYTES and not inflater.eof:
                 raise self.fail(f"its embedded {quoted(name)} is cut short")
         if len(data) > MAX_SOURCE_BYTES:
-            raise self.fail(f"embeds {quoted(name)} of more than {MAX_SOURCE_BYTES:,} bytes, "
-                            "more than a source can be")
+            raise self.fail(
+                f"embeds {quoted(name)} of more than {MAX_SOURCE_BYTES:,} bytes, "
+                "more than a source can be"
+            )
         return data
 
 
@@ -166,15 +187,19 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
             path = source_path(name)
             problem = None
             if path is None:
-                problem = (f"embeds a file named {quoted(name)}, which is no source: a release "
-                           f"embeds {SOURCE_NAMES}")
+                problem = (
+                    f"embeds a file named {quoted(name)}, which is no source: a release "
+                    f"embeds {SOURCE_NAMES}"
+                )
             elif path in seen:
                 problem = f"embeds {name} twice"
             elif path not in expected:
                 problem = f"embeds {name}, which {MANIFEST_NAME} does not list"
             elif path not in wanted:
-                problem = (f"embeds {name}, which is not its own: a report embeds "
-                           f"{PUBLICATION_SOURCE} and its code's source only")
+                problem = (
+                    f"embeds {name}, which is not its own: a report embeds "
+                    f"{PUBLICATION_SOURCE} and its code's source only"
+                )
             elif hashlib.sha256(data).hexdigest() != expected[path]:
                 problem = f"its embedded {name} is not the {path} that {MANIFEST_NAME} records"
             else:
@@ -184,16 +209,23 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
             if problem is not None:
                 result.problems.append(Finding.at(reader.shown_pdf, problem))
         for path in sorted(wanted - seen):
-            result.problems.append(Finding.at(reader.shown_pdf,
-                                              f"does not embed {path.rpartition('/')[2]}"))
+            result.problems.append(
+                Finding.at(reader.shown_pdf, f"does not embed {path.rpartition('/')[2]}")
+            )
     missing = sorted(set(expected) - set(found))
     for path in missing:
-        result.problems.append(Finding.at(
-            release.shown, f"no PDF carries {path} as {MANIFEST_NAME} records it; the release "
-            "cannot be rebuilt"))
+        result.problems.append(
+            Finding.at(
+                release.shown,
+                f"no PDF carries {path} as {MANIFEST_NAME} records it; the release "
+                "cannot be rebuilt",
+            )
+        )
     if not result.problems:
         result.sources = found
         codes = sum(path.startswith(f"{CODES_FOLDER}/") for path in found)
-        result.summary = (f"sources: {PUBLICATION_SOURCE} and {codes} code{'s' * (codes != 1)} "
-                          f"taken from the PDFs, as {MANIFEST_NAME} records")
+        result.summary = (
+            f"sources: {PUBLICATION_SOURCE} and {codes} code{'s' * (codes != 1)} "
+            f"taken from the PDFs, as {MANIFEST_NAME} records"
+        )
     return result

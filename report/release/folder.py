@@ -80,8 +80,12 @@ class ReleaseFolder:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()
 
     def path(self, name: str) -> str:
@@ -97,9 +101,13 @@ class ReleaseFolder:
         with os.scandir(self.fd) as entries:
             for entry in entries:
                 if len(names) == MAX_ENTRIES:
-                    self.problems.append(Finding.at(
-                        self.shown, f"holds more than {MAX_ENTRIES:,} entries, far more than "
-                        "a release holds: the rest are not read"))
+                    self.problems.append(
+                        Finding.at(
+                            self.shown,
+                            f"holds more than {MAX_ENTRIES:,} entries, far more than "
+                            "a release holds: the rest are not read",
+                        )
+                    )
                     break
                 names.append(entry.name)
         for name in sorted(names):
@@ -108,8 +116,11 @@ class ReleaseFolder:
             except OSError:
                 continue  # gone meanwhile
             self.present.append(name)
-            limit, what = (MAX_JSON_BYTES, f"a release's {name}") if name in JSON_FILES \
+            limit, what = (
+                (MAX_JSON_BYTES, f"a release's {name}")
+                if name in JSON_FILES
                 else (MAX_FILE_BYTES, "any file of a release")
+            )
             if (problem := _not_regular(info.st_mode)) is not None:
                 self.fail(name, problem)
             elif info.st_size > limit:
@@ -126,8 +137,7 @@ class ReleaseFolder:
         try:
             fd = os.open(name, OPEN_FLAGS, dir_fd=self.fd)
         except OSError as exc:
-            raise ReleaseError.at(self.path(name), 1, 1,
-                                  f"cannot be read: {exc.strerror}") from exc
+            raise ReleaseError.at(self.path(name), 1, 1, f"cannot be read: {exc.strerror}") from exc
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size != self.sizes[name]:
             os.close(fd)

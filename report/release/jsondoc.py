@@ -44,8 +44,9 @@ def parse_json(data: bytes, shown_path: str) -> JsonValue:
     try:
         value: JsonValue = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise ReleaseError.at(shown_path, exc.lineno, exc.colno,
-                              f"not valid JSON: {exc.msg}") from exc
+        raise ReleaseError.at(
+            shown_path, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}"
+        ) from exc
     except RecursionError as exc:
         raise ReleaseError.at(shown_path, 1, 1, "not valid JSON: nested too deeply") from exc
     except ValueError as exc:  # a constant, or an integer of more digits than Python reads
@@ -98,8 +99,13 @@ class Checker:
         if self.findings:
             raise ReleaseError(self.findings)
 
-    def object(self, value: JsonValue, keys: tuple[Key, ...], names: tuple[str, ...],
-               what: str | None = None) -> Mapping[str, JsonValue] | None:
+    def object(
+        self,
+        value: JsonValue,
+        keys: tuple[Key, ...],
+        names: tuple[str, ...],
+        what: str | None = None,
+    ) -> Mapping[str, JsonValue] | None:
         """Return value if it is an object holding every key of names; else record a problem."""
         if isinstance(value, dict) and all(name in value for name in names):
             return value
@@ -107,8 +113,9 @@ class Checker:
         self.fail(keys, f"must be {what or 'an object'}" + (f" with {held}" if names else ""))
         return None
 
-    def array(self, value: JsonValue, keys: tuple[Key, ...],
-              what: str) -> Iterator[tuple[tuple[Key, ...], JsonValue]]:
+    def array(
+        self, value: JsonValue, keys: tuple[Key, ...], what: str
+    ) -> Iterator[tuple[tuple[Key, ...], JsonValue]]:
         """Yield each item of an array with its key path; record a problem if not an array."""
         if not isinstance(value, list):
             self.fail(keys, f"must be an array of {what}, not {describe(value)}")
@@ -134,8 +141,11 @@ class Checker:
         """Record a problem unless value is a release version (or null, when optional)."""
         if (optional and value is None) or (isinstance(value, str) and is_version(value)):
             return True
-        self.fail(keys, f"must be a release version{' or null' if optional else ''}, such as "
-                  f'"2026.12" or "1.4.0", not {describe(value)}')
+        self.fail(
+            keys,
+            f"must be a release version{' or null' if optional else ''}, such as "
+            f'"2026.12" or "1.4.0", not {describe(value)}',
+        )
         return False
 
     def choice(self, value: JsonValue, keys: tuple[Key, ...], allowed: tuple[str, ...]) -> bool:
@@ -150,6 +160,7 @@ class Checker:
         """Return value if it is a SHA-256 in lowercase hexadecimal; else record a problem."""
         if isinstance(value, str) and SHA256.fullmatch(value):
             return value
-        self.fail(keys, f"must be a SHA-256 (64 lowercase hexadecimal digits), "
-                  f"not {describe(value)}")
+        self.fail(
+            keys, f"must be a SHA-256 (64 lowercase hexadecimal digits), not {describe(value)}"
+        )
         return None

@@ -39,8 +39,11 @@ class Signing:
 
     def entry(self) -> dict[str, str]:
         """Return the manifest's "signing" object, as the rebuild writes it again."""
-        return {"format": self.format, "signer": self.signer,
-                "certificate_sha256": self.certificate_sha256}
+        return {
+            "format": self.format,
+            "signer": self.signer,
+            "certificate_sha256": self.certificate_sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -71,15 +74,19 @@ def parse_manifest(data: bytes, shown_path: str) -> Manifest:
     check.raise_any()
     assert isinstance(engine, dict) and isinstance(top["version"], str)
     assert isinstance(top["pdf_variant"], str)
-    return Manifest(top["version"], top["pdf_variant"],
-                    {name: str(value) for name, value in engine.items()}, sources, signing)
+    return Manifest(
+        top["version"],
+        top["pdf_variant"],
+        {name: str(value) for name, value in engine.items()},
+        sources,
+        signing,
+    )
 
 
 def _sources(check: Checker, value: JsonValue) -> tuple[ManifestSource, ...]:
     found: dict[str, ManifestSource] = {}
     seen: set[str] = set()
-    for keys, item in check.array(value, ("sources",), 'objects with "path", "bytes" and '
-                                  '"sha256"'):
+    for keys, item in check.array(value, ("sources",), 'objects with "path", "bytes" and "sha256"'):
         entry = check.object(item, keys, SOURCE_KEYS)
         if entry is None:
             continue
@@ -92,14 +99,15 @@ def _sources(check: Checker, value: JsonValue) -> tuple[ManifestSource, ...]:
             check.fail((*keys, "path"), f'lists "{path}" a second time')
         else:
             seen.add(path)
-        if isinstance(size, bool) or not isinstance(size, int) or \
-                not 0 <= size <= MAX_SOURCE_BYTES:
-            check.fail((*keys, "bytes"), f"must be a whole number from 0 to "
-                       f"{MAX_SOURCE_BYTES:,} (the largest source), not {describe(size)}")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SOURCE_BYTES:
+            check.fail(
+                (*keys, "bytes"),
+                f"must be a whole number from 0 to "
+                f"{MAX_SOURCE_BYTES:,} (the largest source), not {describe(size)}",
+            )
         elif path is not None and digest is not None:
             found.setdefault(path, ManifestSource(path, size, digest))
-    if isinstance(value, list) and PUBLICATION_SOURCE not in found and \
-            len(found) == len(value):
+    if isinstance(value, list) and PUBLICATION_SOURCE not in found and len(found) == len(value):
         check.fail(("sources",), f'must list "{PUBLICATION_SOURCE}"')
     return tuple(found.values())
 
@@ -117,4 +125,3 @@ def _signing(check: Checker, value: JsonValue) -> Signing | None:
     if form is None or signer is None or digest is None:
         return None
     return Signing(form, signer, digest)
-

@@ -76,10 +76,16 @@ class ReleaseResult:
     signer: str | None = None
 
 
-def make_release(sources: Path, version_text: str, root: Path,
-                 options: ReleaseOptions = ReleaseOptions(), shown_sources: str | None = None,
-                 shown_root: str | None = None, log: Log = print,
-                 progress: Progress | None = None) -> ReleaseResult:
+def make_release(
+    sources: Path,
+    version_text: str,
+    root: Path,
+    options: ReleaseOptions = ReleaseOptions(),
+    shown_sources: str | None = None,
+    shown_root: str | None = None,
+    log: Log = print,
+    progress: Progress | None = None,
+) -> ReleaseResult:
     """Build release version_text of the sources into root/VERSION, whole or not at all.
 
     Releases into one root are made one at a time: each holds root's release lock from
@@ -108,9 +114,19 @@ def make_release(sources: Path, version_text: str, root: Path,
             if earlier:
                 other, folder = earlier[-1]
                 previous = read_snapshot(folder, os.path.join(shown_root, other.text))
-            snapshot, files = _write_release(sources, version.text, root, target, previous,
-                                             key, options, shown_sources, shown_target, log,
-                                             progress)
+            snapshot, files = _write_release(
+                sources,
+                version.text,
+                root,
+                target,
+                previous,
+                key,
+                options,
+                shown_sources,
+                shown_target,
+                log,
+                progress,
+            )
         finally:
             held.discard(folder=created_root)  # the folder only if the release failed
     return ReleaseResult(target, snapshot, files, key.subject if key else None)
@@ -119,14 +135,25 @@ def make_release(sources: Path, version_text: str, root: Path,
 def _refuse_existing(target: Path, shown_target: str, version: str) -> None:
     """Refuse a version whose folder exists: a release is never rebuilt in place."""
     if os.path.lexists(target):
-        raise UsageError(f"{shown_target}: release {version} already exists; a release is "
-                         "never rebuilt in place: choose a new version")
+        raise UsageError(
+            f"{shown_target}: release {version} already exists; a release is "
+            "never rebuilt in place: choose a new version"
+        )
 
 
-def _write_release(sources: Path, version: str, root: Path, target: Path,
-                   previous: Snapshot | None, key: SigningKey | None, options: ReleaseOptions,
-                   shown_sources: str, shown_target: str, log: Log,
-                   progress: Progress | None) -> tuple[Snapshot, list[OutputFile]]:
+def _write_release(
+    sources: Path,
+    version: str,
+    root: Path,
+    target: Path,
+    previous: Snapshot | None,
+    key: SigningKey | None,
+    options: ReleaseOptions,
+    shown_sources: str,
+    shown_target: str,
+    log: Log,
+    progress: Progress | None,
+) -> tuple[Snapshot, list[OutputFile]]:
     """Write the release in a hidden folder in root, then rename it to target."""
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=root))
@@ -142,8 +169,18 @@ def _write_release(sources: Path, version: str, root: Path, target: Path,
         publication, codes = normalise(loaded)
         snapshot = next_snapshot(previous, version, publication, codes)
         signing = key.manifest_entry() if key is not None else None
-        files = render_release(frozen, work, snapshot, options.variant, signing, options.jobs,
-                               options.timeout, shown_sources, log, progress)
+        files = render_release(
+            frozen,
+            work,
+            snapshot,
+            options.variant,
+            signing,
+            options.jobs,
+            options.timeout,
+            shown_sources,
+            log,
+            progress,
+        )
         shutil.rmtree(frozen)
         if key is not None:
             from report.release.sign import sign_pdf
@@ -157,8 +194,9 @@ def _write_release(sources: Path, version: str, root: Path, target: Path,
         try:
             os.rename(work, target)  # refuses a non-empty target: a release made meanwhile
         except OSError as exc:
-            raise UsageError(f"{shown_target}: cannot put the release in place: "
-                             f"{exc.strerror}") from exc
+            raise UsageError(
+                f"{shown_target}: cannot put the release in place: {exc.strerror}"
+            ) from exc
     except WriteError as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise _in_target(exc, work, shown_target) from exc
@@ -210,8 +248,10 @@ def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[F
 def source_files(folder: Path) -> tuple[EmbeddedSource, ...]:
     """Return publication.yaml and every codes/*.yaml of a sources folder, in that order."""
     files = [EmbeddedSource(PUBLICATION_SOURCE, (folder / PUBLICATION_SOURCE).read_bytes())]
-    files += [EmbeddedSource(f"codes/{file.name}", file.read_bytes())
-              for file in sorted((folder / "codes").glob("*.yaml"))]
+    files += [
+        EmbeddedSource(f"codes/{file.name}", file.read_bytes())
+        for file in sorted((folder / "codes").glob("*.yaml"))
+    ]
     return tuple(files)
 
 
@@ -225,9 +265,18 @@ def engine_versions() -> dict[str, str]:
     return versions
 
 
-def render_release(sources: Path, out: Path, snapshot: Snapshot, variant: str,
-                   signing: dict[str, str] | None, jobs: int | None, timeout: float,
-                   shown: str, log: Log, progress: Progress | None = None) -> list[OutputFile]:
+def render_release(
+    sources: Path,
+    out: Path,
+    snapshot: Snapshot,
+    variant: str,
+    signing: dict[str, str] | None,
+    jobs: int | None,
+    timeout: float,
+    shown: str,
+    log: Log,
+    progress: Progress | None = None,
+) -> list[OutputFile]:
     """Write a release's files into out from validated sources and its snapshot.
 
     The same sources, snapshot, variant and signer give the same bytes: `verify` calls
@@ -236,8 +285,7 @@ def render_release(sources: Path, out: Path, snapshot: Snapshot, variant: str,
     embedded = source_files(sources)
     release = Release(snapshot.version, snapshot.previous, snapshot.history, embedded)
     work = out / ".build"
-    options = BuildOptions(variant=variant, jobs=jobs, force=True, timeout=timeout,
-                           release=release)
+    options = BuildOptions(variant=variant, jobs=jobs, force=True, timeout=timeout, release=release)
     result = build(sources, work, options, shown=shown, log=log, progress=progress)
     if result.errors:
         raise SourceError(result.errors)
@@ -246,11 +294,14 @@ def render_release(sources: Path, out: Path, snapshot: Snapshot, variant: str,
         os.replace(work / file.path, out / file.path)
         files.append(file)
     shutil.rmtree(work)
-    for name, kind, data in ((CHANGES_NAME, "changes", changes_markdown(snapshot).encode()),
-                             (SNAPSHOT_NAME, "snapshot", snapshot.dumps())):
+    for name, kind, data in (
+        (CHANGES_NAME, "changes", changes_markdown(snapshot).encode()),
+        (SNAPSHOT_NAME, "snapshot", snapshot.dumps()),
+    ):
         atomic_write(out / name, data)
-        files.append(OutputFile(name, kind, None, None, len(data),
-                                hashlib.sha256(data).hexdigest()))
+        files.append(
+            OutputFile(name, kind, None, None, len(data), hashlib.sha256(data).hexdigest())
+        )
     publication, _ = load_publication(sources, shown)
     assert publication is not None  # validated before
     extra: dict[str, Any] = {
@@ -258,8 +309,14 @@ def render_release(sources: Path, out: Path, snapshot: Snapshot, variant: str,
         "previous": snapshot.previous,
         "pdf_variant": variant,
         "engine": engine_versions(),
-        "sources": [{"path": source.path, "bytes": len(source.data),
-                     "sha256": hashlib.sha256(source.data).hexdigest()} for source in embedded],
+        "sources": [
+            {
+                "path": source.path,
+                "bytes": len(source.data),
+                "sha256": hashlib.sha256(source.data).hexdigest(),
+            }
+            for source in embedded
+        ],
         "signing": signing,
     }
     atomic_write(out / MANIFEST_NAME, manifest_bytes(publication_info(publication), files, extra))

@@ -36,8 +36,11 @@ class SigningKey:
 
     def manifest_entry(self) -> dict[str, str]:
         """Return what the manifest records of the signer."""
-        return {"format": SIGNATURE_FORMAT, "signer": self.subject,
-                "certificate_sha256": self.fingerprint}
+        return {
+            "format": SIGNATURE_FORMAT,
+            "signer": self.subject,
+            "certificate_sha256": self.fingerprint,
+        }
 
 
 def _quiet() -> None:
@@ -59,15 +62,17 @@ def load_key(path: Path, passphrase: str | None) -> SigningKey:
         raise UsageError(f"{path}: cannot read the signing key: {why(exc)}") from exc
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(
-            data, other_certs=[], passphrase=passphrase.encode() if passphrase else None)
+            data, other_certs=[], passphrase=passphrase.encode() if passphrase else None
+        )
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"{path}: not a PKCS#12 key and certificate, or the passphrase "
-                         f"is wrong (set it with --sign-passphrase): {exc}") from exc
+        raise UsageError(
+            f"{path}: not a PKCS#12 key and certificate, or the passphrase "
+            f"is wrong (set it with --sign-passphrase): {exc}"
+        ) from exc
     if signer is None or signer.signing_cert is None:
         raise UsageError(f"{path}: the PKCS#12 file holds no certificate to sign with")
     cert = signer.signing_cert
-    return SigningKey(signer, cert.subject.human_friendly,
-                      hashlib.sha256(cert.dump()).hexdigest())
+    return SigningKey(signer, cert.subject.human_friendly, hashlib.sha256(cert.dump()).hexdigest())
 
 
 def sign_pdf(data: bytes, key: SigningKey, version: str) -> bytes:
@@ -77,8 +82,11 @@ def sign_pdf(data: bytes, key: SigningKey, version: str) -> bytes:
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
-        md_algorithm="sha256", reason=f"Release {version}")
+        field_name=SIGNATURE_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=f"Release {version}",
+    )
     out = io.BytesIO()
     signers.sign_pdf(writer, meta, signer=key.signer, output=out)
     signed = out.getvalue()
@@ -111,8 +119,9 @@ def load_trust(path: Path) -> Any:
         raise UsageError(f"{path}: not a certificate (PEM or DER): {exc}") from exc
 
 
-def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
-                    trust: Any | None = None) -> SignatureCheck:
+def check_signature(
+    data: bytes, unsigned: int, fingerprint: str | None, trust: Any | None = None
+) -> SignatureCheck:
     """Check the one signature of a PDF whose first `unsigned` bytes are the release's.
 
     The signature must be the single update after those bytes, intact, covering the
@@ -134,8 +143,9 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
     if len(signatures) != 1:
         return SignatureCheck(None, (f"has {len(signatures)} signatures, not one",))
     signature = signatures[0]
-    context = ValidationContext(trust_roots=[trust] if trust is not None else [],
-                                allow_fetching=False)
+    context = ValidationContext(
+        trust_roots=[trust] if trust is not None else [], allow_fetching=False
+    )
     try:
         status = validate_pdf_signature(signature, context)
     except (PdfError, *MALFORMED) as exc:  # pyHanko's validation errors are ValueErrors
@@ -143,18 +153,19 @@ def check_signature(data: bytes, unsigned: int, fingerprint: str | None,
     signer = display_name(status.signing_cert.subject.human_friendly)  # a forger's text
     problems = []
     if not (status.intact and status.valid):
-        problems.append("its signature does not match its bytes: the file changed after "
-                        "signing")
+        problems.append("its signature does not match its bytes: the file changed after signing")
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problems.append("its signature does not cover the whole file: bytes were added "
-                        "after signing")
-    if reader.xrefs.total_revisions != 2 or \
-            reader.xrefs.get_startxref_for_revision(1) < unsigned:
+        problems.append(
+            "its signature does not cover the whole file: bytes were added after signing"
+        )
+    if reader.xrefs.total_revisions != 2 or reader.xrefs.get_startxref_for_revision(1) < unsigned:
         problems.append("the signature is not the one update after the release's bytes")
     found = hashlib.sha256(status.signing_cert.dump()).hexdigest()
     if fingerprint is not None and found != fingerprint:
-        problems.append(f"signed by {signer} (certificate SHA-256 {found[:16]}…), not by the "
-                        "release's signer named in manifest.json")
+        problems.append(
+            f"signed by {signer} (certificate SHA-256 {found[:16]}…), not by the "
+            "release's signer named in manifest.json"
+        )
     if trust is not None and not status.trusted:
         problems.append(f"its signer {signer} is not trusted by the given certificate")
     return SignatureCheck(signer, tuple(problems))

@@ -57,8 +57,10 @@ class Snapshot:
             "previous": self.previous,
             "publication": self.publication,
             "codes": {code: self.codes[code] for code in sorted(self.codes)},
-            "history": {code: [_revision_json(r) for r in self.history[code]]
-                        for code in sorted(self.history)},
+            "history": {
+                code: [_revision_json(r) for r in self.history[code]]
+                for code in sorted(self.history)
+            },
             "publication_history": [_revision_json(r) for r in self.publication_history],
         }
         return (json.dumps(raw, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
@@ -67,8 +69,9 @@ class Snapshot:
     def loads(cls, data: bytes, shown: str) -> Snapshot:
         """Read a snapshot written by dumps; raise ReleaseError, located, when it is not one."""
         check = Checker(shown)
-        top = check.object(parse_json(data, shown), (), SNAPSHOT_KEYS,
-                           "a release snapshot: an object")
+        top = check.object(
+            parse_json(data, shown), (), SNAPSHOT_KEYS, "a release snapshot: an object"
+        )
         if top is None:
             raise ReleaseError(check.findings)
         form = top["format"]
@@ -83,11 +86,13 @@ class Snapshot:
                 codes[code] = dict(source)
                 for key in CODE_KEYS:
                     check.string(source[key], ("codes", code, key))
-        history = {code: _revisions(check, value, ("history", code))
-                   for code, value in _members(check, top["history"], ("history",),
-                                               "arrays of revisions")}
-        publication_history = _revisions(check, top["publication_history"],
-                                         ("publication_history",))
+        history = {
+            code: _revisions(check, value, ("history", code))
+            for code, value in _members(check, top["history"], ("history",), "arrays of revisions")
+        }
+        publication_history = _revisions(
+            check, top["publication_history"], ("publication_history",)
+        )
         check.raise_any()
         version, previous = top["version"], top["previous"]
         assert isinstance(version, str) and publication is not None
@@ -95,17 +100,28 @@ class Snapshot:
         return cls(version, previous, dict(publication), codes, history, publication_history)
 
 
-SNAPSHOT_KEYS = ("format", "version", "previous", "publication", "codes", "history",
-                 "publication_history")
+SNAPSHOT_KEYS = (
+    "format",
+    "version",
+    "previous",
+    "publication",
+    "codes",
+    "history",
+    "publication_history",
+)
 CODE_KEYS = ("code", "system", "title")
 REVISION_KEYS = ("version", "kind", "title", "changes")
 CHANGE_KEYS = ("kind", "field", "old", "new")
 KINDS: dict[str, Literal["added", "changed", "removed"]] = {
-    "added": "added", "changed": "changed", "removed": "removed"}
+    "added": "added",
+    "changed": "changed",
+    "removed": "removed",
+}
 
 
-def _members(check: Checker, value: JsonValue, keys: tuple[Key, ...],
-             what: str) -> list[tuple[str, JsonValue]]:
+def _members(
+    check: Checker, value: JsonValue, keys: tuple[Key, ...], what: str
+) -> list[tuple[str, JsonValue]]:
     """Return an object's members; record a problem when value is not an object."""
     if isinstance(value, dict):
         return list(value.items())
@@ -114,9 +130,14 @@ def _members(check: Checker, value: JsonValue, keys: tuple[Key, ...],
 
 
 def _revision_json(revision: Revision) -> dict[str, Any]:
-    return {"version": revision.version, "kind": revision.kind, "title": revision.title,
-            "changes": [{"kind": c.kind, "field": c.field, "old": c.old, "new": c.new}
-                        for c in revision.changes]}
+    return {
+        "version": revision.version,
+        "kind": revision.kind,
+        "title": revision.title,
+        "changes": [
+            {"kind": c.kind, "field": c.field, "old": c.old, "new": c.new} for c in revision.changes
+        ],
+    }
 
 
 def _revisions(check: Checker, value: JsonValue, keys: tuple[Key, ...]) -> tuple[Revision, ...]:
@@ -150,8 +171,10 @@ def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
     """Return the publication and every code source as validated, in plain JSON types."""
     assert sources.publication is not None
     publication = sources.publication.model.model_dump(mode="json", exclude_none=True)
-    codes = {code.code: code.model.model_dump(mode="json", exclude_none=True)
-             for code in sorted(sources.codes, key=lambda c: c.code)}
+    codes = {
+        code.code: code.model.model_dump(mode="json", exclude_none=True)
+        for code in sorted(sources.codes, key=lambda c: c.code)
+    }
     return publication, codes
 
 

@@ -73,17 +73,25 @@ def parse_sums(data: bytes, shown_path: str) -> tuple[list[SumLine], list[Findin
             continue
         match = SUM_LINE.fullmatch(text)
         if match is None:
-            problems.append(Finding(Location(shown_path, number, 1),
-                                    "not a line of the form `SHA256  NAME`"))
+            problems.append(
+                Finding(Location(shown_path, number, 1), "not a line of the form `SHA256  NAME`")
+            )
         elif (why := name_problem(match[2])) is not None:
-            problems.append(Finding(Location(shown_path, number, NAME_COLUMN),
-                                    f'"{display_name(match[2])}" is not a plain file name: {why}'))
+            problems.append(
+                Finding(
+                    Location(shown_path, number, NAME_COLUMN),
+                    f'"{display_name(match[2])}" is not a plain file name: {why}',
+                )
+            )
         else:
             name = match[2]
             if name in first:
-                problems.append(Finding(Location(shown_path, number, NAME_COLUMN),
-                                        f'"{display_name(name)}" is listed twice (first on '
-                                        f"line {first[name]})"))
+                problems.append(
+                    Finding(
+                        Location(shown_path, number, NAME_COLUMN),
+                        f'"{display_name(name)}" is listed twice (first on line {first[name]})',
+                    )
+                )
             first.setdefault(name, number)
             lines.append(SumLine(number, match[1].lower(), name))
     return lines, problems
@@ -106,8 +114,9 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
             continue  # already named
         ok = False
         if name not in release.present:
-            result.problems.append(Finding.at(release.path(name),
-                                              f"listed in {SUMS_NAME} but missing"))
+            result.problems.append(
+                Finding.at(release.path(name), f"listed in {SUMS_NAME} but missing")
+            )
         elif name in release.sizes:  # else not a regular file: the listing named it
             try:
                 ok = release.sha256(name) == entry.digest
@@ -115,14 +124,16 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
                 result.problems += exc.findings
             else:
                 if not ok:
-                    result.problems.append(Finding.at(
-                        release.path(name),
-                        f"does not match its SHA-256 in {SUMS_NAME}: the file changed"))
+                    result.problems.append(
+                        Finding.at(
+                            release.path(name),
+                            f"does not match its SHA-256 in {SUMS_NAME}: the file changed",
+                        )
+                    )
         good[name] = ok
     for name in release.files():
         if name not in good and name != SUMS_NAME:
-            result.problems.append(Finding.at(release.path(name),
-                                              f"not listed in {SUMS_NAME}"))
+            result.problems.append(Finding.at(release.path(name), f"not listed in {SUMS_NAME}"))
     result.listed = set(good)
     result.summary = f"{SUMS_NAME}: {sum(good.values())} of {len(good)} files match"
     return result

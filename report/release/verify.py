@@ -63,8 +63,13 @@ class Verification:
         self.problems.append(Finding.at(path, message))
 
 
-def verify_release(folder: Path, shown: str | None = None, trust: Path | None = None,
-                   jobs: int | None = None, log: Log = print) -> Verification:
+def verify_release(
+    folder: Path,
+    shown: str | None = None,
+    trust: Path | None = None,
+    jobs: int | None = None,
+    log: Log = print,
+) -> Verification:
     """Verify the release in folder; the result's problems are empty when all is as released."""
     shown = str(folder) if shown is None else shown
     with ReleaseFolder.open(folder, shown) as release:
@@ -81,8 +86,11 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
         result.checked.append(sums.summary)
         manifest = _read(release, MANIFEST_NAME, parse_manifest, sums.listed, result)
         snapshot = _read(release, SNAPSHOT_NAME, Snapshot.loads, sums.listed, result)
-        if manifest is None or snapshot is None or \
-                not _agree(release, manifest, snapshot, trusted is not None, result):
+        if (
+            manifest is None
+            or snapshot is None
+            or not _agree(release, manifest, snapshot, trusted is not None, result)
+        ):
             return result
         embedded = embedded_sources(release, manifest)
         result.problems += embedded.problems
@@ -91,14 +99,15 @@ def verify_release(folder: Path, shown: str | None = None, trust: Path | None = 
         result.checked += [embedded.summary] if embedded.summary else []
         start_context()  # the renderer loads in the fork server while the sources are read
         with tempfile.TemporaryDirectory(prefix="report-verify-") as temp:
-            rebuilt = _rebuild(release, Path(temp), manifest, snapshot, embedded, jobs, log,
-                               result)
+            rebuilt = _rebuild(release, Path(temp), manifest, snapshot, embedded, jobs, log, result)
             if rebuilt is not None:
                 compare(release, rebuilt, sums.listed, manifest.signing, trusted, result)
         if result.problems and manifest.engine != engine_versions():
-            result.checked.append(f"note: {shown} was built with "
-                                  f"{display_name(_versions(manifest.engine))}; this machine "
-                                  f"has {_versions(engine_versions())}")
+            result.checked.append(
+                f"note: {shown} was built with "
+                f"{display_name(_versions(manifest.engine))}; this machine "
+                f"has {_versions(engine_versions())}"
+            )
     return result
 
 
@@ -111,8 +120,13 @@ def _missing(release: ReleaseFolder, name: str, listed: set[str], result: Verifi
     return True
 
 
-def _read(release: ReleaseFolder, name: str, parse: Callable[[bytes, str], T], listed: set[str],
-          result: Verification) -> T | None:
+def _read(
+    release: ReleaseFolder,
+    name: str,
+    parse: Callable[[bytes, str], T],
+    listed: set[str],
+    result: Verification,
+) -> T | None:
     """Parse manifest.json or snapshot.json; None, with its problems recorded, if unusable."""
     if _missing(release, name, listed, result) or name not in release.sizes:
         return None  # not a regular file, or too large: the folder's listing said so
@@ -123,29 +137,48 @@ def _read(release: ReleaseFolder, name: str, parse: Callable[[bytes, str], T], l
         return None
 
 
-def _agree(release: ReleaseFolder, manifest: Manifest, snapshot: Snapshot, trusted: bool,
-           result: Verification) -> bool:
+def _agree(
+    release: ReleaseFolder,
+    manifest: Manifest,
+    snapshot: Snapshot,
+    trusted: bool,
+    result: Verification,
+) -> bool:
     """Check that the snapshot is of the manifest's version, and that --trust has a signer."""
     sound = True
     if snapshot.version != manifest.version:
-        result.fail(release.path(SNAPSHOT_NAME), f'"version" is "{snapshot.version}", but '
-                    f'{MANIFEST_NAME} says "{manifest.version}"')
+        result.fail(
+            release.path(SNAPSHOT_NAME),
+            f'"version" is "{snapshot.version}", but {MANIFEST_NAME} says "{manifest.version}"',
+        )
         sound = False
     if trusted and manifest.signing is None:
-        result.fail(release.path(MANIFEST_NAME), '"signing" is null: the release is not '
-                    "signed, and --trust accepts only PDFs signed by the trusted certificate")
+        result.fail(
+            release.path(MANIFEST_NAME),
+            '"signing" is null: the release is not '
+            "signed, and --trust accepts only PDFs signed by the trusted certificate",
+        )
         sound = False
     return sound
 
 
 def _versions(engine: dict[str, str]) -> str:
-    return ", ".join(f"{name} {version}" for name, version in sorted(engine.items())) or \
-        "unrecorded versions"
+    return (
+        ", ".join(f"{name} {version}" for name, version in sorted(engine.items()))
+        or "unrecorded versions"
+    )
 
 
-def _rebuild(release: ReleaseFolder, temp: Path, manifest: Manifest, snapshot: Snapshot,
-             embedded: EmbeddedSources, jobs: int | None, log: Log,
-             result: Verification) -> Path | None:
+def _rebuild(
+    release: ReleaseFolder,
+    temp: Path,
+    manifest: Manifest,
+    snapshot: Snapshot,
+    embedded: EmbeddedSources,
+    jobs: int | None,
+    log: Log,
+    result: Verification,
+) -> Path | None:
     """Write the embedded sources into temp and build the release again beside them."""
     assert embedded.sources is not None
     source_dir, out = temp / "sources", temp / "release"
@@ -164,9 +197,17 @@ def _rebuild(release: ReleaseFolder, temp: Path, manifest: Manifest, snapshot: S
         return None
     log(f"rebuilding {release.shown} from the sources its PDFs embed")
     try:
-        render_release(source_dir, out, snapshot, manifest.pdf_variant,
-                       manifest.signing.entry() if manifest.signing else None, jobs,
-                       DEFAULT_TIMEOUT, shown_sources, log)
+        render_release(
+            source_dir,
+            out,
+            snapshot,
+            manifest.pdf_variant,
+            manifest.signing.entry() if manifest.signing else None,
+            jobs,
+            DEFAULT_TIMEOUT,
+            shown_sources,
+            log,
+        )
     except LocatedError as exc:
         result.problems += exc.findings
         return None
@@ -176,21 +217,30 @@ def _rebuild(release: ReleaseFolder, temp: Path, manifest: Manifest, snapshot: S
     return out
 
 
-def _snapshot_holds(release: ReleaseFolder, snapshot: Snapshot, publication: dict[str, Any],
-                    codes: dict[str, dict[str, Any]], result: Verification) -> bool:
+def _snapshot_holds(
+    release: ReleaseFolder,
+    snapshot: Snapshot,
+    publication: dict[str, Any],
+    codes: dict[str, dict[str, Any]],
+    result: Verification,
+) -> bool:
     """Check that snapshot.json holds the embedded sources, normalised, and no other."""
     shown_path, before = release.path(SNAPSHOT_NAME), len(result.problems)
     if snapshot.publication != publication:
-        result.fail(shown_path, f'"publication" is not the {PUBLICATION_SOURCE} the PDFs '
-                    "embed, normalised")
+        result.fail(
+            shown_path, f'"publication" is not the {PUBLICATION_SOURCE} the PDFs embed, normalised'
+        )
     for code in sorted(set(snapshot.codes) | set(codes)):
         if code not in codes:
             result.fail(shown_path, f"{key_path(('codes', code))} is a code no PDF embeds")
         elif code not in snapshot.codes:
             result.fail(shown_path, f'"codes" lacks {code}, which the PDFs embed')
         elif snapshot.codes[code] != codes[code]:
-            result.fail(shown_path, f'"codes"["{code}"] is not the {CODES_FOLDER}/{code}.yaml '
-                        "the PDFs embed, normalised")
+            result.fail(
+                shown_path,
+                f'"codes"["{code}"] is not the {CODES_FOLDER}/{code}.yaml '
+                "the PDFs embed, normalised",
+            )
     return len(result.problems) == before
 
 
@@ -207,8 +257,14 @@ def first_difference(left: BinaryIO, right: BinaryIO) -> int | None:
         offset += len(a)
 
 
-def compare(release: ReleaseFolder, rebuilt: Path, listed: set[str], signing: Signing | None,
-            trust: Any, result: Verification) -> None:
+def compare(
+    release: ReleaseFolder,
+    rebuilt: Path,
+    listed: set[str],
+    signing: Signing | None,
+    trust: Any,
+    result: Verification,
+) -> None:
     """Compare each file of the release with the rebuild; check signatures when signed.
 
     Files the folder's listing or SHA256SUMS already named (not regular, too large, not
@@ -246,20 +302,27 @@ def compare(release: ReleaseFolder, rebuilt: Path, listed: set[str], signing: Si
             signers.update([signer] if signer else [])
             same += not problems
         elif offset is not None:
-            result.fail(path, "differs from the rebuild from the embedded sources (first "
-                        f"difference at byte {offset}; {size} bytes, the rebuild {rebuilt_size})")
+            result.fail(
+                path,
+                "differs from the rebuild from the embedded sources (first "
+                f"difference at byte {offset}; {size} bytes, the rebuild {rebuilt_size})",
+            )
         else:
             same += 1
-    result.checked.append(f"rebuild: {same} of {len(names)} files identical to a rebuild "
-                          "from the embedded sources" + (" (signed PDFs up to their signature)"
-                                                         if signing else ""))
+    result.checked.append(
+        f"rebuild: {same} of {len(names)} files identical to a rebuild "
+        "from the embedded sources" + (" (signed PDFs up to their signature)" if signing else "")
+    )
     if signing is not None:
-        result.checked.append(f"signatures: signed by {', '.join(sorted(signers)) or 'nobody'}"
-                              f"; {MANIFEST_NAME} names {display_name(signing.signer)}")
+        result.checked.append(
+            f"signatures: signed by {', '.join(sorted(signers)) or 'nobody'}"
+            f"; {MANIFEST_NAME} names {display_name(signing.signer)}"
+        )
 
 
-def _check_signature(release: ReleaseFolder, name: str, unsigned: int, signing: Signing,
-                     trust: Any) -> tuple[list[Finding], str | None]:
+def _check_signature(
+    release: ReleaseFolder, name: str, unsigned: int, signing: Signing, trust: Any
+) -> tuple[list[Finding], str | None]:
     """Check the signature appended to a PDF's rebuilt bytes; return problems and signer."""
     from report.release.sign import check_signature
 

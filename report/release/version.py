@@ -11,11 +11,14 @@ from report.errors import UsageError
 SEMANTIC = re.compile(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
-    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?")
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
 # Calendar versioning: YYYY.MM (or YYYY.0M), then an optional .DAY or .MICRO.
 CALENDAR = re.compile(r"([12]\d{3})\.(0?[1-9]|1[0-2])(?:\.(0|[1-9]\d*))?")
-FORMATS = ("a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0 or 2.0.0-rc.1) or a calendar "
-           "version (YYYY.MM or YYYY.MM.N, e.g. 2026.11 or 2026.11.2)")
+FORMATS = (
+    "a semantic version (MAJOR.MINOR.PATCH, e.g. 1.4.0 or 2.0.0-rc.1) or a calendar "
+    "version (YYYY.MM or YYYY.MM.N, e.g. 2026.11 or 2026.11.2)"
+)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ WBR = Markup("<wbr>")
 
 def break_offsets(text: str) -> list[int]:
     """Return the offsets in text after which a line may break that has no space there."""
-    return [match.end() for match in _SEPARATOR.finditer(text)
-            if _THOUSANDS.match(text, match.start()) is None]
+    return [
+        match.end()
+        for match in _SEPARATOR.finditer(text)
+        if _THOUSANDS.match(text, match.start()) is None
+    ]
 
 
 def breakable(text: str) -> Markup:

@@ -9,14 +9,14 @@ from report.assemble import RvuChart
 WIDTH = 500.0
 LABEL_WIDTH = 150.0
 VALUE_WIDTH = 40.0  # at least: wider when a total needs it
-DIGIT_WIDTH = 5.0   # what a character of a total takes at 9 units, with room to spare
+DIGIT_WIDTH = 5.0  # what a character of a total takes at 9 units, with room to spare
 BAR_HEIGHT = 16.0
 BAR_GAP = 12.0
 LEGEND_HEIGHT = 26.0  # one row of the legend
-LEGEND_ROW = 14.0     # each further row
-LEGEND_STEP = 115.0   # from one legend entry to the next in a row
+LEGEND_ROW = 14.0  # each further row
+LEGEND_STEP = 115.0  # from one legend entry to the next in a row
 LEGEND_PER_ROW = 3
-LEGEND_CHARS = 20     # a longer label is cut short in the legend (the table gives it whole)
+LEGEND_CHARS = 20  # a longer label is cut short in the legend (the table gives it whole)
 PALETTE = ("#1d4e89", "#5b8cc4", "#c9a227", "#8c6bb1", "#6a9e5b")
 
 
@@ -75,7 +75,7 @@ def _kind(label: str) -> str:
 
 
 def _legend_label(kind: str) -> str:
-    return kind if len(kind) <= LEGEND_CHARS else kind[:LEGEND_CHARS - 1].rstrip() + "…"
+    return kind if len(kind) <= LEGEND_CHARS else kind[: LEGEND_CHARS - 1].rstrip() + "…"
 
 
 def layout(chart: RvuChart) -> ChartLayout:
@@ -101,9 +101,14 @@ def layout(chart: RvuChart) -> ChartLayout:
         bars.append(Bar(y, bar.name, tuple(segments), bar.total, x + 4))
     height = top + len(bars) * (BAR_HEIGHT + BAR_GAP)
     entries = tuple(
-        LegendEntry(fill, _legend_label(kind),
-                    LABEL_WIDTH + (number % LEGEND_PER_ROW) * LEGEND_STEP,
-                    4 + (number // LEGEND_PER_ROW) * LEGEND_ROW)
-        for number, (kind, fill) in enumerate(legend.items()))
-    return ChartLayout(WIDTH, height, LABEL_WIDTH, BAR_HEIGHT, tuple(bars), entries,
-                       chart.description)
+        LegendEntry(
+            fill,
+            _legend_label(kind),
+            LABEL_WIDTH + (number % LEGEND_PER_ROW) * LEGEND_STEP,
+            4 + (number // LEGEND_PER_ROW) * LEGEND_ROW,
+        )
+        for number, (kind, fill) in enumerate(legend.items())
+    )
+    return ChartLayout(
+        WIDTH, height, LABEL_WIDTH, BAR_HEIGHT, tuple(bars), entries, chart.description
+    )

@@ -23,8 +23,10 @@ def bundled_fonts() -> list[str]:
 
 def printable_characters() -> frozenset[int]:
     """Return the code points some bundled font maps to a glyph (read again if one changed)."""
-    stamp = tuple((name, (FONTS_DIR / name).stat().st_size, (FONTS_DIR / name).stat().st_mtime_ns)
-                  for name in bundled_fonts())
+    stamp = tuple(
+        (name, (FONTS_DIR / name).stat().st_size, (FONTS_DIR / name).stat().st_mtime_ns)
+        for name in bundled_fonts()
+    )
     return _characters(stamp)
 
 

@@ -19,17 +19,25 @@ from weasyprint.text.ffi import ffi, fontconfig, pangoft2
 from weasyprint.text.fonts import FontConfiguration
 
 # The names WeasyPrint itself tries (weasyprint/text/ffi.py), so that both find one library.
-_LIBRARY_NAMES = ("libfontconfig-1", "fontconfig-1", "fontconfig", "libfontconfig.so.1",
-                  "libfontconfig.1.dylib", "libfontconfig-1.dll")
+_LIBRARY_NAMES = (
+    "libfontconfig-1",
+    "fontconfig-1",
+    "fontconfig",
+    "libfontconfig.so.1",
+    "libfontconfig.1.dylib",
+    "libfontconfig-1.dll",
+)
 
 
 @cache
 def _fontconfig() -> tuple[cffi.FFI, Any]:
     """Return the two fontconfig calls WeasyPrint's bindings do not declare."""
     own = cffi.FFI()
-    own.cdef("typedef struct _FcConfig FcConfig;"
-             "FcConfig *FcConfigCreate (void);"
-             "int FcConfigBuildFonts (FcConfig *config);")
+    own.cdef(
+        "typedef struct _FcConfig FcConfig;"
+        "FcConfig *FcConfigCreate (void);"
+        "int FcConfigBuildFonts (FcConfig *config);"
+    )
     for name in _LIBRARY_NAMES:
         try:
             return own, own.dlopen(name)
@@ -56,7 +64,6 @@ class BundledFonts(FontConfiguration):
         # Replace the system configuration Pango was given with an empty one; the font
         # map keeps its own reference, as it did of the one it replaces.
         config = empty_config()
-        pangoft2.pango_fc_font_map_set_config(
-            ffi.cast("PangoFcFontMap *", self.font_map), config)
+        pangoft2.pango_fc_font_map_set_config(ffi.cast("PangoFcFontMap *", self.font_map), config)
         fontconfig.FcConfigDestroy(config)
         self._config = config  # where add_font_face registers each bundled face

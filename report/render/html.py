@@ -56,8 +56,9 @@ NARROW_FIGURES = 10  # characters a figure's column holds on one line; wider one
 
 def wide_figures(groups: tuple[BenchmarkGroup, ...]) -> bool:
     """Return whether a report's longest figure needs the wider figure column."""
-    return any(len(format_figure(row.figure)) > NARROW_FIGURES
-               for group in groups for row in group.rows)
+    return any(
+        len(format_figure(row.figure)) > NARROW_FIGURES for group in groups for row in group.rows
+    )
 
 
 def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
@@ -88,18 +89,31 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(markdown=render_markdown, figure=format_figure, long_date=long_date,
-                       chart_layout=chart_layout, groupby_ordered=groupby_ordered,
-                       css_string=css_string, data_url=data_url, breakable=breakable,
-                       wide_figures=wide_figures)
+    env.filters.update(
+        markdown=render_markdown,
+        figure=format_figure,
+        long_date=long_date,
+        chart_layout=chart_layout,
+        groupby_ordered=groupby_ordered,
+        css_string=css_string,
+        data_url=data_url,
+        breakable=breakable,
+        wide_figures=wide_figures,
+    )
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
     return env
 
 
-def _context(kind: Literal["report", "volume"], title: str, description: str,
-             publication: PublicationInfo, reports: tuple[ReportModel, ...],
-             keywords: tuple[str, ...], inline_styles: bool = False,
-             embed: bool = True) -> DocumentContext:
+def _context(
+    kind: Literal["report", "volume"],
+    title: str,
+    description: str,
+    publication: PublicationInfo,
+    reports: tuple[ReportModel, ...],
+    keywords: tuple[str, ...],
+    inline_styles: bool = False,
+    embed: bool = True,
+) -> DocumentContext:
     release = publication.release
     attachments: tuple[EmbeddedSource, ...] = ()
     if release is not None:
@@ -107,19 +121,39 @@ def _context(kind: Literal["report", "volume"], title: str, description: str,
         if embed:  # a report its own sources; the volume (its opening) every source
             attachments = release.sources_of(reports[0].code if kind == "report" else None)
     return DocumentContext(
-        kind=kind, title=title, description=description, lang=publication.language,
-        keywords=keywords, date=publication.effective_date.isoformat(),
-        generator=f"report {__version__}", publication=publication, reports=reports,
-        css=stylesheet() if inline_styles else "", release=release, attachments=attachments)
+        kind=kind,
+        title=title,
+        description=description,
+        lang=publication.language,
+        keywords=keywords,
+        date=publication.effective_date.isoformat(),
+        generator=f"report {__version__}",
+        publication=publication,
+        reports=reports,
+        css=stylesheet() if inline_styles else "",
+        release=release,
+        attachments=attachments,
+    )
 
 
 def report_context(report: ReportModel, inline_styles: bool = False) -> DocumentContext:
     """Return the template context of one code report (with its CSS when inline_styles)."""
     pub = report.publication
     return _context(
-        "report", report.heading, f"{pub.title}, edition {pub.edition}", pub, (report,),
-        (report.code, f"{report.system} {report.code}", report.system, pub.title,
-         f"edition {pub.edition}"), inline_styles)
+        "report",
+        report.heading,
+        f"{pub.title}, edition {pub.edition}",
+        pub,
+        (report,),
+        (
+            report.code,
+            f"{report.system} {report.code}",
+            report.system,
+            pub.title,
+            f"edition {pub.edition}",
+        ),
+        inline_styles,
+    )
 
 
 def report_html(report: ReportModel, inline_styles: bool = False) -> str:
@@ -159,8 +193,9 @@ class FrontPart:
 
 def css_string(value: str) -> Markup:
     """Quote text as a CSS string, escaping anything that could end it or the style element."""
-    escaped = "".join(f"\\{ord(c):x} " if c in '"\\<>&' or not c.isprintable() else c
-                      for c in value)
+    escaped = "".join(
+        f"\\{ord(c):x} " if c in '"\\<>&' or not c.isprintable() else c for c in value
+    )
     return Markup(f'"{escaped}"')
 
 
@@ -172,8 +207,13 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
     """
     subtitle = publication.subtitle or "Combined volume"
     context = _context(
-        "volume", publication.title, f"{subtitle}, edition {publication.edition}",
-        publication, (), tuple(line.code for line in front.lines) + (
-            publication.title, f"edition {publication.edition}"),
-        embed=front.part == "opening")  # the opening's catalog becomes the volume's
+        "volume",
+        publication.title,
+        f"{subtitle}, edition {publication.edition}",
+        publication,
+        (),
+        tuple(line.code for line in front.lines)
+        + (publication.title, f"edition {publication.edition}"),
+        embed=front.part == "opening",
+    )  # the opening's catalog becomes the volume's
     return environment().get_template("front.html.j2").render(doc=context, front=front)

@@ -19,8 +19,8 @@ class ContentsMetrics:
 
     heights: tuple[float, ...]
     gaps: tuple[float, ...]
-    first_room: float   # on the page that opens the contents, below its heading
-    room: float         # on every later page, from the top of its page area
+    first_room: float  # on the page that opens the contents, below its heading
+    room: float  # on every later page, from the top of its page area
 
 
 def measure_contents(html: str) -> ContentsMetrics:

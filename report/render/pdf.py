@@ -37,8 +37,9 @@ class ProjectFetcher(URLFetcher):
     """
 
     def __init__(self, root: Path = STYLES_DIR) -> None:
-        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False,
-                         fail_on_errors=True)
+        super().__init__(
+            allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True
+        )
         self.root = root.resolve()
         self.refused: list[str] = []
 
@@ -61,8 +62,9 @@ def refusal(url: str, root: Path) -> str:
     shown = url if len(url) <= 80 else url[:79] + "…"
     scheme = urlsplit(url).scheme.lower()
     if scheme == "data":
-        why = f"a data: URL may hold at most {MAX_DATA_URL:,} characters, this one holds " \
-              f"{len(url):,}"
+        why = (
+            f"a data: URL may hold at most {MAX_DATA_URL:,} characters, this one holds {len(url):,}"
+        )
     elif scheme == "file":
         why = f"only the files under {root} may be loaded"
     else:
@@ -86,17 +88,25 @@ class Renderer:
         self.base_url = STYLES_DIR.as_uri() + "/"
         self.fetcher = ProjectFetcher(STYLES_DIR)
         self.font_config = BundledFonts()  # never a font of the machine's
-        self.stylesheet = CSS(string=self.css, base_url=self.base_url,
-                              url_fetcher=self.fetcher, font_config=self.font_config)
+        self.stylesheet = CSS(
+            string=self.css,
+            base_url=self.base_url,
+            url_fetcher=self.fetcher,
+            font_config=self.font_config,
+        )
 
     def render(self, html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
         """Render HTML (without inline styles) to tagged PDF bytes and its page count."""
         if variant not in PDF_VARIANTS:
-            raise ValueError(f"unknown PDF variant {variant!r}; "
-                             f"choose from {', '.join(PDF_VARIANTS)}")
+            raise ValueError(
+                f"unknown PDF variant {variant!r}; choose from {', '.join(PDF_VARIANTS)}"
+            )
         digest = hashlib.sha256(f"{variant}\n{html}".encode()).hexdigest()
-        options = {"pdf_variant": variant, "pdf_identifier": digest[:32].encode("ascii"),
-                   "pdf_tags": True}
+        options = {
+            "pdf_variant": variant,
+            "pdf_identifier": digest[:32].encode("ascii"),
+            "pdf_tags": True,
+        }
         document = self.layout(html, **options)
         stamp = take_stamp(html, document)  # a release's version and embedded sources
         with self._refusals():
@@ -108,7 +118,8 @@ class Renderer:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""
         with self._refusals():
             return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
-                font_config=self.font_config, stylesheets=[self.stylesheet], **options)
+                font_config=self.font_config, stylesheets=[self.stylesheet], **options
+            )
 
     @contextmanager
     def _refusals(self) -> Iterator[None]:
@@ -129,9 +140,11 @@ def renderer() -> Renderer:
 
     A worker forked from a process that set it up (report/render/preload.py) finds it ready.
     """
-    fonts = tuple((path.name, stat.st_size, stat.st_mtime_ns)
-                  for path in sorted((STYLES_DIR / "fonts").glob("*"))
-                  for stat in (path.stat(),))
+    fonts = tuple(
+        (path.name, stat.st_size, stat.st_mtime_ns)
+        for path in sorted((STYLES_DIR / "fonts").glob("*"))
+        for stat in (path.stat(),)
+    )
     return _renderer_for(stylesheet(), fonts)
 
 

@@ -81,7 +81,7 @@ def take_stamp(html: str, document: Any) -> Stamp | None:
     that is not part of a release.
     """
     version = document.metadata.custom.get("version")
-    head = html[:html.find("</head>")] if "</head>" in html else html
+    head = html[: html.find("</head>")] if "</head>" in html else html
     parser = _AttachmentLinks()
     if 'rel="attachment"' in head:
         parser.feed(head)
@@ -89,9 +89,14 @@ def take_stamp(html: str, document: Any) -> Stamp | None:
     if version is None and not parser.links:
         return None
     document.metadata.attachments = []
-    attachments = tuple(Attachment(link.get("data-name") or "attachment.yaml",
-                                   link.get("title", ""), _data_url(link.get("href", "")))
-                        for link in parser.links)
+    attachments = tuple(
+        Attachment(
+            link.get("data-name") or "attachment.yaml",
+            link.get("title", ""),
+            _data_url(link.get("href", "")),
+        )
+        for link in parser.links
+    )
     return Stamp(version, attachments, document.metadata.modified or "")
 
 
@@ -111,8 +116,10 @@ def set_version(pdf: pikepdf.Pdf, version: str) -> None:
     stream = pdf.Root.Metadata
     xml = stream.read_bytes()
     escaped = version.replace("&", "&amp;").replace("<", "&lt;")
-    description = (f'<rdf:Description xmlns:rdf="{RDF}" xmlns:xmpMM="{XMP_MM}" rdf:about="">'
-                   f"<xmpMM:VersionID>{escaped}</xmpMM:VersionID></rdf:Description>")
+    description = (
+        f'<rdf:Description xmlns:rdf="{RDF}" xmlns:xmpMM="{XMP_MM}" rdf:about="">'
+        f"<xmpMM:VersionID>{escaped}</xmpMM:VersionID></rdf:Description>"
+    )
     if b"</rdf:RDF>" not in xml:
         raise ValueError("the XMP metadata has no rdf:RDF element to add the version to")
     stream.write(xml.replace(b"</rdf:RDF>", description.encode() + b"</rdf:RDF>", 1))
@@ -128,12 +135,19 @@ def embed(pdf: pikepdf.Pdf, attachments: tuple[Attachment, ...], date: str) -> N
         stream.Params = pikepdf.Dictionary(
             Size=len(attachment.data),
             CheckSum=pikepdf.String(hashlib.md5(attachment.data, usedforsecurity=False).digest()),
-            CreationDate=pikepdf.String(date), ModDate=pikepdf.String(date))
-        spec = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Filespec, F=pikepdf.String(attachment.name),
-            UF=pikepdf.String(attachment.name), Desc=pikepdf.String(attachment.description),
-            AFRelationship=pikepdf.Name.Source,
-            EF=pikepdf.Dictionary(F=stream, UF=stream)))
+            CreationDate=pikepdf.String(date),
+            ModDate=pikepdf.String(date),
+        )
+        spec = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Filespec,
+                F=pikepdf.String(attachment.name),
+                UF=pikepdf.String(attachment.name),
+                Desc=pikepdf.String(attachment.description),
+                AFRelationship=pikepdf.Name.Source,
+                EF=pikepdf.Dictionary(F=stream, UF=stream),
+            )
+        )
         specs.append((attachment.name, spec))
     names = pdf.Root.get("/Names")
     if names is None:

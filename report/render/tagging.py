@@ -59,9 +59,13 @@ def stamp_pdf(data: bytes, stamp: Stamp) -> bytes:
         apply_stamp(pdf, stamp)
         out = io.BytesIO()
         # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
-        pdf.save(out, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-                 fix_metadata_version=False)
+        pdf.save(
+            out,
+            deterministic_id=True,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            fix_metadata_version=False,
+        )
         return out.getvalue()
 
 
@@ -82,11 +86,9 @@ def _kids(pdf: pydyf.PDF, element: Any) -> list[Any]:
     return [_deref(pdf, item) for item in items]
 
 
-def walk_structure(pdf: pydyf.PDF,
-                   root: Any) -> Iterator[tuple[pydyf.Dictionary, tuple[str, ...]]]:
+def walk_structure(pdf: pydyf.PDF, root: Any) -> Iterator[tuple[pydyf.Dictionary, tuple[str, ...]]]:
     """Yield every structure element under root with its ancestors' types, root first."""
-    stack: list[tuple[Any, tuple[str, ...]]] = [
-        (kid, ()) for kid in reversed(_kids(pdf, root))]
+    stack: list[tuple[Any, tuple[str, ...]]] = [(kid, ()) for kid in reversed(_kids(pdf, root))]
     seen: set[int] = set()
     while stack:
         node, ancestors = stack.pop()
@@ -119,8 +121,7 @@ def mark_artifacts(pdf: pydyf.PDF, root: pydyf.Dictionary, elements: Elements) -
         array = parents.get(int(page.get("StructParents", -1)))
         if not isinstance(array, list):
             continue
-        unreached = {mcid for mcid, ref in enumerate(array)
-                     if id(_deref(pdf, ref)) not in reached}
+        unreached = {mcid for mcid, ref in enumerate(array) if id(_deref(pdf, ref)) not in reached}
         if not unreached:
             continue
         for mcid in unreached:
@@ -145,10 +146,15 @@ def _as_artifacts(items: list[Any], mcids: set[int]) -> Iterator[Any]:
         if skip:
             skip -= 1
             continue
-        following = items[index + 1:index + 3]
-        if isinstance(item, str) and item.startswith("/") and len(following) == 2 \
-                and isinstance(following[0], pydyf.Dictionary) and following[1] == b"BDC" \
-                and following[0].get("MCID") in mcids:
+        following = items[index + 1 : index + 3]
+        if (
+            isinstance(item, str)
+            and item.startswith("/")
+            and len(following) == 2
+            and isinstance(following[0], pydyf.Dictionary)
+            and following[1] == b"BDC"
+            and following[0].get("MCID") in mcids
+        ):
             yield "/Artifact"
             yield b"BMC"
             skip = 2
@@ -199,9 +205,15 @@ def scope_table_headers(pdf: pydyf.PDF, elements: Elements) -> None:
         if element["S"] != "/TH":
             continue
         row = _deref(pdf, element.get("P"))
-        cells = [str(kid["S"]) for kid in _kids(pdf, row)
-                 if isinstance(kid, dict) and str(kid.get("S")) in _CELLS] \
-            if isinstance(row, dict) and row.get("S") == "/TR" else []
+        cells = (
+            [
+                str(kid["S"])
+                for kid in _kids(pdf, row)
+                if isinstance(kid, dict) and str(kid.get("S")) in _CELLS
+            ]
+            if isinstance(row, dict) and row.get("S") == "/TR"
+            else []
+        )
         _set_scope(element, header_scope(ancestors, cells))
 
 

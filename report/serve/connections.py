@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BUSY_TEXT = b"too many connections at once\n"
-BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        b"Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s"
-        % (len(BUSY_TEXT), BUSY_TEXT))
+BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s"
+    % (len(BUSY_TEXT), BUSY_TEXT)
+)
 LINGER_BYTES = 65536
 
 
@@ -42,8 +44,9 @@ class LimitedServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 limits: Limits) -> None:
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], limits: Limits
+    ) -> None:
         self.limits = limits
         self.request_queue_size = limits.backlog
         self.slots = threading.BoundedSemaphore(limits.connections)
@@ -51,8 +54,11 @@ class LimitedServer(ThreadingHTTPServer):
         self.turning_away = False
         super().__init__(address, handler)
 
-    def process_request(self, request: socket.socket | tuple[bytes, socket.socket],
-                        client_address: tuple[str, int] | str) -> None:
+    def process_request(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: tuple[str, int] | str,
+    ) -> None:
         """Hand a connection to a thread once one is free; else answer 503."""
         assert isinstance(request, socket.socket)
         if self.turning_away:  # the last one waited in vain: no wait until a thread is free
@@ -69,8 +75,11 @@ class LimitedServer(ThreadingHTTPServer):
             self.slots.release()
             raise
 
-    def process_request_thread(self, request: socket.socket | tuple[bytes, socket.socket],
-                               client_address: tuple[str, int] | str) -> None:
+    def process_request_thread(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: tuple[str, int] | str,
+    ) -> None:
         """Handle a connection in its thread, then free the thread's place."""
         try:
             super().process_request_thread(request, client_address)
@@ -83,8 +92,11 @@ class LimitedServer(ThreadingHTTPServer):
         linger(request, self.limits.linger_seconds)
         self.close_request(request)
 
-    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket],
-                     client_address: tuple[str, int] | str) -> None:
+    def handle_error(
+        self,
+        request: socket.socket | tuple[bytes, socket.socket],
+        client_address: tuple[str, int] | str,
+    ) -> None:
         """Say nothing of a client that went away or stalled; show a bug's traceback."""
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)

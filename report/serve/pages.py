@@ -27,12 +27,14 @@ LIVE_SCRIPT = Markup(
     " events.onerror = () => { document.documentElement.dataset.live = 'off';"
     " if (status()) status().textContent = 'Disconnected: is serve running?'; };"
     " events.addEventListener('reload', () => { events.close(); location.reload(); });"
-    " })();")
+    " })();"
+)
 SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(LIVE_SCRIPT.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'self'; script-src '{SCRIPT_HASH}'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'")
+    "frame-ancestors 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -73,14 +75,28 @@ def events_url(page: str, version: str) -> str:
 
 def index_page(snapshot: Snapshot, version: str) -> str:
     """Render the index: every report with its links, and every error of the sources."""
-    rows = tuple(IndexRow(stem, _heading(state.source.model) if state.source else None,
-                          f"/{quote(stem)}.html", f"/{quote(stem)}.pdf", len(state.errors))
-                 for stem, state in snapshot.codes.items())
+    rows = tuple(
+        IndexRow(
+            stem,
+            _heading(state.source.model) if state.source else None,
+            f"/{quote(stem)}.html",
+            f"/{quote(stem)}.pdf",
+            len(state.errors),
+        )
+        for stem, state in snapshot.codes.items()
+    )
     pub = snapshot.publication
     title = f"{pub.model.title}: preview" if pub else "Reports: preview"
-    return _render_page(Page("index", title, events_url("", version),
-                             pub.model.language if pub else "en", rows=rows,
-                             findings=tuple(str(f) for f in snapshot.errors)))
+    return _render_page(
+        Page(
+            "index",
+            title,
+            events_url("", version),
+            pub.model.language if pub else "en",
+            rows=rows,
+            findings=tuple(str(f) for f in snapshot.errors),
+        )
+    )
 
 
 def report_page(snapshot: Snapshot, stem: str, version: str) -> str:
@@ -90,12 +106,20 @@ def report_page(snapshot: Snapshot, stem: str, version: str) -> str:
     if snapshot.publication is None or state.source is None:
         findings = tuple(str(f) for f in sorted(snapshot.publication_errors + state.errors))
         count = len(findings)
-        return _render_page(Page("errors", f"{stem}: {count} error{'s' * (count != 1)}",
-                                 events, code=stem, findings=findings))
+        return _render_page(
+            Page(
+                "errors",
+                f"{stem}: {count} error{'s' * (count != 1)}",
+                events,
+                code=stem,
+                findings=findings,
+            )
+        )
     report = assemble(state.source, snapshot.publication)
     page = Page("report", report.heading, events, code=stem)
-    return environment().get_template("preview.html.j2").render(doc=report_context(report),
-                                                                page=page)
+    return (
+        environment().get_template("preview.html.j2").render(doc=report_context(report), page=page)
+    )
 
 
 def pdf_input(snapshot: Snapshot, stem: str) -> tuple[str, str] | None:
@@ -104,20 +128,24 @@ def pdf_input(snapshot: Snapshot, stem: str) -> tuple[str, str] | None:
     if snapshot.publication is None or state.source is None:
         return None
     pin_clock(snapshot.publication.model.effective_date)
-    return (report_html(assemble(state.source, snapshot.publication)),
-            os.environ["SOURCE_DATE_EPOCH"])
+    return (
+        report_html(assemble(state.source, snapshot.publication)),
+        os.environ["SOURCE_DATE_EPOCH"],
+    )
 
 
 def missing_page(path: str, events: str | None) -> str:
     """Render the page for an address that names nothing (it reloads if the code appears)."""
-    return _render_page(Page("missing", "Not found", events,
-                             message=f"Nothing is served at {path}."))
+    return _render_page(
+        Page("missing", "Not found", events, message=f"Nothing is served at {path}.")
+    )
 
 
 def failed_page(stem: str, message: str, events: str | None) -> str:
     """Render the page for a report whose PDF could not be rendered."""
-    return _render_page(Page("failed", f"{stem}.pdf could not be rendered", events, code=stem,
-                             message=message))
+    return _render_page(
+        Page("failed", f"{stem}.pdf could not be rendered", events, code=stem, message=message)
+    )
 
 
 def _heading(model: CodeSource) -> str:

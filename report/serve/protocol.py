@@ -21,13 +21,17 @@ TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 VERSION = re.compile(rb"HTTP/([0-9])\.([0-9])")
 TARGET = re.compile(rb"[\x21-\x7e]+")
 # A header: a token, a colon, a value of visible characters, spaces, tabs and obs-text.
-HEADER = re.compile(rb"(?P<name>[!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*"
-                    rb"(?P<value>[^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*")
+HEADER = re.compile(
+    rb"(?P<name>[!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*"
+    rb"(?P<value>[^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*"
+)
 HEAD_END = re.compile(rb"\r?\n\r?\n")
 LINE_BYTES = re.compile(rb"[\x20-\x7e]*\r?")  # what a request line may hold so far
 ESCAPED = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
-HOST = re.compile(r"(?:\[(?P<literal>[^\]]*)\]|(?P<name>[A-Za-z0-9._~!$&'()*+,;=%-]*))"
-                  r"(?::(?P<port>[0-9]*))?")
+HOST = re.compile(
+    r"(?:\[(?P<literal>[^\]]*)\]|(?P<name>[A-Za-z0-9._~!$&'()*+,;=%-]*))"
+    r"(?::(?P<port>[0-9]*))?"
+)
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -35,8 +39,9 @@ LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 class Refusal(Exception):
     """A request answered with an error status and a one-line reason, not with a page."""
 
-    def __init__(self, status: HTTPStatus, reason: str,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: HTTPStatus, reason: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{status.value} {reason}")
         self.status = status
         self.reason = reason
@@ -72,7 +77,7 @@ def read_head(connection: socket.socket, seconds: float) -> bytes | None:
     while True:
         end = HEAD_END.search(buffer.lstrip(b"\r\n"))
         if end is not None:
-            return bytes(buffer.lstrip(b"\r\n")[:end.end()])
+            return bytes(buffer.lstrip(b"\r\n")[: end.end()])
         _check_partial(bytes(buffer.lstrip(b"\r\n")))
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -126,10 +131,10 @@ def parse_head(head: bytes) -> Request:
         match = HEADER.fullmatch(line)
         if match is None:
             raise Refusal(HTTPStatus.BAD_REQUEST, "malformed header field")
-        headers.append((match["name"].decode("ascii").lower(),
-                        match["value"].decode("iso-8859-1")))
-    request = Request(parts[0].decode("ascii"), parts[1].decode("ascii"),
-                      parts[2].decode("ascii"), tuple(headers))
+        headers.append((match["name"].decode("ascii").lower(), match["value"].decode("iso-8859-1")))
+    request = Request(
+        parts[0].decode("ascii"), parts[1].decode("ascii"), parts[2].decode("ascii"), tuple(headers)
+    )
     hosts = request.values("host")
     if len(hosts) > 1 or (not hosts and request.version == "HTTP/1.1"):
         raise Refusal(HTTPStatus.BAD_REQUEST, "exactly one Host header field is required")
@@ -162,22 +167,30 @@ def is_loopback(host: str) -> bool:
 def decode_target(target: str) -> Address | None:
     """Return the address a target names, or None for anything no file could be called."""
     path, _, query = target.partition("?")
-    if not path.startswith("/") or "#" in target or len(path) > MAX_PATH or \
-            len(query) > MAX_PATH:
+    if not path.startswith("/") or "#" in target or len(path) > MAX_PATH or len(query) > MAX_PATH:
         return None
     names = []
     for segment in path.split("/")[1:]:
         name = _unescape(segment)
-        if name is None or name in (".", "..") or "/" in name or "\\" in name or \
-                len(name.encode("utf-8")) > MAX_NAME:
+        if (
+            name is None
+            or name in (".", "..")
+            or "/" in name
+            or "\\" in name
+            or len(name.encode("utf-8")) > MAX_NAME
+        ):
             return None
         names.append(name)
     fields: dict[str, str] = {}
     for pair in query.split("&") if query else []:
         key, _, value = pair.partition("=")
         key_text, value_text = _unescape(key, plus=True), _unescape(value, plus=True)
-        if key_text is None or value_text is None or key_text in fields or \
-                len(fields) == MAX_FIELDS:
+        if (
+            key_text is None
+            or value_text is None
+            or key_text in fields
+            or len(fields) == MAX_FIELDS
+        ):
             return None
         fields[key_text] = value_text
     return Address("/" + "/".join(names), fields)

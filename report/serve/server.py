@@ -33,8 +33,13 @@ from report.serve.watch import Layout, Watcher
 TEMPLATES_DIR = Path(pages.__file__).resolve().parents[1] / "templates"
 KEEPALIVE_SECONDS = 10.0
 REPORT_PATH = re.compile(r"/(?P<stem>[^/]+)\.(?P<kind>html|pdf)")
-STATIC_TYPES = {".css": "text/css; charset=utf-8", ".ttf": "font/ttf", ".otf": "font/otf",
-                ".woff": "font/woff", ".woff2": "font/woff2"}
+STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+}
 
 
 @dataclass
@@ -49,9 +54,12 @@ class Response:
 
 def html(status: int, body: str | bytes) -> Response:
     """Return an HTML response with the pages' security policy."""
-    return Response(status, "text/html; charset=utf-8",
-                    body.encode("utf-8") if isinstance(body, str) else body,
-                    {"Content-Security-Policy": pages.CONTENT_SECURITY_POLICY})
+    return Response(
+        status,
+        "text/html; charset=utf-8",
+        body.encode("utf-8") if isinstance(body, str) else body,
+        {"Content-Security-Policy": pages.CONTENT_SECURITY_POLICY},
+    )
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -83,9 +91,15 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(request)
         except Refusal as refusal:
             self.connection.settimeout(limits.write_seconds)
-            self._send(Response(refusal.status, "text/plain; charset=utf-8",
-                                f"{refusal.reason}\n".encode(), refusal.headers),
-                       head=self.command == "HEAD")
+            self._send(
+                Response(
+                    refusal.status,
+                    "text/plain; charset=utf-8",
+                    f"{refusal.reason}\n".encode(),
+                    refusal.headers,
+                ),
+                head=self.command == "HEAD",
+            )
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep the terminal for changes and errors, not every request."""
@@ -93,8 +107,9 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, request: Request) -> None:
         head = request.method == "HEAD"
         if request.method not in ("GET", "HEAD"):
-            raise Refusal(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD",
-                          {"Allow": "GET, HEAD"})
+            raise Refusal(
+                HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD", {"Allow": "GET, HEAD"}
+            )
         if not request.target.startswith("/"):
             raise Refusal(HTTPStatus.BAD_REQUEST, "the request target must be a path")
         hosts = request.values("host")
@@ -115,16 +130,22 @@ class Handler(BaseHTTPRequestHandler):
             response = self._route(address.path)
         except Exception:  # a bug: show it in the terminal; the server keeps running
             traceback.print_exc()
-            response = html(HTTPStatus.INTERNAL_SERVER_ERROR, pages.failed_page(
-                "page", "The preview failed; the terminal shows why.", None))
+            response = html(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                pages.failed_page("page", "The preview failed; the terminal shows why.", None),
+            )
         self._send(response, head)
 
     def _route(self, path: str) -> Response:
         site = self.server.site
         if path in ("/", "/index.html"):
             snapshot, version = site.state("")
-            return html(HTTPStatus.OK, site.cached("", version, lambda: pages.index_page(
-                snapshot, version).encode("utf-8")))
+            return html(
+                HTTPStatus.OK,
+                site.cached(
+                    "", version, lambda: pages.index_page(snapshot, version).encode("utf-8")
+                ),
+            )
         if path.startswith("/styles/"):
             return self._static(path.removeprefix("/styles/"))
         match = REPORT_PATH.fullmatch(path)
@@ -135,18 +156,30 @@ class Handler(BaseHTTPRequestHandler):
             events = pages.events_url(stem, version) if match else None
             return html(HTTPStatus.NOT_FOUND, pages.missing_page(path, events))
         if match["kind"] == "html":
-            return html(HTTPStatus.OK, site.cached(stem, version, lambda: pages.report_page(
-                snapshot, stem, version).encode("utf-8")))
+            return html(
+                HTTPStatus.OK,
+                site.cached(
+                    stem,
+                    version,
+                    lambda: pages.report_page(snapshot, stem, version).encode("utf-8"),
+                ),
+            )
         found = pages.pdf_input(snapshot, stem)
         if found is None:  # the source has errors: show them, and reload to the PDF when fixed
             return html(HTTPStatus.CONFLICT, pages.report_page(snapshot, stem, version))
         try:
             data = self.server.pdfs.pdf(stem, *found)
         except RenderError as exc:
-            return html(HTTPStatus.INTERNAL_SERVER_ERROR, pages.failed_page(
-                stem, str(exc), pages.events_url(stem, version)))
-        return Response(HTTPStatus.OK, "application/pdf", data,
-                        {"Content-Disposition": f'inline; filename="{stem}.pdf"'})
+            return html(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                pages.failed_page(stem, str(exc), pages.events_url(stem, version)),
+            )
+        return Response(
+            HTTPStatus.OK,
+            "application/pdf",
+            data,
+            {"Content-Disposition": f'inline; filename="{stem}.pdf"'},
+        )
 
     def _static(self, relative: str) -> Response:
         """Serve a style or font file from styles/, and nothing outside it."""
@@ -165,8 +198,11 @@ class Handler(BaseHTTPRequestHandler):
         """Stream Server-Sent Events: `reload` once the page's version is not the one given."""
         page, version = query.get("page", ""), query.get("version", "")
         if not self.server.streams.acquire(blocking=False):
-            raise Refusal(HTTPStatus.SERVICE_UNAVAILABLE, "too many reload event streams",
-                          {"Retry-After": "10"})
+            raise Refusal(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "too many reload event streams",
+                {"Retry-After": "10"},
+            )
         try:
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
@@ -214,13 +250,15 @@ class Handler(BaseHTTPRequestHandler):
 class PreviewServer(LimitedServer):
     """The preview's HTTP server, holding the site and its PDFs."""
 
-    def __init__(self, address: tuple[str, int], site: Site, pdfs: PdfCache,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, address: tuple[str, int], site: Site, pdfs: PdfCache, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.site = site
         self.pdfs = pdfs
         self.loopback = is_loopback(address[0])
-        self.address_family = socket.getaddrinfo(address[0], address[1],
-                                                 type=socket.SOCK_STREAM)[0][0]
+        self.address_family = socket.getaddrinfo(address[0], address[1], type=socket.SOCK_STREAM)[
+            0
+        ][0]
         super().__init__(address, Handler, limits)
 
     @property
@@ -243,18 +281,24 @@ def open_server(folder: Path, shown: str, host: str, port: int, log: Log) -> Pre
         server = PreviewServer((host, port), site, pdfs)
     except (OSError, UnicodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot listen on {host} port {port}: {why}; "
-                         "choose another with --port or --host") from exc
+        raise UsageError(
+            f"cannot listen on {host} port {port}: {why}; choose another with --port or --host"
+        ) from exc
     return server
 
 
-def serve(folder: Path, shown: str, host: str = "127.0.0.1", port: int = 8000,
-          log: Log = print, announce: Callable[[str], None] = print) -> None:
+def serve(
+    folder: Path,
+    shown: str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log: Log = print,
+    announce: Callable[[str], None] = print,
+) -> None:
     """Serve the preview until Ctrl-C (or SIGTERM), watching and reloading as files change."""
     server = open_server(folder, shown, host, port, log)
     site, pdfs = server.site, server.pdfs
-    watcher = Watcher(site.layout.watched(), lambda paths: site.apply(
-        site.layout.classify(paths)))
+    watcher = Watcher(site.layout.watched(), lambda paths: site.apply(site.layout.classify(paths)))
     if threading.current_thread() is threading.main_thread():
         # Ctrl-C stops the server even when it was started with SIGINT ignored (as a
         # background job of a shell without job control is), and so does SIGTERM.
@@ -263,11 +307,12 @@ def serve(folder: Path, shown: str, host: str = "127.0.0.1", port: int = 8000,
     errors = site.snapshot().errors
     for finding in errors:
         log(str(finding))
-    announce(f"serving {len(site.snapshot().codes)} reports from {shown} at {server.url} "
-             f"({len(errors)} error{'s' * (len(errors) != 1)}); Ctrl-C stops")
+    announce(
+        f"serving {len(site.snapshot().codes)} reports from {shown} at {server.url} "
+        f"({len(errors)} error{'s' * (len(errors) != 1)}); Ctrl-C stops"
+    )
     if not server.loopback:
-        log(f"warning: listening on {host}: anyone who can reach this machine can read "
-            "the reports")
+        log(f"warning: listening on {host}: anyone who can reach this machine can read the reports")
     pdfs.start()
     watcher.start()
     try:

@@ -43,8 +43,12 @@ class Snapshot:
         for state in self.codes.values():
             found += state.errors
         if not self.codes:
-            found.append(Finding.at(os.path.join(self.shown, "codes"), "no code sources found "
-                                    "(expected codes/CODE.yaml files)"))
+            found.append(
+                Finding.at(
+                    os.path.join(self.shown, "codes"),
+                    "no code sources found (expected codes/CODE.yaml files)",
+                )
+            )
         return sorted(found)
 
 
@@ -69,8 +73,9 @@ class Site:
         self._pages: dict[str, tuple[str, bytes]] = {}
         self._making: dict[str, threading.Lock] = {}  # held while a page is being made
         publication, errors = load_publication(layout.sources, shown)
-        self._snapshot = Snapshot(shown, publication, tuple(errors),
-                                  MappingProxyType(self._load_codes(publication, None)))
+        self._snapshot = Snapshot(
+            shown, publication, tuple(errors), MappingProxyType(self._load_codes(publication, None))
+        )
 
     def snapshot(self) -> Snapshot:
         """Return the current state of the sources."""
@@ -85,15 +90,13 @@ class Site:
     def version(self, page: str) -> str:
         """Return the version of a page: "" for the index, a code's stem for its pages."""
         with self._changed:
-            number = self.generation if page == "" else max(self.shared,
-                                                            self.touched.get(page, 0))
+            number = self.generation if page == "" else max(self.shared, self.touched.get(page, 0))
             return f"{self.boot}-{number}"
 
     def wait(self, page: str, version: str, timeout: float) -> str | None:
         """Wait until the page's version differs from version; return it (None: closing)."""
         with self._changed:
-            self._changed.wait_for(lambda: self.closing or self.version(page) != version,
-                                   timeout)
+            self._changed.wait_for(lambda: self.closing or self.version(page) != version, timeout)
             return None if self.closing else self.version(page)
 
     def cached(self, page: str, version: str, make: Callable[[], bytes]) -> bytes:
@@ -143,13 +146,16 @@ class Site:
                 self._pages.clear()
             for stem in change.codes:
                 self.touched[stem] = self.generation
-            self._snapshot = Snapshot(self.shown, publication, pub_errors,
-                                      MappingProxyType(codes))
+            self._snapshot = Snapshot(self.shown, publication, pub_errors, MappingProxyType(codes))
             self._changed.notify_all()
         self.log(self._describe(change))
 
-    def _load_codes(self, publication: PublicationFile | None, stems: frozenset[str] | None,
-                    codes: dict[str, CodeState] | None = None) -> dict[str, CodeState]:
+    def _load_codes(
+        self,
+        publication: PublicationFile | None,
+        stems: frozenset[str] | None,
+        codes: dict[str, CodeState] | None = None,
+    ) -> dict[str, CodeState]:
         """Load the named code sources (all when stems is None) into codes, by stem."""
         folder = self.layout.sources / "codes"
         if stems is None:
@@ -169,12 +175,20 @@ class Site:
 
     def _describe(self, change: Change) -> str:
         """Say what a change did, for the terminal."""
-        what = [name for name, flag in (("publication", change.publication),
-                                        ("templates", change.templates),
-                                        ("styles", change.styles)) if flag]
+        what = [
+            name
+            for name, flag in (
+                ("publication", change.publication),
+                ("templates", change.templates),
+                ("styles", change.styles),
+            )
+            if flag
+        ]
         what += sorted(change.codes)
         errors = self.snapshot().errors
-        lines = [f"changed: {', '.join(what)}; "
-                 + ("every page reloads" if change.everything else "its pages reload")
-                 + f"; {len(errors)} error{'s' * (len(errors) != 1)}"]
+        lines = [
+            f"changed: {', '.join(what)}; "
+            + ("every page reloads" if change.everything else "its pages reload")
+            + f"; {len(errors)} error{'s' * (len(errors) != 1)}"
+        ]
         return "\n".join(lines + [str(f) for f in errors])

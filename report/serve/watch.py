@@ -55,8 +55,12 @@ class Layout:
 
     def watched(self) -> list[Watched]:
         """Return the folders and patterns to poll."""
-        return [Watched(self.sources, "publication.yaml"), Watched(self.sources / "codes", "*.yaml"),
-                Watched(self.templates, "*.j2"), Watched(self.styles, "**/*")]
+        return [
+            Watched(self.sources, "publication.yaml"),
+            Watched(self.sources / "codes", "*.yaml"),
+            Watched(self.templates, "*.j2"),
+            Watched(self.styles, "**/*"),
+        ]
 
     def classify(self, paths: Iterable[Path]) -> Change:
         """Say what changed files affect."""
@@ -96,8 +100,12 @@ def changed(before: dict[Path, Stamp], after: dict[Path, Stamp]) -> set[Path]:
 class Watcher:
     """Poll the watched files in a thread and report each settled set of changed files."""
 
-    def __init__(self, watched: list[Watched], on_change: Callable[[set[Path]], None],
-                 interval: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        watched: list[Watched],
+        on_change: Callable[[set[Path]], None],
+        interval: float = POLL_SECONDS,
+    ) -> None:
         self.watched = watched
         self.on_change = on_change
         self.interval = interval

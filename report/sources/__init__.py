@@ -12,8 +12,15 @@ from report.sources.printable import printing_findings
 from report.sources.validate import check_code, check_publication, validate_model
 from report.sources.yaml import Node, load_yaml, parse_yaml
 
-__all__ = ["CodeFile", "PublicationFile", "Sources", "code_from_bytes", "load_code",
-           "load_publication", "load_sources"]
+__all__ = [
+    "CodeFile",
+    "PublicationFile",
+    "Sources",
+    "code_from_bytes",
+    "load_code",
+    "load_publication",
+    "load_sources",
+]
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,9 @@ def load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, 
     return (None if findings else PublicationFile(path, root, model, data)), findings
 
 
-def load_code(file: Path, shown: str, publication: Publication | None
-              ) -> tuple[CodeFile | None, list[Finding]]:
+def load_code(
+    file: Path, shown: str, publication: Publication | None
+) -> tuple[CodeFile | None, list[Finding]]:
     """Load and validate one code source; return it (or None) and its errors."""
     path = _shown(shown, "codes", file.name)
     try:
@@ -80,8 +88,9 @@ def load_code(file: Path, shown: str, publication: Publication | None
     return _check_code(data, root, path, file.stem, publication)
 
 
-def code_from_bytes(data: bytes, path: str, stem: str, publication: Publication | None
-                    ) -> tuple[CodeFile | None, list[Finding]]:
+def code_from_bytes(
+    data: bytes, path: str, stem: str, publication: Publication | None
+) -> tuple[CodeFile | None, list[Finding]]:
     """Validate a code source held in memory, as if read from a file named stem.yaml."""
     try:
         root = parse_yaml(data, path)
@@ -90,13 +99,15 @@ def code_from_bytes(data: bytes, path: str, stem: str, publication: Publication 
     return _check_code(data, root, path, stem, publication)
 
 
-def _check_code(data: bytes, root: Node, path: str, stem: str, publication: Publication | None
-                ) -> tuple[CodeFile | None, list[Finding]]:
+def _check_code(
+    data: bytes, root: Node, path: str, stem: str, publication: Publication | None
+) -> tuple[CodeFile | None, list[Finding]]:
     model, findings = validate_model(path, root, CodeSource)
     if model is None:
         return None, findings
-    findings = check_code(path, stem, root, model, publication) + printing_findings(path, root,
-                                                                                     "code")
+    findings = check_code(path, stem, root, model, publication) + printing_findings(
+        path, root, "code"
+    )
     return (None if findings else CodeFile(path, root, model, data)), findings
 
 
@@ -109,8 +120,11 @@ def load_sources(folder: Path, shown: str | None = None) -> Sources:
     sources = Sources(shown, publication, errors=list(errors))
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
-        sources.errors.append(Finding.at(_shown(shown, "codes"), "no code sources found "
-                                         "(expected codes/CODE.yaml files)"))
+        sources.errors.append(
+            Finding.at(
+                _shown(shown, "codes"), "no code sources found (expected codes/CODE.yaml files)"
+            )
+        )
     pub_model = publication.model if publication else None
     for file in files:
         code, findings = load_code(file, shown, pub_model)

@@ -20,16 +20,19 @@ CODE_PATTERNS = {
 
 def system_of(code: str) -> str | None:
     """Return the code system whose pattern the code matches, or None when it matches none."""
-    return next((system for system, (pattern, _) in CODE_PATTERNS.items()
-                 if pattern.fullmatch(code)), None)
+    return next(
+        (system for system, (pattern, _) in CODE_PATTERNS.items() if pattern.fullmatch(code)), None
+    )
 
 
 PAYER_ID = re.compile(r"[a-z][a-z0-9_-]*")
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Characters that would corrupt the PDF's text or change how the text around them shows.
-NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|(?P<bidi>[\u202a-\u202e"
-                         "\u2066-\u2069])|(?P<other>[\ufeff\ufffe\uffff])")
+NOT_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|(?P<bidi>[\u202a-\u202e"
+    "\u2066-\u2069])|(?P<other>[\ufeff\ufffe\uffff])"
+)
 
 
 def _to_date(value: object) -> object:
@@ -45,10 +48,16 @@ def _to_date(value: object) -> object:
 def _printable(value: str) -> str:
     bad = NOT_IN_TEXT.search(value)
     if bad is not None:
-        kind = ("a bidirectional formatting character" if bad.group("bidi") else
-                "not a printable character" if bad.group("other") else "a control character")
-        raise ValueError(f"the character U+{ord(bad.group()):04X} ({kind}) is not allowed "
-                         "in text; remove it")
+        kind = (
+            "a bidirectional formatting character"
+            if bad.group("bidi")
+            else "not a printable character"
+            if bad.group("other")
+            else "a control character"
+        )
+        raise ValueError(
+            f"the character U+{ord(bad.group()):04X} ({kind}) is not allowed in text; remove it"
+        )
     return value
 
 
@@ -56,9 +65,11 @@ def _no_images(value: str) -> str:
     found = images(value)
     if found:
         raise PydanticCustomError(
-            "markdown_image", 'images are not allowed in Markdown: "{shown}"; a report never '
+            "markdown_image",
+            'images are not allowed in Markdown: "{shown}"; a report never '
             "loads files or addresses named in its sources",
-            {"shown": shown(found[0].markup), "alt": found[0].alt})
+            {"shown": shown(found[0].markup), "alt": found[0].alt},
+        )
     return value
 
 
@@ -75,15 +86,19 @@ def _bounded(value: float) -> float:
 
 def _web_address(value: str) -> str:
     if not is_web_address(value):
-        raise ValueError(f'"{shown(value)}" is not a web address; write one that starts with '
-                         "https://, http:// or mailto:")
+        raise ValueError(
+            f'"{shown(value)}" is not a web address; write one that starts with '
+            "https://, http:// or mailto:"
+        )
     return value
 
 
 def _payer_id(value: str) -> str:
     if not PAYER_ID.fullmatch(value):
-        raise ValueError(f'payer id "{shown(value)}" must start with a lowercase letter and hold only '
-                         "lowercase letters, digits, - and _")
+        raise ValueError(
+            f'payer id "{shown(value)}" must start with a lowercase letter and hold only '
+            "lowercase letters, digits, - and _"
+        )
     return value
 
 

@@ -22,8 +22,13 @@ Path = tuple[str | int, ...]
 Pattern = tuple[str | type, ...]  # a field's path; int or str stands for any index or key
 
 MARKDOWN: dict[str, list[Pattern]] = {
-    "code": [("summary",), ("overview", "description"), ("clinical_context", "vignette"),
-             ("coding_considerations", int), ("payers", str, "coverage")],
+    "code": [
+        ("summary",),
+        ("overview", "description"),
+        ("clinical_context", "vignette"),
+        ("coding_considerations", int),
+        ("payers", str, "coverage"),
+    ],
     "publication": [("notices", "disclaimer")],
 }
 NOT_PRINTED: dict[str, list[Pattern]] = {
@@ -33,9 +38,11 @@ NOT_PRINTED: dict[str, list[Pattern]] = {
 # Text printed in a page margin, whose box cannot grow: the most it may hold, and where.
 LIMITS: dict[str, dict[Path, tuple[int, str]]] = {
     "code": {("title",): (500, "a line of the volume's contents")},
-    "publication": {("title",): (150, "the running head of the volume's front matter"),
-                    ("edition",): (40, "every page's footer"),
-                    ("notices", "copyright"): (240, "every page's footer")},
+    "publication": {
+        ("title",): (150, "the running head of the volume's front matter"),
+        ("edition",): (40, "every page's footer"),
+        ("notices", "copyright"): (240, "every page's footer"),
+    },
 }
 SHOWN = 3  # unprintable characters of one text named one by one; the rest are counted
 _WHITESPACE = frozenset(map(ord, "\t\n\r"))  # laid out, never drawn
@@ -44,7 +51,8 @@ _WHITESPACE = frozenset(map(ord, "\t\n\r"))  # laid out, never drawn
 def _matches(path: Path, pattern: Pattern) -> bool:
     return len(path) == len(pattern) and all(
         step == want or (isinstance(want, type) and isinstance(step, want))
-        for step, want in zip(path, pattern, strict=True))
+        for step, want in zip(path, pattern, strict=True)
+    )
 
 
 def _texts(node: Node, path: Path = ()) -> Iterator[tuple[Path, str]]:
@@ -60,8 +68,9 @@ def _texts(node: Node, path: Path = ()) -> Iterator[tuple[Path, str]]:
 
 
 def _name(path: Path) -> str:
-    return ".".join(str(step) if isinstance(step, str) else f"[{step + 1}]"
-                    for step in path).replace(".[", "[")
+    return ".".join(
+        str(step) if isinstance(step, str) else f"[{step + 1}]" for step in path
+    ).replace(".[", "[")
 
 
 def _find(path: str, root: Node, loc: Path, pattern: re.Pattern[str]) -> Location:
@@ -113,18 +122,27 @@ def _nth(path: str, root: Node, loc: Path, needle: str, nth: int) -> Location:
 
 def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
     covered = printable_characters()
-    missing = list(dict.fromkeys(c for c in text
-                                 if ord(c) not in covered and ord(c) not in _WHITESPACE))
+    missing = list(
+        dict.fromkeys(c for c in text if ord(c) not in covered and ord(c) not in _WHITESPACE)
+    )
     named = missing if len(missing) <= SHOWN + 1 else missing[:SHOWN]
-    findings = [Finding(_find(path, root, loc, _spellings(char)),
-                        f"{describe(char)} cannot be printed: no bundled font has it")
-                for char in named]
+    findings = [
+        Finding(
+            _find(path, root, loc, _spellings(char)),
+            f"{describe(char)} cannot be printed: no bundled font has it",
+        )
+        for char in named
+    ]
     if len(missing) > len(named):
         char = missing[SHOWN]
-        findings.append(Finding(_find(path, root, loc, _spellings(char)),
-                                f"{describe(char)} and {len(missing) - SHOWN - 1:,} more "
-                                "characters of this text cannot be printed: no bundled font "
-                                "has them"))
+        findings.append(
+            Finding(
+                _find(path, root, loc, _spellings(char)),
+                f"{describe(char)} and {len(missing) - SHOWN - 1:,} more "
+                "characters of this text cannot be printed: no bundled font "
+                "has them",
+            )
+        )
     return findings
 
 
@@ -134,10 +152,15 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
         return []
     lines = text.split("\n")
     line = lines[deep.line].strip()  # found as written: the same occurrence of its text
-    where = _nth(path, root, loc, line, "\n".join(lines[:deep.line]).count(line))
+    where = _nth(path, root, loc, line, "\n".join(lines[: deep.line]).count(line))
     where = Location(where.path, where.line, where.column + marker_column(line, deep.marker))
-    return [Finding(where, f"Markdown lists and quotes may be nested at most {MAX_NESTING} "
-                           f"levels deep; this one is level {deep.level}")]
+    return [
+        Finding(
+            where,
+            f"Markdown lists and quotes may be nested at most {MAX_NESTING} "
+            f"levels deep; this one is level {deep.level}",
+        )
+    ]
 
 
 def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
@@ -159,7 +182,11 @@ def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
         if loc in LIMITS[kind]:
             limit, where = LIMITS[kind][loc]
             if len(value) > limit:
-                findings.append(Finding(locate(path, root, loc),
-                                        f'"{_name(loc)}" is {len(value):,} characters long; '
-                                        f"{where} holds at most {limit:,}; shorten it"))
+                findings.append(
+                    Finding(
+                        locate(path, root, loc),
+                        f'"{_name(loc)}" is {len(value):,} characters long; '
+                        f"{where} holds at most {limit:,}; shorten it",
+                    )
+                )
     return findings

@@ -12,22 +12,35 @@ import re
 from typing import Any
 
 CORE = "tag:yaml.org,2002:"
-STR, NULL, BOOL, INT, FLOAT, TIMESTAMP = (f"{CORE}{name}" for name in (
-    "str", "null", "bool", "int", "float", "timestamp"))
+STR, NULL, BOOL, INT, FLOAT, TIMESTAMP = (
+    f"{CORE}{name}" for name in ("str", "null", "bool", "int", "float", "timestamp")
+)
 
 _RESOLVERS = (
     (BOOL, re.compile(r"true|True|TRUE|false|False|FALSE")),
-    (FLOAT, re.compile(r"""[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    (
+        FLOAT,
+        re.compile(
+            r"""[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
                           |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
                           |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
                           |[-+]?\.(?:inf|Inf|INF)
-                          |\.(?:nan|NaN|NAN)""", re.X)),
+                          |\.(?:nan|NaN|NAN)""",
+            re.X,
+        ),
+    ),
     (INT, re.compile(r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+")),
     (NULL, re.compile(r"~|null|Null|NULL|")),
-    (TIMESTAMP, re.compile(r"""[0-9]{4}-[0-9]{2}-[0-9]{2}
+    (
+        TIMESTAMP,
+        re.compile(
+            r"""[0-9]{4}-[0-9]{2}-[0-9]{2}
                               |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}
                                :[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
-                               (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?""", re.X)),
+                               (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?""",
+            re.X,
+        ),
+    ),
 )
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 

@@ -61,7 +61,8 @@ def _quote_hint(error: dict[str, Any], text: str | None) -> str:
     if text is None or not scalar:
         return ""
     if error["type"] == "string_type" or (
-            error["type"] == "literal_error" and not isinstance(value, (bool, dt.date))):
+        error["type"] == "literal_error" and not isinstance(value, (bool, dt.date))
+    ):
         return f'; quote it: "{shown(text)}"'
     return ""
 
@@ -77,8 +78,10 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
     if not loc and kind in _EXPECTED:
         return f"the file must be {_EXPECTED[kind]}, not {describe(value)}"
     if kind == "literal_error":
-        return (f'"{name}" must be one of {error["ctx"]["expected"]}, not {describe(value)}'
-                f"{_quote_hint(error, text)}")
+        return (
+            f'"{name}" must be one of {error["ctx"]["expected"]}, not {describe(value)}'
+            f"{_quote_hint(error, text)}"
+        )
     if kind == "string_too_short":
         return f'"{name}" is empty; write a value or leave the key out'
     if kind == "too_short":
@@ -92,7 +95,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
     if kind == "finite_number":
         return f'"{name}" must be a finite number, not {shown(text or value)}'
     if kind in _EXPECTED:
-        return f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error, text)}'
+        return (
+            f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error, text)}'
+        )
     return f'"{name}": {error["msg"]}'
 
 
@@ -171,8 +176,11 @@ def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, lis
     except ValidationError as exc:
         errors: list[dict[str, Any]] = [dict(error) for error in exc.errors()]
     # A misspelt key also leaves its field missing: report the misspelling alone.
-    suggested = {(tuple(e["loc"][:-1]), _close_key(str(e["loc"][-1]), tuple(e["loc"]), model))
-                 for e in errors if e["type"] == "extra_forbidden"}
+    suggested = {
+        (tuple(e["loc"][:-1]), _close_key(str(e["loc"][-1]), tuple(e["loc"]), model))
+        for e in errors
+        if e["type"] == "extra_forbidden"
+    }
     findings = []
     for error in errors:
         loc = tuple(error["loc"])
@@ -181,14 +189,18 @@ def validate_model(path: str, root: Node, model: type[M]) -> tuple[M | None, lis
         node, missing = root.find(loc)
         text = node.text if missing is None else None
         at_key = error["type"] == "extra_forbidden"
-        where = (locate_markup(path, root, loc, "![" + error["ctx"]["alt"])
-                 if error["type"] == "markdown_image" else locate(path, root, loc, at_key))
+        where = (
+            locate_markup(path, root, loc, "![" + error["ctx"]["alt"])
+            if error["type"] == "markdown_image"
+            else locate(path, root, loc, at_key)
+        )
         findings.append(Finding(where, _message(error, model, text)))
     return None, findings
 
 
-def check_code(path: str, stem: str, root: Node, code: CodeSource,
-               publication: Publication | None) -> list[Finding]:
+def check_code(
+    path: str, stem: str, root: Node, code: CodeSource, publication: Publication | None
+) -> list[Finding]:
     """Apply the rules that span fields or files to one valid code source."""
     findings: list[Finding] = []
 
@@ -203,8 +215,10 @@ def check_code(path: str, stem: str, root: Node, code: CodeSource,
     for index, related in enumerate(code.related_codes or []):
         pattern, rule = CODE_PATTERNS[related.system]
         if not pattern.fullmatch(related.code):
-            add(("related_codes", index, "code"),
-                f'"{shown(related.code)}" is not a valid {related.system} code ({rule})')
+            add(
+                ("related_codes", index, "code"),
+                f'"{shown(related.code)}" is not a valid {related.system} code ({rule})',
+            )
     seen: set[str] = set()
     for index, modifier in enumerate(code.modifiers or []):
         if modifier.code in seen:
@@ -214,8 +228,12 @@ def check_code(path: str, stem: str, root: Node, code: CodeSource,
         declared = [payer.id for payer in publication.payers]
         for payer_id in code.payers or {}:
             if payer_id not in declared:
-                add(("payers", payer_id), f'payer "{shown(payer_id)}" is not declared in '
-                    f"publication.yaml (declared: {', '.join(declared)})", at_key=True)
+                add(
+                    ("payers", payer_id),
+                    f'payer "{shown(payer_id)}" is not declared in '
+                    f"publication.yaml (declared: {', '.join(declared)})",
+                    at_key=True,
+                )
     return findings
 
 
@@ -225,7 +243,11 @@ def check_publication(path: str, root: Node, publication: Publication) -> list[F
     seen: set[str] = set()
     for index, payer in enumerate(publication.payers):
         if payer.id in seen:
-            findings.append(Finding(locate(path, root, ("payers", index, "id")),
-                                    f'payer id "{shown(payer.id)}" is declared twice'))
+            findings.append(
+                Finding(
+                    locate(path, root, ("payers", index, "id")),
+                    f'payer id "{shown(payer.id)}" is declared twice',
+                )
+            )
         seen.add(payer.id)
     return findings

@@ -24,15 +24,26 @@ MAX_NODES = 20_000  # keys and values: 80 times what the largest sample source h
 MAX_DEPTH = 64
 
 _CORE = scalars.CORE
-_SCALAR_TAGS = {scalars.STR, scalars.INT, scalars.FLOAT, scalars.BOOL, scalars.NULL,
-                scalars.TIMESTAMP}
+_SCALAR_TAGS = {
+    scalars.STR,
+    scalars.INT,
+    scalars.FLOAT,
+    scalars.BOOL,
+    scalars.NULL,
+    scalars.TIMESTAMP,
+}
 _MAPPING_TAG, _SEQUENCE_TAG = f"{_CORE}map", f"{_CORE}seq"
 # Characters YAML 1.2 allows in a stream (a byte-order mark only at the start), less the
 # ones libyaml takes for line breaks where an editor shows none (NEL, LS, PS).
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe"
-                            "\uff00-\ufffd\U00010000-\U0010ffff]")
-_UTF16_32_BOMS = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
-                  (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))
+_NOT_PRINTABLE = re.compile(
+    "[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_UTF16_32_BOMS = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
 _Parser = getattr(libyaml, "CBaseLoader", libyaml.BaseLoader)  # pure Python without libyaml
 
 
@@ -93,8 +104,11 @@ class _Composer:
     def add(self, event: Any, size: int) -> None:
         self.count += size
         if self.count > MAX_NODES:
-            raise self.fail(event, f"the file holds more than {MAX_NODES:,} keys and values "
-                                   "(aliases counted as expanded); a source may hold no more")
+            raise self.fail(
+                event,
+                f"the file holds more than {MAX_NODES:,} keys and values "
+                "(aliases counted as expanded); a source may hold no more",
+            )
 
     def document(self) -> Node | None:
         """Return the file's one document, or None when the stream holds none."""
@@ -106,8 +120,10 @@ class _Composer:
         root = self.node(0)
         parser.get_event()  # document end
         if not parser.check_event(libyaml.StreamEndEvent):
-            raise self.fail(parser.get_event(), "a second YAML document starts here; "
-                                                "a source holds one document only")
+            raise self.fail(
+                parser.get_event(),
+                "a second YAML document starts here; a source holds one document only",
+            )
         return root
 
     def node(self, depth: int) -> Node:
@@ -115,12 +131,14 @@ class _Composer:
         if isinstance(event, libyaml.AliasEvent):
             target = self.anchors.get(event.anchor)
             if target is None:
-                raise self.fail(event, f'the alias "*{shown(event.anchor)}" names no anchor '
-                                       "defined before it")
+                raise self.fail(
+                    event, f'the alias "*{shown(event.anchor)}" names no anchor defined before it'
+                )
             self.add(event, target.size)
             mark = event.start_mark
-            return dataclasses.replace(target, line=mark.line + 1, column=mark.column + 1,
-                                       key_line=0, key_column=0)
+            return dataclasses.replace(
+                target, line=mark.line + 1, column=mark.column + 1, key_line=0, key_column=0
+            )
         self.add(event, 1)
         if isinstance(event, libyaml.ScalarEvent):
             node = self.scalar(event)
@@ -135,41 +153,71 @@ class _Composer:
             self.anchors[event.anchor] = node
         return node
 
-    def located(self, event: Any, end: Any, value: Any = None, text: str | None = None,
-                children: dict[str, Node] | list[Node] | None = None, size: int = 1) -> Node:
+    def located(
+        self,
+        event: Any,
+        end: Any,
+        value: Any = None,
+        text: str | None = None,
+        children: dict[str, Node] | list[Node] | None = None,
+        size: int = 1,
+    ) -> Node:
         start = event.start_mark
-        return Node(value, start.line + 1, start.column + 1, 0, 0, text, children,
-                    (start.index, end.end_mark.index), size)
+        return Node(
+            value,
+            start.line + 1,
+            start.column + 1,
+            0,
+            0,
+            text,
+            children,
+            (start.index, end.end_mark.index),
+            size,
+        )
 
     def mapping(self, event: Any, depth: int) -> Node:
         if event.tag not in (None, "!", _MAPPING_TAG):
-            raise self.fail(event, f'the tag "{_show_tag(event.tag)}" is not allowed; '
-                                   "sources hold plain YAML values only")
+            raise self.fail(
+                event,
+                f'the tag "{_show_tag(event.tag)}" is not allowed; '
+                "sources hold plain YAML values only",
+            )
         children: dict[str, Node] = {}
         size = 1
         while not self.parser.check_event(libyaml.MappingEndEvent):
             key_event = self.parser.peek_event()
             key = self.key()
             if key in children:
-                raise self.fail(key_event, f'duplicate key "{shown(key)}" '
-                                           f"(first given at line {children[key].key_line})")
+                raise self.fail(
+                    key_event,
+                    f'duplicate key "{shown(key)}" (first given at line {children[key].key_line})',
+                )
             child = self.node(depth + 1)
             child.key_line = key_event.start_mark.line + 1
             child.key_column = key_event.start_mark.column + 1
             children[key] = child
             size += 1 + child.size
-        return self.located(event, self.parser.get_event(), value=None, children=children,
-                            size=size)
+        return self.located(
+            event, self.parser.get_event(), value=None, children=children, size=size
+        )
 
     def sequence(self, event: Any, depth: int) -> Node:
         if event.tag not in (None, "!", _SEQUENCE_TAG):
-            raise self.fail(event, f'the tag "{_show_tag(event.tag)}" is not allowed; '
-                                   "sources hold plain YAML values only")
+            raise self.fail(
+                event,
+                f'the tag "{_show_tag(event.tag)}" is not allowed; '
+                "sources hold plain YAML values only",
+            )
         items: list[Node] = []
         while not self.parser.check_event(libyaml.SequenceEndEvent):
             items.append(self.node(depth + 1))
-        return self.located(event, self.parser.get_event(), value=None, children=items,
-                            size=1 + sum(item.size for item in items))
+        return self.located(
+            event,
+            self.parser.get_event(),
+            value=None,
+            children=items,
+            size=1 + sum(item.size for item in items),
+        )
 
     def key(self) -> str:
         event = self.parser.get_event()
@@ -192,25 +240,32 @@ class _Composer:
         elif tag == "!":  # the non-specific tag: text
             tag = scalars.STR
         if tag not in _SCALAR_TAGS:
-            raise self.fail(event, f'the tag "{_show_tag(tag)}" is not allowed; '
-                                   "sources hold plain YAML values only")
-        return self.located(event, event, value=scalars.construct(tag, event.value),
-                            text=event.value)
+            raise self.fail(
+                event,
+                f'the tag "{_show_tag(tag)}" is not allowed; sources hold plain YAML values only',
+            )
+        return self.located(
+            event, event, value=scalars.construct(tag, event.value), text=event.value
+        )
 
 
 # Errors whose context mark (the construct being read) is a better place than the point
 # where the parser gave up: the key missing its colon, the unclosed quote or bracket.
-_CONTEXT_FIRST = ("while scanning a simple key", "while scanning a quoted scalar",
-                  "while parsing a flow sequence", "while parsing a flow mapping")
+_CONTEXT_FIRST = (
+    "while scanning a simple key",
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
 # libyaml's words for common mistakes, and what an author should do about them.
 _PROBLEMS = {
     "could not find expected ':'": 'a key without ":"; write "key: value"',
     "did not find expected ',' or ']'": 'a list opened with "[" is not closed with "]"',
     "did not find expected ',' or '}'": 'a mapping opened with "{" is not closed with "}"',
     "did not find expected key": "a key was expected here; check the indentation, "
-                                 "and quotes left open above",
+    "and quotes left open above",
     "mapping values are not allowed in this context": 'a ": " inside a plain value; '
-                                                      "quote the value",
+    "quote the value",
     "found unexpected end of stream": "the file ends inside a quoted value; close the quote",
 }
 
@@ -222,8 +277,11 @@ def _syntax_error(path: str, text: str, exc: libyaml.MarkedYAMLError) -> SourceE
     problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
     at = exc.problem_mark.index if exc.problem_mark else -1
     if problem == "found character that cannot start any token" and 0 <= at < len(text):
-        problem = (f'the character "{text[at]}" cannot start a value here; quote the value'
-                   if text[at] != "\t" else "\t")
+        problem = (
+            f'the character "{text[at]}" cannot start a value here; quote the value'
+            if text[at] != "\t"
+            else "\t"
+        )
     if "maximum nesting depth" in problem:
         problem = f"values are nested more than {MAX_DEPTH} levels deep"
     if "\t" in problem or problem.startswith("found a tab"):
@@ -243,23 +301,31 @@ def _decode(data: bytes, path: str) -> str:
     """Decode UTF-8 (with or without a byte-order mark), refusing what YAML does not allow."""
     for bom, encoding in _UTF16_32_BOMS:
         if data.startswith(bom):
-            raise SourceError.at(path, 1, 1, f"the file is {encoding} (it starts with a "
-                                             f"{encoding} byte-order mark); save it as UTF-8")
+            raise SourceError.at(
+                path,
+                1,
+                1,
+                f"the file is {encoding} (it starts with a "
+                f"{encoding} byte-order mark); save it as UTF-8",
+            )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        line_start = before[before.rfind(b"\n") + 1:]
+        line_start = before[before.rfind(b"\n") + 1 :]
         column = len(line_start.decode("utf-8", errors="replace")) + 1
-        raise SourceError.at(path, line, column,
-                             f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})") from exc
+        raise SourceError.at(
+            path, line, column, f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})"
+        ) from exc
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
         char = bad.group()
         if char == "\ufeff":
-            message = "a byte-order mark (U+FEFF) after the start of the file is not allowed " \
-                      "in YAML; remove it"
+            message = (
+                "a byte-order mark (U+FEFF) after the start of the file is not allowed "
+                "in YAML; remove it"
+            )
         elif char in "\u2028\u2029":
             message = f"the separator U+{ord(char):04X} is not allowed in YAML; use a line break"
         else:
@@ -282,8 +348,9 @@ def parse_yaml(data: bytes, path: str) -> Node:
         raise _syntax_error(path, text, exc) from exc
     except libyaml.YAMLError as exc:
         raise SourceError.at(path, 1, 1, f"invalid YAML: {exc}") from exc
-    if root is None or (root.children is None and root.value is None
-                        and not (root.text or "").strip()):
+    if root is None or (
+        root.children is None and root.value is None and not (root.text or "").strip()
+    ):
         raise SourceError.at(path, 1, 1, "the file is empty; expected a mapping of keys")
     root.source = text
     return root
@@ -291,8 +358,9 @@ def parse_yaml(data: bytes, path: str) -> Node:
 
 def _too_large(path: str, size: int | None) -> SourceError:
     said = f"{size:,} bytes" if size is not None else f"more than {MAX_FILE_BYTES:,} bytes"
-    return SourceError.at(path, 1, 1, f"the file is {said}; "
-                                      f"a source may be at most {MAX_FILE_BYTES:,} bytes")
+    return SourceError.at(
+        path, 1, 1, f"the file is {said}; a source may be at most {MAX_FILE_BYTES:,} bytes"
+    )
 
 
 def unreadable(shown_as: str, exc: OSError) -> SourceError:

@@ -64,10 +64,15 @@ from report.volume.writer import Overflow, assemble_volume
 __all__ = ["FrontRenderer", "LocalRenderer", "VolumeEntry", "start_pages", "write_volume"]
 
 
-def write_volume(publication: PublicationInfo, entries: Iterable[VolumeEntry], target: Path,
-                 variant: str = "pdf/ua-1", cache_dir: Path | None = None,
-                 renderer: FrontRenderer | None = None,
-                 codes: Sequence[str] | None = None) -> int:
+def write_volume(
+    publication: PublicationInfo,
+    entries: Iterable[VolumeEntry],
+    target: Path,
+    variant: str = "pdf/ua-1",
+    cache_dir: Path | None = None,
+    renderer: FrontRenderer | None = None,
+    codes: Sequence[str] | None = None,
+) -> int:
     """Write volume.pdf: the rendered front matter, then every report; return its pages.
 
     The reports follow in the order of entries, each entry's pages as its PDF has them

@@ -24,10 +24,10 @@ from report.volume.syntax import (
 class PartSpec:
     """How one input joins the volume."""
 
-    code: str | None   # None for the front matter
-    title: str         # the /T of its /Part structure element
-    pages: int         # its page count, as the contents assumed it
-    closed: bool       # whether its bookmarks start closed
+    code: str | None  # None for the front matter
+    title: str  # the /T of its /Part structure element
+    pages: int  # its page count, as the contents assumed it
+    closed: bool  # whether its bookmarks start closed
     primary: bool = False  # its catalog, metadata and information stand for the volume's
 
 
@@ -35,21 +35,30 @@ class PartSpec:
 class Facts:
     """What placing a part needs to know of it, whatever its place (cached by content)."""
 
-    span: int                  # object numbers it takes: its own, then its object streams
-    keys: int                  # structure parent keys it takes
-    names: tuple[bytes, ...]   # its named destinations
+    span: int  # object numbers it takes: its own, then its object streams
+    keys: int  # structure parent keys it takes
+    names: tuple[bytes, ...]  # its named destinations
 
     def dumps(self) -> bytes:
-        return json.dumps({"format": CHUNK_FORMAT, "span": self.span, "keys": self.keys,
-                           "names": [n.decode("latin-1") for n in self.names]}).encode()
+        return json.dumps(
+            {
+                "format": CHUNK_FORMAT,
+                "span": self.span,
+                "keys": self.keys,
+                "names": [n.decode("latin-1") for n in self.names],
+            }
+        ).encode()
 
     @classmethod
     def loads(cls, data: bytes) -> Facts:
         value = json.loads(data)
         if value.get("format") != CHUNK_FORMAT:
             raise ValueError("another format")
-        return cls(int(value["span"]), int(value["keys"]),
-                   tuple(n.encode("latin-1") for n in value["names"]))
+        return cls(
+            int(value["span"]),
+            int(value["keys"]),
+            tuple(n.encode("latin-1") for n in value["names"]),
+        )
 
 
 @dataclass
@@ -59,15 +68,15 @@ class Analysis:
     source: Source
     spec: PartSpec
     catalog: dict[bytes, Value]
-    node: Ref                      # its page tree's root
-    dropped: set[int]              # objects the volume's own replace
-    tops: list[int]                # its top structure elements
+    node: Ref  # its page tree's root
+    dropped: set[int]  # objects the volume's own replace
+    tops: list[int]  # its top structure elements
     parent_pairs: list[tuple[int, bytes]]
     maps: dict[bytes, dict[bytes, Value]]
     id_pairs: list[tuple[bytes, Value]]
-    items: list[tuple[int, dict[bytes, Value]]]   # its top bookmarks
+    items: list[tuple[int, dict[bytes, Value]]]  # its top bookmarks
     dest_pairs: list[tuple[bytes, Value]]
-    names: dict[bytes, Value]      # the catalog's /Names dictionary
+    names: dict[bytes, Value]  # the catalog's /Names dictionary
     facts: Facts
 
 
@@ -88,8 +97,10 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
     node = source.get(node_ref)
     count = source.get(node.get(b"/Count", b"0")) if isinstance(node, dict) else None
     if count != b"%d" % spec.pages:
-        raise ValueError(f"{spec.title}: {count!r} pages, but the volume's contents counted "
-                         f"{spec.pages}; its page numbers would be wrong")
+        raise ValueError(
+            f"{spec.title}: {count!r} pages, but the volume's contents counted "
+            f"{spec.pages}; its page numbers would be wrong"
+        )
 
     tops: list[int] = []
     parent_pairs: list[tuple[int, bytes]] = []
@@ -143,21 +154,38 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
     numbers = source.numbers()
     packed = len(numbers - dropped - set(source.streams)) - len(items)
     keys = [key for key, _ in parent_pairs]
-    for text in (*(pack.data for pack in source.packs), *source.bodies.values(),
-                 *(dictionary for dictionary, _ in source.streams.values())):
+    for text in (
+        *(pack.data for pack in source.packs),
+        *source.bodies.values(),
+        *(dictionary for dictionary, _ in source.streams.values()),
+    ):
         if b"/StructParent" in text:
             keys += [int(k) for k in STRUCT_PARENT.findall(text)]
-    facts = Facts(span=max(numbers) + -(-packed // OBJECTS_PER_STREAM),
-                   keys=max(keys) + 1 if keys else 0,
-                   names=tuple(name for name, _ in dest_pairs))
-    return Analysis(source, spec, catalog, node_ref, dropped, tops, parent_pairs, maps,
-                     id_pairs, items, dest_pairs, names, facts)
+    facts = Facts(
+        span=max(numbers) + -(-packed // OBJECTS_PER_STREAM),
+        keys=max(keys) + 1 if keys else 0,
+        names=tuple(name for name, _ in dest_pairs),
+    )
+    return Analysis(
+        source,
+        spec,
+        catalog,
+        node_ref,
+        dropped,
+        tops,
+        parent_pairs,
+        maps,
+        id_pairs,
+        items,
+        dest_pairs,
+        names,
+        facts,
+    )
 
 
-
-
-def drop_embedded_files(source: Source, catalog: dict[bytes, Value], names: dict[bytes, Value],
-                        dropped: set[int]) -> None:
+def drop_embedded_files(
+    source: Source, catalog: dict[bytes, Value], names: dict[bytes, Value], dropped: set[int]
+) -> None:
     """Drop a part's embedded files (a release report's sources): the volume embeds its own.
 
     Only the catalog (/AF, /Names /EmbeddedFiles) refers to them in the reports this
@@ -214,7 +242,7 @@ def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[in
             while (match := _NUM_PAIR.match(body, pos)) is not None:
                 pairs.append((int(match[1]), match[2]))
                 pos = match.end()
-            if re.match(rb"[\s\0]*\]", body[pos:pos + 64]):
+            if re.match(rb"[\s\0]*\]", body[pos : pos + 64]):
                 return pairs
             pairs = []
         node = source.get(node)
@@ -236,10 +264,10 @@ def name_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[byte
     if not isinstance(node, dict):
         return []
     names = source.get(node.get(b"/Names", []))
-    pairs = [(text_of(names[i]), names[i + 1])  # type: ignore[index]
-             for i in range(0, len(names) - 1, 2)]  # type: ignore[arg-type]
+    pairs = [
+        (text_of(names[i]), names[i + 1])  # type: ignore[index]
+        for i in range(0, len(names) - 1, 2)
+    ]  # type: ignore[arg-type]
     for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
         pairs += name_tree(source, kid, dropped)
     return pairs
-
-

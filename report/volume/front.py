@@ -101,8 +101,13 @@ def start_pages(front_pages: int, entries: Sequence[VolumeEntry]) -> list[int]:
     return starts
 
 
-def plan_pages(heights: Sequence[float], gaps: Sequence[float], first_room: float,
-               room: float, limits: dict[int, int] | None = None) -> list[tuple[int, int]]:
+def plan_pages(
+    heights: Sequence[float],
+    gaps: Sequence[float],
+    first_room: float,
+    room: float,
+    limits: dict[int, int] | None = None,
+) -> list[tuple[int, int]]:
     """Split contents lines into pages, as many on each as fit; return (start, end) ranges.
 
     A page ends in its last line's bottom margin, which the break truncates. limits caps
@@ -112,8 +117,10 @@ def plan_pages(heights: Sequence[float], gaps: Sequence[float], first_room: floa
     pages: list[tuple[int, int]] = []
     start, used, space = 0, 0.0, first_room
     for index, height in enumerate(heights):
-        if index > start and (used + height - gaps[index] > space + EPSILON
-                              or index - start >= limits.get(start, math.inf)):
+        if index > start and (
+            used + height - gaps[index] > space + EPSILON
+            or index - start >= limits.get(start, math.inf)
+        ):
             pages.append((start, index))
             start, used, space = index, 0.0, room
         used += height
@@ -121,9 +128,13 @@ def plan_pages(heights: Sequence[float], gaps: Sequence[float], first_room: floa
     return pages
 
 
-def front_matter(publication: PublicationInfo, entries: Sequence[VolumeEntry], variant: str,
-                 cache_dir: Path | None = None,
-                 renderer: FrontRenderer | None = None) -> list[RenderedPart]:
+def front_matter(
+    publication: PublicationInfo,
+    entries: Sequence[VolumeEntry],
+    variant: str,
+    cache_dir: Path | None = None,
+    renderer: FrontRenderer | None = None,
+) -> list[RenderedPart]:
     """Render the front matter's parts, the contents numbered to match the reports."""
     renderer = renderer or LocalRenderer()
     cache = _FrontCache(cache_dir, variant)
@@ -142,15 +153,23 @@ def front_matter(publication: PublicationInfo, entries: Sequence[VolumeEntry], v
         if settled:
             cache.evict()
             titles = ["Cover and notices"] + ["Contents"] * len(plan)
-            return [RenderedPart(pdf, count, title)
-                    for (pdf, count), title in zip(rendered, titles, strict=True)]
-    raise RuntimeError(f"the volume's front matter does not settle on its pages after "
-                       f"{MAX_FRONT_RENDERS} renders")
+            return [
+                RenderedPart(pdf, count, title)
+                for (pdf, count), title in zip(rendered, titles, strict=True)
+            ]
+    raise RuntimeError(
+        f"the volume's front matter does not settle on its pages after {MAX_FRONT_RENDERS} renders"
+    )
 
 
-def _parts(publication: PublicationInfo, entries: Sequence[VolumeEntry],
-           metrics: ContentsMetrics, opening: int, limits: dict[int, int],
-           contents: bool = True) -> tuple[list[tuple[int, int]], list[FrontPart]]:
+def _parts(
+    publication: PublicationInfo,
+    entries: Sequence[VolumeEntry],
+    metrics: ContentsMetrics,
+    opening: int,
+    limits: dict[int, int],
+    contents: bool = True,
+) -> tuple[list[tuple[int, int]], list[FrontPart]]:
     """Plan the contents pages; return the plan and the parts: the opening, then (with
     contents) each contents page, numbered from the entries' page counts."""
     plan = plan_pages(metrics.heights, metrics.gaps, metrics.first_room, metrics.room, limits)
@@ -159,10 +178,15 @@ def _parts(publication: PublicationInfo, entries: Sequence[VolumeEntry],
     if contents:
         pages = start_pages(total, entries)
         for number, (start, end) in enumerate(plan):
-            lines = tuple(ContentsLine(e.code, e.heading, page) for e, page
-                          in zip(entries[start:end], pages[start:end], strict=True))
-            fronts.append(FrontPart("contents", opening + number + 1, total, lines,
-                                    opens_contents=number == 0))
+            lines = tuple(
+                ContentsLine(e.code, e.heading, page)
+                for e, page in zip(entries[start:end], pages[start:end], strict=True)
+            )
+            fronts.append(
+                FrontPart(
+                    "contents", opening + number + 1, total, lines, opens_contents=number == 0
+                )
+            )
     return plan, fronts
 
 
@@ -187,12 +211,12 @@ class FrontPlanner:
         batch = missing or list(headings[:1])
         return [(_measure_html(self.publication, batch), batch)]
 
-    def measured(self, batch: Sequence[str], metrics: ContentsMetrics,
-                 headings: Sequence[str]) -> None:
+    def measured(
+        self, batch: Sequence[str], metrics: ContentsMetrics, headings: Sequence[str]
+    ) -> None:
         """Keep the measured lines of batch, with those kept before for headings."""
         known = self.cache.lines(self.key)
-        known.lines.update(zip(batch, zip(metrics.heights, metrics.gaps, strict=True),
-                               strict=True))
+        known.lines.update(zip(batch, zip(metrics.heights, metrics.gaps, strict=True), strict=True))
         known.first_room, known.room = metrics.first_room, metrics.room
         self.cache.keep_lines(self.key, known, [h for h in headings if h in known.lines])
 
@@ -200,15 +224,22 @@ class FrontPlanner:
         """Return (key, HTML) of the parts not in the cache, planned from measured lines
         (none if a line was not measured); with contents, the contents pages as well."""
         known = self.cache.lines(self.key)
-        if known.room is None or known.first_room is None or \
-                any(e.heading not in known.lines for e in entries):
+        if (
+            known.room is None
+            or known.first_room is None
+            or any(e.heading not in known.lines for e in entries)
+        ):
             return []
-        metrics = ContentsMetrics(tuple(known.lines[e.heading][0] for e in entries),
-                                  tuple(known.lines[e.heading][1] for e in entries),
-                                  known.first_room, known.room)
+        metrics = ContentsMetrics(
+            tuple(known.lines[e.heading][0] for e in entries),
+            tuple(known.lines[e.heading][1] for e in entries),
+            known.first_room,
+            known.room,
+        )
         _, fronts = _parts(self.publication, entries, metrics, OPENING_PAGES, {}, contents)
-        htmls = {self.cache.key(html): html
-                 for html in (front_html(self.publication, f) for f in fronts)}
+        htmls = {
+            self.cache.key(html): html for html in (front_html(self.publication, f) for f in fronts)
+        }
         cached = self.cache.rendered(list(htmls))
         return [(key, html) for key, html in htmls.items() if key not in cached]
 
@@ -228,8 +259,12 @@ def _measure_html(publication: PublicationInfo, headings: Sequence[str]) -> str:
     return front_html(publication, FrontPart("contents", 1, 1, lines, opens_contents=True))
 
 
-def _line_metrics(publication: PublicationInfo, entries: Sequence[VolumeEntry],
-                  renderer: FrontRenderer, cache: _FrontCache) -> ContentsMetrics:
+def _line_metrics(
+    publication: PublicationInfo,
+    entries: Sequence[VolumeEntry],
+    renderer: FrontRenderer,
+    cache: _FrontCache,
+) -> ContentsMetrics:
     """Return every contents line's height and the pages' room: cached, or measured."""
     key = cache.key(front_html(publication, _shell()))
     known = cache.lines(key)
@@ -238,17 +273,21 @@ def _line_metrics(publication: PublicationInfo, entries: Sequence[VolumeEntry],
     if missing or known.room is None:
         missing = missing or headings[:1]
         size = max(MIN_MEASURE_BATCH, -(-len(missing) // max(1, renderer.jobs)))
-        batches = [missing[i:i + size] for i in range(0, len(missing), size)]
+        batches = [missing[i : i + size] for i in range(0, len(missing), size)]
         htmls = [_measure_html(publication, batch) for batch in batches]
         for batch, measured in zip(batches, renderer.measure(htmls), strict=True):
-            known.lines.update(zip(batch, zip(measured.heights, measured.gaps, strict=True),
-                                   strict=True))
+            known.lines.update(
+                zip(batch, zip(measured.heights, measured.gaps, strict=True), strict=True)
+            )
             known.first_room, known.room = measured.first_room, measured.room
     assert known.first_room is not None and known.room is not None
     cache.keep_lines(key, known, headings)
-    return ContentsMetrics(tuple(known.lines[h][0] for h in headings),
-                           tuple(known.lines[h][1] for h in headings),
-                           known.first_room, known.room)
+    return ContentsMetrics(
+        tuple(known.lines[h][0] for h in headings),
+        tuple(known.lines[h][1] for h in headings),
+        known.first_room,
+        known.room,
+    )
 
 
 @dataclass
@@ -265,8 +304,14 @@ class _FrontCache:
         self.folder = folder
         self.used: set[str] = set()
         digest = hashlib.sha256()  # everything that shapes a part besides its HTML
-        for part in (CACHE_VERSION, variant, __version__, metadata.version("weasyprint"),
-                     os.environ.get("SOURCE_DATE_EPOCH", ""), stylesheet()):
+        for part in (
+            CACHE_VERSION,
+            variant,
+            __version__,
+            metadata.version("weasyprint"),
+            os.environ.get("SOURCE_DATE_EPOCH", ""),
+            stylesheet(),
+        ):
             digest.update(part.encode("utf-8") + b"\0")
         render = Path(__file__).resolve().parent.parent / "render"
         for source in sorted(render.glob("*.py")):  # the whole renderer, whatever it grows
@@ -302,7 +347,7 @@ class _FrontCache:
         if self.folder is not None:
             wanted = set(keys)
             for path in self.folder.glob(f"{CACHE_PREFIX}*.pdf"):
-                key, _, pages = path.stem[len(CACHE_PREFIX):].rpartition("-")
+                key, _, pages = path.stem[len(CACHE_PREFIX) :].rpartition("-")
                 if key in wanted and pages.isdigit():
                     found[key] = (path, int(pages))
         return found
@@ -319,8 +364,11 @@ class _FrontCache:
             return _Lines({})
         try:
             value = json.loads(read_regular(self.folder / f"{CACHE_PREFIX}lines-{key}.json")[0])
-            return _Lines({h: (float(a), float(b)) for h, (a, b) in value["lines"].items()},
-                          float(value["first_room"]), float(value["room"]))
+            return _Lines(
+                {h: (float(a), float(b)) for h, (a, b) in value["lines"].items()},
+                float(value["first_room"]),
+                float(value["room"]),
+            )
         except (OSError, ValueError, KeyError, TypeError):
             return _Lines({})
 
@@ -328,8 +376,11 @@ class _FrontCache:
         """Keep the heights of these headings under key, for the next build."""
         if self.folder is None:
             return
-        value = {"first_room": known.first_room, "room": known.room,
-                 "lines": {h: known.lines[h] for h in sorted(set(headings))}}
+        value = {
+            "first_room": known.first_room,
+            "room": known.room,
+            "lines": {h: known.lines[h] for h in sorted(set(headings))},
+        }
         data = json.dumps(value, sort_keys=True).encode()
         path = self.folder / f"{CACHE_PREFIX}lines-{key}.json"
         if _cached(path) != data:
@@ -340,7 +391,7 @@ class _FrontCache:
         if self.folder is None:
             return
         for path in self.folder.glob(f"{CACHE_PREFIX}*"):
-            name = path.stem[len(CACHE_PREFIX):]
+            name = path.stem[len(CACHE_PREFIX) :]
             if name.rpartition("-")[0] not in self.used and name not in self.used:
                 path.unlink(missing_ok=True)
 

@@ -29,17 +29,15 @@ from report.volume.syntax import (
 class Placement:
     """Where a part goes: its numbers, keys, page tree parent and renamed destinations."""
 
-    base: int                      # added to each of its object numbers
-    offset: int                    # added to each of its structure parent keys
-    parent: int                    # the volume's page tree node above its own page tree
-    document: int                  # the volume's /Document element
-    outlines: int                  # the volume's outline root
+    base: int  # added to each of its object numbers
+    offset: int  # added to each of its structure parent keys
+    parent: int  # the volume's page tree node above its own page tree
+    document: int  # the volume's /Document element
+    outlines: int  # the volume's outline root
     renamed: tuple[tuple[bytes, bytes], ...] = ()  # names other parts hold, and the new ones
     # Names it gives up (the contents anchors), sorted: the placement is part of a cache
     # key, so its repr must not depend on the process (a set's order does).
     skipped: tuple[bytes, ...] = ()
-
-
 
 
 @dataclass
@@ -48,11 +46,11 @@ class Objects:
 
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
-    loose: array = field(default_factory=lambda: array("Q"))     # object numbers at offsets
+    loose: array = field(default_factory=lambda: array("Q"))  # object numbers at offsets
     offsets: array = field(default_factory=lambda: array("Q"))
-    packed: array = field(default_factory=lambda: array("Q"))    # objects in object streams
-    streams: array = field(default_factory=lambda: array("Q"))   # ... and that stream's number
-    indexes: array = field(default_factory=lambda: array("Q"))   # ... and their index in it
+    packed: array = field(default_factory=lambda: array("Q"))  # objects in object streams
+    streams: array = field(default_factory=lambda: array("Q"))  # ... and that stream's number
+    indexes: array = field(default_factory=lambda: array("Q"))  # ... and their index in it
 
     def _put(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -70,7 +68,7 @@ class Objects:
         """Add non-stream objects in compressed object streams numbered from numbers."""
         objects.sort()
         for start in range(0, len(objects), OBJECTS_PER_STREAM):
-            chunk = objects[start:start + OBJECTS_PER_STREAM]
+            chunk = objects[start : start + OBJECTS_PER_STREAM]
             num = next(numbers)
             heads, at = [], 0
             for index, (member, body) in enumerate(chunk):
@@ -80,10 +78,15 @@ class Objects:
             self.streams.extend([num] * len(chunk))
             self.indexes.extend(range(len(chunk)))
             head = b" ".join(heads) + b"\n"
-            data = zlib.compress(head + b"\n".join([*(body for _, body in chunk), b""]),
-                                 COMPRESSION)
-            self.stream(num, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode "
-                        b"/Length %d >>" % (len(chunk), len(head), len(data)), data)
+            data = zlib.compress(
+                head + b"\n".join([*(body for _, body in chunk), b""]), COMPRESSION
+            )
+            self.stream(
+                num,
+                b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode "
+                b"/Length %d >>" % (len(chunk), len(head), len(data)),
+                data,
+            )
 
     def data(self) -> bytes:
         return b"".join(self.chunks)
@@ -94,11 +97,11 @@ class Chunk:
     """A placed part: its objects as written, and what the volume's catalog takes from it."""
 
     objects: Objects
-    node: int                                  # its page tree's root, renumbered
-    tops: list[int]                            # its /Part elements
-    parents: list[tuple[int, bytes]]           # ParentTree entries, keys and values final
+    node: int  # its page tree's root, renumbered
+    tops: list[int]  # its /Part elements
+    parents: list[tuple[int, bytes]]  # ParentTree entries, keys and values final
     dests: list[tuple[bytes, bytes]]
-    outline: list[tuple[int, bytes, int]]      # top bookmarks: number, body, visible count
+    outline: list[tuple[int, bytes, int]]  # top bookmarks: number, body, visible count
     role_map: dict[bytes, bytes]
     class_map: dict[bytes, bytes]
     ids: list[tuple[bytes, bytes]]
@@ -110,17 +113,22 @@ class Chunk:
         text = "latin-1"
         arrays = b"".join(getattr(self.objects, a).tobytes() for a in self._ARRAYS)
         data = self.objects.data()
-        header = json.dumps({
-            "format": CHUNK_FORMAT, "node": self.node, "tops": self.tops,
-            "parents": [[k, v.decode(text)] for k, v in self.parents],
-            "dests": [[k.decode(text), v.decode(text)] for k, v in self.dests],
-            "outline": [[n, b.decode(text), c] for n, b, c in self.outline],
-            "role_map": {k.decode(text): v.decode(text) for k, v in self.role_map.items()},
-            "class_map": {k.decode(text): v.decode(text) for k, v in self.class_map.items()},
-            "ids": [[k.decode(text), v.decode(text)] for k, v in self.ids],
-            "lengths": [len(getattr(self.objects, a)) for a in self._ARRAYS],
-            "size": len(data), "crc32": zlib.crc32(data, zlib.crc32(arrays)),
-        }).encode()
+        header = json.dumps(
+            {
+                "format": CHUNK_FORMAT,
+                "node": self.node,
+                "tops": self.tops,
+                "parents": [[k, v.decode(text)] for k, v in self.parents],
+                "dests": [[k.decode(text), v.decode(text)] for k, v in self.dests],
+                "outline": [[n, b.decode(text), c] for n, b, c in self.outline],
+                "role_map": {k.decode(text): v.decode(text) for k, v in self.role_map.items()},
+                "class_map": {k.decode(text): v.decode(text) for k, v in self.class_map.items()},
+                "ids": [[k.decode(text), v.decode(text)] for k, v in self.ids],
+                "lengths": [len(getattr(self.objects, a)) for a in self._ARRAYS],
+                "size": len(data),
+                "crc32": zlib.crc32(data, zlib.crc32(arrays)),
+            }
+        ).encode()
         return b"%d\n" % len(header) + header + arrays + data
 
     @classmethod
@@ -129,23 +137,27 @@ class Chunk:
         text = "latin-1"
         line = blob.index(b"\n")
         start = line + 1 + int(blob[:line])
-        head = json.loads(blob[line + 1:start])
+        head = json.loads(blob[line + 1 : start])
         # A checksum, not a digest: cache files are written whole (renamed into place), so
         # this only catches a file damaged on disk, and must cost little for a thousand.
         if head.get("format") != CHUNK_FORMAT or zlib.crc32(blob[start:]) != head["crc32"]:
             raise ValueError("a damaged or outdated cache file")
         objects = Objects()
         for name, length in zip(cls._ARRAYS, head["lengths"], strict=True):
-            getattr(objects, name).frombytes(blob[start:start + 8 * length])
+            getattr(objects, name).frombytes(blob[start : start + 8 * length])
             start += 8 * length
         objects.chunks, objects.size = [blob[start:]], head["size"]
-        return cls(objects, head["node"], head["tops"],
-                   [(k, v.encode(text)) for k, v in head["parents"]],
-                   [(k.encode(text), v.encode(text)) for k, v in head["dests"]],
-                   [(n, b.encode(text), c) for n, b, c in head["outline"]],
-                   {k.encode(text): v.encode(text) for k, v in head["role_map"].items()},
-                   {k.encode(text): v.encode(text) for k, v in head["class_map"].items()},
-                   [(k.encode(text), v.encode(text)) for k, v in head["ids"]])
+        return cls(
+            objects,
+            head["node"],
+            head["tops"],
+            [(k, v.encode(text)) for k, v in head["parents"]],
+            [(k.encode(text), v.encode(text)) for k, v in head["dests"]],
+            [(n, b.encode(text), c) for n, b, c in head["outline"]],
+            {k.encode(text): v.encode(text) for k, v in head["role_map"].items()},
+            {k.encode(text): v.encode(text) for k, v in head["class_map"].items()},
+            [(k.encode(text), v.encode(text)) for k, v in head["ids"]],
+        )
 
 
 def place_part(analysis: Analysis, place: Placement) -> Chunk:
@@ -160,14 +172,22 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
 
     # Destinations: a name another part holds is renamed; the report's own one assured.
     renamed = dict(place.renamed)
-    dests = [(renamed.get(name, name), dump(value, remap))
-             for name, value in analysis.dest_pairs if name not in place.skipped]
+    dests = [
+        (renamed.get(name, name), dump(value, remap))
+        for name, value in analysis.dest_pairs
+        if name not in place.skipped
+    ]
     own = b"report-" + spec.code.encode() if spec.code else None
     if own is not None and (own not in facts.names or own in renamed):
         first, inherited = first_page(source, analysis.node)
         box = inherited.get(b"/MediaBox", [b"0", b"0", b"0", b"0"])
-        dests.append((own, b"[ %d 0 R /XYZ %s %s 0 ]" % (
-            first + base, dump(box[0], remap), dump(box[3], remap))))  # type: ignore[index]
+        dests.append(
+            (
+                own,
+                b"[ %d 0 R /XYZ %s %s 0 ]"
+                % (first + base, dump(box[0], remap), dump(box[3], remap)),
+            )
+        )  # type: ignore[index]
 
     # Objects rewritten here: the page tree's root, top structure elements, top bookmarks.
     rewritten: dict[int, bytes] = {}
@@ -182,8 +202,11 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         element[b"/P"] = Out(place.document)
         if element.get(b"/S") == b"/Document":
             element[b"/S"] = b"/Part"
-            element[b"/T"] = pdf_string(spec.title.encode("utf-8")) if spec.title.isascii() \
+            element[b"/T"] = (
+                pdf_string(spec.title.encode("utf-8"))
+                if spec.title.isascii()
                 else b"<feff" + spec.title.encode("utf-16-be").hex().encode() + b">"
+            )
         rewritten[num] = prefix_ids(dump(element, remap), prefix)
     outline = []
     for num, item in analysis.items:
@@ -195,8 +218,9 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         if spec.closed and count > 0:
             item[b"/Count"] = b"%d" % -count
         rename_dest(item, renamed)
-        outline.append((num + base, dump(item, remap),
-                        1 + (count if count > 0 and not spec.closed else 0)))
+        outline.append(
+            (num + base, dump(item, remap), 1 + (count if count > 0 and not spec.closed else 0))
+        )
     if renamed:
         rename_links(source, analysis.node, analysis.items, rewritten, renamed, remap)
 
@@ -207,13 +231,18 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     def finish(data: bytes) -> bytes:
         return prefix_ids(shift_keys(renumber(data, table), offset, keys), prefix)
 
-    objects = [(num + base, shift_keys(body, offset, keys)) for num, body in rewritten.items()
-               if num in kept]
+    objects = [
+        (num + base, shift_keys(body, offset, keys))
+        for num, body in rewritten.items()
+        if num in kept
+    ]
     for pack in source.packs:
         bodies = finish(pack.data).split(b"\n")
-        objects += [(num + base, body) for num, body in zip(pack.nums, bodies)
-                    if num not in skip and (not source.duplicates or
-                                            source.where[num][0] is pack)]
+        objects += [
+            (num + base, body)
+            for num, body in zip(pack.nums, bodies)
+            if num not in skip and (not source.duplicates or source.where[num][0] is pack)
+        ]
     loose = [num for num in source.bodies if num not in skip]
     if loose:
         bodies = finish(b"\n".join(source.bodies[num] for num in loose)).split(b"\n")
@@ -230,13 +259,25 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     parents: list[tuple[int, bytes]] = []
     if analysis.parent_pairs:
         values = renumber(b"\n".join(v for _, v in analysis.parent_pairs), table).split(b"\n")
-        parents = [(key + offset, value)
-                   for (key, _), value in zip(analysis.parent_pairs, values, strict=True)]
-    maps = {name: {key: dump(value, remap) for key, value in mapping.items()}
-            for name, mapping in analysis.maps.items()}
-    return Chunk(written, analysis.node.num + base, [num + base for num in analysis.tops],
-                  parents, dests, outline, maps.get(b"/RoleMap", {}), maps.get(b"/ClassMap", {}),
-                  [(prefix + name, dump(value, remap)) for name, value in analysis.id_pairs])
+        parents = [
+            (key + offset, value)
+            for (key, _), value in zip(analysis.parent_pairs, values, strict=True)
+        ]
+    maps = {
+        name: {key: dump(value, remap) for key, value in mapping.items()}
+        for name, mapping in analysis.maps.items()
+    }
+    return Chunk(
+        written,
+        analysis.node.num + base,
+        [num + base for num in analysis.tops],
+        parents,
+        dests,
+        outline,
+        maps.get(b"/RoleMap", {}),
+        maps.get(b"/ClassMap", {}),
+        [(prefix + name, dump(value, remap)) for name, value in analysis.id_pairs],
+    )
 
 
 def rename_dest(holder: dict[bytes, Value], renamed: dict[bytes, bytes]) -> bool:
@@ -251,9 +292,14 @@ def rename_dest(holder: dict[bytes, Value], renamed: dict[bytes, bytes]) -> bool
     return changed
 
 
-def rename_links(source: Source, node_ref: Ref, items: list[tuple[int, dict[bytes, Value]]],
-                  rewritten: dict[int, bytes], renamed: dict[bytes, bytes],
-                  remap: Callable[[int], int | None]) -> None:
+def rename_links(
+    source: Source,
+    node_ref: Ref,
+    items: list[tuple[int, dict[bytes, Value]]],
+    rewritten: dict[int, bytes],
+    renamed: dict[bytes, bytes],
+    remap: Callable[[int], int | None],
+) -> None:
     """Point a part's links and nested bookmarks at the destinations renamed for it."""
     holders: list[Value] = []
     stack: list[Value] = [node_ref]
@@ -280,5 +326,3 @@ def rename_links(source: Source, node_ref: Ref, items: list[tuple[int, dict[byte
             holder = source.get(ref)
             if isinstance(holder, dict) and rename_dest(holder, renamed):
                 rewritten[ref.num] = dump(holder, remap)
-
-

@@ -32,8 +32,8 @@ class Packed:
     """The objects of one object stream: numbers, and their bodies, one a line."""
 
     nums: list[int]
-    data: bytes            # every body followed by a newline, none holding another
-    starts: list[int]      # where each body starts in data, and len(data) last
+    data: bytes  # every body followed by a newline, none holding another
+    starts: list[int]  # where each body starts in data, and len(data) last
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Source:
 
     version: bytes
     trailer: dict[bytes, Value]
-    bodies: dict[int, bytes] = field(default_factory=dict)      # loose non-stream objects
+    bodies: dict[int, bytes] = field(default_factory=dict)  # loose non-stream objects
     packs: list[Packed] = field(default_factory=list)
     where: dict[int, tuple[Packed, int]] = field(default_factory=dict)
     streams: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
@@ -54,7 +54,7 @@ class Source:
         if num not in self.where:
             raise Unsupported(f"object {num} is missing or a stream")
         pack, index = self.where[num]
-        return pack.data[pack.starts[index]:pack.starts[index + 1] - 1]
+        return pack.data[pack.starts[index] : pack.starts[index + 1] - 1]
 
     def get(self, value: Value) -> Value:
         """Return a value, or the object it refers to."""
@@ -88,7 +88,7 @@ def read_source(data: bytes) -> Source:
             skip = TOKEN.match(data, pos + len(b"startxref"))
             pos = skip.end() if skip else len(data)
         else:
-            raise Unsupported(f"unexpected bytes at {pos}: {data[pos:pos + 20]!r}")
+            raise Unsupported(f"unexpected bytes at {pos}: {data[pos : pos + 20]!r}")
     if b"/Encrypt" in source.trailer or not isinstance(source.trailer.get(b"/Root"), Ref):
         raise Unsupported("an encrypted PDF, or one without a catalog")
     for pack in source.packs:
@@ -97,7 +97,8 @@ def read_source(data: bytes) -> Source:
                 source.where.setdefault(num, (pack, index))
     packed = sum(len(pack.nums) for pack in source.packs)
     source.duplicates = len(source.where) != packed or any(
-        num in source.where for num in (*source.bodies, *source.streams))
+        num in source.where for num in (*source.bodies, *source.streams)
+    )
     return source
 
 
@@ -120,13 +121,19 @@ def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
         close = _END.match(data, end)
         if close is None or value is None:
             raise Unsupported(f"object {num} has no endobj")
-        source.bodies[num] = text if b"\n" not in text and b"\r" not in text \
-            else dump(value, same)  # one line, as packed bodies are
+        source.bodies[num] = (
+            text if b"\n" not in text and b"\r" not in text else dump(value, same)
+        )  # one line, as packed bodies are
         return close.end()
     length = _LENGTH.search(text) if value is None else None
-    size = int(length[1]) if length is not None else \
-        to_int(value.get(b"/Length")) if isinstance(value, dict) else -1
-    raw = data[begin.end():begin.end() + size] if size >= 0 else b""
+    size = (
+        int(length[1])
+        if length is not None
+        else to_int(value.get(b"/Length"))
+        if isinstance(value, dict)
+        else -1
+    )
+    raw = data[begin.end() : begin.end() + size] if size >= 0 else b""
     close = _END.match(data, begin.end() + len(raw))
     if size < 0 or close is None:
         raise Unsupported(f"stream {num} does not end where its /Length says")
@@ -145,8 +152,11 @@ def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
 def _unpack(dictionary: dict[bytes, Value], raw: bytes) -> Packed:
     """Return the objects of an object stream (uncompressed, or /FlateDecode: no predictor)."""
     compression = dictionary.get(b"/Filter")
-    if compression not in (None, b"/FlateDecode", [b"/FlateDecode"]) \
-            or b"/DecodeParms" in dictionary or b"/Extends" in dictionary:
+    if (
+        compression not in (None, b"/FlateDecode", [b"/FlateDecode"])
+        or b"/DecodeParms" in dictionary
+        or b"/Extends" in dictionary
+    ):
         raise Unsupported("an object stream not compressed with plain /FlateDecode")
     data = zlib.decompress(raw) if compression else raw
     first, count = to_int(dictionary[b"/First"]), to_int(dictionary[b"/N"])
@@ -160,8 +170,11 @@ def _unpack(dictionary: dict[bytes, Value], raw: bytes) -> Packed:
     if not body.endswith(b"\n"):
         body += b"\n"
     starts = [int(x) for x in numbers[1::2]] + [len(body)]
-    if body.count(b"\n") != count \
-            or any(body[at - 1:at] != b"\n" for at in starts[1:-1]) or starts[0] != 0:
+    if (
+        body.count(b"\n") != count
+        or any(body[at - 1 : at] != b"\n" for at in starts[1:-1])
+        or starts[0] != 0
+    ):
         raise Unsupported("an object stream whose objects are not one a line")
     return Packed([int(x) for x in numbers[0::2]], body, starts)
 
@@ -176,8 +189,10 @@ def load_pdf(data: bytes) -> Source:
 
     with pikepdf.open(io.BytesIO(data)) as pdf:
         out = io.BytesIO()
-        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                 deterministic_id=True, fix_metadata_version=False)
+        pdf.save(
+            out,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+            deterministic_id=True,
+            fix_metadata_version=False,
+        )
     return read_source(out.getvalue())
-
-

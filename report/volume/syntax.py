@@ -27,11 +27,21 @@ DELIMITER = rb"\s\0/\[\]<>(){}%"
 TOKEN = re.compile(
     rb"[\s\0]*(?:(\d+)[\s\0]+(\d+)[\s\0]+R(?![^" + DELIMITER + rb"])"
     rb"|(<<|>>|\[|\]|/[^" + DELIMITER + rb"]*|\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
-    rb"|[^" + DELIMITER + rb"]+))", re.S)
+    rb"|[^" + DELIMITER + rb"]+))",
+    re.S,
+)
 _OPENING = re.compile(rb"[\s\0]*\(")
 _ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
-_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
-            b"\n": b"", b"\r": b"", b"\r\n": b""}
+_ESCAPES = {
+    b"n": b"\n",
+    b"r": b"\r",
+    b"t": b"\t",
+    b"b": b"\b",
+    b"f": b"\f",
+    b"\n": b"",
+    b"\r": b"",
+    b"\r\n": b"",
+}
 
 # A parsed object: dict[bytes, Value] | list[Value] | Ref | Out | bytes (any other
 # token, as written).
@@ -43,9 +53,9 @@ def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
     match = TOKEN.match(data, pos)
     if match is None and (opening := _OPENING.match(data, pos)) is not None:
         end = string_end(data, opening.end() - 1)  # a string with nested parentheses
-        return data[opening.end() - 1:end], end
+        return data[opening.end() - 1 : end], end
     if match is None:
-        raise Unsupported(f"unreadable PDF syntax at byte {pos}: {data[pos:pos + 20]!r}")
+        raise Unsupported(f"unreadable PDF syntax at byte {pos}: {data[pos : pos + 20]!r}")
     if match[1] is not None:
         if match[2] != b"0":
             raise Unsupported("an object generation other than 0")
@@ -85,8 +95,11 @@ def dump(value: Value, remap: Callable[[int], int | None]) -> bytes:
         new = remap(value.num)
         return b"null" if new is None else b"%d 0 R" % new
     if isinstance(value, dict):
-        return b"<< " + b" ".join(key + b" " + dump(item, remap)
-                                  for key, item in value.items()) + b" >>"
+        return (
+            b"<< "
+            + b" ".join(key + b" " + dump(item, remap) for key, item in value.items())
+            + b" >>"
+        )
     if isinstance(value, list):
         return b"[ " + b" ".join(dump(item, remap) for item in value) + b" ]"
     assert isinstance(value, bytes), value
@@ -116,8 +129,14 @@ def text_of(token: Value) -> bytes:
 
 def pdf_string(text: bytes) -> bytes:
     """Return text as a literal string token."""
-    for raw, escaped in ((b"\\", b"\\\\"), (b"(", b"\\("), (b")", b"\\)"), (b"\r", b"\\r"),
-                         (b"\n", b"\\n"), (b"\0", b"\\000")):
+    for raw, escaped in (
+        (b"\\", b"\\\\"),
+        (b"(", b"\\("),
+        (b")", b"\\)"),
+        (b"\r", b"\\r"),
+        (b"\n", b"\\n"),
+        (b"\0", b"\\000"),
+    ):
         text = text.replace(raw, escaped)
     return b"(" + text + b")"
 
@@ -198,8 +217,9 @@ def outside_strings(data: bytes, rewrite: Callable[[bytes], bytes], marker: byte
 
 
 # What may come before a reference's number: whitespace, a delimiter, or the start.
-_BEFORE_REF = frozenset((b"", b" ", b"\n", b"\r", b"\t", b"\f", b"\0", b"[", b"]", b"(", b")",
-                         b"<", b">"))
+_BEFORE_REF = frozenset(
+    (b"", b" ", b"\n", b"\r", b"\t", b"\f", b"\0", b"[", b"]", b"(", b")", b"<", b">")
+)
 
 
 def renumber(data: bytes, table: dict[bytes, bytes]) -> bytes:
@@ -227,7 +247,7 @@ def _renumber_text(data: bytes, table: dict[bytes, bytes]) -> bytes:
     get = table.get
     for piece in pieces[:-1]:
         head = piece.rstrip(b"0123456789")
-        number = piece[len(head):]
+        number = piece[len(head) :]
         is_ref = bool(number) and head[-1:] in _BEFORE_REF
         new = get(number) if is_ref else None
         if new is None:
@@ -247,7 +267,7 @@ def shift_keys(data: bytes, offset: int, keys: list[int]) -> bytes:
 
     def shift(match: re.Match[bytes]) -> bytes:
         keys.append(int(match[1]))
-        return match[0][:match.start(1) - match.start()] + b"%d" % (keys[-1] + offset)
+        return match[0][: match.start(1) - match.start()] + b"%d" % (keys[-1] + offset)
 
     return outside_strings(data, lambda text: STRUCT_PARENT.sub(shift, text), b"/StructParent")
 
@@ -276,16 +296,26 @@ def prefix_ids(data: bytes, prefix: bytes) -> bytes:
     else:
         data = _ID.sub(lambda m: b"/ID " + pdf_string(prefix + text_of(m[1])), data)
     if b"/Headers" in data:
-        data = _HEADERS.sub(lambda m: m[0].replace(b"(", literal) if b"<" not in m[0][8:] else
-                            b"/Headers [ " + b" ".join(pdf_string(prefix + text_of(t[3]))
-                                                       for t in TOKEN.finditer(m[0], 8)
-                                                       if t[3] and t[3] not in (b"[", b"]"))
-                            + b" ]", data)
+        data = _HEADERS.sub(
+            lambda m: (
+                m[0].replace(b"(", literal)
+                if b"<" not in m[0][8:]
+                else b"/Headers [ "
+                + b" ".join(
+                    pdf_string(prefix + text_of(t[3]))
+                    for t in TOKEN.finditer(m[0], 8)
+                    if t[3] and t[3] not in (b"[", b"]")
+                )
+                + b" ]"
+            ),
+            data,
+        )
     return data
 
 
 _PLAIN_TOKEN = re.compile(
-    rb"[\s\0]*(<<|>>|\[|\]|\(|/[^" + DELIMITER + rb"]*|<[0-9A-Fa-f\s]*>|[^" + DELIMITER + rb"]+)")
+    rb"[\s\0]*(<<|>>|\[|\]|\(|/[^" + DELIMITER + rb"]*|<[0-9A-Fa-f\s]*>|[^" + DELIMITER + rb"]+)"
+)
 
 
 def _prefix_tokens(data: bytes, prefix: bytes) -> bytes:

@@ -34,7 +34,6 @@ MAX_OBJECT_NUMBER = 8_388_607
 RESERVED_NUMBERS = 100
 
 
-
 class Overflow(Exception):
     """Padded object numbers would pass what viewers accept; number densely instead."""
 
@@ -46,9 +45,9 @@ class VolumeFile:
         self.handle = handle
         self.pos = 0
         self.digest = hashlib.md5(usedforsecurity=False)
-        self.kinds = bytearray()      # per object number: 0 free, 1 at offset, 2 packed
-        self.field2 = array("Q")      # offset, or the object stream's number
-        self.field3 = array("Q")      # generation, or the index in the object stream
+        self.kinds = bytearray()  # per object number: 0 free, 1 at offset, 2 packed
+        self.field2 = array("Q")  # offset, or the object stream's number
+        self.field3 = array("Q")  # generation, or the index in the object stream
         self._put(b"%PDF-" + version + b"\n%\xbf\xf7\xa2\xfe\n")
 
     def _put(self, data: bytes) -> None:
@@ -85,36 +84,49 @@ class VolumeFile:
         self._grow(num)
         self.kinds[num], self.field2[num], self.field3[num] = 1, start, 0
         self.field3[0] = 65535
-        runs = [(0, 1)] + [(m.start(), m.end() - m.start())
-                           for m in re.finditer(rb"[^\x00]+", bytes(self.kinds))]
+        runs = [(0, 1)] + [
+            (m.start(), m.end() - m.start()) for m in re.finditer(rb"[^\x00]+", bytes(self.kinds))
+        ]
         second = max(1, (max(self.field2).bit_length() + 7) // 8)
         third = max(1, (max(self.field3).bit_length() + 7) // 8)
         width = 1 + second + third
         rows = []
         for first, count in runs:
             table = bytearray(count * width)
-            table[0::width] = self.kinds[first:first + count]
-            for values, column, size in ((self.field2, 1, second),
-                                         (self.field3, 1 + second, third)):
-                packed = array("Q", values[first:first + count])
+            table[0::width] = self.kinds[first : first + count]
+            for values, column, size in (
+                (self.field2, 1, second),
+                (self.field3, 1 + second, third),
+            ):
+                packed = array("Q", values[first : first + count])
                 if sys.byteorder == "little":
                     packed.byteswap()
                 raw = packed.tobytes()
                 for byte in range(size):
-                    table[column + byte::width] = raw[8 - size + byte::8]
+                    table[column + byte :: width] = raw[8 - size + byte :: 8]
             rows.append(bytes(table))
         identifier = self.digest.hexdigest().encode("ascii")
         data = zlib.compress(b"".join(rows), COMPRESSION)
         index = b" ".join(b"%d %d" % run for run in runs)
         info_entry = b" /Info %d 0 R" % info if info is not None else b""
-        self._put(b"%d 0 obj\n<< /Type /XRef /Size %d /Index [ %s ] /W [ 1 %d %d ] /Root %d 0 R%s "
-                  b"/ID [ <%s> <%s> ] /Filter /FlateDecode /Length %d >>\nstream\n"
-                  % (num, len(self.kinds), index, second, third, root, info_entry,
-                     identifier, identifier, len(data)))
+        self._put(
+            b"%d 0 obj\n<< /Type /XRef /Size %d /Index [ %s ] /W [ 1 %d %d ] /Root %d 0 R%s "
+            b"/ID [ <%s> <%s> ] /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (
+                num,
+                len(self.kinds),
+                index,
+                second,
+                third,
+                root,
+                info_entry,
+                identifier,
+                identifier,
+                len(data),
+            )
+        )
         self._put(data)
         self._put(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
-
-
 
 
 @dataclass
@@ -123,12 +135,12 @@ class Volume:
 
     handle: BinaryIO
     cache: PartCache
-    sparse: bool                # numbers and keys in padded blocks, so that parts keep them
-    reports: int                # how many reports it holds
+    sparse: bool  # numbers and keys in padded blocks, so that parts keep them
+    reports: int  # how many reports it holds
     reserved: dict[bytes, str]  # the report-CODE destination names, by code
     file: VolumeFile | None = None  # started with the first part, which gives its version
-    next: int = 1               # the next free object number
-    next_key: int = 0           # the next free structure parent key
+    next: int = 1  # the next free object number
+    next_key: int = 0  # the next free structure parent key
     catalog: int = 0
     struct_root: int = 0
     document: int = 0
@@ -144,7 +156,8 @@ class Volume:
     def reserve(self) -> None:
         """Number the objects parts refer to: catalog, page tree, structure, outline."""
         self.catalog, self.struct_root, self.document, self.outlines, self.pages_root = (
-            self.allocate() for _ in range(5))
+            self.allocate() for _ in range(5)
+        )
         count = -(-self.reports // NODES_PER_GROUP) if self.reports > NODES_PER_GROUP else 0
         self.groups = [self.allocate() for _ in range(count)]
         self.next = max(self.next, RESERVED_NUMBERS + 1)
@@ -181,8 +194,15 @@ class Volume:
                 self.dests[name] = b""
         if own is not None:
             self.dests[own] = b""
-        return Placement(base, offset, parent, self.document, self.outlines,
-                         tuple(renamed), tuple(sorted(skipped)))
+        return Placement(
+            base,
+            offset,
+            parent,
+            self.document,
+            self.outlines,
+            tuple(renamed),
+            tuple(sorted(skipped)),
+        )
 
 
 def pdf_version(data: bytes) -> bytes:
@@ -204,8 +224,6 @@ def _free_name(taken: dict[bytes, bytes], name: bytes) -> bytes:
         number += 1
         candidate = name + b"-%d" % number
     return candidate
-
-
 
 
 def placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int, name: str) -> Chunk:
@@ -245,9 +263,11 @@ def _placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int) -> Ch
     return chunk
 
 
-def write_tree(volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes,
-          objects: list[tuple[int, bytes]]) -> int:
+def write_tree(
+    volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes, objects: list[tuple[int, bytes]]
+) -> int:
     """Add a number tree (kind /Nums) or name tree (/Names) of sorted (key token, value)."""
+
     def leaf(chunk: list[tuple[bytes, bytes]], limits: bool) -> bytes:
         entries = b" ".join(key + b" " + value for key, value in chunk)
         bounds = b" /Limits [ %s %s ]" % (chunk[0][0], chunk[-1][0]) if limits else b""
@@ -260,13 +280,18 @@ def write_tree(volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes,
     kids = []
     for start in range(0, len(pairs), TREE_FANOUT):
         kids.append(volume.allocate())
-        objects.append((kids[-1], leaf(pairs[start:start + TREE_FANOUT], True)))
+        objects.append((kids[-1], leaf(pairs[start : start + TREE_FANOUT], True)))
     objects.append((root, b"<< /Kids [ %s ] >>" % b" ".join(b"%d 0 R" % k for k in kids)))
     return root
 
 
-def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
-                  reports: list[tuple[Chunk, int, str]], opening: Analysis, base: int) -> None:
+def finish_volume(
+    volume: Volume,
+    front: list[tuple[Chunk, int]],
+    reports: list[tuple[Chunk, int, str]],
+    opening: Analysis,
+    base: int,
+) -> None:
     """Write the catalog, page tree, structure root, outline, name trees, cross-references.
 
     front is the front matter's parts (chunk, pages), the opening first; reports each
@@ -285,23 +310,41 @@ def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
     top = [chunk.node for chunk, _ in front]
     if volume.groups:
         for index, group in enumerate(volume.groups):
-            members = nodes[index * NODES_PER_GROUP:(index + 1) * NODES_PER_GROUP]
-            objects.append((group, b"<< /Type /Pages /Parent %d 0 R /Kids [ %s ] /Count %d >>" % (
-                volume.pages_root, refs(b"%d 0 R" % n for n, _ in members),
-                sum(c for _, c in members))))
+            members = nodes[index * NODES_PER_GROUP : (index + 1) * NODES_PER_GROUP]
+            objects.append(
+                (
+                    group,
+                    b"<< /Type /Pages /Parent %d 0 R /Kids [ %s ] /Count %d >>"
+                    % (
+                        volume.pages_root,
+                        refs(b"%d 0 R" % n for n, _ in members),
+                        sum(c for _, c in members),
+                    ),
+                )
+            )
             top.append(group)
     else:
         top += [n for n, _ in nodes]
-    objects.append((volume.pages_root, b"<< /Type /Pages /Kids [ %s ] /Count %d >>" % (
-        refs(b"%d 0 R" % k for k in top), sum(pages))))
+    objects.append(
+        (
+            volume.pages_root,
+            b"<< /Type /Pages /Kids [ %s ] /Count %d >>"
+            % (refs(b"%d 0 R" % k for k in top), sum(pages)),
+        )
+    )
 
     # Structure tree.
     parents = sorted(pair for chunk in chunks for pair in chunk.parents)
-    parent_tree = write_tree(volume, [(b"%d" % key, value) for key, value in parents], b"/Nums",
-                        objects)
-    objects.append((volume.document, b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>"
-                    % (volume.struct_root,
-                       refs(b"%d 0 R" % top for chunk in chunks for top in chunk.tops))))
+    parent_tree = write_tree(
+        volume, [(b"%d" % key, value) for key, value in parents], b"/Nums", objects
+    )
+    objects.append(
+        (
+            volume.document,
+            b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>"
+            % (volume.struct_root, refs(b"%d 0 R" % top for chunk in chunks for top in chunk.tops)),
+        )
+    )
     extra = b""
     for name in (b"/RoleMap", b"/ClassMap"):
         mapping: dict[bytes, bytes] = {}
@@ -316,10 +359,15 @@ def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
             ids.setdefault(key, value)
     if ids:
         extra += b" /IDTree %d 0 R" % write_tree(
-            volume, [(pdf_string(k), v) for k, v in sorted(ids.items())], b"/Names", objects)
-    objects.append((volume.struct_root, b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R"
-                    b" /ParentTreeNextKey %d%s >>" % (volume.document, parent_tree,
-                                                      volume.next_key, extra)))
+            volume, [(pdf_string(k), v) for k, v in sorted(ids.items())], b"/Names", objects
+        )
+    objects.append(
+        (
+            volume.struct_root,
+            b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R"
+            b" /ParentTreeNextKey %d%s >>" % (volume.document, parent_tree, volume.next_key, extra),
+        )
+    )
 
     # Outline: every part's top bookmarks, in volume order.
     items = [item for chunk in chunks for item in chunk.outline]
@@ -331,18 +379,26 @@ def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
             links += b" /Next %d 0 R" % items[index + 1][0]
         objects.append((num, body[:-2].rstrip() + links + b" >>"))
     if items:
-        objects.append((volume.outlines, b"<< /Type /Outlines /First %d 0 R /Last %d 0 R "
-                        b"/Count %d >>" % (items[0][0], items[-1][0], sum(i[2] for i in items))))
+        objects.append(
+            (
+                volume.outlines,
+                b"<< /Type /Outlines /First %d 0 R /Last %d 0 R "
+                b"/Count %d >>" % (items[0][0], items[-1][0], sum(i[2] for i in items)),
+            )
+        )
 
     # Destinations, page labels and the catalog: the front matter's, with the volume's trees.
     dests = {name: value for chunk in chunks for name, value in chunk.dests}
-    dests_root = write_tree(volume, [(pdf_string(k), v) for k, v in sorted(dests.items())],
-                            b"/Names", objects)
+    dests_root = write_tree(
+        volume, [(pdf_string(k), v) for k, v in sorted(dests.items())], b"/Names", objects
+    )
     labels, first = [], 0
     for index, (_, count, code) in enumerate(parts):
         if code is not None or index == 0:  # the front matter's pages run on from 1
-            labels.append(b"%d << /S /D%s >>" % (
-                first, b" /P " + pdf_string(code.encode() + b"-") if code else b""))
+            labels.append(
+                b"%d << /S /D%s >>"
+                % (first, b" /P " + pdf_string(code.encode() + b"-") if code else b"")
+            )
         first += count
     labels_num = volume.allocate()
     objects.append((labels_num, b"<< /Nums [ %s ] >>" % refs(labels)))
@@ -350,28 +406,39 @@ def finish_volume(volume: Volume, front: list[tuple[Chunk, int]],
     def remap(num: int) -> int | None:
         return num + base if num not in opening.dropped else None
 
-    catalog = {k: v for k, v in opening.catalog.items()
-               if k not in (b"/Pages", b"/StructTreeRoot", b"/Outlines", b"/Names",
-                            b"/PageLabels", b"/Dests")}
+    catalog = {
+        k: v
+        for k, v in opening.catalog.items()
+        if k
+        not in (b"/Pages", b"/StructTreeRoot", b"/Outlines", b"/Names", b"/PageLabels", b"/Dests")
+    }
     catalog[b"/Pages"] = Out(volume.pages_root)
     catalog[b"/StructTreeRoot"] = Out(volume.struct_root)
     if items:
         catalog[b"/Outlines"] = Out(volume.outlines)
-    catalog[b"/Names"] = {**{k: v for k, v in opening.names.items() if k != b"/Dests"},
-                          b"/Dests": Out(dests_root)}
+    catalog[b"/Names"] = {
+        **{k: v for k, v in opening.names.items() if k != b"/Dests"},
+        b"/Dests": Out(dests_root),
+    }
     catalog[b"/PageLabels"] = Out(labels_num)
     objects.append((volume.catalog, dump(catalog, remap)))
     written = Objects()
     written.pack(iter(volume.allocate, None), objects)
     volume.file.append(written)
     info = opening.source.trailer.get(b"/Info")
-    volume.file.finish(volume.allocate(), volume.catalog,
-                       info.num + base if isinstance(info, Ref) else None)
+    volume.file.finish(
+        volume.allocate(), volume.catalog, info.num + base if isinstance(info, Ref) else None
+    )
 
 
-def assemble_volume(entries: Iterable[VolumeEntry], codes: Sequence[str],
-                    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
-                    handle: BinaryIO, cache: PartCache, sparse: bool) -> int:
+def assemble_volume(
+    entries: Iterable[VolumeEntry],
+    codes: Sequence[str],
+    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
+    handle: BinaryIO,
+    cache: PartCache,
+    sparse: bool,
+) -> int:
     """Write the volume to handle; return its pages.
 
     entries are the reports of codes, in that order; they are written as they come (an
@@ -386,8 +453,9 @@ def assemble_volume(entries: Iterable[VolumeEntry], codes: Sequence[str],
         raise ValueError("a volume needs at least one report")
     if len(set(codes)) != len(codes):
         raise ValueError("a report appears twice in the volume")
-    volume = Volume(handle, cache, sparse, len(codes),
-                    {b"report-" + code.encode(): code for code in codes})
+    volume = Volume(
+        handle, cache, sparse, len(codes), {b"report-" + code.encode(): code for code in codes}
+    )
     volume.reserve()
     seen: list[VolumeEntry] = []
     placed: list[tuple[Chunk, int, str]] = []
@@ -411,11 +479,11 @@ def assemble_volume(entries: Iterable[VolumeEntry], codes: Sequence[str],
         volume.append(chunk.objects, piece.pdf)
         chunk.objects = Objects()
         pieces.append((chunk, piece.pages))
-    analysis = analyse(load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False,
-                                                       primary=True))
+    analysis = analyse(
+        load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False, primary=True)
+    )
     place = volume.placement(analysis.facts, volume.pages_root, None)
     first = place_part(analysis, place)
     volume.append(first.objects, opening.pdf)
     finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
-    return opening.pages + sum(pages for _, pages in pieces) + \
-        sum(pages for _, pages, _ in placed)
+    return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

@@ -110,17 +110,24 @@ class Comparison:
     def describe(self) -> str:
         """Say what differs, in one line."""
         if self.size_expected != self.size_actual:
-            return (f"page size differs: reference {self.size_expected[0]}x{self.size_expected[1]} px, "
-                    f"actual {self.size_actual[0]}x{self.size_actual[1]} px")
-        return (f"{self.changed} pixels changed by more than {PIXEL_THRESHOLD}/255 "
-                f"(at most {MAX_CHANGED_PIXELS} allowed), largest change {self.largest}, "
-                f"in the box {self.box}")
+            return (
+                f"page size differs: reference {self.size_expected[0]}x{self.size_expected[1]} px, "
+                f"actual {self.size_actual[0]}x{self.size_actual[1]} px"
+            )
+        return (
+            f"{self.changed} pixels changed by more than {PIXEL_THRESHOLD}/255 "
+            f"(at most {MAX_CHANGED_PIXELS} allowed), largest change {self.largest}, "
+            f"in the box {self.box}"
+        )
 
 
 def _mask(expected: Image.Image, actual: Image.Image) -> Image.Image:
     """Return a 1-bit image of the pixels that changed by more than PIXEL_THRESHOLD."""
-    return ImageChops.difference(expected, actual).point(
-        lambda value: 255 if value > PIXEL_THRESHOLD else 0).convert("1")
+    return (
+        ImageChops.difference(expected, actual)
+        .point(lambda value: 255 if value > PIXEL_THRESHOLD else 0)
+        .convert("1")
+    )
 
 
 def compare(expected: Image.Image, actual: Image.Image) -> Comparison:
@@ -130,7 +137,7 @@ def compare(expected: Image.Image, actual: Image.Image) -> Comparison:
         return Comparison(expected.size, actual.size, expected.width * expected.height, 255, None)
     difference = ImageChops.difference(expected, actual)
     histogram = difference.histogram()
-    changed = sum(histogram[PIXEL_THRESHOLD + 1:])
+    changed = sum(histogram[PIXEL_THRESHOLD + 1 :])
     largest = max((value for value, count in enumerate(histogram) if count), default=0)
     box = _mask(expected, actual).getbbox() if changed else None
     return Comparison(expected.size, actual.size, changed, largest, box)
@@ -152,11 +159,15 @@ def diff_image(expected: Image.Image, actual: Image.Image) -> Image.Image:
     box = mask.getbbox()
     if box:
         left, top, right, bottom = box
-        ImageDraw.Draw(faded).rectangle((left - 2, top - 2, right + 1, bottom + 1), outline=(220, 0, 0))
+        ImageDraw.Draw(faded).rectangle(
+            (left - 2, top - 2, right + 1, bottom + 1), outline=(220, 0, 0)
+        )
     return faded
 
 
-def write_references(pages: dict[str, list[Image.Image]], folder: Path = HERE) -> dict[str, list[str]]:
+def write_references(
+    pages: dict[str, list[Image.Image]], folder: Path = HERE
+) -> dict[str, list[str]]:
     """Write PAGES as the references in FOLDER and delete stale ones. Files whose pixels
     did not change keep their bytes. Return the names written, unchanged and removed."""
     report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
@@ -180,19 +191,42 @@ def write_references(pages: dict[str, list[Image.Image]], folder: Path = HERE) -
 
 def build_sources(sources: Path, out: Path) -> None:
     """Build the PDFs of SOURCES into OUT with the project's own command line."""
-    done = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--sources", str(sources),
-                           "--out", str(out), "--format", "pdf"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "build.py"),
+            "build",
+            "--sources",
+            str(sources),
+            "--out",
+            str(out),
+            "--format",
+            "pdf",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"building {sources} failed (exit {done.returncode}); references unchanged")
+        raise SystemExit(
+            f"building {sources} failed (exit {done.returncode}); references unchanged"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Rewrite the visual regression references.")
-    parser.add_argument("--sources", type=Path, default=ROOT / "sources",
-                        help="sources to build (default: the repository's sources/)")
-    parser.add_argument("--pdfs", type=Path, help="render the PDFs already built in this folder instead")
-    parser.add_argument("--out", type=Path, default=HERE, help="where the references go (default: tests/visual/)")
+    parser.add_argument(
+        "--sources",
+        type=Path,
+        default=ROOT / "sources",
+        help="sources to build (default: the repository's sources/)",
+    )
+    parser.add_argument(
+        "--pdfs", type=Path, help="render the PDFs already built in this folder instead"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=HERE, help="where the references go (default: tests/visual/)"
+    )
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="visual-refs-") as temp:
         folder = options.pdfs
@@ -203,9 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     report = write_references(pages, options.out)
     total = sum(path.stat().st_size for path in options.out.glob("*.png"))
     count = sum(len(images) for images in pages.values())
-    print(f"{count} reference pages in {options.out} ({total / 1024:.0f} KiB): "
-          f"{len(report['written'])} written, {len(report['unchanged'])} unchanged, "
-          f"{len(report['removed'])} removed")
+    print(
+        f"{count} reference pages in {options.out} ({total / 1024:.0f} KiB): "
+        f"{len(report['written'])} written, {len(report['unchanged'])} unchanged, "
+        f"{len(report['removed'])} removed"
+    )
     for kind in ("written", "removed"):
         if report[kind]:
             print(f"  {kind}: {' '.join(report[kind])}")
