@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from report.indicators import meaning
-from report.release.model import Release
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
@@ -16,6 +15,7 @@ from report.sources.models import (
     Reference,
     RelatedCode,
 )
+from report.stamp import Release
 
 NOT_AVAILABLE = "Data not available in the source."
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
 from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
-    from report.pipeline import BuildResult
+    from report.build import BuildResult
     from report.sources import Sources
 
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model:
@@ -123,6 +124,8 @@ def main(ctx: click.Context) -> None:
     default=None,
     help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
 )
+@click.option("--pause-at", "pause_at", default=None, hidden=True,
+              help="For tests: stop at this point of the build, say so, and wait to be killed.")
 def build(
     codes: tuple[str, ...],
     sources: str = "sources",
@@ -133,12 +136,14 @@ def build(
     force: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
     scheduler: str | None = None,
+    pause_at: str | None = None,
 ) -> None:
     """Validate, then build the named codes (all when none) and the combined volume."""
     if scheduler is None:
         start_context()
-    from report.pipeline import BuildOptions
-    from report.pipeline import build as run_build
+    from report.build import BuildOptions
+    from report.build import build as run_build
+    from report.build.context import no_pause
 
     options = BuildOptions(
         codes,
@@ -148,6 +153,7 @@ def build(
         force,
         timeout,
         scheduler,
+        pause=no_pause if pause_at is None else _pause_at(pause_at),
     )
     with reported():
         result = run_build(
@@ -161,6 +167,19 @@ def build(
         )
     click.echo(_build_summary(result, out), err=True)
     sys.exit(1 if result.errors else 0)
+
+
+def _pause_at(name: str) -> Callable[[str], None]:
+    """Return a pause that holds the build the first time it reaches the point name: it
+    says so on standard error and waits there until the process is killed."""
+
+    def pause(point: str) -> None:
+        if point == name:
+            click.echo(f"paused at {point}", err=True)
+            while True:
+                time.sleep(3600)
+
+    return pause
 
 
 def _build_summary(result: BuildResult, out: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 
-from report.render.breaks import breakable
+from report.breaks import breakable
 
 # A link target or address field must be one of these; anything else stays text.
 WEB_ADDRESS = re.compile(r"(?:https?://[^\s/?#@]+|mailto:[^\s/]+@)\S*", re.IGNORECASE)

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from report.workers import RenderResult
+from report.workers import RenderResult, RenderTask
 
 
 class Progress:
@@ -22,13 +22,13 @@ class Progress:
         """Begin a run of total reports."""
         self.total, self.done, self.started = total, 0, time.perf_counter()
 
-    def advance(self, result: RenderResult) -> None:
+    def advance(self, task: RenderTask, result: RenderResult) -> None:
         """Record one finished report."""
         self.done += 1
         if result.error is None:
-            what = f"built {result.code}.pdf ({result.pages} pages, {result.seconds:.1f} s)"
+            what = f"built {task.name}.pdf ({result.pages} pages, {result.seconds:.1f} s)"
         else:
-            what = f"failed {result.code}: {result.error}"
+            what = f"failed {task.name}: {result.error}"
         print(f"[{self.done}/{self.total}] {what}", file=self.stream, flush=True)
 
     def finish(self) -> None:
@@ -62,14 +62,14 @@ class BarProgress(Progress):
         self.task = self.bar.add_task("reports", total=total, rate="")
         self.bar.start()
 
-    def advance(self, result: RenderResult) -> None:
+    def advance(self, task: RenderTask, result: RenderResult) -> None:
         """Move the bar; print failures above it."""
         self.done += 1
         elapsed = time.perf_counter() - self.started
         rate = f"{self.done / elapsed:.1f} reports/s" if elapsed > 0 else ""
         self.bar.update(self.task, advance=1, rate=rate)
         if result.error is not None:
-            self.bar.console.print(f"failed {result.code}: {result.error}", markup=False)
+            self.bar.console.print(f"failed {task.name}: {result.error}", markup=False)
 
     def finish(self) -> None:
         """Remove the bar."""

@@ -12,13 +12,16 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import ExitStack, contextmanager
+from itertools import chain
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol, cast
 
 from report.errors import RenderError, UsageError, why
+from report.render import PdfSettings
 from report.render.measure import ContentsMetrics
 
 DEFAULT_TIMEOUT = 120.0
@@ -27,16 +30,16 @@ PRELOAD = "report.render.preload"  # what the fork server loads before it forks 
 
 @dataclass(frozen=True)
 class RenderTask:
-    """One document to render: its name (a report's code), HTML, variant, and what to do.
+    """One document to render: what it is called, its HTML, and how to write it.
 
-    kind "pdf" renders it to PDF; "measure" lays a contents part out and measures its
-    lines (report/volume/front.py).
+    kind "pdf" renders it to PDF with settings; "measure" lays a contents part out and
+    measures its lines (report/volume/front.py). name says what the document is, in
+    progress lines and messages: a report's code, or a part of the volume.
     """
 
-    code: str
+    name: str
     html: str
-    variant: str
-    source_date_epoch: str = ""
+    settings: PdfSettings = PdfSettings()
     kind: Literal["pdf", "measure"] = "pdf"
 
 
@@ -47,7 +50,6 @@ class RenderResult:
     fast_subset says whether the worker's WeasyPrint found HarfBuzz's subsetter.
     """
 
-    code: str
     pdf: bytes | None = None
     pages: int = 0
     error: str | None = None
@@ -56,28 +58,27 @@ class RenderResult:
     fast_subset: bool = True
 
 
+Rendered = tuple[RenderTask, RenderResult]  # a task and what rendering it gave
+
+
 def render_task(task: RenderTask) -> RenderResult:
     """Render one task in this process; a failing report gives an error, not an exception."""
     from report.render.measure import measure_contents
     from report.render.pdf import harfbuzz_subset_available, render_pdf
 
-    if task.source_date_epoch:  # for workers that did not inherit the build's environment
-        os.environ["SOURCE_DATE_EPOCH"] = task.source_date_epoch
     start = time.perf_counter()
     fast = harfbuzz_subset_available()
     try:
         if task.kind == "measure":
             return RenderResult(
-                task.code,
                 metrics=measure_contents(task.html),
                 seconds=time.perf_counter() - start,
                 fast_subset=fast,
             )
-        pdf, pages = render_pdf(task.html, task.variant)
+        pdf, pages = render_pdf(task.html, task.settings)
     except OSError as exc:  # the system refused the engine a file, such as in a full TMPDIR
         where = f"{exc.filename}: " if exc.filename else ""
         return RenderResult(
-            task.code,
             error=f"rendering failed: {where}{why(exc)}",
             seconds=time.perf_counter() - start,
             fast_subset=fast,
@@ -85,14 +86,11 @@ def render_task(task: RenderTask) -> RenderResult:
     except Exception as exc:  # a report that fails, fails alone; the message keeps the cause
         detail = "".join(traceback.format_exception_only(exc)).strip()
         return RenderResult(
-            task.code,
             error=f"rendering failed: {detail}",
             seconds=time.perf_counter() - start,
             fast_subset=fast,
         )
-    return RenderResult(
-        task.code, pdf, pages, seconds=time.perf_counter() - start, fast_subset=fast
-    )
+    return RenderResult(pdf, pages, seconds=time.perf_counter() - start, fast_subset=fast)
 
 
 def _worker_main(conn: Connection) -> None:
@@ -168,8 +166,8 @@ class Pool(Protocol):
 
     jobs: int
 
-    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
-        """Render every task, yielding results as they finish (not in task order)."""
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[Rendered]:
+        """Render every task, yielding each with its result as it finishes (in any order)."""
         ...
 
 
@@ -208,8 +206,8 @@ class WorkerPool:
         for worker in self._workers or ():
             worker.stop(kill)
 
-    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
-        """Render every task, yielding results as they finish (not in task order).
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[Rendered]:
+        """Render every task, yielding each with its result as it finishes (in any order).
 
         Tasks are drawn from the iterable only when a worker is free, so the caller can
         prepare the next report while the workers render.
@@ -236,26 +234,26 @@ class WorkerPool:
             for conn in cast(list[Connection], ready):
                 worker = busy.pop(conn)
                 task, worker.task = worker.task, None
+                assert task is not None
                 try:
-                    yield cast(RenderResult, conn.recv())
+                    result = cast(RenderResult, conn.recv())
                 except (EOFError, OSError):
-                    assert task is not None
-                    yield RenderResult(
-                        task.code,
+                    result = RenderResult(
                         error="rendering failed: the worker "
-                        f"process died (exit code {worker.process.exitcode})",
+                        f"process died (exit code {worker.process.exitcode})"
                     )
                     self._replace(worker)
+                yield task, result
             now = time.monotonic()
             for conn, worker in list(busy.items()):
                 if worker.deadline <= now:
                     del busy[conn]
-                    assert worker.task is not None
-                    code, worker.task = worker.task.code, None
-                    yield RenderResult(
-                        code, error=f"rendering took longer than {self.timeout:g} s and was stopped"
-                    )
+                    task, worker.task = worker.task, None
+                    assert task is not None
                     self._replace(worker)
+                    yield task, RenderResult(
+                        error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                    )
 
     def _replace(self, worker: _Worker) -> None:
         worker.stop(kill=True)
@@ -289,8 +287,8 @@ class ExecutorPool:
         self.jobs = max(1, jobs)
         self.timeout = timeout
 
-    def map(self, tasks: Iterable[RenderTask]) -> Iterator[RenderResult]:
-        """Render every task, yielding results as they finish (not in task order)."""
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[Rendered]:
+        """Render every task, yielding each with its result as it finishes (in any order)."""
         return _run_on_executor(list(tasks), self.executor, self.timeout)
 
 
@@ -307,44 +305,79 @@ def open_pool(
         yield pool
 
 
+class OnDemandPool:
+    """A pool opened on the first task it is given, in stack: a build with nothing to
+    render starts no worker (and connects to no cluster)."""
+
+    def __init__(self, jobs: int, timeout: float, scheduler: str | None, stack: ExitStack):
+        self.jobs = max(1, jobs)
+        self.timeout = timeout
+        self.scheduler = scheduler
+        self._stack = stack
+        self._pool: Pool | None = None
+
+    def map(self, tasks: Iterable[RenderTask]) -> Iterator[Rendered]:
+        """Render every task, yielding each with its result as it finishes (in any order)."""
+        pending = iter(tasks)
+        first = next(pending, None)
+        if first is None:
+            return
+        if self._pool is None:
+            self._pool = self._stack.enter_context(
+                open_pool(self.jobs, self.timeout, self.scheduler)
+            )
+        yield from self._pool.map(chain([first], pending))
+
+
+@contextmanager
+def on_demand_pool(
+    jobs: int | None, timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None
+) -> Iterator[OnDemandPool]:
+    """Yield a pool that starts its workers (or connects) only when given work, and stops
+    them on leaving: at once when leaving on an error or Ctrl-C."""
+    with ExitStack() as stack:
+        yield OnDemandPool(jobs or default_jobs(), timeout, scheduler, stack)
+
+
 class PoolRenderer:
     """Render and measure the volume's front matter in a pool (report/volume's renderer)."""
 
-    def __init__(self, pool: Pool, source_date_epoch: str = "") -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
         self.jobs = pool.jobs
-        self.source_date_epoch = source_date_epoch
 
-    def _run(
-        self, htmls: list[str], variant: str, kind: Literal["pdf", "measure"]
-    ) -> list[RenderResult]:
+    def _run(self, tasks: list[RenderTask]) -> list[RenderResult]:
+        """Render tasks in the pool; return their results in task order, or RenderError."""
+        order = {id(task): number for number, task in enumerate(tasks)}
+        results: list[RenderResult | None] = [None] * len(tasks)
+        for task, result in self.pool.map(tasks):
+            if result.error is not None:
+                raise RenderError("volume.pdf", f"its front matter: {result.error}")
+            results[order[id(task)]] = result
+        return [result for result in results if result is not None]
+
+    def render(self, documents: Sequence[tuple[str, PdfSettings]]) -> list[tuple[bytes, int]]:
+        """Render each HTML document with its settings to PDF bytes and its page count."""
         tasks = [
-            RenderTask(f"front-{n}", html, variant, self.source_date_epoch, kind)
-            for n, html in enumerate(htmls)
+            RenderTask(f"front matter part {n + 1}", html, settings)
+            for n, (html, settings) in enumerate(documents)
         ]
-        results = {result.code: result for result in self.pool.map(tasks)}
-        for task in tasks:
-            error = results[task.code].error
-            if error is not None:
-                raise RenderError("volume.pdf", f"its front matter: {error}")
-        return [results[task.code] for task in tasks]
+        return [(cast(bytes, r.pdf), r.pages) for r in self._run(tasks)]
 
-    def render(self, htmls: list[str], variant: str) -> list[tuple[bytes, int]]:
-        """Render each HTML document to PDF bytes and its page count, in parallel."""
-        return [(cast(bytes, r.pdf), r.pages) for r in self._run(htmls, variant, "pdf")]
-
-    def measure(self, htmls: list[str]) -> list[ContentsMetrics]:
+    def measure(self, htmls: Sequence[str]) -> list[ContentsMetrics]:
         """Lay each contents document out and measure its lines, in parallel."""
-        return [cast(ContentsMetrics, r.metrics) for r in self._run(htmls, "", "measure")]
+        tasks = [RenderTask(f"contents lines {n + 1}", html, kind="measure") for n, html
+                 in enumerate(htmls)]
+        return [cast(ContentsMetrics, r.metrics) for r in self._run(tasks)]
 
 
 def _run_on_executor(
     tasks: list[RenderTask], executor: object, timeout: float
-) -> Iterator[RenderResult]:
+) -> Iterator[Rendered]:
     from concurrent.futures import FIRST_COMPLETED
     from concurrent.futures import wait as wait_futures
 
-    submit: Callable = executor.submit  # type: ignore[attr-defined]
+    submit: Callable[..., Future[RenderResult]] = executor.submit  # type: ignore[attr-defined]
     futures = {submit(render_task, task): task for task in tasks}
     deadline = time.monotonic() + timeout * max(1, len(tasks))
     waiting = set(futures)
@@ -355,14 +388,13 @@ def _run_on_executor(
         if not done:
             for future in waiting:
                 future.cancel()
-                yield RenderResult(
-                    futures[future].code, error="rendering did not finish on the scheduler in time"
+                yield futures[future], RenderResult(
+                    error="rendering did not finish on the scheduler in time"
                 )
             return
         for future in done:
             try:
-                yield future.result()
+                result = future.result()
             except Exception as exc:  # the scheduler lost the task: that report fails alone
-                yield RenderResult(
-                    futures[future].code, error=f"rendering failed on the scheduler: {exc}"
-                )
+                result = RenderResult(error=f"rendering failed on the scheduler: {exc}")
+            yield futures[future], result

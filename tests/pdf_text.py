@@ -16,7 +16,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from fontTools.ttLib import TTFont
 
-from report.render.coverage import FONTS_DIR
+from report.resources import fonts_dir
 
 INCH = 72.0
 MARGINS = {"top": 0.85 * INCH, "right": 0.8 * INCH, "bottom": 0.95 * INCH, "left": 0.8 * INCH}
@@ -116,7 +116,7 @@ class TextLayer:
 
 def bundled_faces() -> set[str]:
     """Return the PostScript names of the bundled fonts (SourceSans3-Regular, ...)."""
-    return {TTFont(path, lazy=True)["name"].getDebugName(6) for path in FONTS_DIR.glob("*.ttf")}
+    return {TTFont(path, lazy=True)["name"].getDebugName(6) for path in fonts_dir().glob("*.ttf")}
 
 
 @dataclass(frozen=True)

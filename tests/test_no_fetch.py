@@ -15,7 +15,7 @@ from conftest import HostileBuild, RecordingServer
 
 from report.errors import FetchRefused
 from report.render.pdf import MAX_DATA_URL, ProjectFetcher, Renderer
-from report.render.styles import STYLES_DIR
+from report.resources import fonts_dir
 
 PIXEL = base64.b64encode(
     bytes.fromhex(
@@ -76,7 +76,7 @@ class TestProjectFetcher:
     """The fetcher serves the project's styles and fonts and small data: URLs, nothing else."""
 
     def test_serves_a_bundled_font(self) -> None:
-        font = next((STYLES_DIR / "fonts").glob("*.ttf"))
+        font = next(fonts_dir().glob("*.ttf"))
         response = ProjectFetcher().fetch(font.as_uri())
         assert response.read() == font.read_bytes()
 

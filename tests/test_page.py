@@ -18,7 +18,7 @@ from layout_sources import VARIANTS, write_layout_sources
 from pdf_text import MARGINS, TextLayer, bundled_faces, embedded_fonts, read_pages
 
 from report.markdown import printed_text
-from report.render.coverage import printable_characters
+from report.glyphs import printable_characters
 from report.sources import load_sources
 from report.sources.printable import printed_texts
 from report.sources.yaml import Node

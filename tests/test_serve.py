@@ -17,7 +17,7 @@ from conftest import HostilePreview, run_cli
 from hostile_sources import shown_text
 from serving import Preview, fetch, listening_addresses, start_preview, wait_until
 
-from report.render.styles import STYLES_DIR
+from report.resources import styles_dir
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR
 from report.serve.site import Site
@@ -325,7 +325,7 @@ class TestWhatAChangeAffects:
     def test_only_affected_pages_get_a_new_version(self, sources_copy: Path) -> None:
         lines: list[str] = []
         site = Site(
-            Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR),
+            Layout(sources_copy, TEMPLATES_DIR, styles_dir()),
             str(sources_copy),
             PdfCache(),
             lines.append,

@@ -16,7 +16,7 @@ from typing import Self
 import pytest
 from serving import Preview, exchange, read_answer, thread_count, wait_until
 
-from report.render.styles import STYLES_DIR
+from report.resources import styles_dir
 from report.serve.connections import DEFAULT_LIMITS, Limits
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR, PreviewServer
@@ -173,7 +173,7 @@ class TestEventStream:
 def small_server(sources_copy: Path) -> Iterator[PreviewServer]:
     """Run a preview server in this process with room for 4 connections and 1 event stream."""
     site = Site(
-        Layout(sources_copy, TEMPLATES_DIR, STYLES_DIR),
+        Layout(sources_copy, TEMPLATES_DIR, styles_dir()),
         str(sources_copy),
         PdfCache(),
         lambda line: None,

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from report.assemble import COMPONENT_NAMES
-from report.release.model import FieldChange, Revision
 from report.release.snapshot import Normalised, Snapshot
+from report.stamp import FieldChange, Revision
 
 LABELS = {
     "summary": "Summary",

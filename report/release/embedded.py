@@ -21,13 +21,9 @@ import pikepdf
 from report.errors import Finding, ReleaseError, display_name, shown
 from report.release.folder import ReleaseFolder
 from report.release.manifest import MANIFEST_NAME, Manifest
-from report.release.model import (
-    CODES_FOLDER,
-    PUBLICATION_SOURCE,
-    SOURCE_NAMES,
-    source_path,
-)
+from report.release.model import SOURCE_NAMES, source_path
 from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
+from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
 
 VOLUME_PDF = "volume.pdf"
 # What pikepdf and qpdf raise on a malformed PDF, besides their own errors.

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from report.errors import ReleaseError
 from report.release.jsondoc import Checker, JsonValue, Key, describe, parse_json
-from report.release.model import PUBLICATION_SOURCE, SOURCE_PATHS, is_source_path
+from report.release.model import SOURCE_PATHS, is_source_path
 from report.render import PDF_VARIANTS
 from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
+from report.stamp import PUBLICATION_SOURCE
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_KEYS = ("version", "pdf_variant", "engine", "sources", "signing")

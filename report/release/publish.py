@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 from report.assemble import publication_info
 from report.errors import Finding, SourceError, UsageError, WriteError
 from report.files import open_regular
+from report.inputs import ENGINE_PACKAGES
 from report.lock import release_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
-from report.pipeline import BuildOptions, build
+from report.build import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
 from report.release.manifest import MANIFEST_NAME
-from report.release.model import PUBLICATION_SOURCE, EmbeddedSource, Release
 from report.release.snapshot import (
     SNAPSHOT_NAME,
     Snapshot,
@@ -44,13 +44,13 @@ from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
 from report.sources.yaml import unreadable
+from report.stamp import PUBLICATION_SOURCE, EmbeddedSource, Release
 from report.workers import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from report.release.sign import SigningKey
 
 CHANGES_NAME = "CHANGES.md"
-ENGINE_PACKAGES = ("weasyprint", "pydyf", "pikepdf", "fonttools", "jinja2", "markdown-it-py")
 
 Log = Callable[[str], None]
 

@@ -23,9 +23,9 @@ from report.release.jsondoc import (
     parse_json,
     too_large,
 )
-from report.release.model import FieldChange, Revision
 from report.release.version import Version, is_version, parse_version
 from report.sources import Sources
+from report.stamp import FieldChange, Revision
 
 SNAPSHOT_NAME = "snapshot.json"
 SNAPSHOT_FORMAT = 1

@@ -1,7 +1,11 @@
 """Render report models: HTML through Jinja2 templates, then PDF with WeasyPrint."""
 
+from __future__ import annotations
+
 import datetime as dt
-import os
+from dataclasses import dataclass
+
+from report.stamp import Stamp
 
 # The PDF variants a build may ask for, the default first. Kept here, apart from the
 # WeasyPrint code, so that choosing one does not load the engine.
@@ -9,7 +13,20 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 DEFAULT_PDF_VARIANT = PDF_VARIANTS[0]
 
 
-def pin_clock(effective_date: dt.date) -> None:
-    """Set SOURCE_DATE_EPOCH from the effective date so font subsets carry no clock time."""
-    moment = dt.datetime.combine(effective_date, dt.time(), dt.UTC)
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(moment.timestamp()))
+def epoch_of(effective_date: dt.date) -> int:
+    """Return the effective date as seconds since 1970: the clock every PDF is written at."""
+    return int(dt.datetime.combine(effective_date, dt.time(), dt.UTC).timestamp())
+
+
+@dataclass(frozen=True)
+class PdfSettings:
+    """How one document is written to PDF: its variant, its clock, and a release's stamp.
+
+    epoch is the time font subsets are dated with (the effective date), so that no clock
+    time of the machine reaches the bytes; stamp, in a release, the version and sources
+    the PDF carries.
+    """
+
+    variant: str = DEFAULT_PDF_VARIANT
+    epoch: int = 0
+    stamp: Stamp | None = None

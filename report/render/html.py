@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
@@ -13,12 +12,12 @@ from markupsafe import Markup
 
 from report import __version__
 from report.assemble import NOT_AVAILABLE, BenchmarkGroup, PublicationInfo, ReportModel
+from report.breaks import breakable
 from report.markdown import parser as markdown_parser
-from report.release.model import EmbeddedSource, Release
-from report.render.breaks import breakable
 from report.render.chart import layout as chart_layout
-from report.render.styles import stylesheet
+from report.resources import stylesheet
 from report.sources.models import Benchmark
+from report.stamp import Release
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,6 @@ class DocumentContext:
     reports: tuple[ReportModel, ...]
     css: str
     release: Release | None = None
-    attachments: tuple[EmbeddedSource, ...] = ()  # embedded by the renderer, see pdf.py
 
 
 def render_markdown(text: str) -> Markup:
@@ -69,11 +67,6 @@ def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[An
     return list(groups.items())
 
 
-def data_url(source: EmbeddedSource) -> str:
-    """Return a source file as a data: URL, the way the HTML hands it to the renderer."""
-    return "data:application/yaml;base64," + base64.b64encode(source.data).decode("ascii")
-
-
 def long_date(value: dt.date) -> str:
     """Format a date for print, e.g. November 1, 2026."""
     return f"{value:%B} {value.day}, {value.year}"
@@ -96,7 +89,6 @@ def environment() -> jinja2.Environment:
         chart_layout=chart_layout,
         groupby_ordered=groupby_ordered,
         css_string=css_string,
-        data_url=data_url,
         breakable=breakable,
         wide_figures=wide_figures,
     )
@@ -112,14 +104,10 @@ def _context(
     reports: tuple[ReportModel, ...],
     keywords: tuple[str, ...],
     inline_styles: bool = False,
-    embed: bool = True,
 ) -> DocumentContext:
     release = publication.release
-    attachments: tuple[EmbeddedSource, ...] = ()
     if release is not None:
         description += f", release {release.version}"
-        if embed:  # a report its own sources; the volume (its opening) every source
-            attachments = release.sources_of(reports[0].code if kind == "report" else None)
     return DocumentContext(
         kind=kind,
         title=title,
@@ -132,7 +120,6 @@ def _context(
         reports=reports,
         css=stylesheet() if inline_styles else "",
         release=release,
-        attachments=attachments,
     )
 
 
@@ -214,6 +201,5 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
         (),
         tuple(line.code for line in front.lines)
         + (publication.title, f"edition {publication.edition}"),
-        embed=front.part == "opening",
-    )  # the opening's catalog becomes the volume's
+    )
     return environment().get_template("front.html.j2").render(doc=context, front=front)

@@ -7,6 +7,7 @@ carry the same metadata and go through the same finishing (report/render/tagging
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -18,11 +19,10 @@ from weasyprint.document import Document
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from report.errors import FetchRefused
-from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
+from report.render import PDF_VARIANTS, PdfSettings
 from report.render.fonts import BundledFonts
-from report.render.provenance import take_stamp
-from report.render.styles import STYLES_DIR, stylesheet
 from report.render.tagging import finish_tags, stamp_pdf
+from report.resources import fonts_dir, styles_dir, stylesheet
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
 
@@ -36,11 +36,11 @@ class ProjectFetcher(URLFetcher):
     a part left out.
     """
 
-    def __init__(self, root: Path = STYLES_DIR) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         super().__init__(
             allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True
         )
-        self.root = root.resolve()
+        self.root = (root or styles_dir()).resolve()
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
@@ -85,8 +85,8 @@ class Renderer:
 
     def __init__(self, css: str | None = None) -> None:
         self.css = stylesheet() if css is None else css
-        self.base_url = STYLES_DIR.as_uri() + "/"
-        self.fetcher = ProjectFetcher(STYLES_DIR)
+        self.base_url = styles_dir().as_uri() + "/"
+        self.fetcher = ProjectFetcher(styles_dir())
         self.font_config = BundledFonts()  # never a font of the machine's
         self.stylesheet = CSS(
             string=self.css,
@@ -95,8 +95,9 @@ class Renderer:
             font_config=self.font_config,
         )
 
-    def render(self, html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
+    def render(self, html: str, settings: PdfSettings) -> tuple[bytes, int]:
         """Render HTML (without inline styles) to tagged PDF bytes and its page count."""
+        variant = settings.variant
         if variant not in PDF_VARIANTS:
             raise ValueError(
                 f"unknown PDF variant {variant!r}; choose from {', '.join(PDF_VARIANTS)}"
@@ -108,10 +109,10 @@ class Renderer:
             "pdf_tags": True,
         }
         document = self.layout(html, **options)
-        stamp = take_stamp(html, document)  # a release's version and embedded sources
-        with self._refusals():
+        with self._refusals(), fixed_clock(settings.epoch):
             data = document.write_pdf(finisher=finish_tags, **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
+        stamp = settings.stamp
         return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)
 
     def layout(self, html: str, **options: object) -> Document:
@@ -142,7 +143,7 @@ def renderer() -> Renderer:
     """
     fonts = tuple(
         (path.name, stat.st_size, stat.st_mtime_ns)
-        for path in sorted((STYLES_DIR / "fonts").glob("*"))
+        for path in sorted(fonts_dir().glob("*"))
         for stat in (path.stat(),)
     )
     return _renderer_for(stylesheet(), fonts)
@@ -153,9 +154,28 @@ def _renderer_for(css: str, fonts: tuple[tuple[str, int, int], ...]) -> Renderer
     return Renderer(css)
 
 
-def render_pdf(html: str, variant: str = DEFAULT_PDF_VARIANT) -> tuple[bytes, int]:
+def render_pdf(html: str, settings: PdfSettings) -> tuple[bytes, int]:
     """Render one HTML document (without inline styles) to tagged PDF bytes and page count.
 
-    The same HTML and variant always give the same bytes.
+    The same HTML and settings always give the same bytes.
     """
-    return renderer().render(html, variant)
+    return renderer().render(html, settings)
+
+
+@contextmanager
+def fixed_clock(epoch: int) -> Iterator[None]:
+    """Date what the body writes at epoch, for the one reader of the clock in PDF writing.
+
+    fontTools, which subsets fonts when HarfBuzz's subsetter is missing, dates each
+    subset from SOURCE_DATE_EPOCH (its only way to be told a time); the variable is set
+    for the body alone and restored after it.
+    """
+    before = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = before

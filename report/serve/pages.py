@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote, urlencode
@@ -12,7 +11,7 @@ from urllib.parse import quote, urlencode
 from markupsafe import Markup
 
 from report.assemble import assemble
-from report.render import pin_clock
+from report.render import PdfSettings, epoch_of
 from report.render.html import environment, report_context, report_html
 from report.serve.site import Snapshot
 from report.sources.models import CodeSource
@@ -122,16 +121,13 @@ def report_page(snapshot: Snapshot, stem: str, version: str) -> str:
     )
 
 
-def pdf_input(snapshot: Snapshot, stem: str) -> tuple[str, str] | None:
-    """Return the HTML a report's PDF is rendered from and its SOURCE_DATE_EPOCH (None: errors)."""
+def pdf_input(snapshot: Snapshot, stem: str) -> tuple[str, PdfSettings] | None:
+    """Return the HTML a report's PDF is rendered from and how it is written (None: errors)."""
     state = snapshot.codes[stem]
     if snapshot.publication is None or state.source is None:
         return None
-    pin_clock(snapshot.publication.model.effective_date)
-    return (
-        report_html(assemble(state.source, snapshot.publication)),
-        os.environ["SOURCE_DATE_EPOCH"],
-    )
+    settings = PdfSettings(epoch=epoch_of(snapshot.publication.model.effective_date))
+    return report_html(assemble(state.source, snapshot.publication)), settings
 
 
 def missing_page(path: str, events: str | None) -> str:

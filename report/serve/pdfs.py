@@ -6,14 +6,14 @@ import hashlib
 import threading
 
 from report.errors import RenderError
-from report.render import DEFAULT_PDF_VARIANT
+from report.render import PdfSettings
 from report.workers import DEFAULT_TIMEOUT, RenderTask, WorkerPool
 
 
 class PdfCache:
     """One worker process renders a report's PDF with the builder's renderer when asked.
 
-    A PDF is kept under the hash of its HTML and SOURCE_DATE_EPOCH and the styles' version,
+    A PDF is kept under the hash of its HTML and settings and the styles' version,
     so a change of source, publication or template gives a new key, and restart() (after
     a style change) a new worker, whose renderer reads the stylesheet again. Page requests
     never wait for it: only the request for a PDF does.
@@ -34,9 +34,9 @@ class PdfCache:
         with self._render_lock:
             self._fresh_pool()
 
-    def pdf(self, code: str, html: str, source_date_epoch: str) -> bytes:
+    def pdf(self, code: str, html: str, settings: PdfSettings) -> bytes:
         """Return the PDF of a report's HTML: kept, or rendered now; raise RenderError."""
-        digest = hashlib.sha256(f"{source_date_epoch}\n{html}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{settings!r}\n{html}".encode()).hexdigest()
         with self._render_lock:
             with self._lock:
                 key = (self._styles, digest)
@@ -44,8 +44,7 @@ class PdfCache:
             if kept is not None and kept[0] == key:
                 return kept[1]
             pool = self._fresh_pool()
-            task = RenderTask(code, html, DEFAULT_PDF_VARIANT, source_date_epoch)
-            result = next(iter(pool.map([task])))
+            _, result = next(iter(pool.map([RenderTask(code, html, settings)])))
             if result.error is not None or result.pdf is None:
                 raise RenderError(f"{code}.pdf", result.error or "no PDF")
             with self._lock:

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from report.errors import RenderError, UsageError
-from report.render.styles import STYLES_DIR
+from report.resources import styles_dir
 from report.serve import pages
 from report.serve.connections import DEFAULT_LIMITS, LimitedServer, Limits
 from report.serve.pdfs import PdfCache
@@ -183,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _static(self, relative: str) -> Response:
         """Serve a style or font file from styles/, and nothing outside it."""
-        root = STYLES_DIR.resolve()
+        root = styles_dir()
         missing = html(HTTPStatus.NOT_FOUND, pages.missing_page(f"/styles/{relative}", None))
         try:
             file = (root / relative).resolve()
@@ -274,7 +274,7 @@ def open_server(folder: Path, shown: str, host: str, port: int, log: Log) -> Pre
     """Load the sources and bind the server (not yet serving); raise UsageError if it cannot."""
     if not folder.is_dir():
         raise UsageError(f"{shown}: the sources folder does not exist")
-    layout = Layout(folder.resolve(), TEMPLATES_DIR, STYLES_DIR.resolve())
+    layout = Layout(folder.resolve(), TEMPLATES_DIR, styles_dir())
     pdfs = PdfCache()
     site = Site(layout, shown, pdfs, log)
     try:

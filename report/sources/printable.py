@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from report.errors import Finding, Location
 from report.markdown import MAX_NESTING, marker_column, printed_text, too_deep
-from report.render.coverage import printable_characters
+from report.glyphs import printable_characters
 from report.sources.validate import locate
 from report.sources.yaml import Node, offset_location
 

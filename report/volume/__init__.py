@@ -7,7 +7,7 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
   computed from the entries' page counts once the front matter's own page count is known
   (it is rendered again only when the count assumed was wrong). Each contents line links
   to the named destination `report-CODE`, which the merge points at the report's first
-  page. The rendered front matter is cached by a hash of its HTML, variant and renderer.
+  page. The rendered front matter is cached under the key of its inputs (report/inputs.py).
 - Outline. The front matter's bookmarks, then each report's own (its heading with its
   sections below it), closed, so that a volume of a thousand reports opens as a list of
   headings.
@@ -26,8 +26,8 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
 
 How. Holding a thousand reports in one pikepdf (qpdf) document takes about 1 GiB and
 15 s, most of it parsing and copying some 600,000 objects one by one. So the merge works
-on the bytes qpdf wrote (the finishing pass, report/render/tagging.py): it reads each
-report's objects, renumbers every `N 0 R` at once over the text of its object stream,
+on the bytes WeasyPrint wrote (report/render/pdf.py, finished by tagging.py): it reads
+each report's objects, renumbers every `N 0 R` at once over the text of its object stream,
 rewrites only the few objects it must (the root of the report's page tree, its top
 structure elements and bookmarks), and writes them on to the volume, one report at a time,
 into compressed object streams with a cross-reference stream. A PDF laid out otherwise is
@@ -43,13 +43,13 @@ inputs alone, and the file's /ID is a hash of its contents.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from report.assemble import PublicationInfo
 from report.outputs import atomic_stream
-from report.render import pin_clock
+from report.render import PdfSettings
 from report.volume.cache import PartCache
 from report.volume.entry import VolumeEntry
 from report.volume.front import (
@@ -61,64 +61,56 @@ from report.volume.front import (
 )
 from report.volume.writer import Overflow, assemble_volume
 
-__all__ = ["FrontRenderer", "LocalRenderer", "VolumeEntry", "start_pages", "write_volume"]
+__all__ = [
+    "FrontRenderer",
+    "LocalRenderer",
+    "VolumeEntry",
+    "start_pages",
+    "write_volume",
+]
+
+Pause = Callable[[str], None]
 
 
 def write_volume(
     publication: PublicationInfo,
-    entries: Iterable[VolumeEntry],
+    entries: Sequence[VolumeEntry],
     target: Path,
-    variant: str = "pdf/ua-1",
+    settings: PdfSettings,
     cache_dir: Path | None = None,
     renderer: FrontRenderer | None = None,
-    codes: Sequence[str] | None = None,
+    pause: Pause | None = None,
 ) -> int:
     """Write volume.pdf: the rendered front matter, then every report; return its pages.
 
     The reports follow in the order of entries, each entry's pages as its PDF has them
-    (ValueError otherwise: the contents would be wrong). Given codes, the codes of the
-    entries to come, entries may be an iterator that waits for each report to be
-    rendered: each is written to the volume as it comes, and the front matter (whose
-    contents needs every report's page count) is rendered last. renderer renders the
-    front matter's parts (by default in this process, one after another). With
-    cache_dir, the rendered parts, the measured contents lines and each report's objects
-    as placed are kept there (files named volume-front-*, volume-facts-* and
-    volume-part-*, about the volume's size; those of earlier volumes are removed), so
-    that what did not change is not done again. target is written through a temporary
-    file in its folder, renamed into place.
+    (ValueError otherwise: the contents would be wrong). settings write the front matter
+    (in a release, its opening carries the volume's stamp). renderer renders the front
+    matter's parts (by default in this process, one after another). With cache_dir, the
+    rendered parts, the measured contents lines and each report's objects as placed are
+    kept there (files named volume-front-*, volume-facts-* and volume-part-*, about the
+    volume's size; those of earlier volumes are removed), so that what did not change is
+    not done again. target is written through a temporary file in its folder, renamed into
+    place; pause, if given, is told "volume-half-written" once the first report is in it.
     """
-    if codes is None:
-        entries = list(entries)
-        codes = [entry.code for entry in entries]
-    pin_clock(publication.effective_date)
-    source = iter(entries)
-    taken: list[VolumeEntry] = []
-
-    def each() -> Iterator[VolumeEntry]:
-        """Yield the entries, those taken before first (when the volume starts over)."""
-        yield from list(taken)
-        for entry in source:
-            taken.append(entry)
-            yield entry
+    entries = list(entries)
+    codes = [entry.code for entry in entries]
 
     def front(seen: list[VolumeEntry]) -> list[RenderedPart]:
-        return front_matter(publication, seen, variant, cache_dir, renderer)
+        return front_matter(publication, seen, settings, cache_dir, renderer)
 
     cache = PartCache(cache_dir)
 
     def write(handle: BinaryIO) -> int:
         try:
-            return assemble_volume(each(), codes, front, handle, cache, sparse=True)
+            return assemble_volume(entries, codes, front, handle, cache, sparse=True, pause=pause)
         except Overflow:
             handle.seek(0)
             handle.truncate()
-            return assemble_volume(each(), codes, front, handle, PartCache(None), sparse=False)
+            return assemble_volume(
+                entries, codes, front, handle, PartCache(None), sparse=False, pause=pause
+            )
 
-    pages = _save(target, write)
+    pages = atomic_stream(target, write)
     cache.evict()
     return pages
-
-
-def _save(target: Path, write: Callable[[BinaryIO], int]) -> int:
-    """Write target through a temporary file in its folder, renamed into place."""
-    return atomic_stream(target, write)

@@ -13,29 +13,22 @@ on the inputs, so a volume built from the cache has the same bytes as one built 
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
-from report import __version__
+from report import inputs
 from report.assemble import PublicationInfo
-from report.files import read_regular
-from report.outputs import atomic_write
+from report.inputs import sha256
+from report.render import PdfSettings
 from report.render.html import ContentsLine, FrontPart, front_html
 from report.render.measure import ContentsMetrics
-from report.render.styles import STYLES_DIR, stylesheet
 from report.volume.entry import VolumeEntry
+from report.volume.front_cache import Document, FrontCache
 
-# Every name of a cached front matter file starts with this; other files are left alone.
-CACHE_PREFIX = "volume-front-"
-# Bump when the meaning of cached parts or line heights changes (what the key covers).
-CACHE_VERSION = "2"
 # Plans tried before giving up on a front matter whose pages keep moving.
 MAX_FRONT_RENDERS = 4
 # The opening's pages as first assumed: the cover and one page of notices.
@@ -51,8 +44,8 @@ class FrontRenderer(Protocol):
 
     jobs: int
 
-    def render(self, htmls: Sequence[str], variant: str) -> list[tuple[bytes, int]]:
-        """Render each HTML document to PDF bytes and its page count."""
+    def render(self, documents: Sequence[Document]) -> list[tuple[bytes, int]]:
+        """Render each HTML document with its settings to PDF bytes and its page count."""
         ...
 
     def measure(self, htmls: Sequence[str]) -> list[ContentsMetrics]:
@@ -65,13 +58,11 @@ class LocalRenderer:
 
     jobs = 1
 
-    def render(self, htmls: Sequence[str], variant: str) -> list[tuple[bytes, int]]:
-        """Render each HTML document to PDF bytes and its page count."""
-        from report.render.pdf import (
-            render_pdf,  # loads WeasyPrint: only when rendering
-        )
+    def render(self, documents: Sequence[Document]) -> list[tuple[bytes, int]]:
+        """Render each HTML document with its settings to PDF bytes and its page count."""
+        from report.render.pdf import render_pdf  # loads WeasyPrint: only when rendering
 
-        return [render_pdf(html, variant) for html in htmls]
+        return [render_pdf(html, settings) for html, settings in documents]
 
     def measure(self, htmls: Sequence[str]) -> list[ContentsMetrics]:
         """Lay each contents document out and measure its lines."""
@@ -131,19 +122,28 @@ def plan_pages(
 def front_matter(
     publication: PublicationInfo,
     entries: Sequence[VolumeEntry],
-    variant: str,
+    settings: PdfSettings,
     cache_dir: Path | None = None,
     renderer: FrontRenderer | None = None,
 ) -> list[RenderedPart]:
-    """Render the front matter's parts, the contents numbered to match the reports."""
+    """Render the front matter's parts, the contents numbered to match the reports.
+
+    The opening is written with settings (in a release, its stamp: the volume's version
+    and every source); the contents pages with the same settings but no stamp.
+    """
     renderer = renderer or LocalRenderer()
-    cache = _FrontCache(cache_dir, variant)
+    cache = FrontCache(cache_dir)
     metrics = _line_metrics(publication, entries, renderer, cache)
+    unstamped = dataclasses.replace(settings, stamp=None)
     limits: dict[int, int] = {}
     opening = OPENING_PAGES
     for _ in range(MAX_FRONT_RENDERS):
         plan, fronts = _parts(publication, entries, metrics, opening, limits)
-        rendered = cache.render([front_html(publication, f) for f in fronts], renderer)
+        documents = [
+            (front_html(publication, f), settings if f.part == "opening" else unstamped)
+            for f in fronts
+        ]
+        rendered = cache.render(documents, renderer)
         settled = rendered[0][1] == opening
         opening = rendered[0][1]
         for (start, end), (_, count) in zip(plan, rendered[1:], strict=True):
@@ -190,64 +190,6 @@ def _parts(
     return plan, fronts
 
 
-class FrontPlanner:
-    """Work the front matter out ahead, while the reports render: the lines to measure,
-    then the parts to render, their results kept in the cache where front_matter() will
-    find them. A guess: a part rendered for page counts that turn out otherwise is left
-    unused (and removed from the cache by the next front matter)."""
-
-    def __init__(self, publication: PublicationInfo, variant: str, cache_dir: Path) -> None:
-        self.publication = publication
-        self.cache = _FrontCache(cache_dir, variant)
-        self.key = self.cache.key(front_html(publication, _shell()))
-
-    def measure(self, headings: Sequence[str]) -> list[tuple[str, list[str]]]:
-        """Return the contents document to measure, and its headings, for headings not
-        measured before (none when all were)."""
-        known = self.cache.lines(self.key)
-        missing = sorted({h for h in headings if h not in known.lines})
-        if not missing and known.room is not None:
-            return []
-        batch = missing or list(headings[:1])
-        return [(_measure_html(self.publication, batch), batch)]
-
-    def measured(
-        self, batch: Sequence[str], metrics: ContentsMetrics, headings: Sequence[str]
-    ) -> None:
-        """Keep the measured lines of batch, with those kept before for headings."""
-        known = self.cache.lines(self.key)
-        known.lines.update(zip(batch, zip(metrics.heights, metrics.gaps, strict=True), strict=True))
-        known.first_room, known.room = metrics.first_room, metrics.room
-        self.cache.keep_lines(self.key, known, [h for h in headings if h in known.lines])
-
-    def parts(self, entries: Sequence[VolumeEntry], contents: bool) -> list[tuple[str, str]]:
-        """Return (key, HTML) of the parts not in the cache, planned from measured lines
-        (none if a line was not measured); with contents, the contents pages as well."""
-        known = self.cache.lines(self.key)
-        if (
-            known.room is None
-            or known.first_room is None
-            or any(e.heading not in known.lines for e in entries)
-        ):
-            return []
-        metrics = ContentsMetrics(
-            tuple(known.lines[e.heading][0] for e in entries),
-            tuple(known.lines[e.heading][1] for e in entries),
-            known.first_room,
-            known.room,
-        )
-        _, fronts = _parts(self.publication, entries, metrics, OPENING_PAGES, {}, contents)
-        htmls = {
-            self.cache.key(html): html for html in (front_html(self.publication, f) for f in fronts)
-        }
-        cached = self.cache.rendered(list(htmls))
-        return [(key, html) for key, html in htmls.items() if key not in cached]
-
-    def rendered(self, key: str, pdf: bytes, pages: int) -> None:
-        """Keep a part rendered ahead."""
-        self.cache.keep(key, pdf, pages)
-
-
 def _shell() -> FrontPart:
     """The contents part whose HTML, without lines, keys the measured line heights."""
     return FrontPart("contents", 1, 1, opens_contents=True)
@@ -263,10 +205,10 @@ def _line_metrics(
     publication: PublicationInfo,
     entries: Sequence[VolumeEntry],
     renderer: FrontRenderer,
-    cache: _FrontCache,
+    cache: FrontCache,
 ) -> ContentsMetrics:
     """Return every contents line's height and the pages' room: cached, or measured."""
-    key = cache.key(front_html(publication, _shell()))
+    key = inputs.ContentsLines(sha256(front_html(publication, _shell()).encode())).key()
     known = cache.lines(key)
     headings = [entry.heading for entry in entries]
     missing = sorted({h for h in headings if h not in known.lines})
@@ -288,117 +230,3 @@ def _line_metrics(
         known.first_room,
         known.room,
     )
-
-
-@dataclass
-class _Lines:
-    lines: dict[str, tuple[float, float]]
-    first_room: float | None = None
-    room: float | None = None
-
-
-class _FrontCache:
-    """Rendered parts (`volume-front-KEY-PAGES.pdf`) and measured lines (`-lines-KEY.json`)."""
-
-    def __init__(self, folder: Path | None, variant: str) -> None:
-        self.folder = folder
-        self.used: set[str] = set()
-        digest = hashlib.sha256()  # everything that shapes a part besides its HTML
-        for part in (
-            CACHE_VERSION,
-            variant,
-            __version__,
-            metadata.version("weasyprint"),
-            os.environ.get("SOURCE_DATE_EPOCH", ""),
-            stylesheet(),
-        ):
-            digest.update(part.encode("utf-8") + b"\0")
-        render = Path(__file__).resolve().parent.parent / "render"
-        for source in sorted(render.glob("*.py")):  # the whole renderer, whatever it grows
-            digest.update(hashlib.sha256(source.read_bytes()).digest())
-        for font in sorted((STYLES_DIR / "fonts").glob("*.ttf")):
-            digest.update(f"{font.name}:{font.stat().st_size}\0".encode())
-        self.variant = variant
-        self.environment = digest.digest()
-
-    def key(self, html: str) -> str:
-        """Return the cache key of a document: its HTML and what renders it."""
-        return hashlib.sha256(self.environment + html.encode("utf-8")).hexdigest()
-
-    def render(self, htmls: list[str], renderer: FrontRenderer) -> list[tuple[bytes, int]]:
-        """Return each document rendered: from the cache, or rendered together and kept."""
-        keys = [self.key(html) for html in htmls]
-        self.used.update(keys)
-        found: dict[str, tuple[bytes, int]] = {}
-        for key, (path, pages) in self.rendered(keys).items():
-            data = _cached(path)
-            if data is not None:  # else removed meanwhile: rendered again
-                found[key] = (data, pages)
-        todo = {key: html for key, html in zip(keys, htmls, strict=True) if key not in found}
-        done = renderer.render(list(todo.values()), self.variant) if todo else []
-        for key, (data, pages) in zip(todo, done, strict=True):
-            found[key] = (data, pages)
-            self.keep(key, data, pages)
-        return [found[key] for key in keys]
-
-    def rendered(self, keys: list[str]) -> dict[str, tuple[Path, int]]:
-        """Return the cached file and page count of each of keys rendered before."""
-        found: dict[str, tuple[Path, int]] = {}
-        if self.folder is not None:
-            wanted = set(keys)
-            for path in self.folder.glob(f"{CACHE_PREFIX}*.pdf"):
-                key, _, pages = path.stem[len(CACHE_PREFIX) :].rpartition("-")
-                if key in wanted and pages.isdigit():
-                    found[key] = (path, int(pages))
-        return found
-
-    def keep(self, key: str, data: bytes, pages: int) -> None:
-        """Keep a rendered document under its key."""
-        if self.folder is not None:
-            atomic_write(self.folder / f"{CACHE_PREFIX}{key}-{pages}.pdf", data, durable=False)
-
-    def lines(self, key: str) -> _Lines:
-        """Return the line heights measured under key (none when there are none)."""
-        self.used.add(f"lines-{key}")
-        if self.folder is None:
-            return _Lines({})
-        try:
-            value = json.loads(read_regular(self.folder / f"{CACHE_PREFIX}lines-{key}.json")[0])
-            return _Lines(
-                {h: (float(a), float(b)) for h, (a, b) in value["lines"].items()},
-                float(value["first_room"]),
-                float(value["room"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            return _Lines({})
-
-    def keep_lines(self, key: str, known: _Lines, headings: list[str]) -> None:
-        """Keep the heights of these headings under key, for the next build."""
-        if self.folder is None:
-            return
-        value = {
-            "first_room": known.first_room,
-            "room": known.room,
-            "lines": {h: known.lines[h] for h in sorted(set(headings))},
-        }
-        data = json.dumps(value, sort_keys=True).encode()
-        path = self.folder / f"{CACHE_PREFIX}lines-{key}.json"
-        if _cached(path) != data:
-            atomic_write(path, data, durable=False)
-
-    def evict(self) -> None:
-        """Remove cached parts and heights that this front matter did not use."""
-        if self.folder is None:
-            return
-        for path in self.folder.glob(f"{CACHE_PREFIX}*"):
-            name = path.stem[len(CACHE_PREFIX) :]
-            if name.rpartition("-")[0] not in self.used and name not in self.used:
-                path.unlink(missing_ok=True)
-
-
-def _cached(path: Path) -> bytes | None:
-    """Return a cache file's bytes, or None when it is missing, unreadable or not a file."""
-    try:
-        return read_regular(path)[0]
-    except OSError:
-        return None

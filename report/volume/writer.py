@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from report import inputs
 from report.volume.analyse import Analysis, Facts, PartSpec, analyse
 from report.volume.cache import PartCache
 from report.volume.entry import VolumeEntry
@@ -237,7 +238,7 @@ def placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int, name: 
 def _placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int) -> Chunk:
     digest = hashlib.sha256(data).hexdigest()
     analysis = None
-    facts_name = f"{FACTS_PREFIX}{digest}-{spec.pages}.json"
+    facts_name = f"{FACTS_PREFIX}{inputs.PartFacts(digest, spec.pages).key()}.json"
     cached = volume.cache.read(facts_name)
     try:
         facts = Facts.loads(cached) if cached is not None else None
@@ -248,7 +249,7 @@ def _placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int) -> Ch
         facts = analysis.facts
         volume.cache.write(facts_name, facts.dumps())
     place = volume.placement(facts, parent, spec.code)
-    key = hashlib.sha256(repr((CHUNK_FORMAT, digest, spec, place)).encode()).hexdigest()
+    key = inputs.PlacedPart(digest, repr(spec), repr((CHUNK_FORMAT, place))).key()
     part_name = f"{PART_PREFIX}{key}.bin"
     cached = volume.cache.read(part_name)
     if cached is not None:
@@ -438,11 +439,12 @@ def assemble_volume(
     handle: BinaryIO,
     cache: PartCache,
     sparse: bool,
+    pause: Callable[[str], None] | None = None,
 ) -> int:
     """Write the volume to handle; return its pages.
 
-    entries are the reports of codes, in that order; they are written as they come (an
-    iterator may wait for each one to be rendered). front gives the front matter's parts
+    entries are the reports of codes, in that order. pause, if given, is told
+    "volume-half-written" once the first report is written to handle. front gives the front matter's parts
     for them, the opening first: its catalog, metadata and document information stand for
     the volume's. The reports are numbered first, each in a block of object numbers and
     structure keys that depends on it alone, then the contents pages, so a rebuild finds
@@ -469,6 +471,9 @@ def assemble_volume(
         volume.append(chunk.objects, data)
         chunk.objects = Objects()  # written: keep only what the catalog needs
         placed.append((chunk, entry.pages, entry.code))
+        if pause is not None and index == 0:
+            handle.flush()
+            pause("volume-half-written")
     if len(seen) != len(codes):
         raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
     opening, *rest = front(seen)

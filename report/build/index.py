@@ -1,65 +1,27 @@
 """Remember what each output was built from, so a rebuild renders only what changed.
 
-The index lives in the output folder (``.build-index.json``). A report's key hashes
-everything that shapes it: its source, the publication file, the templates, styles and
-fonts, the builder's and engine's versions and the build options. A source whose size
-and modification time are unchanged is not read again: its hash, its errors and its
-report's heading come from the index.
+The index lives in the output folder (`.build-index.json`). For each output it records
+the key of the inputs it was made from (report/inputs.py) and what the file was when
+written: size, hash, pages and modification time. For each source it records its size,
+modification time and hash, and what checking it found (its errors, its report's
+heading), so that a source whose size and modification time are unchanged is not read
+again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from report import __version__
 from report.errors import Finding, Location
 from report.files import open_regular
+from report.inputs import sha256
 
 INDEX_NAME = ".build-index.json"
-INDEX_VERSION = 1
-PACKAGE_DIR = Path(__file__).resolve().parent
-SHAPING_DIRS = (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "styles")
-SHAPING_MODULES = ("assemble.py", "markdown.py", "render", "sources")
-# Files there that shape no build output: the preview's (report/serve) and `new`'s.
-NOT_SHAPING = (
-    "screen.css",
-    "preview.html.j2",
-    "preview-page.html.j2",
-    "preview-parts.html.j2",
-    "code.yaml.j2",
-)
-
-
-def sha256(data: bytes) -> str:
-    """Return the hex SHA-256 of data."""
-    return hashlib.sha256(data).hexdigest()
-
-
-@cache
-def environment_hash() -> str:
-    """Hash everything besides the sources that shapes output: code, templates, styles, fonts."""
-    digest = hashlib.sha256()
-    for name in ("weasyprint", "pikepdf", "pydyf", "markdown-it-py", "jinja2"):
-        digest.update(f"{name}={metadata.version(name)}\n".encode())
-    digest.update(f"report={__version__}\n".encode())
-    roots = [*SHAPING_DIRS, *(PACKAGE_DIR / m for m in SHAPING_MODULES)]
-    files = sorted(
-        p
-        for root in roots
-        for p in ([root] if root.is_file() else root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts and p.name not in NOT_SHAPING
-    )
-    for path in files:
-        digest.update(f"{path.relative_to(PACKAGE_DIR.parent)}\n".encode())
-        digest.update(sha256(path.read_bytes()).encode())
-    return digest.hexdigest()
+INDEX_VERSION = 2
 
 
 @dataclass
@@ -79,9 +41,9 @@ class SourceEntry:
 
 @dataclass
 class OutputEntry:
-    """One output file as last written: its key, size, hash, page count and modification
-    time (a file replaced since, by a build that stopped before saving the index, differs
-    in it even at the same size)."""
+    """One output file as last written: the key of its inputs, its size, hash, page count
+    and modification time (a file replaced since, by a build that stopped before saving
+    the index, differs in it even at the same size)."""
 
     key: str
     bytes: int
@@ -99,7 +61,6 @@ class OutputEntry:
 class BuildIndex:
     """The index of one output folder."""
 
-    environment: str = ""
     sources: dict[str, SourceEntry] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
 
@@ -111,18 +72,16 @@ class BuildIndex:
             if raw.get("version") != INDEX_VERSION:
                 return cls()
             return cls(
-                raw["environment"],
                 {k: SourceEntry(**v) for k, v in raw["sources"].items()},
                 {k: OutputEntry(**v) for k, v in raw["outputs"].items()},
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
 
     def dumps(self) -> bytes:
         """Return the index as JSON bytes."""
         raw = {
             "version": INDEX_VERSION,
-            "environment": self.environment,
             "sources": {k: asdict(v) for k, v in sorted(self.sources.items())},
             "outputs": {k: asdict(v) for k, v in sorted(self.outputs.items())},
         }
@@ -142,20 +101,14 @@ class BuildIndex:
             entry.size, entry.mtime_ns = stat.st_size, stat.st_mtime_ns
         return digest, changed, stat
 
-    def fresh(self, out: Path, relative: str, key: str) -> OutputEntry | None:
-        """Return the entry of an output that was built with key and is still on disk whole."""
-        entry = self.outputs.get(relative)
-        if entry is None or entry.key != key:
-            return None
-        try:
-            stat = (out / relative).stat()
-        except OSError:
-            return None
-        if stat.st_size != entry.bytes or stat.st_mtime_ns != entry.mtime_ns:
-            return None
-        return entry
-
-
-def key_of(*parts: str) -> str:
-    """Combine hashes and options into one key."""
-    return sha256("\n".join(parts).encode("utf-8"))
+    def on_disk(self, out: Path) -> dict[str, OutputEntry]:
+        """Return the entries of the outputs still on disk as they were written."""
+        present = {}
+        for relative, entry in self.outputs.items():
+            try:
+                stat = (out / relative).stat()
+            except OSError:
+                continue
+            if stat.st_size == entry.bytes and stat.st_mtime_ns == entry.mtime_ns:
+                present[relative] = entry
+        return present

@@ -11,20 +11,19 @@ from functools import lru_cache
 
 from fontTools.ttLib import TTFont
 
-from report.render.styles import STYLES_DIR
-
-FONTS_DIR = STYLES_DIR / "fonts"
+from report.resources import fonts_dir
 
 
 def bundled_fonts() -> list[str]:
     """Return the file names of the bundled fonts, sorted."""
-    return sorted(path.name for path in FONTS_DIR.glob("*.[ot]tf"))
+    return sorted(path.name for path in fonts_dir().glob("*.[ot]tf"))
 
 
 def printable_characters() -> frozenset[int]:
     """Return the code points some bundled font maps to a glyph (read again if one changed)."""
+    folder = fonts_dir()
     stamp = tuple(
-        (name, (FONTS_DIR / name).stat().st_size, (FONTS_DIR / name).stat().st_mtime_ns)
+        (name, (folder / name).stat().st_size, (folder / name).stat().st_mtime_ns)
         for name in bundled_fonts()
     )
     return _characters(stamp)
@@ -34,5 +33,5 @@ def printable_characters() -> frozenset[int]:
 def _characters(stamp: tuple[tuple[str, int, int], ...]) -> frozenset[int]:
     covered: set[int] = set()
     for name, _, _ in stamp:
-        covered.update(TTFont(FONTS_DIR / name, lazy=True).getBestCmap())
+        covered.update(TTFont(fonts_dir() / name, lazy=True).getBestCmap())
     return frozenset(covered)
