@@ -21,8 +21,8 @@ from conftest import SAMPLE_SOURCES
 from weasyprint import HTML
 
 from report.errors import UsageError
-from report.pipeline import BuildOptions, build
-from report.render.provenance import Stamp
+from report.build import BuildOptions, build
+from report.stamp import Stamp
 from report.render.tagging import (
     finish_tags,
     scope_table_headers,
@@ -365,8 +365,8 @@ class TestUnknownVariant:
         assert "pdf/ua-1" in result.stderr and "pdf/a-3b" in result.stderr
         assert not (tmp_path / "out").exists()
 
-    def test_pipeline(self, tmp_path: Path) -> None:
-        """report.pipeline.build refuses it with a UsageError before reading any source."""
+    def test_build(self, tmp_path: Path) -> None:
+        """report.build.build refuses it with a UsageError before reading any source."""
         with pytest.raises(UsageError, match="unknown PDF variant pdf/x-4"):
             build(tmp_path / "nowhere", tmp_path / "out", BuildOptions(variant="pdf/x-4"))
         assert not (tmp_path / "out").exists()

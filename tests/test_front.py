@@ -19,11 +19,12 @@ import report.render.measure
 import report.render.pdf
 import report.volume.front
 from report.assemble import publication_info
+from report.render import PdfSettings
 from report.render.html import ContentsLine, FrontPart, front_html
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
 from report.volume.front import plan_pages
-from test_pdf import SOURCES, read_page, squash
+from test_pdf import SOURCES, read_page, sample_settings, squash
 
 COUNT = 48
 
@@ -61,9 +62,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     render = report.render.pdf.render_pdf
     measure = report.render.measure.measure_contents
 
-    def counting_render(html: str, variant: str = "pdf/ua-1") -> tuple[bytes, int]:
+    def counting_render(html: str, settings: PdfSettings) -> tuple[bytes, int]:
         counts.rendered.append(html)
-        return render(html, variant)
+        return render(html, settings)
 
     def counting_measure(html: str):
         metrics = measure(html)
@@ -83,7 +84,7 @@ def volume(
     folder = tmp_path_factory.mktemp("many")
     entries = many_entries(sample_build)
     info = publication_info(load_sources(SOURCES).publication)
-    write_volume(info, entries, folder / "volume.pdf", cache_dir=folder / "cache")
+    write_volume(info, entries, folder / "volume.pdf", sample_settings(), folder / "cache")
     return folder / "volume.pdf", entries, folder / "cache"
 
 
@@ -163,7 +164,7 @@ class TestRebuild:
         for file in cache.iterdir():
             (copy / file.name).write_bytes(file.read_bytes())
         info = publication_info(load_sources(SOURCES).publication)
-        write_volume(info, entries, tmp_path / "volume.pdf", cache_dir=copy)
+        write_volume(info, entries, tmp_path / "volume.pdf", sample_settings(), copy)
         return tmp_path / "volume.pdf"
 
     def test_nothing_changed(self, volume, tmp_path, calls):
@@ -182,7 +183,7 @@ class TestRebuild:
         assert calls.measured == [1]
         assert len(calls.rendered) == 1 and "(revised)" in calls.rendered[0]
         info = publication_info(load_sources(SOURCES).publication)
-        write_volume(info, changed, tmp_path / "fresh.pdf")  # no cache at all
+        write_volume(info, changed, tmp_path / "fresh.pdf", sample_settings())  # no cache at all
         assert again.read_bytes() == (tmp_path / "fresh.pdf").read_bytes()
 
     def test_page_count_changed(self, volume, tmp_path, calls):
@@ -207,59 +208,3 @@ class TestRebuild:
             + longer.pages
             - entries[36].pages
         )
-
-
-class CountingRenderer:
-    """Renders in this process and counts what it was asked for."""
-
-    jobs = 1
-
-    def __init__(self) -> None:
-        self.rendered = 0
-        self.measured = 0
-
-    def render(self, htmls, variant):
-        self.rendered += len(htmls)
-        return report.volume.front.LocalRenderer().render(htmls, variant)
-
-    def measure(self, htmls):
-        self.measured += len(htmls)
-        return report.volume.front.LocalRenderer().measure(htmls)
-
-
-class TestPlanner:
-    """Work done ahead, while reports render, is what the front matter then finds done."""
-
-    def test_measured_and_rendered_ahead(self, sample_build, tmp_path):
-        from test_pdf import sample_entries
-
-        info = publication_info(load_sources(SOURCES).publication)
-        entries = sample_entries(sample_build)
-        planner = report.volume.front.FrontPlanner(info, "pdf/ua-1", tmp_path)
-        local = report.volume.front.LocalRenderer()
-        assert planner.parts(entries, contents=True) == []  # nothing measured yet
-        [(html, batch)] = planner.measure([e.heading for e in entries])
-        assert sorted(batch) == sorted(e.heading for e in entries)
-        planner.measured(batch, local.measure([html])[0], batch)
-        assert planner.measure([e.heading for e in entries]) == []
-        ahead = planner.parts(entries, contents=True)
-        assert len(ahead) == 2  # the opening and the one contents page
-        for (key, html), (pdf, pages) in zip(
-            ahead, local.render([h for _, h in ahead], "pdf/ua-1")
-        ):
-            planner.rendered(key, pdf, pages)
-        counting = CountingRenderer()
-        parts = report.volume.front.front_matter(info, entries, "pdf/ua-1", tmp_path, counting)
-        assert (counting.rendered, counting.measured) == (0, 0)
-        assert [p.title for p in parts] == ["Cover and notices", "Contents"]
-
-    def test_without_page_counts_only_the_opening(self, sample_build, tmp_path):
-        from test_pdf import sample_entries
-
-        info = publication_info(load_sources(SOURCES).publication)
-        entries = sample_entries(sample_build)
-        planner = report.volume.front.FrontPlanner(info, "pdf/ua-1", tmp_path)
-        [(html, batch)] = planner.measure([e.heading for e in entries])
-        planner.measured(batch, report.volume.front.LocalRenderer().measure([html])[0], batch)
-        [(key, html)] = planner.parts(entries, contents=False)
-        assert 'id="cover"' in html and 'id="contents"' not in html

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pypdf
 import pytest
-from conftest import SAMPLE_SOURCES
+from conftest import ROOT, SAMPLE_SOURCES
 
-import report.cache as cache
-import report.pipeline as pipeline
+import report.build.gather as gather
+import report.inputs as inputs
 from report.assemble import publication_info
-from report.pipeline import BuildOptions, BuildResult, build
+from report.build import BuildOptions, BuildResult, build
+from report.render import PdfSettings, epoch_of
 from report.sources import load_sources
 from report.volume import VolumeEntry, write_volume
 
@@ -70,9 +73,9 @@ class TestNoOpRebuild:
         sources, out, _ = built
         before = stamps(out)
         parsed: list[Path] = []
-        real = pipeline.load_code
+        real = gather.load_code
         monkeypatch.setattr(
-            pipeline, "load_code", lambda file, *a: parsed.append(file) or real(file, *a)
+            gather, "load_code", lambda file, *a: parsed.append(file) or real(file, *a)
         )
         again = rebuild(sources, out)
         assert again.rendered == [] and not again.volume_built
@@ -101,11 +104,11 @@ class TestChangedSource:
         assert after["55300.pdf"][1] != before["55300.pdf"][1]
         assert after["volume.pdf"][1] != before["volume.pdf"][1]
 
-    def test_volume_written_meanwhile_is_the_volume_written_afresh(
+    def test_volume_from_the_cache_is_the_volume_written_afresh(
         self, built, tmp_path: Path
     ) -> None:
-        """The volume placed from the cache while a report renders has the bytes of one
-        written from the report PDFs alone, without any cache."""
+        """The volume written with the unchanged reports' parts from the cache has the
+        bytes of one written from the report PDFs alone, without any cache."""
         sources, out, _ = built
         path = sources / "codes" / "74440.yaml"
         path.write_text(
@@ -117,14 +120,17 @@ class TestChangedSource:
         again = rebuild(sources, out)
         assert again.rendered == ["74440"] and again.volume_built
         fresh = tmp_path / "volume.pdf"
-        info = publication_info(load_sources(sources).publication)
+        publication = load_sources(sources).publication
+        assert publication is not None
+        info = publication_info(publication)
+        settings = PdfSettings(epoch=epoch_of(publication.model.effective_date))
         entries = [
             VolumeEntry(
                 code, heading, out / f"{code}.pdf", len(pypdf.PdfReader(out / f"{code}.pdf").pages)
             )
             for code, heading in volume_headings(sources)
         ]
-        write_volume(info, entries, fresh)
+        write_volume(info, entries, fresh, settings)
         assert fresh.read_bytes() == (out / "volume.pdf").read_bytes()
         assert "Revised: " in pypdf.PdfReader(fresh).pages[2].extract_text()
 
@@ -152,37 +158,12 @@ class TestChangedSource:
 class TestEverythingRebuilt:
     """A change to what shapes every report, or --force, rebuilds all."""
 
-    def test_changed_stylesheet_rebuilds_all(self, built, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A different templates/styles/fonts hash renders every report again."""
+    def test_changed_builder_rebuilds_all(self, built, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A builder whose files hash otherwise renders every report and the volume again."""
         sources, out, _ = built
-        monkeypatch.setattr(pipeline, "environment_hash", lambda: "styles changed")
+        monkeypatch.setattr(inputs, "builder_fingerprint", lambda: "another builder")
         again = rebuild(sources, out)
         assert sorted(again.rendered) == ["55300", "74440"] and again.volume_built
-
-    def test_what_shapes_output_is_hashed_and_preview_files_are_not(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """The print stylesheet changes the environment hash; the preview's stylesheet not."""
-        package = tmp_path / "report"
-        shutil.copytree(cache.PACKAGE_DIR / "templates", package / "templates")
-        shutil.copytree(
-            cache.PACKAGE_DIR.parent / "styles",
-            tmp_path / "styles",
-            ignore=shutil.ignore_patterns("fonts"),
-        )
-        monkeypatch.setattr(cache, "PACKAGE_DIR", package)
-        monkeypatch.setattr(cache, "SHAPING_DIRS", (package / "templates", tmp_path / "styles"))
-        digest = cache.environment_hash.__wrapped__
-        before = digest()
-        for name in (
-            "styles/screen.css",
-            "report/templates/preview-page.html.j2",
-            "report/templates/code.yaml.j2",
-        ):
-            (tmp_path / name).write_text("/* changed */", encoding="utf-8")
-        assert digest() == before
-        (tmp_path / "styles" / "report.css").write_text("/* changed */", encoding="utf-8")
-        assert digest() != before
 
     def test_force_rebuilds_all(self, built) -> None:
         """--force renders every report and the volume though nothing changed."""
@@ -196,9 +177,9 @@ class TestEverythingRebuilt:
         """Editing publication.yaml re-checks every code against it and renders all."""
         sources, out, _ = built
         parsed: list[str] = []
-        real = pipeline.load_code
+        real = gather.load_code
         monkeypatch.setattr(
-            pipeline, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
+            gather, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
         )
         path = sources / "publication.yaml"
         path.write_text(
@@ -221,11 +202,78 @@ class TestCachedErrors:
         )
         first = build(sources, tmp_path / "out", BuildOptions(codes=["74440"]), log=quiet)
         parsed: list[str] = []
-        real = pipeline.load_code
+        real = gather.load_code
         monkeypatch.setattr(
-            pipeline, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
+            gather, "load_code", lambda file, *a: parsed.append(file.stem) or real(file, *a)
         )
         second = build(sources, tmp_path / "out", BuildOptions(codes=["74440"]), log=quiet)
         assert [str(e) for e in second.errors] == [str(e) for e in first.errors]
         assert any("quote it" in str(e) for e in second.errors)
         assert parsed == []
+
+
+class Project:
+    """A copy of the builder (build.py and the package, its styles inside it) run from its
+    own folder, so that its files can be changed without touching the checkout's."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        shutil.copytree(ROOT / "report", root / "report",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "styles", root / "report" / "styles",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "build.py", root / "build.py")
+        self.sources = root / "sources"
+        shutil.copytree(SAMPLE_SOURCES, self.sources)
+
+    def build(self, out: str) -> str:
+        """Build the sample into root/out with this copy; return what it printed."""
+        done = subprocess.run(
+            [sys.executable, "build.py", "build", "--sources", "sources", "--out", out,
+             "--jobs", "2"],
+            cwd=self.root, capture_output=True, text=True, timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"{self.root}/report/" in subprocess.run(
+            [sys.executable, "-c", "import report.inputs as i; print(i.report.__file__)"],
+            cwd=self.root, capture_output=True, text=True, check=True,
+        ).stdout, "the copy must import its own package"
+        return done.stderr.splitlines()[-1]
+
+
+class TestBuilderFiles:
+    """Every file of the builder counts as an input: no list of modules can fall behind."""
+
+    @pytest.fixture
+    def project(self, tmp_path: Path) -> Project:
+        """Return a copy of the builder holding the sample sources."""
+        return Project(tmp_path)
+
+    def test_a_changed_volume_module_rebuilds_the_volume(self, project: Project) -> None:
+        """The volume's compression level changed: the next build writes the volume again,
+        with the bytes of a clean build by the changed code."""
+        project.build("out")
+        before = (project.root / "out" / "volume.pdf").read_bytes()
+        module = project.root / "report" / "volume" / "format.py"
+        text = module.read_text(encoding="utf-8")
+        assert "COMPRESSION = 1\n" in text
+        module.write_text(text.replace("COMPRESSION = 1\n", "COMPRESSION = 9\n"), "utf-8")
+        summary = project.build("out")
+        assert "volume up to date" not in summary and "nothing to render" not in summary
+        after = (project.root / "out" / "volume.pdf").read_bytes()
+        project.build("clean")
+        assert after != before
+        assert after == (project.root / "clean" / "volume.pdf").read_bytes()
+
+    def test_a_font_changed_at_the_same_size_rebuilds_every_report(self, project: Project) -> None:
+        """A bundled font whose bytes change but not its size renders every report again."""
+        project.build("out")
+        font = project.root / "report" / "styles" / "fonts" / "SourceSerif4-Regular.ttf"
+        data = bytearray(font.read_bytes())
+        head = data.index(b"head")  # the table directory's entry: tag, checksum, offset
+        offset = int.from_bytes(data[head + 8 : head + 12], "big")
+        data[offset + 8] ^= 0xFF  # the head table's checkSumAdjustment, read by no renderer
+        font.write_bytes(bytes(data))
+        assert font.stat().st_size == len(data)
+        summary = project.build("out")
+        assert summary.startswith("rendered 2 reports"), summary

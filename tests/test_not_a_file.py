@@ -27,7 +27,7 @@ from serving import fetch
 
 import report.cli
 from report.progress import Progress
-from report.workers import RenderResult
+from report.workers import RenderResult, RenderTask
 
 FIFO, DEVICE = "a FIFO, not a regular file", "a character device, not a regular file"
 
@@ -322,10 +322,10 @@ class TestVanished:
         class Removing(Progress):
             """Remove the output folder once the first report is written to it."""
 
-            def advance(self, result: RenderResult) -> None:
+            def advance(self, task: RenderTask, result: RenderResult) -> None:
                 if not self.done:
                     shutil.rmtree(out)
-                super().advance(result)
+                super().advance(task, result)
 
         monkeypatch.setattr(report.cli, "progress_for", lambda: Removing())
         result = CliRunner().invoke(
@@ -333,8 +333,10 @@ class TestVanished:
         )
         assert isinstance(result.exception, SystemExit), result.exception
         assert result.exit_code == 1
-        # The volume, placing the reports in code order, finds 74440.pdf gone.
-        assert result.stderr.splitlines()[-1] == f"{out}/74440.pdf: No such file or directory"
+        # The volume, gathering the reports the build made, finds 74440.pdf gone.
+        assert result.stderr.splitlines()[-1] == (
+            f"{out}/74440.pdf: removed or changed while the build ran"
+        )
         assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["55300.pdf"]
         assert list(out.rglob("*.tmp")) == []
         rebuilt = run("build", "--sources", "sources", "--out", str(out), cwd=work)

@@ -24,7 +24,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from report.assemble import publication_info
-from report.sources import load_sources
+from report.sources import PublicationFile, load_sources
+from report.render import PdfSettings, epoch_of
 from report.volume import VolumeEntry, write_volume
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -430,8 +431,21 @@ def write_sample_volume(
     sample_build: Path, target: Path, cache_dir: Path | None = None, variant: str = "pdf/ua-1"
 ) -> int:
     """Assemble the sample build's reports into target with report/volume.py; return pages."""
-    info = publication_info(load_sources(SOURCES).publication)
-    return write_volume(info, sample_entries(sample_build), target, variant, cache_dir)
+    info = publication_info(sample_publication())
+    return write_volume(info, sample_entries(sample_build), target, sample_settings(variant),
+                        cache_dir)
+
+
+def sample_publication() -> PublicationFile:
+    """Return the sample publication, validated."""
+    publication = load_sources(SOURCES).publication
+    assert publication is not None
+    return publication
+
+
+def sample_settings(variant: str = "pdf/ua-1") -> PdfSettings:
+    """Return how the sample's documents are written: variant, at the effective date."""
+    return PdfSettings(variant, epoch_of(sample_publication().model.effective_date))
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
 
 from report.errors import Finding, SourceError
-from report.pipeline import BuildOptions, build
+from report.build import BuildOptions, build
 from report.sources import code_from_bytes, load_sources
 from report.sources import scalars
 from report.sources.models import CodeSource, Publication

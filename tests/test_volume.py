@@ -17,13 +17,10 @@ import pytest
 import report.render.pdf
 import report.volume.front
 import report.volume.writer
-import report.workers
 from report.assemble import PublicationInfo, publication_info
-from report.pipeline import BuildOptions, build
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
 from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
-from conftest import SAMPLE_SOURCES
 from test_pdf import (
     OUTLINE,
     SOURCES,
@@ -39,6 +36,7 @@ from test_pdf import (
     read_pages,
     report_start_pages,
     sample_entries,
+    sample_settings,
     squash,
     structure,
     write_sample_volume,
@@ -330,7 +328,7 @@ class TestReproducible:
         target.write_bytes(b"previous")
         wrong = [VolumeEntry(e.code, e.heading, e.pdf, e.pages + 1) for e in entries]
         with pytest.raises(ValueError, match="pages"):
-            write_volume(_publication(), wrong, target)
+            write_volume(_publication(), wrong, target, sample_settings())
         assert target.read_bytes() == b"previous"
         assert [p.name for p in tmp_path.iterdir()] == ["volume.pdf"]
 
@@ -342,9 +340,9 @@ class TestCache:
         calls = []
         render = report.render.pdf.render_pdf
 
-        def counting(html, variant="pdf/ua-1"):
-            calls.append(variant)
-            return render(html, variant)
+        def counting(html, settings):
+            calls.append(settings.variant)
+            return render(html, settings)
 
         monkeypatch.setattr(report.render.pdf, "render_pdf", counting)
         write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
@@ -384,36 +382,6 @@ class TestCache:
             assert match and int(match[1]) == starts[code]
 
 
-class TestRenderedAhead:
-    """In a full build the front matter is rendered while the last reports render."""
-
-    def test_nothing_left_to_render_after_the_reports(self, tmp_path, monkeypatch):
-        """With every page count guessed right, the volume renders nothing once they are done."""
-        sources = tmp_path / "sources"
-        (sources / "codes").mkdir(parents=True)
-        (sources / "publication.yaml").write_bytes(
-            (SAMPLE_SOURCES / "publication.yaml").read_bytes()
-        )
-        text = (SAMPLE_SOURCES / "codes" / "55300.yaml").read_text(encoding="utf-8")
-        for code in ("55301", "55302", "55303", "55304"):  # one length, one page count
-            (sources / "codes" / f"{code}.yaml").write_text(
-                text.replace('code: "55300"', f'code: "{code}"'), encoding="utf-8"
-            )
-        late = []
-        render = report.workers.PoolRenderer.render
-
-        def counting(self, htmls, variant):
-            late.extend(htmls)
-            return render(self, htmls, variant)
-
-        monkeypatch.setattr(report.workers.PoolRenderer, "render", counting)
-        result = build(sources, tmp_path / "out", BuildOptions(jobs=2), log=lambda line: None)
-        assert not result.errors and result.volume_built
-        assert late == []
-        with pikepdf.open(tmp_path / "out" / "volume.pdf") as pdf:
-            assert len(pdf.pages) == 3 + 4 * 3  # cover, notices, contents; 4 reports of 3
-
-
 class TestInputs:
     """Inputs laid out otherwise than the finishing pass writes them merge the same."""
 
@@ -433,7 +401,7 @@ class TestInputs:
             for e in entries
         ]
         target = tmp_path / "volume.pdf"
-        write_volume(_publication(), changed, target)
+        write_volume(_publication(), changed, target, sample_settings())
         assert [p.text for p in read_pages(target)] == [p.text for p in read_pages(path)]
         assert pypdf.PdfReader(target).page_labels == pypdf.PdfReader(path).page_labels
 

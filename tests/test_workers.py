@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 import report.render.pdf as pdf
-from report.workers import RenderResult, RenderTask, WorkerPool, render_task
+from report.render import PdfSettings
+from report.workers import RenderResult, RenderTask, Rendered, WorkerPool, render_task
 
 REAL_RENDER = pdf.render_pdf
 HTML = "<!DOCTYPE html><html lang='en'><head><title>t</title></head><body><p>{}</p></body></html>"
 
 
-def misbehaving_render(html: str, variant: str) -> tuple[bytes, int]:
+def misbehaving_render(html: str, settings: PdfSettings) -> tuple[bytes, int]:
     """Render normally, except for the markers that hang, crash or raise."""
     if "HANG" in html:
         time.sleep(600)
@@ -24,7 +26,7 @@ def misbehaving_render(html: str, variant: str) -> tuple[bytes, int]:
         os._exit(3)
     if "RAISE" in html:
         raise RuntimeError("a report that cannot be rendered")
-    return REAL_RENDER(html, variant)
+    return REAL_RENDER(html, settings)
 
 
 @pytest.fixture
@@ -38,13 +40,13 @@ def misbehaving(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def tasks(*words: str) -> list[RenderTask]:
-    """Return one task per word, its code the word itself."""
-    return [RenderTask(word, HTML.format(word), "pdf/ua-1") for word in words]
+    """Return one task per word, named by the word itself."""
+    return [RenderTask(word, HTML.format(word)) for word in words]
 
 
-def by_code(results: list[RenderResult]) -> dict[str, RenderResult]:
-    """Index results by code."""
-    return {r.code: r for r in results}
+def by_code(results: Iterable[Rendered]) -> dict[str, RenderResult]:
+    """Index results by the name of their task."""
+    return {task.name: result for task, result in results}
 
 
 class TestRenderTask:
@@ -58,7 +60,7 @@ class TestRenderTask:
 
     def test_unknown_variant_is_an_error_not_an_exception(self) -> None:
         """A report that cannot render gives an error result."""
-        result = render_task(RenderTask("x", HTML.format("x"), "pdf/x-9"))
+        result = render_task(RenderTask("x", HTML.format("x"), PdfSettings("pdf/x-9")))
         assert result.pdf is None and "unknown PDF variant" in (result.error or "")
 
 
@@ -120,9 +122,7 @@ class TestForkServer:
     def test_a_report_past_the_time_limit_is_stopped_and_its_worker_replaced(self) -> None:
         """A report that renders longer than the limit fails; a new worker renders the rest."""
         rows = "".join(f"<tr><td>{n}</td><td>{'word ' * 40}</td></tr>" for n in range(3000))
-        long = RenderTask(
-            "long", HTML.format("").replace("<p></p>", f"<table>{rows}</table>"), "pdf/ua-1"
-        )
+        long = RenderTask("long", HTML.format("").replace("<p></p>", f"<table>{rows}</table>"))
         with WorkerPool(1, timeout=1) as pool:
             first = pool.workers[0].process.pid
             results = by_code(list(pool.map([long, *tasks("a")])))
@@ -142,8 +142,8 @@ class TestForkServer:
     def test_a_changed_font_sets_the_renderer_up_again(self, tmp_path, monkeypatch) -> None:
         """A bundled font replaced (same stylesheet) gives a renderer set up afresh."""
         styles = tmp_path / "styles"
-        shutil.copytree(pdf.STYLES_DIR, styles)
-        monkeypatch.setattr(pdf, "STYLES_DIR", styles)
+        shutil.copytree(pdf.styles_dir(), styles)
+        monkeypatch.setattr(pdf, "fonts_dir", lambda: styles / "fonts")
         before = pdf.renderer()
         assert pdf.renderer() is before
         font = next((styles / "fonts").glob("*.ttf"))
