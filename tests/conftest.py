@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from qpdf import qpdf_check
 from cdp import Browser, chromium_path
 from hostile_sources import HostileSources, write_hostile_sources
 from hypothesis import settings
@@ -76,6 +77,7 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "build", "--sources", str(SAMPLE_SOURCES), "--out", str(out), "--format", "pdf,html"
     )
     assert result.code == 0, result.stderr
+    qpdf_check(out / "volume.pdf")
     return out
 
 
@@ -135,7 +137,9 @@ class Releases:
 def _release(*args: str) -> Path:
     result = run_cli("release", *args)
     assert result.code == 0, result.stderr
-    return Path(args[args.index("--out") + 1]) / args[0]
+    folder = Path(args[args.index("--out") + 1]) / args[0]
+    qpdf_check(folder / "volume.pdf")
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from qpdf import qpdf_check
 from conftest import FIXTURES
 from pypdf import PdfReader
 
@@ -54,6 +55,7 @@ def empty_a4(tmp_path_factory: pytest.TempPathFactory, cli) -> Path:
     )
     result = cli("build", "--sources", str(root / "sources"), "--out", str(root / "out"))
     assert result.code == 0, result.stderr
+    qpdf_check(root / "out" / "volume.pdf")
     return root / "out"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from qpdf import qpdf_check
 
 import report.render.measure
 import report.render.pdf
@@ -85,6 +86,7 @@ def volume(
     entries = many_entries(sample_build)
     info = publication_info(load_sources(SOURCES).publication)
     write_volume(info, entries, folder / "volume.pdf", sample_settings(), folder / "cache")
+    qpdf_check(folder / "volume.pdf")
     return folder / "volume.pdf", entries, folder / "cache"
 
 
@@ -165,6 +167,7 @@ class TestRebuild:
             (copy / file.name).write_bytes(file.read_bytes())
         info = publication_info(load_sources(SOURCES).publication)
         write_volume(info, entries, tmp_path / "volume.pdf", sample_settings(), copy)
+        qpdf_check(tmp_path / "volume.pdf")
         return tmp_path / "volume.pdf"
 
     def test_nothing_changed(self, volume, tmp_path, calls):

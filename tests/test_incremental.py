@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from qpdf import qpdf_check
 from conftest import ROOT, SAMPLE_SOURCES
 
 import report.build.gather as gather
@@ -51,8 +52,10 @@ def volume_headings(sources: Path) -> list[tuple[str, str]]:
 
 
 def rebuild(sources: Path, out: Path, **options: object) -> BuildResult:
-    """Build again with the given options."""
-    return build(sources, out, BuildOptions(jobs=2, **options), log=quiet)  # type: ignore[arg-type]
+    """Build again with the given options; the volume passes qpdf's check."""
+    result = build(sources, out, BuildOptions(jobs=2, **options), log=quiet)  # type: ignore[arg-type]
+    qpdf_check(out / "volume.pdf")
+    return result
 
 
 class TestFirstBuild:
@@ -234,6 +237,7 @@ class Project:
             cwd=self.root, capture_output=True, text=True, timeout=600,
         )
         assert done.returncode == 0, done.stderr
+        qpdf_check(self.root / out / "volume.pdf")
         assert f"{self.root}/report/" in subprocess.run(
             [sys.executable, "-c", "import report.inputs as i; print(i.report.__file__)"],
             cwd=self.root, capture_output=True, text=True, check=True,

@@ -14,6 +14,7 @@ import pytest
 from conftest import HostileBuild, RecordingServer
 
 from report.errors import FetchRefused
+from report.render import PdfSettings
 from report.render.pdf import MAX_DATA_URL, ProjectFetcher, Renderer
 from report.resources import fonts_dir
 
@@ -144,17 +145,17 @@ class TestRendererNeverFetches:
         before = len(recording_server.connections)
         html = _html_fetching(recording_server.url)[way]
         with pytest.raises(FetchRefused) as caught:
-            Renderer().render(html)
+            Renderer().render(html, PdfSettings())
         assert str(caught.value).startswith(f"refused to load {recording_server.url}/")
         assert len(recording_server.connections) == before
 
     def test_local_file(self, tmp_path: Path) -> None:
         (tmp_path / "x.png").write_bytes(b"x")
         with pytest.raises(FetchRefused, match="only the files under"):
-            Renderer().render(f'<img src="{(tmp_path / "x.png").as_uri()}">')
+            Renderer().render(f'<img src="{(tmp_path / "x.png").as_uri()}">', PdfSettings())
 
     def test_small_data_image_renders(self) -> None:
-        data, pages = Renderer().render(f'<img src="data:image/gif;base64,{PIXEL}">')
+        data, pages = Renderer().render(f'<img src="data:image/gif;base64,{PIXEL}">', PdfSettings())
         assert data.startswith(b"%PDF-") and pages == 1
 
 

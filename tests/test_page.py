@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from qpdf import qpdf_check
 from conftest import SAMPLE_SOURCES, HostileBuild, Releases, run_cli
 from layout_sources import VARIANTS, write_layout_sources
 from pdf_text import MARGINS, TextLayer, bundled_faces, embedded_fonts, read_pages
@@ -47,6 +48,7 @@ def layout_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
         write_layout_sources(base / "sources", variant)
         result = run_cli("build", "--sources", str(base / "sources"), "--out", str(base / "out"))
         assert result.code == 0, result.stderr
+        qpdf_check(base / "out" / "volume.pdf")
         built[name] = Built(base / "sources", base / "out")
     limits = built["limits"]
     out = limits.out.parent / "out-a3b"
@@ -54,6 +56,7 @@ def layout_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
         "build", "--sources", str(limits.sources), "--out", str(out), "--pdf-variant", "pdf/a-3b"
     )
     assert result.code == 0, result.stderr
+    qpdf_check(out / "volume.pdf")
     built["limits-a3b"] = Built(limits.sources, out)
     return built
 

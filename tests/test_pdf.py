@@ -21,6 +21,7 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
+from qpdf import qpdf_check
 from ruamel.yaml import YAML
 
 from report.assemble import publication_info
@@ -432,8 +433,10 @@ def write_sample_volume(
 ) -> int:
     """Assemble the sample build's reports into target with report/volume.py; return pages."""
     info = publication_info(sample_publication())
-    return write_volume(info, sample_entries(sample_build), target, sample_settings(variant),
-                        cache_dir)
+    pages = write_volume(info, sample_entries(sample_build), target, sample_settings(variant),
+                         cache_dir)
+    qpdf_check(target)
+    return pages
 
 
 def sample_publication() -> PublicationFile:

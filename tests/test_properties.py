@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
+from qpdf import qpdf_check
 import yaml
 from conftest import SAMPLE_SOURCES
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -394,6 +395,7 @@ class TestBuildsOfGeneratedSources:
                 assert not pdf.exists()
             else:
                 assert valid
+                qpdf_check(root / "out" / "volume.pdf")
                 for path in (pdf, root / "out" / "volume.pdf"):
                     reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()), strict=True)
                     assert len(reader.pages) >= 1
