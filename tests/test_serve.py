@@ -17,9 +17,12 @@ from conftest import HostilePreview, run_cli
 from hostile_sources import shown_text
 from serving import Preview, fetch, listening_addresses, start_preview, wait_until
 
+from report.render import PdfSettings
 from report.resources import styles_dir
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR
+
+AT = PdfSettings(epoch=1_790_000_000)  # a fixed date the PDFs are written at
 from report.serve.site import Site
 from report.serve.watch import Change, Layout
 
@@ -152,12 +155,13 @@ class TestPdf:
     def test_is_kept_until_its_inputs_change(self) -> None:
         cache = PdfCache()
         try:
-            first = cache.pdf("x", "<p>one</p>", "1790000000")
-            assert cache.pdf("x", "<p>one</p>", "1790000000") is first
-            assert cache.pdf("x", "<p>two</p>", "1790000000") is not first
+            first = cache.pdf("x", "<p>one</p>", AT)
+            assert cache.pdf("x", "<p>one</p>", AT) is first
+            assert cache.pdf("x", "<p>two</p>", AT) is not first
             cache.restart()  # a style changed
-            again = cache.pdf("x", "<p>two</p>", "1790000000")
-            assert again.startswith(b"%PDF-") and cache.pdf("x", "<p>two</p>", "1") is not again
+            again = cache.pdf("x", "<p>two</p>", AT)
+            assert again.startswith(b"%PDF-")
+            assert cache.pdf("x", "<p>two</p>", PdfSettings(epoch=1)) is not again
         finally:
             cache.close()
 
