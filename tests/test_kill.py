@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import io
 import os
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdf
 import pytest
 from conftest import ROOT, SAMPLE_SOURCES
+from running import kill_group, wait_for_line
 
 from report.lock import output_lock
 
@@ -134,64 +133,19 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_build: Path) -> Sc
     return result
 
 
-def wait_for_line(process: subprocess.Popen[bytes], line: str) -> None:
-    """Read the process's standard error until it prints line; fail if it ends or has not
-    printed it within TIMEOUT."""
-    assert process.stderr is not None
-    fd = process.stderr.fileno()
-    said = b""
-    deadline = time.monotonic() + TIMEOUT
-    with selectors.DefaultSelector() as selector:
-        selector.register(fd, selectors.EVENT_READ)
-        while line.encode() not in said.splitlines():
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                pytest.fail(f"the build did not print {line!r} within {TIMEOUT} s: {said!r}")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                code = process.wait()
-                pytest.fail(f"the build ended (exit {code}) without printing {line!r}: {said!r}")
-            said += chunk
-
-
-def group_alive(group: int) -> bool:
-    """Return whether a process of the process group is still running (not a zombie)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended meanwhile
-        if int(fields[2]) == group and fields[0] != "Z":
-            return True
-    return False
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the process and every process of its group (its workers); return once none
-    of them runs."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=TIMEOUT)
-    deadline = time.monotonic() + TIMEOUT
-    while group_alive(process.pid):
-        assert time.monotonic() < deadline, "the build's workers outlived SIGKILL"
-        time.sleep(0.05)
-
-
 def killed_at(sources: Path, out: Path, point: str) -> None:
     """Build sources into out, and SIGKILL the build once it says it is paused at point."""
     process = subprocess.Popen(
         build_command(sources, out, "--pause-at", point),
         cwd=out.parent,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,  # no line will come: it stays paused until killed
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,  # its own process group: the build and its workers
     )
     try:
-        wait_for_line(process, f"paused at {point}")
+        wait_for_line(process, f"paused at {point}", TIMEOUT)
     finally:
         kill_group(process)
         assert process.stderr is not None
