@@ -15,7 +15,7 @@ from report.assemble import assemble
 from report.build.context import BuildContext, BuildResult
 from report.build.gather import CodeSource, Sources, load_again
 from report.build.index import BuildIndex, OutputEntry
-from report.build.plan import Output, Plan
+from report.build.plan import Output, Plan, ReportPlan
 from report.errors import Finding, Location, WriteError
 from report.files import read_regular
 from report.outputs import atomic_write
@@ -57,7 +57,7 @@ def render_reports(
             item = by_code[report_plan.code]
             source = load_again(item, sources)
             if source is None or sources.publication is None:
-                _failed(item, result, log)
+                _failed(item, report_plan, index, result, log)
                 continue
             report = assemble(source, sources.publication, context.options.release)
             html = report_plan.html
@@ -100,8 +100,13 @@ def render_reports(
     result.errors.sort()
 
 
-def _failed(item: CodeSource, result: BuildResult, log: Log) -> None:
-    """Note the errors of a source that could not be read again to be rendered."""
+def _failed(item: CodeSource, report_plan: ReportPlan, index: BuildIndex, result: BuildResult,
+            log: Log) -> None:
+    """Note the errors of a source that could not be read again to be rendered; its
+    outputs no longer count as built."""
+    for output in (report_plan.pdf, report_plan.html):
+        if output is not None:
+            index.outputs.pop(output.path, None)
     result.errors += item.errors
     for finding in item.errors:
         log(str(finding))

@@ -14,7 +14,7 @@ from pathlib import Path
 from report.build.context import BuildContext, BuildResult
 from report.build.index import BuildIndex, OutputEntry
 from report.build.plan import VOLUME, Plan, staleness, volume_key
-from report.errors import WriteError
+from report.errors import SystemFault, WriteError
 from report.volume import VolumeEntry, write_volume
 from report.workers import Pool, PoolRenderer
 
@@ -39,9 +39,11 @@ def assemble_volume(
     for report in plan.reports:
         if report.pdf is None:
             continue
+        if report.pdf.path not in index.outputs:
+            continue  # failed to render: left out
         entry = present.get(report.pdf.path)
         if entry is None or entry.key != report.pdf.key or entry.pages is None:
-            continue  # failed to render: left out
+            raise SystemFault(f"{out / report.pdf.path}: removed or changed while the build ran")
         entries.append(VolumeEntry(report.code, report.heading, out / report.pdf.path,
                                    entry.pages))
         keys.append((report.code, report.pdf.key))
