@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 # that it loads WeasyPrint meanwhile (report/workers.py).
 
 SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
+PAUSE_HELP = (
+    "For tests: at this point of the build (planned, report-written, volume-half-written, "
+    "volume-written), say so and wait for a line on standard input, or to be killed."
+)
 
 # One definition for every command that writes PDF (build now, release later).
 pdf_variant_option = click.option(
@@ -124,8 +128,7 @@ def main(ctx: click.Context) -> None:
     default=None,
     help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
 )
-@click.option("--pause-at", "pause_at", default=None, hidden=True,
-              help="For tests: stop at this point of the build, say so, and wait to be killed.")
+@click.option("--pause-at", "pause_at", default=None, hidden=True, help=PAUSE_HELP)
 def build(
     codes: tuple[str, ...],
     sources: str = "sources",
@@ -171,11 +174,17 @@ def build(
 
 def _pause_at(name: str) -> Callable[[str], None]:
     """Return a pause that holds the build the first time it reaches the point name: it
-    says so on standard error and waits there until the process is killed."""
+    says so on standard error, then goes on once a line comes on standard input; at the
+    end of input (none will come) it waits there until the process is killed."""
+    reached = False
 
     def pause(point: str) -> None:
-        if point == name:
-            click.echo(f"paused at {point}", err=True)
+        nonlocal reached
+        if point != name or reached:
+            return
+        reached = True
+        click.echo(f"paused at {point}", err=True)
+        if not sys.stdin.readline():
             while True:
                 time.sleep(3600)
 
@@ -302,6 +311,7 @@ main.add_command(import_pfs)
     default=None,
     help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).",
 )
+@click.option("--pause-at", "pause_at", default=None, hidden=True, help=PAUSE_HELP)
 def release(
     version: str,
     sources: str = "sources",
@@ -310,13 +320,20 @@ def release(
     pdf_variant: str = DEFAULT_PDF_VARIANT,
     key: str | None = None,
     sign_passphrase: str | None = None,
+    pause_at: str | None = None,
 ) -> None:
     """Build a versioned, reproducible release of every report into OUT/VERSION/."""
     start_context()
+    from report.build.context import no_pause
     from report.release.publish import ReleaseOptions, make_release
 
     options = ReleaseOptions(
-        pdf_variant.lower(), jobs, DEFAULT_TIMEOUT, Path(key) if key else None, sign_passphrase
+        pdf_variant.lower(),
+        jobs,
+        DEFAULT_TIMEOUT,
+        Path(key) if key else None,
+        sign_passphrase,
+        pause=no_pause if pause_at is None else _pause_at(pause_at),
     )
     with reported():
         result = make_release(

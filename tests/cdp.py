@@ -168,8 +168,9 @@ class Page:
         """Return the text of the page as shown."""
         return self.evaluate("document.body ? document.body.innerText : ''") or ""
 
-    def wait_for_text(self, wanted: str, timeout: float = 10) -> float:
-        """Wait until the page shows wanted, without touching it; return the seconds waited."""
+    def wait_for_text(self, wanted: str, timeout: float = 60) -> float:
+        """Wait until the page shows wanted, without touching it; return the seconds waited
+        (timeout is a generous budget, not a measure)."""
         start = time.monotonic()
         while True:
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -77,3 +78,53 @@ def wait_for(url: str, text: bytes) -> tuple[int, dict[str, str], bytes]:
             return answer
         time.sleep(0.1)
     pytest.fail(f"{url} never showed {text!r}")
+
+
+def wait_for_line(process: subprocess.Popen[str], line: str, timeout: float = TIMEOUT) -> str:
+    """Read the process's standard error until it prints line; return what it printed.
+
+    Fail if the process ends first or has not printed line within timeout. Only what was
+    read is consumed: a later communicate() gets the rest.
+    """
+    assert process.stderr is not None
+    fd = process.stderr.fileno()
+    said = b""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while line.encode() not in said.splitlines():
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                pytest.fail(f"{line!r} did not come within {timeout} s: {said!r}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                code = process.wait()
+                pytest.fail(f"ended (exit {code}) without printing {line!r}: {said!r}")
+            said += chunk
+    return said.decode()
+
+
+def kill_group(process: subprocess.Popen[str], timeout: float = TIMEOUT) -> None:
+    """SIGKILL a process started in a session of its own and every process of its group
+    (its workers, its fork server); return once none of them runs."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while _group_alive(process.pid):
+        assert time.monotonic() < deadline, f"process group {process.pid} outlived SIGKILL"
+        time.sleep(0.05)
+
+
+def _group_alive(group: int) -> bool:
+    """Return whether a process of the process group is still running (not a zombie)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False

@@ -37,7 +37,7 @@ class Preview:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            return self.process.wait(timeout=15)
+            return self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
@@ -140,8 +140,8 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until check() is true."""
+def wait_until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait until check() is true; raise TimeoutError after timeout, a generous budget."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

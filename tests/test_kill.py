@@ -1,11 +1,12 @@
-"""A build killed with SIGKILL at any moment leaves every PDF old and whole or new and whole.
+"""A build killed with SIGKILL at any point leaves every PDF old and whole or new and whole.
 
 The old state is a complete build of the sample; the new sources change the edition, so
-that every report and the volume change. One reference build of the new sources gives
-the new bytes and a build's duration T. The build is then started over the old state and
-killed, either after a fraction of T or the moment the output folder shows a given step
-(a report replaced, the volume half written, the volume replaced), and the folder is
-checked; after some kills the build is run again to completion.
+that every report and the volume change. A reference build of the new sources gives the
+new outputs. The build is then started over the old state with the hidden option
+`--pause-at POINT` (report/cli.py): when it reaches POINT it says `paused at POINT` on
+standard error and waits there, and is killed, workers and all, with SIGKILL. The folder
+must then hold what that point promises, and a build run again to completion must leave
+it as the reference build.
 """
 
 from __future__ import annotations
@@ -16,65 +17,54 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdf
 import pytest
 from conftest import ROOT, SAMPLE_SOURCES
+from running import kill_group, wait_for_line
 
 from report.lock import output_lock
 
-Moment = Callable[["Scenario", Path, float], bool]  # (scenario, out, seconds in): kill now?
+TIMEOUT = 300  # seconds: far beyond any build of the sample, short of a hung test run
+VOLUME = "volume.pdf"
+MANIFEST = "manifest.json"
 
 
-def after(fraction: float) -> Moment:
-    """Kill once a fraction of a full build's duration has passed."""
-    return lambda scenario, out, seconds: seconds >= fraction * scenario.seconds
+@dataclass(frozen=True)
+class Point:
+    """A point the build is killed at and what the folder then holds."""
+
+    name: str
+    reports_new: str  # how many report PDFs hold the new bytes: "none", "one" or "all"
+    volume_new: bool  # whether volume.pdf holds the new bytes
+    volume_temporary: bool  # whether a half-written temporary file of volume.pdf is there
 
 
-def report_replaced(scenario: Scenario, out: Path, seconds: float) -> bool:
-    """Kill as soon as one report PDF holds the new bytes."""
-    return any(
-        (out / name).read_bytes() == data
-        for name, data in scenario.new.items()
-        if name != "volume.pdf" and (out / name).is_file()
-    )
-
-
-def volume_half_written(scenario: Scenario, out: Path, seconds: float) -> bool:
-    """Kill while the volume's temporary file is being filled."""
-    return any(path.stat().st_size > 0 for path in out.glob(".volume.pdf.*.tmp"))
-
-
-def volume_replaced(scenario: Scenario, out: Path, seconds: float) -> bool:
-    """Kill as soon as volume.pdf holds the new bytes (the manifest and index not yet)."""
-    return (out / "volume.pdf").read_bytes() == scenario.new["volume.pdf"]
-
-
-# name: (when to kill, whether to build again to completion afterwards)
-MOMENTS: dict[str, tuple[Moment, bool]] = {
-    "after 25% of a build": (after(0.25), False),
-    "after 50% of a build": (after(0.5), True),
-    "a report replaced": (report_replaced, False),
-    "the volume half written": (volume_half_written, True),
-    "the volume replaced": (volume_replaced, False),
-}
+POINTS = [
+    Point("planned", "none", volume_new=False, volume_temporary=False),
+    Point("report-written", "one", volume_new=False, volume_temporary=False),
+    Point("volume-half-written", "all", volume_new=False, volume_temporary=True),
+    Point("volume-written", "all", volume_new=True, volume_temporary=False),
+]
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """The old outputs, the new sources and the new outputs they give, and a build's duration."""
+    """The old outputs, the new sources and the reference build they give."""
 
     old: Path
     sources: Path
-    new: dict[str, bytes]
-    seconds: float
+    reference: Path
+
+    @property
+    def new(self) -> dict[str, bytes]:
+        """Return the reference build's PDFs by name."""
+        return pdfs(self.reference)
 
 
-def build_command(sources: Path, out: Path) -> list[str]:
+def build_command(sources: Path, out: Path, *more: str) -> list[str]:
     """Return the command line of a build of sources into out."""
     return [
         sys.executable,
@@ -86,12 +76,36 @@ def build_command(sources: Path, out: Path) -> list[str]:
         str(out),
         "--jobs",
         "2",
+        *more,
     ]
+
+
+def complete_build(sources: Path, out: Path) -> None:
+    """Build sources into out to completion; fail if it fails or does not end in TIMEOUT."""
+    try:
+        done = subprocess.run(
+            build_command(sources, out),
+            cwd=out.parent,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"a build of {sources} did not end within {TIMEOUT} s")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def pdfs(folder: Path) -> dict[str, bytes]:
     """Return every PDF directly in folder by name."""
     return {path.name: path.read_bytes() for path in sorted(folder.glob("*.pdf"))}
+
+
+def temporaries(folder: Path) -> list[Path]:
+    """Return every temporary file anywhere under folder."""
+    return sorted(folder.rglob("*.tmp"))
 
 
 def opens(data: bytes) -> int:
@@ -110,85 +124,88 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_build: Path) -> Sc
     text = publication.read_text(encoding="utf-8")
     assert 'edition: "2026.11"' in text
     publication.write_text(text.replace('edition: "2026.11"', 'edition: "2026.12"'), "utf-8")
-    start = time.monotonic()
-    done = subprocess.run(
-        build_command(sources, base / "reference"),
-        cwd=base,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    seconds = time.monotonic() - start
-    assert done.returncode == 0, done.stderr
-    new = pdfs(base / "reference")
-    old = pdfs(sample_build)
-    assert set(new) == set(old) and len(new) >= 3
+    (base / "reference").mkdir()
+    complete_build(sources, base / "reference")
+    result = Scenario(sample_build, sources, base / "reference")
+    new, old = result.new, pdfs(sample_build)
+    assert set(new) == set(old) and len(new) >= 3 and VOLUME in new
     assert all(new[name] != old[name] for name in new)
-    return Scenario(sample_build, sources, new, seconds)
+    return result
 
 
-def killed_build(scenario: Scenario, out: Path, moment: Moment) -> bool:
-    """Copy the old outputs to out, build the new sources there, SIGKILL the build at moment.
-
-    Return whether the moment came before the build had finished by itself.
-    """
-    shutil.copytree(scenario.old, out)
+def killed_at(sources: Path, out: Path, point: str) -> None:
+    """Build sources into out, and SIGKILL the build once it says it is paused at point."""
     process = subprocess.Popen(
-        build_command(scenario.sources, out),
+        build_command(sources, out, "--pause-at", point),
         cwd=out.parent,
+        stdin=subprocess.DEVNULL,  # no line will come: it stays paused until killed
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: the build and its workers
     )
-    start = time.monotonic()
-    while process.poll() is None and not moment(scenario, out, time.monotonic() - start):
-        time.sleep(0.002)
-    reached = process.poll() is None
-    os.kill(process.pid, signal.SIGKILL)  # the build itself: its workers are orphaned
-    process.wait()
-    time.sleep(0.2)
     try:
-        os.killpg(process.pid, signal.SIGKILL)  # then whatever it left running
-    except ProcessLookupError:
-        pass
-    return reached
+        wait_for_line(process, f"paused at {point}", TIMEOUT)
+    finally:
+        kill_group(process)
+        assert process.stderr is not None
+        process.stderr.close()
+    assert process.returncode == -signal.SIGKILL, "the build ended before it was killed"
+
+
+def check_killed(scenario: Scenario, out: Path, point: Point) -> None:
+    """Check every PDF of out is old and whole or new and whole, as point promises."""
+    old, new = pdfs(scenario.old), scenario.new
+    left = pdfs(out)
+    assert set(left) == set(old), f"PDFs appeared or vanished: {sorted(left)}"
+    states = {}
+    for name, data in left.items():
+        whole = data in (old[name], new[name])  # not the bytes: pytest would print them
+        assert whole, f"{name} is neither old nor new"
+        assert opens(data) > 0
+        states[name] = "new" if data == new[name] else "old"
+    reports = [state for name, state in states.items() if name != VOLUME]
+    counts = {"none": 0, "one": 1, "all": len(reports)}
+    assert reports.count("new") == counts[point.reports_new], states
+    assert states[VOLUME] == ("new" if point.volume_new else "old"), states
+    assert (out / MANIFEST).read_bytes() == (scenario.old / MANIFEST).read_bytes()
+    halves = [path for path in temporaries(out) if path.name.startswith(f".{VOLUME}.")]
+    if point.volume_temporary:
+        (half,) = halves
+        data = half.read_bytes()
+        partial = data.startswith(b"%PDF-") and data not in (old[VOLUME], new[VOLUME])
+        assert partial, f"{half.name} is not a half-written volume ({len(data)} bytes)"
+    else:
+        assert not halves, halves
+
+
+def check_complete(scenario: Scenario, out: Path) -> None:
+    """Check out holds the reference build's PDFs and manifest, and no temporary file."""
+    assert pdfs(out) == scenario.new
+    assert (out / MANIFEST).read_bytes() == (scenario.reference / MANIFEST).read_bytes()
+    assert not temporaries(out)
 
 
 class TestKilledBuild:
-    """At every moment a kill leaves old or new whole PDFs; the next build completes."""
+    """A build killed at each point leaves old or new whole PDFs; the next build completes."""
 
-    @pytest.mark.parametrize("name", list(MOMENTS))
-    def test_kill(self, name: str, scenario: Scenario, tmp_path: Path) -> None:
-        moment, complete = MOMENTS[name]
+    @pytest.mark.parametrize("point", POINTS, ids=[point.name for point in POINTS])
+    def test_kill(self, point: Point, scenario: Scenario, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        old = pdfs(scenario.old)
-        reached = killed_build(scenario, out, moment)
+        shutil.copytree(scenario.old, out)
+        killed_at(scenario.sources, out, point.name)
+        check_killed(scenario, out, point)
+        complete_build(scenario.sources, out)
+        check_complete(scenario, out)
 
-        left = pdfs(out)
-        assert set(left) == set(old), f"PDFs appeared or vanished: {sorted(left)}"
-        states = {}
-        for pdf, data in left.items():
-            assert data in (old[pdf], scenario.new[pdf]), f"{pdf} is neither old nor new"
-            assert opens(data) > 0
-            states[pdf] = "new" if data == scenario.new[pdf] else "old"
-        print(
-            f"\nkilled at {name} ({'reached' if reached else 'build had finished'}; "
-            f"a build takes {scenario.seconds:.1f} s): {states}"
-        )
-        assert reached or name.startswith("after"), f"the build finished before {name}"
-
-        if complete:
-            done = subprocess.run(
-                build_command(scenario.sources, out),
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert done.returncode == 0, done.stderr
-            assert "Traceback" not in done.stderr
-            assert pdfs(out) == scenario.new
-            assert not [path.name for path in out.rglob("*.tmp")]
+    def test_kill_at_every_point_in_turn(self, scenario: Scenario, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        shutil.copytree(scenario.old, out)
+        for point in POINTS:
+            killed_at(scenario.sources, out, point.name)
+            check_killed(scenario, out, point)
+        complete_build(scenario.sources, out)
+        check_complete(scenario, out)
 
 
 HALF_WRITE = """

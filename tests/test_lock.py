@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SAMPLE_SOURCES
+from running import TIMEOUT, wait_for_line
 
 from report.errors import UsageError
-from report.lock import LOCK_NAME, RELEASE_LOCK_NAME, output_lock
+from report.lock import LOCK_NAME, output_lock
 
 HOLD = """
 import sys, time
@@ -23,15 +24,16 @@ from pathlib import Path
 from report.lock import output_lock
 with output_lock(Path(sys.argv[1]), log=lambda line: None, wait=0):
     print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-    print(f"releasing {time.time()!r}", flush=True)
+    sys.stdin.readline()
+    print(f"releasing {time.time()!r} {time.monotonic()!r}", flush=True)
 """
 
 
-def hold(out: Path, seconds: float) -> subprocess.Popen:
-    """Start a process that holds out's lock for seconds; return once it holds it."""
+def hold(out: Path) -> subprocess.Popen[str]:
+    """Start a process that holds out's lock until let go; return once it holds it."""
     process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(out), str(seconds)],
+        [sys.executable, "-c", HOLD, str(out)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -41,28 +43,38 @@ def hold(out: Path, seconds: float) -> subprocess.Popen:
     return process
 
 
-def released_at(process: subprocess.Popen) -> float:
-    """Wait for a holder to finish and return the time it released the lock."""
-    out, _ = process.communicate(timeout=60)
-    return float(out.split()[-1])
+def let_go(process: subprocess.Popen[str]) -> None:
+    """Tell a holder to release the lock."""
+    assert process.stdin is not None
+    process.stdin.close()
+
+
+def released_at(process: subprocess.Popen[str]) -> tuple[float, float]:
+    """Wait for a holder to finish; return when it released the lock: wall clock, monotonic."""
+    assert process.stdout is not None
+    out = process.stdout.read()  # to its end: the holder has been let go
+    assert process.wait(timeout=60) == 0
+    wall, monotonic = out.split()[-2:]
+    return float(wall), float(monotonic)
 
 
 class TestOutputLock:
     """output_lock waits for another holder, gives up with a message, and survives a kill."""
 
     def test_second_holder_gives_up_with_a_message(self, tmp_path: Path) -> None:
-        holder = hold(tmp_path, 30)
+        holder = hold(tmp_path)
         try:
             said: list[str] = []
             start = time.monotonic()
-            with pytest.raises(UsageError) as caught:
-                with output_lock(tmp_path, said.append, wait=0.5):
-                    pytest.fail("took a lock another process holds")
-            assert 0.5 <= time.monotonic() - start < 5
-            assert said == [
-                f"waiting for the build already writing to {tmp_path} "
-                f"(process {holder.pid}) to finish"
-            ]
+            with (
+                pytest.raises(UsageError) as caught,
+                output_lock(tmp_path, said.append, wait=0.5),
+            ):
+                pytest.fail("took a lock another process holds")
+            assert time.monotonic() - start >= 0.5  # it waited as long as it was told
+            assert holder.poll() is None  # and gave up while the holder still held the lock
+            waiting = f"waiting for the build already writing to {tmp_path} (process {holder.pid})"
+            assert said == [f"{waiting} to finish"]
             assert str(caught.value) == (
                 f"{tmp_path}: process {holder.pid} has been building into this folder for "
                 "more than 0.5 s; run again once it has finished"
@@ -72,15 +84,21 @@ class TestOutputLock:
             holder.wait()
 
     def test_waits_until_the_holder_is_done(self, tmp_path: Path) -> None:
-        holder = hold(tmp_path, 1.5)
+        holder = hold(tmp_path)
         said: list[str] = []
-        with output_lock(tmp_path, said.append, wait=60):
-            taken = time.time()
-        assert taken >= released_at(holder)
+
+        def waiting(line: str) -> None:
+            """Note the line, and let the holder go only now that the lock is waited for."""
+            said.append(line)
+            let_go(holder)
+
+        with output_lock(tmp_path, waiting, wait=60):
+            taken = time.monotonic()
+        assert taken >= released_at(holder)[1]
         assert len(said) == 1
 
     def test_a_killed_holder_leaves_no_lock(self, tmp_path: Path) -> None:
-        holder = hold(tmp_path, 60)
+        holder = hold(tmp_path)
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
         said: list[str] = []
@@ -94,14 +112,18 @@ class TestOutputLock:
             with output_lock(tmp_path, wait=0):
                 pass
             holder = subprocess.run(
-                [sys.executable, "-c", HOLD, str(tmp_path), "0"],
+                [sys.executable, "-c", HOLD, str(tmp_path)],
                 cwd=ROOT,
+                input="",  # were it to take the lock, it would let go at once
                 capture_output=True,
+                check=False,
                 text=True,
                 timeout=60,
             )
             assert holder.returncode != 0  # still held by the outer block
-        assert hold(tmp_path, 0).wait(timeout=60) == 0
+        again = hold(tmp_path)
+        let_go(again)
+        assert again.wait(timeout=60) == 0
 
     def test_leftover_temporary_files_are_removed(self, tmp_path: Path) -> None:
         stale = [
@@ -128,59 +150,64 @@ class TestConcurrentBuilds:
 
     def test_build_waits_for_the_lock(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        holder = hold(out, 3)
-        started = time.time()
-        build = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "build.py"),
-                "build",
-                "55300",
-                "--sources",
-                str(SAMPLE_SOURCES),
-                "--out",
-                str(out),
-                "--format",
-                "html",
-            ],
+        holder = hold(out)
+        build = subprocess.Popen(
+            [*build_command(SAMPLE_SOURCES, out), "55300", "--format", "html"],
             cwd=tmp_path,
-            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
         )
-        released = released_at(holder)
-        assert build.returncode == 0, build.stderr
-        assert (
-            build.stderr.splitlines()[0]
-            == f"waiting for the build already writing to {out} (process {holder.pid}) to finish"
-        )
-        assert released - started > 2
-        assert (out / "html" / "55300.html").stat().st_mtime >= released
+        waiting = f"waiting for the build already writing to {out} (process {holder.pid}) to finish"
+        said = wait_for_line(build, waiting)
+        assert said.splitlines() == [waiting]
+        assert not (out / "html").exists()  # nothing written while it waits
+        let_go(holder)
+        _, rest = build.communicate(timeout=TIMEOUT)
+        assert build.returncode == 0, said + rest
+        assert (out / "html" / "55300.html").stat().st_mtime >= released_at(holder)[0]
 
     def test_two_builds_at_once(self, tmp_path: Path) -> None:
         out = tmp_path / "out"
-        command = [
-            sys.executable,
-            str(ROOT / "build.py"),
-            "build",
-            "55300",
-            "--sources",
-            str(SAMPLE_SOURCES),
-            "--out",
-            str(out),
-        ]
-        first = subprocess.Popen(command, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not (out / LOCK_NAME).is_file() or not (out / LOCK_NAME).read_text().strip():
-            assert first.poll() is None and time.monotonic() < deadline, "never took the lock"
-            time.sleep(0.05)
-        second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        _, first_err = first.communicate(timeout=300)
+        command = [*build_command(SAMPLE_SOURCES, out), "55300"]
+
+        def start(*more: str) -> subprocess.Popen[str]:
+            return subprocess.Popen(
+                [*command, *more],
+                cwd=tmp_path,
+                stdin=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+        first = start("--pause-at", "planned")  # holds the lock there until told to go on
+        first_said = wait_for_line(first, "paused at planned")
+        second = start()
+        second_said = wait_for_line(
+            second,
+            f"waiting for the build already writing to {out} (process {first.pid}) to finish",
+        )
+        assert first.poll() is None  # still held at its pause point
+        _, first_rest = first.communicate("\n", timeout=TIMEOUT)
+        _, second_rest = second.communicate(timeout=TIMEOUT)
+        first_err, second_err = first_said + first_rest, second_said + second_rest
         assert first.returncode == 0, first_err
-        assert second.returncode == 0, second.stderr
-        assert f"(process {first.pid}) to finish" in second.stderr.splitlines()[0]
+        assert second.returncode == 0, second_err
         assert "rendered 1 report" in first_err.splitlines()[-1]
-        assert second.stderr.splitlines()[-1].startswith("nothing to render: 1 report up to date")
+        assert second_err.splitlines()[-1].startswith("nothing to render: 1 report up to date")
+
+
+def build_command(sources: Path, out: Path) -> list[str]:
+    """Return the command line of a build of sources into out."""
+    return [
+        sys.executable,
+        str(ROOT / "build.py"),
+        "build",
+        "--sources",
+        str(sources),
+        "--out",
+        str(out),
+    ]
 
 
 class TestConcurrentReleases:
@@ -197,7 +224,7 @@ class TestConcurrentReleases:
             encoding="utf-8",
         )
 
-        def release(version: str, sources: Path) -> subprocess.Popen:
+        def release(version: str, sources: Path, *more: str) -> subprocess.Popen[str]:
             return subprocess.Popen(
                 [
                     sys.executable,
@@ -208,27 +235,29 @@ class TestConcurrentReleases:
                     str(sources),
                     "--out",
                     str(root),
+                    *more,
                 ],
                 cwd=tmp_path,
+                stdin=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
 
-        first = release("1.0.0", first_sources)
-        lock = root / RELEASE_LOCK_NAME
-        deadline = time.monotonic() + 120
-        while not lock.is_file() or lock.read_text().strip() != str(first.pid):
-            assert first.poll() is None and time.monotonic() < deadline, "never took the lock"
-            time.sleep(0.02)
+        first = release("1.0.0", first_sources, "--pause-at", "planned")  # holds the lock
+        first_said = wait_for_line(first, "paused at planned")
         second = release("1.0.1", next_sources)
-        _, second_err = second.communicate(timeout=600)
-        _, first_err = first.communicate(timeout=600)
+        waiting = (
+            f"waiting for the release already being made in {root} (process {first.pid}) to finish"
+        )
+        second_said = wait_for_line(second, waiting)
+        assert first.poll() is None  # still held at its pause point
+        _, first_rest = first.communicate("\n", timeout=TIMEOUT)
+        _, second_rest = second.communicate(timeout=TIMEOUT)
+        first_err, second_err = first_said + first_rest, second_said + second_rest
         assert first.returncode == 0, first_err
         assert second.returncode == 0, second_err
         lines = second_err.splitlines()
-        assert lines[0] == (
-            f"waiting for the release already being made in {root} (process {first.pid}) to finish"
-        )
+        assert lines[0] == waiting
         assert lines[-1] == (
             f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since 1.0.0 (74440); 0 errors"
         )

@@ -60,7 +60,7 @@ class TestRecordingServer:
 
     def test_urllib_reaches_it(self, recording_server: RecordingServer) -> None:
         before = len(recording_server.connections)
-        with urllib.request.urlopen(f"{recording_server.url}/probe", timeout=5) as response:
+        with urllib.request.urlopen(f"{recording_server.url}/probe", timeout=60) as response:
             assert response.status == 200
         assert len(recording_server.connections) == before + 1
         assert recording_server.requests[-1] == "/probe"

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pikepdf
 import pytest
 from conftest import NEXT_RELEASE, RELEASE, ROOT, SAMPLE_SOURCES, Releases, run_cli
+from running import kill_group, wait_for_line
 from test_pdf import body_text, read_pages, squash
 
 from report.lock import RELEASE_LOCK_NAME
@@ -366,17 +365,22 @@ class TestInterrupted:
                 str(out),
                 "--jobs",
                 "1",
+                "--pause-at",
+                "report-written",
             ],
             cwd=tmp_path,
+            stdin=subprocess.DEVNULL,  # no line will come: it stays paused until killed
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group: the release and its workers
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(out.glob(".3.0.0.*/.build")):
-            time.sleep(0.05)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        try:
+            wait_for_line(process, "paused at report-written")  # halfway through its build
+        finally:
+            kill_group(process)
+        assert process.returncode == -signal.SIGKILL
+        assert [path.name for path in out.glob(".3.0.0.*/.build/*.pdf")]  # it was writing
         names = [name for name in files_in(out) if name != RELEASE_LOCK_NAME]  # not held
         assert len(names) == 1 and re.fullmatch(r"\.3\.0\.0\..+\.partial", names[0]), names
         assert earlier_releases(out, parse_version("4.0.0")) == []

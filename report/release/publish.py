@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from report.assemble import publication_info
+from report.build import BuildOptions, build
+from report.build.context import Pause, no_pause
 from report.errors import Finding, SourceError, UsageError, WriteError
 from report.files import open_regular
 from report.inputs import ENGINE_PACKAGES
 from report.lock import release_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
-from report.build import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
 from report.release.manifest import MANIFEST_NAME
@@ -64,6 +65,7 @@ class ReleaseOptions:
     timeout: float = DEFAULT_TIMEOUT
     key: Path | None = None
     passphrase: str | None = None
+    pause: Pause = no_pause  # the build's pause points, for tests (report/cli.py)
 
 
 @dataclass
@@ -180,6 +182,7 @@ def _write_release(
             shown_sources,
             log,
             progress,
+            options.pause,
         )
         shutil.rmtree(frozen)
         if key is not None:
@@ -276,16 +279,20 @@ def render_release(
     shown: str,
     log: Log,
     progress: Progress | None = None,
+    pause: Pause = no_pause,
 ) -> list[OutputFile]:
     """Write a release's files into out from validated sources and its snapshot.
 
     The same sources, snapshot, variant and signer give the same bytes: `verify` calls
-    this again on the sources a release embeds and compares.
+    this again on the sources a release embeds and compares. pause is told the build's
+    points (report/build/context.py).
     """
     embedded = source_files(sources)
     release = Release(snapshot.version, snapshot.previous, snapshot.history, embedded)
     work = out / ".build"
-    options = BuildOptions(variant=variant, jobs=jobs, force=True, timeout=timeout, release=release)
+    options = BuildOptions(
+        variant=variant, jobs=jobs, force=True, timeout=timeout, release=release, pause=pause
+    )
     result = build(sources, work, options, shown=shown, log=log, progress=progress)
     if result.errors:
         raise SourceError(result.errors)
