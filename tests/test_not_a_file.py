@@ -236,7 +236,7 @@ class TestNotAFile:
             assert status == 200 and b"cannot read the file: a FIFO" in page
         finally:
             process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=30) == 0
+            assert process.wait(timeout=120) == 0
         assert log.read_text().splitlines() == [
             f"{CODE}:1:1: cannot read the file: {FIFO}",
             "stopped",
@@ -369,7 +369,7 @@ class TestVanished:
             assert status == 200
         finally:
             process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=30) == 0
+            assert process.wait(timeout=120) == 0
         assert log.read_text().splitlines() == [
             "changed: publication, 55300, 74440; every page reloads; 2 errors",
             "sources/codes:1:1: no code sources found (expected codes/CODE.yaml files)",

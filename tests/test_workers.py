@@ -97,11 +97,9 @@ class TestWorkerPool:
 
     def test_a_hanging_report_is_stopped_at_the_time_limit(self, misbehaving: None) -> None:
         """A report past the time limit is stopped; the others are built meanwhile."""
-        start = time.monotonic()
-        with WorkerPool(2, timeout=3, start_method="fork") as pool:
+        with WorkerPool(2, timeout=10, start_method="fork") as pool:
             results = by_code(list(pool.map(tasks("HANG", "a", "b", "c"))))
-        assert time.monotonic() - start < 30
-        assert "longer than 3 s" in (results["HANG"].error or "")
+        assert "longer than 10 s" in (results["HANG"].error or "")
         assert all(results[c].pdf for c in "abc")
 
 
@@ -121,13 +119,15 @@ class TestForkServer:
 
     def test_a_report_past_the_time_limit_is_stopped_and_its_worker_replaced(self) -> None:
         """A report that renders longer than the limit fails; a new worker renders the rest."""
-        rows = "".join(f"<tr><td>{n}</td><td>{'word ' * 40}</td></tr>" for n in range(3000))
+        # Minutes of layout, against a limit that a one-line page meets however busy the
+        # machine: the outcome does not depend on how fast it renders.
+        rows = "".join(f"<tr><td>{n}</td><td>{'word ' * 40}</td></tr>" for n in range(30000))
         long = RenderTask("long", HTML.format("").replace("<p></p>", f"<table>{rows}</table>"))
-        with WorkerPool(1, timeout=1) as pool:
+        with WorkerPool(1, timeout=10) as pool:
             first = pool.workers[0].process.pid
             results = by_code(list(pool.map([long, *tasks("a")])))
             assert pool.workers[0].process.pid != first
-        assert "longer than 1 s" in (results["long"].error or "")
+        assert "longer than 10 s" in (results["long"].error or "")
         assert results["a"].error is None and results["a"].pdf
 
     def test_a_changed_stylesheet_sets_the_renderer_up_again(self, monkeypatch) -> None:
