@@ -1,0 +1,62 @@
+"""Build the reports and the volume, stage after stage.
+
+gather (read and validate every source; every error is reported before anything is
+rendered) → plan (which outputs are stale, and why: a pure function) → render (the stale
+reports, in worker processes) → assemble (the volume, from the report PDFs on disk) →
+record (the index and manifest.json). The output folder is locked for the whole build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from report.build.context import BuildContext, BuildOptions, BuildResult
+from report.build.gather import gather_sources
+from report.build.index import BuildIndex
+from report.build.plan import plan_build
+from report.build.record import record_build, save_index
+from report.build.render import render_reports
+from report.build.volume import assemble_volume
+from report.errors import Finding, UsageError
+from report.lock import output_lock
+from report.progress import Progress
+from report.workers import on_demand_pool
+
+__all__ = ["BuildOptions", "BuildResult", "build"]
+
+
+def build(
+    folder: Path,
+    out: Path,
+    options: BuildOptions = BuildOptions(),
+    shown: str | None = None,
+    log: Callable[[str], None] = print,
+    on_errors: Callable[[list[Finding]], None] | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Validate every source of folder, then build what is stale of the selected reports
+    and of their volume into out; shown is folder as messages name it."""
+    options.check()
+    shown = str(folder) if shown is None else shown
+    if not folder.is_dir():
+        raise UsageError(f"{shown}: the sources folder does not exist")
+    result = BuildResult()
+    with output_lock(out, log):
+        index = BuildIndex.load(out)
+        sources = gather_sources(folder, shown, index, options.force)
+        result.errors += sources.errors
+        if on_errors is not None:
+            on_errors(sources.errors)
+        if sources.publication is None:
+            return result
+        context = BuildContext.of(options, sources.publication)
+        recorded = {path: entry.key for path, entry in index.outputs.items()}
+        planned = plan_build(sources.codes, context, shown, recorded, index.on_disk(out))
+        options.pause("planned")
+        with on_demand_pool(options.jobs, options.timeout, options.scheduler) as pool:
+            render_reports(planned, sources, context, pool, out, index, result, progress, log)
+            save_index(out, index)  # the reports are kept even if the volume fails
+            volume = assemble_volume(planned, context, pool, out, index, result)
+        record_build(planned, context, out, index, result, volume)
+    return result
