@@ -23,8 +23,10 @@ import random
 import shutil
 import sys
 import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLICATION = ROOT / "sources" / "publication.yaml"
@@ -636,6 +638,9 @@ def folded(prefix: str, text: str, indent: int) -> list[str]:
     )
 
 
+T = TypeVar("T")
+
+
 class Writer:
     """Draw one code's source text from a family's vocabulary."""
 
@@ -644,10 +649,14 @@ class Writer:
         self.payers = payers
         self.seed = seed
 
-    def pick(self, items, k: int | None = None):
-        if k is None:
-            return self.rng.choice(items)
-        return self.rng.sample(list(items), min(k, len(items)))
+    def pick(self, items: Sequence[T]) -> T:
+        """Return one of items."""
+        return self.rng.choice(items)
+
+    def sample(self, items: Iterable[T], k: int) -> list[T]:
+        """Return k of items (all of them if fewer), in random order."""
+        pool = list(items)
+        return self.rng.sample(pool, min(k, len(pool)))
 
     def summary(self, code: str, family: Family, title: str) -> list[str]:
         names = [name for _, name in self.payers]
@@ -768,7 +777,7 @@ class Writer:
 
     def payer_entries(self) -> list[str]:
         lines = ["payers:"]
-        chosen = sorted(self.pick(range(len(self.payers)), self.rng.randint(1, len(self.payers))))
+        chosen = sorted(self.sample(range(len(self.payers)), self.rng.randint(1, len(self.payers))))
         for index in chosen:
             payer_id, name = self.payers[index]
             if self.rng.random() < 0.08:
@@ -852,7 +861,7 @@ def code_source(
         lines.append(f"  service_type: {q(family.service_type)}")
         if has(0.7):
             lines.append("  sites_of_service:")
-            sites = writer.pick(family.sites, rng.randint(1, len(family.sites)))
+            sites = writer.sample(family.sites, rng.randint(1, len(family.sites)))
             lines += [f"    - {q(site)}" for site in sites]
         lines.append("")
     if has(0.7):
@@ -867,12 +876,12 @@ def code_source(
         lines += [f"    - {q(p)}" for p in family.personnel]
         if has(0.7):
             lines.append("  settings:")
-            settings = writer.pick(family.settings, rng.randint(1, len(family.settings)))
+            settings = writer.sample(family.settings, rng.randint(1, len(family.settings)))
             lines += [f"    - {q(setting)}" for setting in settings]
         lines.append("")
     if has(0.6):
         mods = list(family.modifiers[:2]) if family.split else []
-        mods += [m for m in writer.pick(family.modifiers, rng.randint(1, 3)) if m not in mods]
+        mods += [m for m in writer.sample(family.modifiers, rng.randint(1, 3)) if m not in mods]
         lines.append("modifiers:")
         for mod in mods:
             description, when = MODIFIERS[mod]
@@ -884,19 +893,19 @@ def code_source(
         siblings = [c for c, f in all_codes if f is family and c != code] or others
         if siblings:
             lines.append("related_codes:")
-            for other in writer.pick(siblings, rng.randint(1, 3)):
+            for other in writer.sample(siblings, rng.randint(1, 3)):
                 system = "HCPCS" if other.startswith("G") else "CPT"
                 lines += [f"  - code: {q(other)}", f"    system: {system}"]
                 lines += folded("    relationship:", rng.choice(RELATIONSHIPS), 4)
             lines.append("")
     if has(0.7):
         lines.append("diagnoses:")
-        for dx in writer.pick(family.diagnoses, rng.randint(2, 5)):
+        for dx in writer.sample(family.diagnoses, rng.randint(2, 5)):
             lines += [f"  - code: {q(dx)}", f"    description: {q(DIAGNOSES[dx])}"]
         lines.append("")
     if has(0.7):
         lines.append("coding_considerations:")
-        for text in writer.pick(CONSIDERATIONS, rng.randint(1, 4)):
+        for text in writer.sample(CONSIDERATIONS, rng.randint(1, 4)):
             lines += folded("  -", text, 2)
         lines.append("")
     if has(0.75):
@@ -906,7 +915,7 @@ def code_source(
         lines += ["benchmarks:"] + [line for entry in entries for line in entry] + [""]
     if has(0.6):
         lines.append("references:")
-        for ref_title, url in writer.pick(REFERENCES, rng.randint(1, 4)):
+        for ref_title, url in writer.sample(REFERENCES, rng.randint(1, 4)):
             lines.append(f"  - title: {q(ref_title)}")
             if rng.random() < 0.8:
                 lines.append(f"    url: {q(url)}")

@@ -124,8 +124,13 @@ def main(ctx: click.Context) -> None:
     default=None,
     help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
 )
-@click.option("--pause-at", "pause_at", default=None, hidden=True,
-              help="For tests: stop at this point of the build, say so, and wait to be killed.")
+@click.option(
+    "--pause-at",
+    "pause_at",
+    default=None,
+    hidden=True,
+    help="For tests: stop at this point of the build, say so, and wait to be killed.",
+)
 def build(
     codes: tuple[str, ...],
     sources: str = "sources",

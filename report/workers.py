@@ -251,8 +251,11 @@ class WorkerPool:
                     task, worker.task = worker.task, None
                     assert task is not None
                     self._replace(worker)
-                    yield task, RenderResult(
-                        error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                    yield (
+                        task,
+                        RenderResult(
+                            error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                        ),
                     )
 
     def _replace(self, worker: _Worker) -> None:
@@ -366,8 +369,10 @@ class PoolRenderer:
 
     def measure(self, htmls: Sequence[str]) -> list[ContentsMetrics]:
         """Lay each contents document out and measure its lines, in parallel."""
-        tasks = [RenderTask(f"contents lines {n + 1}", html, kind="measure") for n, html
-                 in enumerate(htmls)]
+        tasks = [
+            RenderTask(f"contents lines {n + 1}", html, kind="measure")
+            for n, html in enumerate(htmls)
+        ]
         return [cast(ContentsMetrics, r.metrics) for r in self._run(tasks)]
 
 
@@ -388,8 +393,9 @@ def _run_on_executor(
         if not done:
             for future in waiting:
                 future.cancel()
-                yield futures[future], RenderResult(
-                    error="rendering did not finish on the scheduler in time"
+                yield (
+                    futures[future],
+                    RenderResult(error="rendering did not finish on the scheduler in time"),
                 )
             return
         for future in done:

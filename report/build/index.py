@@ -21,7 +21,7 @@ from report.files import open_regular
 from report.inputs import sha256
 
 INDEX_NAME = ".build-index.json"
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: an output's size is "size", as a source's is
 
 
 @dataclass
@@ -46,7 +46,7 @@ class OutputEntry:
     the index, differs in it even at the same size)."""
 
     key: str
-    bytes: int
+    size: int
     sha256: str
     pages: int | None = None
     mtime_ns: int = 0
@@ -109,6 +109,6 @@ class BuildIndex:
                 stat = (out / relative).stat()
             except OSError:
                 continue
-            if stat.st_size == entry.bytes and stat.st_mtime_ns == entry.mtime_ns:
+            if stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns:
                 present[relative] = entry
         return present

@@ -74,8 +74,9 @@ def select(codes: Sequence[CodeSource], named: Sequence[str], shown: str) -> lis
     return [c for c in chosen if not c.errors and c.heading]
 
 
-def staleness(path: str, key: str, force: bool, recorded: Mapping[str, str],
-              present: Collection[str]) -> str | None:
+def staleness(
+    path: str, key: str, force: bool, recorded: Mapping[str, str], present: Collection[str]
+) -> str | None:
     """Say why the output at path must be made again, or None if it is up to date."""
     if force:
         return "--force"
@@ -118,8 +119,9 @@ def plan_build(
         reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
     volume = None
     if "pdf" in options.formats and reports:
-        volume = output(VOLUME, volume_key(context, [(r.code, r.pdf.key) for r in reports
-                                                     if r.pdf is not None]))
+        volume = output(
+            VOLUME, volume_key(context, [(r.code, r.pdf.key) for r in reports if r.pdf is not None])
+        )
     return Plan(tuple(reports), volume)
 
 

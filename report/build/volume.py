@@ -42,8 +42,7 @@ def assemble_volume(
         entry = present.get(report.pdf.path)
         if entry is None or entry.key != report.pdf.key or entry.pages is None:
             continue  # failed to render: left out
-        entries.append(VolumeEntry(report.code, report.heading, out / report.pdf.path,
-                                   entry.pages))
+        entries.append(VolumeEntry(report.code, report.heading, out / report.pdf.path, entry.pages))
         keys.append((report.code, report.pdf.key))
     if not entries:
         return None

@@ -56,7 +56,7 @@ def empty_config() -> Any:
     return ffi.cast("FcConfig *", int(own.cast("uintptr_t", config)))
 
 
-class BundledFonts(FontConfiguration):
+class BundledFonts(FontConfiguration):  # type: ignore[misc]  # WeasyPrint has no type information
     """A WeasyPrint font configuration that holds only the fonts @font-face rules add."""
 
     def __init__(self) -> None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TypeAlias
+
+# A plain scalar's value: text wherever it holds no other.
+Scalar: TypeAlias = str | int | float | bool | dt.date | None
 
 CORE = "tag:yaml.org,2002:"
 STR, NULL, BOOL, INT, FLOAT, TIMESTAMP = (
@@ -75,7 +78,7 @@ def _float(text: str) -> float:
     return float(digits)
 
 
-def construct(tag: str, text: str) -> Any:
+def construct(tag: str, text: str) -> Scalar:
     """Return the value of a scalar with a core-schema tag; text where it holds no value."""
     try:
         if tag == NULL:

@@ -13,6 +13,9 @@ from report.volume.syntax import (
     Ref,
     Unsupported,
     Value,
+    as_dict,
+    as_list,
+    as_ref,
     dump,
     same,
     text_of,
@@ -82,18 +85,22 @@ class Analysis:
 
 def analyse(source: Source, spec: PartSpec) -> Analysis:
     """Find a part's page tree, structure, outline and names, and what the volume replaces."""
-    root_ref = source.trailer[b"/Root"]
-    catalog = source.get(root_ref)
-    if not isinstance(catalog, dict) or not isinstance(catalog.get(b"/Pages"), Ref):
+    root_ref = as_ref(source.trailer.get(b"/Root"), "a catalog")
+    catalog = as_dict(source.get(root_ref), "a catalog")
+    if not isinstance(catalog.get(b"/Pages"), Ref):
         raise Unsupported("a catalog without a page tree")
-    dropped = {root_ref.num}  # type: ignore[union-attr]
+    dropped = {root_ref.num}
 
     def drop(value: Value) -> Value:
         if isinstance(value, Ref):
             dropped.add(value.num)
         return source.get(value)
 
-    node_ref: Ref = catalog[b"/Pages"]  # type: ignore[assignment]
+    def drop_ref(value: Value | None) -> None:
+        if isinstance(value, Ref):
+            dropped.add(value.num)
+
+    node_ref = as_ref(catalog[b"/Pages"], "a page tree")
     node = source.get(node_ref)
     count = source.get(node.get(b"/Count", b"0")) if isinstance(node, dict) else None
     if count != b"%d" % spec.pages:
@@ -107,48 +114,43 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
     maps: dict[bytes, dict[bytes, Value]] = {}
     id_pairs: list[tuple[bytes, Value]] = []
     if b"/StructTreeRoot" in catalog:
-        root = drop(catalog[b"/StructTreeRoot"])
-        assert isinstance(root, dict)
+        root = as_dict(drop(catalog[b"/StructTreeRoot"]), "a structure tree root")
         kids = root.get(b"/K", [])
         if isinstance(kids, Ref) and not isinstance(source.get(kids), dict):
             kids = drop(kids)  # an indirect array
         for kid in kids if isinstance(kids, list) else [kids]:
-            if not isinstance(kid, Ref):
-                raise Unsupported("a structure element that is not an indirect object")
-            tops.append(kid.num)
+            tops.append(as_ref(kid, "a structure element").num)
         if b"/ParentTree" in root:
             parent_pairs = number_tree(source, root[b"/ParentTree"], dropped)
         for name in (b"/RoleMap", b"/ClassMap"):
             if name in root:
-                maps[name] = drop(root[name])  # type: ignore[assignment]
+                maps[name] = as_dict(drop(root[name]), name.decode())
         if b"/IDTree" in root:
             id_pairs = name_tree(source, root[b"/IDTree"], dropped)
 
     items: list[tuple[int, dict[bytes, Value]]] = []
     if isinstance(catalog.get(b"/Outlines"), Ref):
-        outlines = drop(catalog[b"/Outlines"])
-        item, seen = outlines.get(b"/First"), set()  # type: ignore[union-attr]
+        outlines = as_dict(drop(catalog[b"/Outlines"]), "an outline root")
+        item, seen = outlines.get(b"/First"), set()
         while isinstance(item, Ref) and item.num not in seen:
             seen.add(item.num)
-            items.append((item.num, source.get(item)))  # type: ignore[arg-type]
+            items.append((item.num, as_dict(source.get(item), "a bookmark")))
             item = items[-1][1].get(b"/Next")
-    names = drop(catalog.get(b"/Names", {}))
-    names = names if isinstance(names, dict) else {}
-    dest_pairs = name_tree(source, names.get(b"/Dests"), dropped) if b"/Dests" in names else []
+    found = drop(catalog.get(b"/Names", {}))
+    names = found if isinstance(found, dict) else {}
+    dest_pairs = name_tree(source, names.get(b"/Dests"), dropped)
     legacy = drop(catalog.get(b"/Dests", {}))
     if isinstance(legacy, dict):
         dest_pairs += [(key[1:], value) for key, value in legacy.items()]
-    if isinstance(catalog.get(b"/PageLabels"), Ref):
-        dropped.add(catalog[b"/PageLabels"].num)  # type: ignore[union-attr]
+    drop_ref(catalog.get(b"/PageLabels"))
     if not spec.primary:  # the opening's metadata and output intents stand for all
-        if isinstance(catalog.get(b"/Metadata"), Ref):
-            dropped.add(catalog[b"/Metadata"].num)  # type: ignore[union-attr]
-        for intent in drop(catalog.get(b"/OutputIntents", [])) or []:  # type: ignore[union-attr]
-            intent = drop(intent)
-            if isinstance(intent, dict) and isinstance(intent.get(b"/DestOutputProfile"), Ref):
-                dropped.add(intent[b"/DestOutputProfile"].num)  # type: ignore[union-attr]
-        if isinstance(source.trailer.get(b"/Info"), Ref):
-            dropped.add(source.trailer[b"/Info"].num)  # type: ignore[union-attr]
+        drop_ref(catalog.get(b"/Metadata"))
+        intents = drop(catalog.get(b"/OutputIntents", []))
+        for intent in intents if isinstance(intents, list) else []:
+            intent_dict = drop(intent)
+            if isinstance(intent_dict, dict):
+                drop_ref(intent_dict.get(b"/DestOutputProfile"))
+        drop_ref(source.trailer.get(b"/Info"))
         drop_embedded_files(source, catalog, names, dropped)
 
     numbers = source.numbers()
@@ -195,12 +197,13 @@ def drop_embedded_files(
     associated = catalog.get(b"/AF", [])
     if isinstance(associated, Ref):
         dropped.add(associated.num)
-    specs += source.get(associated) or []  # type: ignore[operator]
+    listed = source.get(associated)
+    specs += listed if isinstance(listed, list) else []
     for spec in specs:
         if not isinstance(spec, Ref) or spec.num in dropped:
             continue
         dropped.add(spec.num)
-        files = source.get(source.get(spec).get(b"/EF", {}))  # type: ignore[union-attr]
+        files = source.get(as_dict(source.get(spec), "a file specification").get(b"/EF", {}))
         for stream in files.values() if isinstance(files, dict) else ():
             if isinstance(stream, Ref):
                 dropped.add(stream.num)
@@ -230,7 +233,7 @@ def first_page(source: Source, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
 _NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.S)
 
 
-def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[int, bytes]]:
+def number_tree(source: Source, node: Value | None, dropped: set[int]) -> list[tuple[int, bytes]]:
     """Return a number tree's (key, value as written) pairs, dropping its node objects."""
     pairs: list[tuple[int, bytes]] = []
     if isinstance(node, Ref):
@@ -248,26 +251,25 @@ def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[in
         node = source.get(node)
     if not isinstance(node, dict):
         raise Unsupported("a number tree node that is not a dictionary")
-    nums = source.get(node.get(b"/Nums", []))
-    for index in range(0, len(nums) - 1, 2):  # type: ignore[arg-type]
-        pairs.append((to_int(nums[index]), dump(nums[index + 1], same)))  # type: ignore[index]
-    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
+    nums = as_list(source.get(node.get(b"/Nums", [])), "a number tree's /Nums")
+    for index in range(0, len(nums) - 1, 2):
+        pairs.append((to_int(nums[index]), dump(nums[index + 1], same)))
+    for kid in as_list(source.get(node.get(b"/Kids", [])), "a number tree's /Kids"):
         pairs += number_tree(source, kid, dropped)
     return pairs
 
 
-def name_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[bytes, Value]]:
+def name_tree(
+    source: Source, node_ref: Value | None, dropped: set[int]
+) -> list[tuple[bytes, Value]]:
     """Return a name tree's (name, value) pairs, dropping its node objects."""
-    if isinstance(node, Ref):
-        dropped.add(node.num)
-    node = source.get(node)
+    if isinstance(node_ref, Ref):
+        dropped.add(node_ref.num)
+    node = source.get(node_ref)
     if not isinstance(node, dict):
         return []
-    names = source.get(node.get(b"/Names", []))
-    pairs = [
-        (text_of(names[i]), names[i + 1])  # type: ignore[index]
-        for i in range(0, len(names) - 1, 2)
-    ]  # type: ignore[arg-type]
-    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
+    names = as_list(source.get(node.get(b"/Names", [])), "a name tree's /Names")
+    pairs = [(text_of(names[i]), names[i + 1]) for i in range(0, len(names) - 1, 2)]
+    for kid in as_list(source.get(node.get(b"/Kids", [])), "a name tree's /Kids"):
         pairs += name_tree(source, kid, dropped)
     return pairs

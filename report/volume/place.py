@@ -15,6 +15,7 @@ from report.volume.syntax import (
     Out,
     Ref,
     Value,
+    as_list,
     dump,
     pdf_string,
     prefix_ids,
@@ -46,11 +47,11 @@ class Objects:
 
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
-    loose: array = field(default_factory=lambda: array("Q"))  # object numbers at offsets
-    offsets: array = field(default_factory=lambda: array("Q"))
-    packed: array = field(default_factory=lambda: array("Q"))  # objects in object streams
-    streams: array = field(default_factory=lambda: array("Q"))  # ... and that stream's number
-    indexes: array = field(default_factory=lambda: array("Q"))  # ... and their index in it
+    loose: array[int] = field(default_factory=lambda: array("Q"))  # object numbers at offsets
+    offsets: array[int] = field(default_factory=lambda: array("Q"))
+    packed: array[int] = field(default_factory=lambda: array("Q"))  # objects in object streams
+    streams: array[int] = field(default_factory=lambda: array("Q"))  # ... and that stream's number
+    indexes: array[int] = field(default_factory=lambda: array("Q"))  # ... and their index in it
 
     def _put(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -180,14 +181,9 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     own = b"report-" + spec.code.encode() if spec.code else None
     if own is not None and (own not in facts.names or own in renamed):
         first, inherited = first_page(source, analysis.node)
-        box = inherited.get(b"/MediaBox", [b"0", b"0", b"0", b"0"])
-        dests.append(
-            (
-                own,
-                b"[ %d 0 R /XYZ %s %s 0 ]"
-                % (first + base, dump(box[0], remap), dump(box[3], remap)),
-            )
-        )  # type: ignore[index]
+        box = as_list(inherited.get(b"/MediaBox", [b"0", b"0", b"0", b"0"]), "a /MediaBox")
+        left, top = dump(box[0], remap), dump(box[3], remap)
+        dests.append((own, b"[ %d 0 R /XYZ %s %s 0 ]" % (first + base, left, top)))
 
     # Objects rewritten here: the page tree's root, top structure elements, top bookmarks.
     rewritten: dict[int, bytes] = {}
@@ -302,7 +298,7 @@ def rename_links(
 ) -> None:
     """Point a part's links and nested bookmarks at the destinations renamed for it."""
     holders: list[Value] = []
-    stack: list[Value] = [node_ref]
+    stack: list[Value | None] = [node_ref]
     while stack:  # the page tree, for the pages' annotations
         node = source.get(stack.pop())
         if isinstance(node, dict):

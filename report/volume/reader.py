@@ -6,6 +6,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from typing import overload
 
 from report.volume.syntax import (
     DELIMITER,
@@ -13,6 +14,7 @@ from report.volume.syntax import (
     Ref,
     Unsupported,
     Value,
+    as_dict,
     dump,
     parse,
     same,
@@ -56,7 +58,14 @@ class Source:
         pack, index = self.where[num]
         return pack.data[pack.starts[index] : pack.starts[index + 1] - 1]
 
-    def get(self, value: Value) -> Value:
+    @overload
+    def get(self, value: Value) -> Value: ...
+    @overload
+    def get(self, value: None) -> None: ...
+    @overload
+    def get(self, value: Value | None) -> Value | None: ...
+
+    def get(self, value: Value | None) -> Value | None:
         """Return a value, or the object it refers to."""
         return parse(self.body(value.num))[0] if isinstance(value, Ref) else value
 
@@ -83,7 +92,7 @@ def read_source(data: bytes) -> Source:
             if trailer < 0:
                 raise Unsupported("a cross-reference table without trailer")
             value, pos = parse(data, trailer + len(b"trailer"))
-            source.trailer.update(value)  # type: ignore[arg-type]
+            source.trailer.update(as_dict(value, "a trailer"))
         elif data.startswith(b"startxref", pos):
             skip = TOKEN.match(data, pos + len(b"startxref"))
             pos = skip.end() if skip else len(data)
@@ -143,9 +152,9 @@ def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
             text = dump(parse(text)[0] if value is None else value, same)
         source.streams[num] = (text, raw)
     elif kind[1] == b"/XRef":
-        source.trailer.update(parse(text)[0])  # type: ignore[arg-type]
+        source.trailer.update(as_dict(parse(text)[0], "a cross-reference stream"))
     else:
-        source.packs.append(_unpack(parse(text)[0], raw))  # type: ignore[arg-type]
+        source.packs.append(_unpack(as_dict(parse(text)[0], "an object stream"), raw))
     return close.end()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 
 class Ref(NamedTuple):
@@ -43,9 +43,8 @@ _ESCAPES = {
     b"\r\n": b"",
 }
 
-# A parsed object: dict[bytes, Value] | list[Value] | Ref | Out | bytes (any other
-# token, as written).
-Value = object
+# A parsed object: a dictionary, an array, a reference, or any other token as written.
+Value: TypeAlias = "dict[bytes, Value] | list[Value] | Ref | Out | bytes"
 
 
 def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
@@ -77,9 +76,9 @@ def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
         items: list[Value] = []
         pos = match.end()
         while True:
-            end = TOKEN.match(data, pos)
-            if end is not None and end[3] == b"]":
-                return items, end.end()
+            closing = TOKEN.match(data, pos)
+            if closing is not None and closing[3] == b"]":
+                return items, closing.end()
             item, pos = parse(data, pos)
             items.append(item)
     if token in (b">>", b"]"):
@@ -141,10 +140,32 @@ def pdf_string(text: bytes) -> bytes:
     return b"(" + text + b")"
 
 
-def to_int(token: Value) -> int:
+def to_int(token: Value | None) -> int:
+    """Return the integer a token writes."""
     if not isinstance(token, bytes):
         raise Unsupported(f"not an integer: {token!r}")
     return int(token)
+
+
+def as_dict(value: Value | None, what: str) -> dict[bytes, Value]:
+    """Return a parsed dictionary; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, dict):
+        raise Unsupported(f"{what} that is not a dictionary")
+    return value
+
+
+def as_list(value: Value | None, what: str) -> list[Value]:
+    """Return a parsed array; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, list):
+        raise Unsupported(f"{what} that is not an array")
+    return value
+
+
+def as_ref(value: Value | None, what: str) -> Ref:
+    """Return a reference; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, Ref):
+        raise Unsupported(f"{what} that is not an indirect object")
+    return value
 
 
 # ---------------------------------------------------------------------------------------
