@@ -405,7 +405,9 @@ DIAGNOSES = {
     "F41.1": "Generalized anxiety disorder",
     "R55": "Syncope and collapse",
     "Z00.00": "Encounter for general adult medical examination without abnormal findings",
-    "S82.201A": "Unspecified fracture of shaft of right tibia, initial encounter for closed fracture",
+    "S82.201A": (
+        "Unspecified fracture of shaft of right tibia, initial encounter for closed fracture"
+    ),
     "G81.91": "Hemiplegia, unspecified affecting right dominant side",
     "I63.9": "Cerebral infarction, unspecified",
     "M62.81": "Muscle weakness (generalized)",
@@ -478,7 +480,8 @@ MODIFIERS = {
     ),
     "95": (
         "Synchronous telemedicine service",
-        "Use when the service is delivered by real-time audio and video, where the payer allows it.",
+        "Use when the service is delivered by real-time audio and video, where the payer "
+        "allows it.",
     ),
     "GT": (
         "Interactive audio and video telecommunication",
@@ -530,7 +533,8 @@ MODIFIERS = {
     ),
     "PT": (
         "Colorectal cancer screening converted to a diagnostic or therapeutic service",
-        "Use when a screening test turns diagnostic, so that cost sharing follows the rules for screening.",
+        "Use when a screening test turns diagnostic, so that cost sharing follows the rules "
+        "for screening.",
     ),
 }
 
@@ -633,9 +637,16 @@ def block(key: str, paragraphs: list[str], indent: int) -> list[str]:
 def folded(prefix: str, text: str, indent: int) -> list[str]:
     """Write a long plain string as a folded scalar (>-), as authors do."""
     pad = " " * (indent + 2)
-    return [f"{prefix} >-"] + textwrap.wrap(
-        text, WIDTH - len(pad), initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False
-    )
+    return [
+        f"{prefix} >-",
+        *textwrap.wrap(
+            text,
+            WIDTH - len(pad),
+            initial_indent=pad,
+            subsequent_indent=pad,
+            break_on_hyphens=False,
+        ),
+    ]
 
 
 T = TypeVar("T")
@@ -659,6 +670,7 @@ class Writer:
         return self.rng.sample(pool, min(k, len(pool)))
 
     def summary(self, code: str, family: Family, title: str) -> list[str]:
+        """Return the paragraphs of a summary."""
         names = [name for _, name in self.payers]
         payer_names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f", and {names[-1]}"
         paras = [
@@ -680,6 +692,7 @@ class Writer:
         return paras
 
     def description(self, code: str, family: Family, title: str) -> list[str]:
+        """Return the paragraphs of an overview's description."""
         paras = [
             f"{family.system} code {code} describes {title[0].lower() + title[1:]}. "
             f"It is performed {family.purpose}; the record must show the indication, "
@@ -695,6 +708,7 @@ class Writer:
         return paras
 
     def vignette(self, family: Family) -> list[str]:
+        """Return the paragraphs of a clinical vignette."""
         age = self.rng.randint(19, 88)
         sex = self.pick(("male", "female"))
         months = self.rng.randint(2, 24)
@@ -710,27 +724,23 @@ class Writer:
             "the procedure and obtains consent where it is needed. The service is then "
             "performed as the descriptor requires, with each step recorded in the chart.",
         ]
-        for _ in range(self.rng.randint(0, 2)):
-            paras.append(
-                self.pick(
-                    (
-                        "The interpreting clinician reviews the results the same day and compares "
-                        "them with prior studies where available. A signed report states the "
-                        "findings, an impression and any recommendation for follow-up.",
-                        "When the findings are urgent the clinician calls the ordering practitioner "
-                        "directly and documents the call, its time and the person reached.",
-                        "Typical personnel include the supervising clinician for the professional "
-                        "work and trained staff for the technical work; in smaller practices one "
-                        "clinician may perform both.",
-                        "Follow-up depends on the result: a normal study usually closes the "
-                        "question, while an abnormal one leads to referral, treatment or a "
-                        "further study within weeks.",
-                    )
-                )
-            )
+        later = (
+            "The interpreting clinician reviews the results the same day and compares them "
+            "with prior studies where available. A signed report states the findings, an "
+            "impression and any recommendation for follow-up.",
+            "When the findings are urgent the clinician calls the ordering practitioner "
+            "directly and documents the call, its time and the person reached.",
+            "Typical personnel include the supervising clinician for the professional work and "
+            "trained staff for the technical work; in smaller practices one clinician may "
+            "perform both.",
+            "Follow-up depends on the result: a normal study usually closes the question, while "
+            "an abnormal one leads to referral, treatment or a further study within weeks.",
+        )
+        paras.extend(self.pick(later) for _ in range(self.rng.randint(0, 2)))
         return paras
 
     def benchmarks(self, family: Family, sparse: bool) -> list[list[str]]:
+        """Return the benchmark entries, each as its YAML lines; a sparse source has fewer."""
         source = SOURCE.format(seed=self.seed)
         rows: list[tuple[str, float, str, str]] = []
         work = round(self.rng.uniform(0.15, 3.8), 2)
@@ -776,6 +786,7 @@ class Writer:
         return entries
 
     def payer_entries(self) -> list[str]:
+        """Return the YAML lines of the payers mapping: some of the key payers."""
         lines = ["payers:"]
         chosen = sorted(self.sample(range(len(self.payers)), self.rng.randint(1, len(self.payers))))
         for index in chosen:
@@ -824,6 +835,7 @@ def code_numbers(rng: random.Random, n: int) -> list[tuple[str, Family]]:
 
 
 def title_of(rng: random.Random, family: Family) -> str:
+    """Return a made-up title: one of the family's services and one of its targets."""
     return f"{rng.choice(family.services)} {rng.choice(family.targets)}"
 
 
@@ -835,7 +847,7 @@ def code_source(
     title = title_of(rng, family)
     full = kind == "full"
     sparse = kind == "sparse"
-    has = (lambda p: True) if full else (lambda p: rng.random() < p)
+    has = (lambda _p: True) if full else (lambda p: rng.random() < p)
     lines = [
         f"# {family.system} {code}: synthetic {kind} source for benchmarks "
         f"(benchmarks/generate.py, seed {writer.seed}).",
@@ -850,11 +862,11 @@ def code_source(
             lines += ["indicators:", f"  global_period: {q(family.global_period)}", ""]
         if rng.random() < 0.5:
             entries = writer.benchmarks(family, True)
-            lines += ["benchmarks:"] + [line for entry in entries for line in entry] + [""]
+            lines += ["benchmarks:", *(line for entry in entries for line in entry), ""]
         return "\n".join(lines).rstrip("\n") + "\n"
 
     if has(0.8):
-        lines += block("summary", writer.summary(code, family, title), 0) + [""]
+        lines += [*block("summary", writer.summary(code, family, title), 0), ""]
     if has(0.7):
         lines.append("overview:")
         lines += block("description", writer.description(code, family, title), 2)
@@ -909,10 +921,10 @@ def code_source(
             lines += folded("  -", text, 2)
         lines.append("")
     if has(0.75):
-        lines += writer.payer_entries() + [""]
+        lines += [*writer.payer_entries(), ""]
     if has(0.85):
         entries = writer.benchmarks(family, False)
-        lines += ["benchmarks:"] + [line for entry in entries for line in entry] + [""]
+        lines += ["benchmarks:", *(line for entry in entries for line in entry), ""]
     if has(0.6):
         lines.append("references:")
         for ref_title, url in writer.sample(REFERENCES, rng.randint(1, 4)):
@@ -952,6 +964,7 @@ def generate(n: int, out: Path, seed: int = 1, publication: Path = PUBLICATION) 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the sources the command line asks for; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, help="number of code sources to write")
     parser.add_argument("out", type=Path, help="sources folder to write (publication.yaml, codes/)")

@@ -32,8 +32,10 @@ def _kind(mode: int) -> str:
 
 
 def open_regular(path: Path) -> int:
-    """Open path for reading without blocking, and return its descriptor if it is a regular
-    file; raise NotRegularFile (or the OSError of opening it) otherwise."""
+    """Open path for reading without blocking; return its descriptor if a regular file.
+
+    Raise NotRegularFile (or the OSError of opening it) otherwise.
+    """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
         mode = os.fstat(fd).st_mode

@@ -14,9 +14,9 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import ExitStack, contextmanager
-from itertools import chain
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing.connection import Connection, wait
 from typing import Any, Literal, Protocol, cast
 
@@ -98,10 +98,10 @@ def _worker_main(conn: Connection) -> None:
 
     # Ctrl-C in a terminal reaches the whole process group: the parent stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        renderer()  # fonts and stylesheet, once
-    except OSError:  # such as a full TMPDIR: each task tries again and fails with the cause
-        pass
+    # The fonts and stylesheet, once. On an OSError, such as a full TMPDIR, each task tries
+    # again and fails with the cause.
+    with suppress(OSError):
+        renderer()
     while True:
         try:
             task = conn.recv()
@@ -309,8 +309,10 @@ def open_pool(
 
 
 class OnDemandPool:
-    """A pool opened on the first task it is given, in stack: a build with nothing to
-    render starts no worker (and connects to no cluster)."""
+    """A pool opened in stack on the first task it is given.
+
+    A build with nothing to render then starts no worker (and connects to no cluster).
+    """
 
     def __init__(self, jobs: int, timeout: float, scheduler: str | None, stack: ExitStack):
         self.jobs = max(1, jobs)
@@ -336,8 +338,10 @@ class OnDemandPool:
 def on_demand_pool(
     jobs: int | None, timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None
 ) -> Iterator[OnDemandPool]:
-    """Yield a pool that starts its workers (or connects) only when given work, and stops
-    them on leaving: at once when leaving on an error or Ctrl-C."""
+    """Yield a pool that starts its workers (or connects) only when given work.
+
+    It stops them on leaving: at once when leaving on an error or Ctrl-C.
+    """
     with ExitStack() as stack:
         yield OnDemandPool(jobs or default_jobs(), timeout, scheduler, stack)
 

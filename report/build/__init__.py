@@ -35,8 +35,11 @@ def build(
     on_errors: Callable[[list[Finding]], None] | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Validate every source of folder, then build what is stale of the selected reports
-    and of their volume into out; shown is folder as messages name it."""
+    """Validate every source of folder, then build what is stale into out.
+
+    What is stale of the selected reports and of their volume is built; shown_path is
+    folder as messages name it.
+    """
     options.check()
     shown = str(folder) if shown is None else shown
     if not folder.is_dir():

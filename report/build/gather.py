@@ -22,8 +22,10 @@ PUBLICATION_NAME = "publication.yaml"
 
 @dataclass
 class CodeSource:
-    """One code source as this build sees it: its hash, errors, heading, and the validated
-    source when it was read (None when the index told what it holds)."""
+    """One code source as this build sees it: its hash, errors, heading, validated source.
+
+    The source is None when it was not read, the index telling what it holds.
+    """
 
     file: Path
     shown: str
@@ -51,8 +53,10 @@ class Sources:
 
 
 def gather_sources(folder: Path, shown: str, index: BuildIndex, force: bool) -> Sources:
-    """Hash and validate every source of folder, taking what the index knows of unchanged
-    ones; record what was read in the index."""
+    """Hash and validate every source of folder; record what was read in the index.
+
+    What the index knows of an unchanged source is taken as it is.
+    """
     publication, errors = load_publication(folder, shown)
     pub_shown = os.path.join(shown, PUBLICATION_NAME)
     pub_sha = sha256(publication.data) if publication else ""
@@ -113,8 +117,10 @@ def _codes(
 
 
 def load_again(item: CodeSource, sources: Sources) -> CodeFile | None:
-    """Return a code's validated source, reading it now if the index told what it holds;
-    None (its errors added to item's) if it cannot be read any more."""
+    """Return a code's validated source, reading it now if the index told what it holds.
+
+    Return None, its errors added to item's, if it cannot be read any more.
+    """
     if item.source is None and sources.publication is not None:
         item.source, errors = load_code(item.file, sources.shown, sources.publication.model)
         item.errors += errors  # such as a source removed since it was hashed

@@ -41,9 +41,11 @@ class SourceEntry:
 
 @dataclass
 class OutputEntry:
-    """One output file as last written: the key of its inputs, its size, hash, page count
-    and modification time (a file replaced since, by a build that stopped before saving
-    the index, differs in it even at the same size)."""
+    """One output file as last written: its inputs' key, size, hash, pages and time.
+
+    The modification time tells a file replaced since, by a build that stopped before
+    saving the index, even at the same size.
+    """
 
     key: str
     size: int
@@ -88,8 +90,11 @@ class BuildIndex:
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 
     def source_hash(self, shown: str, path: Path) -> tuple[str, bool, os.stat_result]:
-        """Return a source's hash, whether it changed and its stat, reading it only if its
-        stat did; raise OSError when it cannot be read or is not a regular file."""
+        """Return a source's hash, whether it changed and its stat.
+
+        The file is read only if its stat changed; raise OSError when it cannot be read or
+        is not a regular file.
+        """
         with os.fdopen(open_regular(path), "rb") as handle:
             stat = os.fstat(handle.fileno())
             entry = self.sources.get(shown)

@@ -22,8 +22,10 @@ VOLUME = "volume.pdf"
 
 @dataclass(frozen=True)
 class Output:
-    """One output the build is to have: its path in the output folder, the key of its
-    inputs, and why it must be made again (None: it is up to date)."""
+    """One output the build is to have: its path, its inputs' key, and why it is stale.
+
+    The path is within the output folder; the reason is None when it is up to date.
+    """
 
     path: str
     key: str
@@ -54,8 +56,10 @@ class Plan:
     volume: Output | None  # None without PDF output
 
     def to_render(self) -> list[ReportPlan]:
-        """Return the reports with a stale output, the longest sources first (so that no
-        worker is left with a long report while the others have finished)."""
+        """Return the reports with a stale output, the longest sources first.
+
+        So no worker is left with a long report while the others have finished.
+        """
         return sorted((r for r in self.reports if r.stale), key=lambda r: (-r.size, r.code))
 
     @property
@@ -96,8 +100,11 @@ def plan_build(
     recorded: Mapping[str, str],
     present: Collection[str],
 ) -> Plan:
-    """Plan the build of the selected codes: recorded gives each output's key as last
-    built, present the outputs still on disk as written."""
+    """Plan the build of the selected codes.
+
+    recorded gives each output's key as last built, present the outputs still on disk as
+    written.
+    """
     options = context.options
     force = options.force
 

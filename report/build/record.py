@@ -26,8 +26,10 @@ def record_build(
     result: BuildResult,
     volume_key: str | None,
 ) -> None:
-    """List every output the build holds, as built, and write the index and the manifest;
-    volume_key is that of the volume the build holds, if any."""
+    """List every output the build holds, as built; write the index and the manifest.
+
+    volume_key is that of the volume the build holds, if any.
+    """
     present = index.on_disk(out)
     for report in plan.reports:
         for output, kind in ((report.pdf, "report"), (report.html, "html")):

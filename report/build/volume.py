@@ -29,8 +29,10 @@ def assemble_volume(
     index: BuildIndex,
     result: BuildResult,
 ) -> str | None:
-    """Write volume.pdf of the plan's built reports, unless it is up to date; return the
-    key of the volume the build holds (None: none, for want of a built report)."""
+    """Write volume.pdf of the plan's built reports, unless it is up to date.
+
+    Return the key of the volume the build holds (None: none, for want of a built report).
+    """
     if plan.volume is None:
         return None
     start = time.perf_counter()

@@ -58,7 +58,7 @@ def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> by
     return (
         f'{comment}code: "{code}"\nsystem: {system}\n'
         f"title: {json.dumps(title, ensure_ascii=False)}\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def plan_import(
@@ -139,8 +139,10 @@ def plan_import(
 
 
 def write_plan(plan: ImportPlan) -> None:
-    """Write every edited source, or none when the system refuses one (a full disk):
-    all are written to temporary files first, then renamed into place."""
+    """Write every edited source, or none when the system refuses one (a full disk).
+
+    All are written to temporary files first, then renamed into place.
+    """
     shown = {str(edit.path): edit.shown for edit in plan.edits}
     try:
         write_all([(edit.path, edit.data) for edit in plan.edits])

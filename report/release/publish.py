@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from report.assemble import publication_info
+from report.build import BuildOptions, build
 from report.errors import Finding, SourceError, UsageError, WriteError
 from report.files import open_regular
 from report.inputs import ENGINE_PACKAGES
 from report.lock import release_lock
 from report.outputs import OutputFile, atomic_write, manifest_bytes
-from report.build import BuildOptions, build
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
 from report.release.manifest import MANIFEST_NAME
@@ -220,8 +220,10 @@ def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
 
 
 def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[Finding]]:
-    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder, and the
-    error of each source that cannot be read (or is not a regular file), left out."""
+    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder and errors.
+
+    A source that cannot be read (or is not a regular file) is left out, with its error.
+    """
     try:
         (target / "codes").mkdir(parents=True)
     except OSError as exc:
@@ -326,8 +328,9 @@ def render_release(
 
 def write_sums(folder: Path) -> None:
     """Write SHA256SUMS for every file in folder, in the form `sha256sum -c` reads."""
-    lines = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name != SUMS_NAME and not path.name.startswith("."):
-            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != SUMS_NAME and not path.name.startswith(".")
+    ]
     atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))

@@ -199,7 +199,10 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
         f"{subtitle}, edition {publication.edition}",
         publication,
         (),
-        tuple(line.code for line in front.lines)
-        + (publication.title, f"edition {publication.edition}"),
+        (
+            *(line.code for line in front.lines),
+            publication.title,
+            f"edition {publication.edition}",
+        ),
     )
     return environment().get_template("front.html.j2").render(doc=context, front=front)

@@ -8,6 +8,7 @@ import socket
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -241,10 +242,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if not head:
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
 
 class PreviewServer(LimitedServer):
@@ -327,5 +326,5 @@ def serve(
     log("stopped")
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt

@@ -137,17 +137,23 @@ class Strict(BaseModel):
 
 
 class Payer(Strict):
+    """A key payer of the publication: the id sources use, and its name."""
+
     id: Annotated[str, AfterValidator(_payer_id)]
     name: Text
 
 
 class Notices(Strict):
+    """The notices every report and the volume print: copyright, disclaimer, trademark."""
+
     copyright: Text
     disclaimer: Markdown
     trademark: Text | None = None
 
 
 class Publication(Strict):
+    """publication.yaml: the publication every report belongs to."""
+
     title: Text
     subtitle: Text | None = None
     publisher: Text
@@ -161,53 +167,71 @@ class Publication(Strict):
 
 
 class Overview(Strict):
+    """A code's Billing Code Overview: description, type of service, sites of service."""
+
     description: Markdown | None = None
     service_type: Text | None = None
     sites_of_service: list[Text] | None = None
 
 
 class Indicators(Strict):
+    """The fee schedule's indicators of a code: status, global period, PC/TC."""
+
     status: Text | None = None
     global_period: GlobalPeriod | None = None
     pc_tc: Annotated[str, AfterValidator(_pc_tc)] | None = None
 
 
 class ClinicalContext(Strict):
+    """A code's clinical context: a vignette, the personnel and the settings."""
+
     vignette: Markdown | None = None
     personnel: list[Text] | None = None
     settings: list[Text] | None = None
 
 
 class Modifier(Strict):
+    """A modifier used with a code, and when to use it."""
+
     code: Annotated[str, AfterValidator(_modifier)]
     description: Text
     when_to_use: Text
 
 
 class RelatedCode(Strict):
+    """A code of either system related to this one, and how."""
+
     code: Text
     system: System
     relationship: Text
 
 
 class Diagnosis(Strict):
+    """A diagnosis code that supports the service."""
+
     code: Text
     description: Text
 
 
 class Policy(Strict):
+    """A payer's policy on the code: its title, id and address."""
+
     title: Text
     id: Text | None = None
     url: WebAddress | None = None
 
 
 class PayerEntry(Strict):
+    """What one key payer says of a code: coverage, prior authorization, policies."""
+
     coverage: Markdown | None = None
     prior_authorization: Text | None = None
     policies: list[Policy] | None = None
 
 
 class Benchmark(Strict):
+    """One figure of the Benchmarks section, with its unit, component and source."""
+
     label: Text
     value: Annotated[float, Field(allow_inf_nan=False), AfterValidator(_bounded)]
     unit: Text
@@ -217,12 +241,16 @@ class Benchmark(Strict):
 
 
 class Reference(Strict):
+    """A reference the report cites."""
+
     title: Text
     url: WebAddress | None = None
     accessed: Date | None = None
 
 
 class CodeSource(Strict):
+    """codes/CODE.yaml: everything one report says of its code."""
+
     code: Text
     system: System
     title: Text

@@ -92,14 +92,20 @@ class Node:
         """Return the deepest node along path and the first step that is missing."""
         node = self
         for step in path:
-            children = node.children
-            if isinstance(children, dict) and isinstance(step, str) and step in children:
-                node = children[step]
-            elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
-                node = children[step]
-            else:
+            child = node.child(step)
+            if child is None:
                 return node, step
+            node = child
         return node, None
+
+    def child(self, step: str | int) -> Node | None:
+        """Return the value under a key of a mapping or an index of a list, if it has one."""
+        children = self.children
+        if isinstance(children, dict):
+            return children.get(step) if isinstance(step, str) else None
+        if isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+            return children[step]
+        return None
 
 
 def _show_tag(tag: str | None) -> str:

@@ -43,6 +43,7 @@ class Facts:
     names: tuple[bytes, ...]  # its named destinations
 
     def dumps(self) -> bytes:
+        """Return the facts as a cache file."""
         return json.dumps(
             {
                 "format": CHUNK_FORMAT,
@@ -54,6 +55,7 @@ class Facts:
 
     @classmethod
     def loads(cls, data: bytes) -> Facts:
+        """Read a cache file written by dumps; raise ValueError if it is of another format."""
         value = json.loads(data)
         if value.get("format") != CHUNK_FORMAT:
             raise ValueError("another format")
@@ -118,8 +120,10 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
         kids = root.get(b"/K", [])
         if isinstance(kids, Ref) and not isinstance(source.get(kids), dict):
             kids = drop(kids)  # an indirect array
-        for kid in kids if isinstance(kids, list) else [kids]:
-            tops.append(as_ref(kid, "a structure element").num)
+        tops += [
+            as_ref(kid, "a structure element").num
+            for kid in (kids if isinstance(kids, list) else [kids])
+        ]
         if b"/ParentTree" in root:
             parent_pairs = number_tree(source, root[b"/ParentTree"], dropped)
         for name in (b"/RoleMap", b"/ClassMap"):
@@ -230,7 +234,7 @@ def first_page(source: Source, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
     raise Unsupported("a page tree without pages")
 
 
-_NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.S)
+_NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.DOTALL)
 
 
 def number_tree(source: Source, node: Value | None, dropped: set[int]) -> list[tuple[int, bytes]]:

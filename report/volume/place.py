@@ -72,7 +72,7 @@ class Objects:
             chunk = objects[start : start + OBJECTS_PER_STREAM]
             num = next(numbers)
             heads, at = [], 0
-            for index, (member, body) in enumerate(chunk):
+            for member, body in chunk:
                 heads.append(b"%d %d" % (member, at))
                 at += len(body) + 1
             self.packed.extend(member for member, _ in chunk)
@@ -90,6 +90,7 @@ class Objects:
             )
 
     def data(self) -> bytes:
+        """Return the objects as written."""
         return b"".join(self.chunks)
 
 
@@ -224,7 +225,7 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     keys: list[int] = []
     skip = analysis.dropped | {num for num, _ in analysis.items} | set(rewritten)
 
-    def finish(data: bytes) -> bytes:
+    def rewrite(data: bytes) -> bytes:
         return prefix_ids(shift_keys(renumber(data, table), offset, keys), prefix)
 
     objects = [
@@ -233,20 +234,20 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         if num in kept
     ]
     for pack in source.packs:
-        bodies = finish(pack.data).split(b"\n")
+        bodies = rewrite(pack.data).split(b"\n")  # one more: the text ends with a newline
         objects += [
             (num + base, body)
-            for num, body in zip(pack.nums, bodies)
+            for num, body in zip(pack.nums, bodies, strict=False)
             if num not in skip and (not source.duplicates or source.where[num][0] is pack)
         ]
     loose = [num for num in source.bodies if num not in skip]
     if loose:
-        bodies = finish(b"\n".join(source.bodies[num] for num in loose)).split(b"\n")
+        bodies = rewrite(b"\n".join(source.bodies[num] for num in loose)).split(b"\n")
         objects += [(num + base, body) for num, body in zip(loose, bodies, strict=True)]
     written = Objects()
     streams = [num for num in sorted(source.streams) if num in kept]
     if streams:
-        dictionaries = finish(b"\n".join(source.streams[num][0] for num in streams))
+        dictionaries = rewrite(b"\n".join(source.streams[num][0] for num in streams))
         for num, dictionary in zip(streams, dictionaries.split(b"\n"), strict=True):
             written.stream(num + base, dictionary, source.streams[num][1])
     written.pack(iter(range(base + max(source.numbers()) + 1, base + facts.span + 1)), objects)

@@ -51,6 +51,7 @@ class Source:
     duplicates: bool = False  # whether an object number is written more than once
 
     def body(self, num: int) -> bytes:
+        """Return the body of a non-stream object, as written on one line."""
         if num in self.bodies:
             return self.bodies[num]
         if num not in self.where:
@@ -70,6 +71,7 @@ class Source:
         return parse(self.body(value.num))[0] if isinstance(value, Ref) else value
 
     def numbers(self) -> set[int]:
+        """Return the number of every object."""
         return set(self.bodies) | set(self.where) | set(self.streams)
 
 

@@ -28,10 +28,10 @@ TOKEN = re.compile(
     rb"[\s\0]*(?:(\d+)[\s\0]+(\d+)[\s\0]+R(?![^" + DELIMITER + rb"])"
     rb"|(<<|>>|\[|\]|/[^" + DELIMITER + rb"]*|\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
     rb"|[^" + DELIMITER + rb"]+))",
-    re.S,
+    re.DOTALL,
 )
 _OPENING = re.compile(rb"[\s\0]*\(")
-_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.DOTALL)
 _ESCAPES = {
     b"n": b"\n",
     b"r": b"\r",
@@ -106,6 +106,7 @@ def dump(value: Value, remap: Callable[[int], int | None]) -> bytes:
 
 
 def same(num: int) -> int:
+    """Return num: the remap of a value dumped with its references as they are."""
     return num
 
 
@@ -176,10 +177,10 @@ _STRING_MARK = re.compile(rb"[()\\]")
 
 
 def string_spans(data: bytes) -> list[tuple[int, int]]:
-    """Return (start, end) of each literal string of data, nested parentheses included.
+    r"""Return (start, end) of each literal string of data, nested parentheses included.
 
     A literal string may hold balanced parentheses unescaped (`(a (b) c)` is one
-    string) and escaped ones (`\\(`); an unterminated string runs to the end of data.
+    string) and escaped ones (`\(`); an unterminated string runs to the end of data.
     """
     spans: list[tuple[int, int]] = []
     depth = start = 0
@@ -293,9 +294,9 @@ def shift_keys(data: bytes, offset: int, keys: list[int]) -> bytes:
     return outside_strings(data, lambda text: STRUCT_PARENT.sub(shift, text), b"/StructParent")
 
 
-_ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.S)
+_ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.DOTALL)
 _ANY_ID = re.compile(rb"/ID[\s\0]*[(<]")
-_HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.S)
+_HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.DOTALL)
 
 
 def prefix_ids(data: bytes, prefix: bytes) -> bytes:

@@ -158,6 +158,7 @@ class Volume:
     dests: dict[bytes, bytes] = field(default_factory=dict)
 
     def allocate(self) -> int:
+        """Take the next free object number."""
         self.next += 1
         return self.next - 1
 
