@@ -168,7 +168,7 @@ def build(
             Path(sources),
             Path(out),
             options,
-            shown=sources,
+            shown_path=sources,
             log=lambda line: click.echo(line, err=True),
             on_errors=_echo_findings,
             progress=progress_for(),

@@ -89,7 +89,7 @@ class BuildIndex:
         }
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 
-    def source_hash(self, shown: str, path: Path) -> tuple[str, bool, os.stat_result]:
+    def source_hash(self, shown_path: str, path: Path) -> tuple[str, bool, os.stat_result]:
         """Return a source's hash, whether it changed and its stat.
 
         The file is read only if its stat changed; raise OSError when it cannot be read or
@@ -97,7 +97,7 @@ class BuildIndex:
         """
         with os.fdopen(open_regular(path), "rb") as handle:
             stat = os.fstat(handle.fileno())
-            entry = self.sources.get(shown)
+            entry = self.sources.get(shown_path)
             if entry and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
                 return entry.sha256, False, stat
             digest = sha256(handle.read())

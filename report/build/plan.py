@@ -68,12 +68,14 @@ class Plan:
         return sum(1 for r in self.reports if r.pdf is None or r.pdf.stale is None)
 
 
-def select(codes: Sequence[CodeSource], named: Sequence[str], shown: str) -> list[CodeSource]:
+def select(codes: Sequence[CodeSource], named: Sequence[str], shown_path: str) -> list[CodeSource]:
     """Return the valid codes to build, in code order: the named ones, or all."""
     known = {c.code: c for c in codes}
     unknown = [code for code in named if code not in known]
     if unknown:
-        raise UsageError(f"no source for {', '.join(unknown)} in {os.path.join(shown, 'codes')}")
+        raise UsageError(
+            f"no source for {', '.join(unknown)} in {os.path.join(shown_path, 'codes')}"
+        )
     chosen = [known[c] for c in sorted(set(named))] if named else list(codes)
     return [c for c in chosen if not c.errors and c.heading]
 
@@ -96,7 +98,7 @@ def staleness(
 def plan_build(
     codes: Sequence[CodeSource],
     context: BuildContext,
-    shown: str,
+    shown_path: str,
     recorded: Mapping[str, str],
     present: Collection[str],
 ) -> Plan:
@@ -112,7 +114,7 @@ def plan_build(
         return Output(path, key, staleness(path, key, force, recorded, present))
 
     reports = []
-    for item in select(codes, options.codes, shown):
+    for item in select(codes, options.codes, shown_path):
         assert item.heading is not None
         pdf = html = None
         if "pdf" in options.formats:

@@ -86,7 +86,7 @@ def render_reports(
             if outcome.error is not None or outcome.pdf is None:
                 index.outputs.pop(output.path, None)
                 error = outcome.error or "no PDF"
-                result.errors.append(Finding(Location(by_code[task.name].shown), error))
+                result.errors.append(Finding(Location(by_code[task.name].shown_path), error))
             else:
                 store(out, output, outcome.pdf, outcome.pages, index)
                 result.rendered.append(task.name)

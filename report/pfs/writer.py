@@ -192,14 +192,14 @@ def _set_benchmarks(doc: CommentedMap, new: list[CommentedMap], blank: bool) -> 
 # Whole files
 
 
-def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
+def _load(text: str, shown_path: str) -> tuple[YAML, CommentedMap]:
     """Load with the first style that writes the file back unchanged; refuse otherwise."""
     for style in STYLES:
         yaml = _yaml(style)
         try:
             doc = yaml.load(text)
         except YAMLError as exc:
-            raise SourceError.at(shown, 1, 1, f"invalid YAML: {exc}") from exc
+            raise SourceError.at(shown_path, 1, 1, f"invalid YAML: {exc}") from exc
         if _dump(yaml, doc) == text:
             return yaml, doc
     yaml = _yaml(STYLES[0])
@@ -207,7 +207,7 @@ def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
     for number, (was, would) in enumerate(zip_longest(text.splitlines(), rewritten), 1):
         if was != would:
             raise SourceError.at(
-                shown,
+                shown_path,
                 number,
                 1,
                 "the importer cannot keep this file's formatting: it would "
@@ -218,7 +218,7 @@ def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
 
 
 def edit_source(
-    data: bytes, shown: str, imported: CodeImport, blank_lines: bool | None = None
+    data: bytes, shown_path: str, imported: CodeImport, blank_lines: bool | None = None
 ) -> bytes | None:
     """Return the source with the importer's entries put in, or None if nothing changes.
 
@@ -229,7 +229,7 @@ def edit_source(
     text = text.removeprefix(BOM)
     crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
     text = text.replace("\r\n", "\n") if crlf else text
-    yaml, doc = _load(text, shown)
+    yaml, doc = _load(text, shown_path)
     before = _plain(doc)
     blank = uses_blank_lines(doc) if blank_lines is None else blank_lines
     _set_indicators(doc, imported.indicators, blank)

@@ -219,7 +219,7 @@ def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
     return WriteError(os.path.join(shown_target, *parts), exc.reason)
 
 
-def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[Finding]]:
+def _copy_sources(sources: Path, target: Path, shown_path: str) -> tuple[Path, list[Finding]]:
     """Copy publication.yaml and codes/*.yaml aside; return the copy's folder and errors.
 
     A source that cannot be read (or is not a regular file) is left out, with its error.
@@ -236,7 +236,7 @@ def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[F
         try:
             fd = open_regular(sources / name)
         except OSError as exc:
-            unread += unreadable(os.path.join(shown, name), exc).findings
+            unread += unreadable(os.path.join(shown_path, name), exc).findings
             continue
         with os.fdopen(fd, "rb") as source:
             try:
@@ -275,7 +275,7 @@ def render_release(
     signing: dict[str, str] | None,
     jobs: int | None,
     timeout: float,
-    shown: str,
+    shown_path: str,
     log: Log,
     progress: Progress | None = None,
 ) -> list[OutputFile]:
@@ -288,7 +288,7 @@ def render_release(
     release = Release(snapshot.version, snapshot.previous, snapshot.history, embedded)
     work = out / ".build"
     options = BuildOptions(variant=variant, jobs=jobs, force=True, timeout=timeout, release=release)
-    result = build(sources, work, options, shown=shown, log=log, progress=progress)
+    result = build(sources, work, options, shown_path=shown_path, log=log, progress=progress)
     if result.errors:
         raise SourceError(result.errors)
     files = []
@@ -304,7 +304,7 @@ def render_release(
         files.append(
             OutputFile(name, kind, None, None, len(data), hashlib.sha256(data).hexdigest())
         )
-    publication, _ = load_publication(sources, shown)
+    publication, _ = load_publication(sources, shown_path)
     assert publication is not None  # validated before
     extra: dict[str, Any] = {
         "version": snapshot.version,

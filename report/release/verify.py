@@ -66,16 +66,16 @@ class Verification:
 
 def verify_release(
     folder: Path,
-    shown: str | None = None,
+    shown_path: str | None = None,
     trust: Path | None = None,
     jobs: int | None = None,
     log: Log = print,
 ) -> Verification:
     """Verify the release in folder; the result's problems are empty when all is as released."""
-    shown = str(folder) if shown is None else shown
-    with ReleaseFolder.open(folder, shown) as release:
+    shown_path = str(folder) if shown_path is None else shown_path
+    with ReleaseFolder.open(folder, shown_path) as release:
         if SUMS_NAME not in release.present:
-            raise UsageError(f"{shown}: not a release folder: it has no {SUMS_NAME}")
+            raise UsageError(f"{shown_path}: not a release folder: it has no {SUMS_NAME}")
         trusted = None
         if trust is not None:
             from report.release.sign import load_trust
@@ -105,7 +105,7 @@ def verify_release(
                 compare(release, rebuilt, sums.listed, manifest.signing, trusted, result)
         if result.problems and manifest.engine != engine_versions():
             result.checked.append(
-                f"note: {shown} was built with "
+                f"note: {shown_path} was built with "
                 f"{display_name(_versions(manifest.engine))}; this machine "
                 f"has {_versions(engine_versions())}"
             )
@@ -189,14 +189,14 @@ def _rebuild(
         assert is_source_path(path)  # derived by source_path(), never a PDF's own text
         with (source_dir / path).open("xb") as handle:
             handle.write(data)
-    shown_sources = f"{release.shown}/<embedded>"
+    shown_sources = f"{release.shown_path}/<embedded>"
     loaded = load_sources(source_dir, shown_sources)
     if loaded.errors:
         result.problems += loaded.errors
         return None
     if not _snapshot_holds(release, snapshot, *normalise(loaded), result):
         return None
-    log(f"rebuilding {release.shown} from the sources its PDFs embed")
+    log(f"rebuilding {release.shown_path} from the sources its PDFs embed")
     try:
         render_release(
             source_dir,
@@ -213,7 +213,7 @@ def _rebuild(
         result.problems += exc.findings
         return None
     except ReportError as exc:
-        result.fail(release.shown, f"cannot be rebuilt: {exc}")
+        result.fail(release.shown_path, f"cannot be rebuilt: {exc}")
         return None
     return out
 
@@ -226,19 +226,20 @@ def _snapshot_holds(
     result: Verification,
 ) -> bool:
     """Check that snapshot.json holds the embedded sources, normalised, and no other."""
-    shown_path, before = release.path(SNAPSHOT_NAME), len(result.problems)
+    shown_snapshot, before = release.path(SNAPSHOT_NAME), len(result.problems)
     if snapshot.publication != publication:
         result.fail(
-            shown_path, f'"publication" is not the {PUBLICATION_SOURCE} the PDFs embed, normalised'
+            shown_snapshot,
+            f'"publication" is not the {PUBLICATION_SOURCE} the PDFs embed, normalised',
         )
     for code in sorted(set(snapshot.codes) | set(codes)):
         if code not in codes:
-            result.fail(shown_path, f"{key_path(('codes', code))} is a code no PDF embeds")
+            result.fail(shown_snapshot, f"{key_path(('codes', code))} is a code no PDF embeds")
         elif code not in snapshot.codes:
-            result.fail(shown_path, f'"codes" lacks {code}, which the PDFs embed')
+            result.fail(shown_snapshot, f'"codes" lacks {code}, which the PDFs embed')
         elif snapshot.codes[code] != codes[code]:
             result.fail(
-                shown_path,
+                shown_snapshot,
                 f'"codes"["{code}"] is not the {CODES_FOLDER}/{code}.yaml '
                 "the PDFs embed, normalised",
             )

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from report.errors import shown
+from report.errors import excerpt
 from report.markdown import images, is_web_address
 
 CODE_PATTERNS = {
@@ -41,7 +41,7 @@ def _to_date(value: object) -> object:
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f'"{shown(value)}" is not a calendar date') from exc
+            raise ValueError(f'"{excerpt(value)}" is not a calendar date') from exc
     return value
 
 
@@ -66,9 +66,9 @@ def _no_images(value: str) -> str:
     if found:
         raise PydanticCustomError(
             "markdown_image",
-            'images are not allowed in Markdown: "{shown}"; a report never '
+            'images are not allowed in Markdown: "{image}"; a report never '
             "loads files or addresses named in its sources",
-            {"shown": shown(found[0].markup), "alt": found[0].alt},
+            {"image": excerpt(found[0].markup), "alt": found[0].alt},
         )
     return value
 
@@ -87,7 +87,7 @@ def _bounded(value: float) -> float:
 def _web_address(value: str) -> str:
     if not is_web_address(value):
         raise ValueError(
-            f'"{shown(value)}" is not a web address; write one that starts with '
+            f'"{excerpt(value)}" is not a web address; write one that starts with '
             "https://, http:// or mailto:"
         )
     return value
@@ -96,7 +96,7 @@ def _web_address(value: str) -> str:
 def _payer_id(value: str) -> str:
     if not PAYER_ID.fullmatch(value):
         raise ValueError(
-            f'payer id "{shown(value)}" must start with a lowercase letter and hold only '
+            f'payer id "{excerpt(value)}" must start with a lowercase letter and hold only '
             "lowercase letters, digits, - and _"
         )
     return value
@@ -104,19 +104,19 @@ def _payer_id(value: str) -> str:
 
 def _language(value: str) -> str:
     if not LANGUAGE_TAG.fullmatch(value):
-        raise ValueError(f'"{shown(value)}" is not a BCP 47 language tag such as en-US')
+        raise ValueError(f'"{excerpt(value)}" is not a BCP 47 language tag such as en-US')
     return value
 
 
 def _modifier(value: str) -> str:
     if len(value) != 2:
-        raise ValueError(f'modifier "{shown(value)}" must be 2 characters, such as "26" or "TC"')
+        raise ValueError(f'modifier "{excerpt(value)}" must be 2 characters, such as "26" or "TC"')
     return _printable(value)
 
 
 def _pc_tc(value: str) -> str:
     if not re.fullmatch(r"[0-9]", value):
-        raise ValueError(f'PC/TC indicator "{shown(value)}" must be one digit, "0" to "9"')
+        raise ValueError(f'PC/TC indicator "{excerpt(value)}" must be one digit, "0" to "9"')
     return value
 
 

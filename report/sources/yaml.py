@@ -18,7 +18,7 @@ from typing import Protocol, TypeAlias
 import yaml as libyaml
 from yaml.events import CollectionStartEvent, Event, NodeEvent, ScalarEvent
 
-from report.errors import SourceError, shown, why
+from report.errors import SourceError, excerpt, why
 from report.files import read_regular
 from report.sources import scalars
 from report.sources.scalars import Scalar
@@ -110,7 +110,7 @@ class Node:
 
 def _show_tag(tag: str | None) -> str:
     """Return a tag as a message shows it: the core schema's as !!name."""
-    return shown(str(tag).replace(_CORE, "!!"))
+    return excerpt(str(tag).replace(_CORE, "!!"))
 
 
 def _start(event: Event) -> tuple[int, int, int]:
@@ -177,7 +177,7 @@ class _Composer:
             target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is None:
                 raise self.fail(
-                    event, f'the alias "*{shown(event.anchor)}" names no anchor defined before it'
+                    event, f'the alias "*{excerpt(event.anchor)}" names no anchor defined before it'
                 )
             self.add(event, target.size)
             line, column, _ = _start(event)
@@ -226,9 +226,9 @@ class _Composer:
             key_event = self.parser.peek_event()
             key = self.key()
             if key in children:
+                first = children[key].key_line
                 raise self.fail(
-                    key_event,
-                    f'duplicate key "{shown(key)}" (first given at line {children[key].key_line})',
+                    key_event, f'duplicate key "{excerpt(key)}" (first given at line {first})'
                 )
             child = self.node(depth + 1)
             key_line, key_column, _ = _start(key_event)
@@ -404,17 +404,17 @@ def _too_large(path: str, size: int | None) -> SourceError:
     )
 
 
-def unreadable(shown_as: str, exc: OSError) -> SourceError:
+def unreadable(shown_path: str, exc: OSError) -> SourceError:
     """Return the error for a source the system will not read (or that is no regular file)."""
-    return SourceError.at(shown_as, 1, 1, f"cannot read the file: {why(exc)}")
+    return SourceError.at(shown_path, 1, 1, f"cannot read the file: {why(exc)}")
 
 
-def load_yaml(path: Path, shown_as: str) -> tuple[bytes, Node]:
-    """Read and parse one YAML file; shown_as is the path used in messages."""
+def load_yaml(path: Path, shown_path: str) -> tuple[bytes, Node]:
+    """Read and parse one YAML file; shown_path is the path used in messages."""
     try:
         data, size = read_regular(path, MAX_FILE_BYTES + 1)  # never more than the limit
     except OSError as exc:
-        raise unreadable(shown_as, exc) from exc
+        raise unreadable(shown_path, exc) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise _too_large(shown_as, size if size > MAX_FILE_BYTES else None)
-    return data, parse_yaml(data, shown_as)
+        raise _too_large(shown_path, size if size > MAX_FILE_BYTES else None)
+    return data, parse_yaml(data, shown_path)

@@ -436,7 +436,7 @@ def finish_volume(
     if volume.file is None:
         raise ValueError("a volume is finished after its parts are written")
     volume.file.append(written)
-    info = opening.source.trailer.get(b"/Info")
+    info = opening.parsed.trailer.get(b"/Info")
     volume.file.finish(
         volume.allocate(), volume.catalog, info.num + base if isinstance(info, Ref) else None
     )
