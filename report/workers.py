@@ -18,7 +18,8 @@ from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import chain
 from multiprocessing.connection import Connection, wait
-from typing import Any, Literal, Protocol, cast
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+from typing import Literal, Protocol, cast
 
 from report.errors import RenderError, UsageError, why
 from report.render import PdfSettings
@@ -113,7 +114,9 @@ def _worker_main(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
+    """A worker process and the pipe it takes tasks from."""
+
+    def __init__(self, context: StartContext) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
         self.process.start()
@@ -134,7 +137,22 @@ class _Worker:
         self.conn.close()
 
 
-def start_context(method: str | None = None) -> Any:
+# The contexts workers may start in, by start method.
+StartContext = ForkServerContext | ForkContext | SpawnContext
+
+
+def _context_of(method: str) -> StartContext:
+    """Return the multiprocessing context of a start method."""
+    if method == "forkserver":
+        return multiprocessing.get_context("forkserver")
+    if method == "fork":
+        return multiprocessing.get_context("fork")
+    if method == "spawn":
+        return multiprocessing.get_context("spawn")
+    raise ValueError(f"cannot find context for {method!r}")
+
+
+def start_context(method: str | None = None) -> StartContext:
     """Return the multiprocessing context workers start in: a warm fork server if possible.
 
     The fork server (a fresh process) loads WeasyPrint and the renderer once
@@ -144,7 +162,7 @@ def start_context(method: str | None = None) -> Any:
     methods = multiprocessing.get_all_start_methods()
     if method is None:
         method = next(m for m in ("forkserver", "fork", "spawn") if m in methods)
-    context = multiprocessing.get_context(method)
+    context = _context_of(method)
     if method == "forkserver":
         context.set_forkserver_preload([PRELOAD])
         from multiprocessing import forkserver

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from report.errors import (
     Finding,
@@ -43,11 +43,14 @@ from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
 from report.release.model import is_source_path
 from report.release.publish import Log, engine_versions, render_release
-from report.release.snapshot import SNAPSHOT_NAME, Snapshot, normalise
+from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
 from report.release.sums import SUMS_NAME, check_sums
 from report.sources import load_sources
 from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT, start_context
+
+if TYPE_CHECKING:
+    from asn1crypto.x509 import Certificate
 
 T = TypeVar("T")
 
@@ -221,8 +224,8 @@ def _rebuild(
 def _snapshot_holds(
     release: ReleaseFolder,
     snapshot: Snapshot,
-    publication: dict[str, Any],
-    codes: dict[str, dict[str, Any]],
+    publication: Normalised,
+    codes: dict[str, Normalised],
     result: Verification,
 ) -> bool:
     """Check that snapshot.json holds the embedded sources, normalised, and no other."""
@@ -264,7 +267,7 @@ def compare(
     rebuilt: Path,
     listed: set[str],
     signing: Signing | None,
-    trust: Any,
+    trust: Certificate | None,
     result: Verification,
 ) -> None:
     """Compare each file of the release with the rebuild; check signatures when signed.
@@ -323,7 +326,7 @@ def compare(
 
 
 def _check_signature(
-    release: ReleaseFolder, name: str, unsigned: int, signing: Signing, trust: Any
+    release: ReleaseFolder, name: str, unsigned: int, signing: Signing, trust: Certificate | None
 ) -> tuple[list[Finding], str | None]:
     """Check the signature appended to a PDF's rebuilt bytes; return problems and signer."""
     from report.release.sign import check_signature

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -59,9 +59,12 @@ def wide_figures(groups: tuple[BenchmarkGroup, ...]) -> bool:
     )
 
 
-def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
+T = TypeVar("T")
+
+
+def groupby_ordered(items: list[T], attribute: str) -> list[tuple[object, list[T]]]:
     """Group items by an attribute, keeping the order in which groups first appear."""
-    groups: dict[Any, list[Any]] = {}
+    groups: dict[object, list[T]] = {}
     for item in items:
         groups.setdefault(getattr(item, attribute), []).append(item)
     return list(groups.items())
