@@ -31,7 +31,10 @@ _LIBRARY_NAMES = (
 
 @cache
 def _fontconfig() -> tuple[cffi.FFI, Any]:
-    """Return the two fontconfig calls WeasyPrint's bindings do not declare."""
+    """Return the two fontconfig calls WeasyPrint's bindings do not declare.
+
+    The library is Any: cffi makes its functions from the declarations at run time.
+    """
     own = cffi.FFI()
     own.cdef(
         "typedef struct _FcConfig FcConfig;"
