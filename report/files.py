@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -53,9 +52,3 @@ def read_regular(path: Path, limit: int | None = None) -> tuple[bytes, int]:
     with os.fdopen(open_regular(path), "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         return (handle.read() if limit is None else handle.read(limit)), size
-
-
-def copy_regular(source: Path, target: Path) -> None:
-    """Copy the regular file at source to target (made or replaced)."""
-    with os.fdopen(open_regular(source), "rb") as handle, target.open("wb") as copy:
-        shutil.copyfileobj(handle, copy)

@@ -92,7 +92,7 @@ def parser() -> MarkdownIt:
     md = _commonmark()
     md.validateLink = is_web_address  # type: ignore[method-assign]
     md.add_render_rule("image", _alt_text)
-    # Text gets the break opportunities every printed field gets (report/render/breaks.py).
+    # Text gets the break opportunities every printed field gets (report/breaks.py).
     md.add_render_rule("text", _text)
     md.add_render_rule("code_inline", _code_inline)
     md.add_render_rule("code_block", _code_block)
