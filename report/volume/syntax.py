@@ -302,10 +302,10 @@ _HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.DOTALL)
 def prefix_ids(data: bytes, prefix: bytes) -> bytes:
     """Prefix structure element IDs and the /Headers naming them, to keep them unique.
 
-    WeasyPrint numbers IDs per document, so two reports hold the same IDs. qpdf writes
-    `/ID (...)`, and a `(` inside a string escaped, so the common case is a replace; a
-    literal string that itself holds `/ID` or `/Headers` (text) sends data through the
-    tokenizer, which prefixes only the strings that are IDs.
+    WeasyPrint numbers IDs per document, so two reports hold the same IDs. WeasyPrint
+    (pydyf) and qpdf write `/ID (...)`, and a `(` inside a string escaped, so the common
+    case is a replace; a literal string that itself holds `/ID` or `/Headers` (text) sends
+    data through the tokenizer, which prefixes only the strings that are IDs.
     """
     if not prefix or b"/ID" not in data:
         return data
