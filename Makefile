@@ -1,17 +1,25 @@
-# make: set up .venv and build sources/ into dist/.   make test: the whole test suite.
+# make: set up .venv and build sources/ into dist/.
+# make test: the static checks (make lint), then the whole test suite.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: all build test system-deps chromium qpdf clean
+.PHONY: all build test lint system-deps chromium qpdf clean
 
 all: build
 
 build: $(VENV)/.installed system-deps
 	$(BIN)/python build.py build --sources sources --out dist
 
-test: $(VENV)/.installed-test system-deps chromium qpdf
+test: lint system-deps chromium qpdf
 	$(BIN)/python -m pytest
+
+# Types (mypy --strict, files in pyproject.toml), lint rules and formatting (ruff).
+LINTED := report build.py benchmarks tests
+lint: $(VENV)/.installed-test
+	$(BIN)/python -m mypy
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

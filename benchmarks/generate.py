@@ -23,8 +23,10 @@ import random
 import shutil
 import sys
 import textwrap
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLICATION = ROOT / "sources" / "publication.yaml"
@@ -403,7 +405,9 @@ DIAGNOSES = {
     "F41.1": "Generalized anxiety disorder",
     "R55": "Syncope and collapse",
     "Z00.00": "Encounter for general adult medical examination without abnormal findings",
-    "S82.201A": "Unspecified fracture of shaft of right tibia, initial encounter for closed fracture",
+    "S82.201A": (
+        "Unspecified fracture of shaft of right tibia, initial encounter for closed fracture"
+    ),
     "G81.91": "Hemiplegia, unspecified affecting right dominant side",
     "I63.9": "Cerebral infarction, unspecified",
     "M62.81": "Muscle weakness (generalized)",
@@ -476,7 +480,8 @@ MODIFIERS = {
     ),
     "95": (
         "Synchronous telemedicine service",
-        "Use when the service is delivered by real-time audio and video, where the payer allows it.",
+        "Use when the service is delivered by real-time audio and video, where the payer "
+        "allows it.",
     ),
     "GT": (
         "Interactive audio and video telecommunication",
@@ -528,7 +533,8 @@ MODIFIERS = {
     ),
     "PT": (
         "Colorectal cancer screening converted to a diagnostic or therapeutic service",
-        "Use when a screening test turns diagnostic, so that cost sharing follows the rules for screening.",
+        "Use when a screening test turns diagnostic, so that cost sharing follows the rules "
+        "for screening.",
     ),
 }
 
@@ -631,9 +637,19 @@ def block(key: str, paragraphs: list[str], indent: int) -> list[str]:
 def folded(prefix: str, text: str, indent: int) -> list[str]:
     """Write a long plain string as a folded scalar (>-), as authors do."""
     pad = " " * (indent + 2)
-    return [f"{prefix} >-"] + textwrap.wrap(
-        text, WIDTH - len(pad), initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False
-    )
+    return [
+        f"{prefix} >-",
+        *textwrap.wrap(
+            text,
+            WIDTH - len(pad),
+            initial_indent=pad,
+            subsequent_indent=pad,
+            break_on_hyphens=False,
+        ),
+    ]
+
+
+T = TypeVar("T")
 
 
 class Writer:
@@ -644,12 +660,17 @@ class Writer:
         self.payers = payers
         self.seed = seed
 
-    def pick(self, items, k: int | None = None):
-        if k is None:
-            return self.rng.choice(items)
-        return self.rng.sample(list(items), min(k, len(items)))
+    def pick(self, items: Sequence[T]) -> T:
+        """Return one of items."""
+        return self.rng.choice(items)
+
+    def sample(self, items: Iterable[T], k: int) -> list[T]:
+        """Return k of items (all of them if fewer), in random order."""
+        pool = list(items)
+        return self.rng.sample(pool, min(k, len(pool)))
 
     def summary(self, code: str, family: Family, title: str) -> list[str]:
+        """Return the paragraphs of a summary."""
         names = [name for _, name in self.payers]
         payer_names = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f", and {names[-1]}"
         paras = [
@@ -671,6 +692,7 @@ class Writer:
         return paras
 
     def description(self, code: str, family: Family, title: str) -> list[str]:
+        """Return the paragraphs of an overview's description."""
         paras = [
             f"{family.system} code {code} describes {title[0].lower() + title[1:]}. "
             f"It is performed {family.purpose}; the record must show the indication, "
@@ -686,6 +708,7 @@ class Writer:
         return paras
 
     def vignette(self, family: Family) -> list[str]:
+        """Return the paragraphs of a clinical vignette."""
         age = self.rng.randint(19, 88)
         sex = self.pick(("male", "female"))
         months = self.rng.randint(2, 24)
@@ -701,27 +724,23 @@ class Writer:
             "the procedure and obtains consent where it is needed. The service is then "
             "performed as the descriptor requires, with each step recorded in the chart.",
         ]
-        for _ in range(self.rng.randint(0, 2)):
-            paras.append(
-                self.pick(
-                    (
-                        "The interpreting clinician reviews the results the same day and compares "
-                        "them with prior studies where available. A signed report states the "
-                        "findings, an impression and any recommendation for follow-up.",
-                        "When the findings are urgent the clinician calls the ordering practitioner "
-                        "directly and documents the call, its time and the person reached.",
-                        "Typical personnel include the supervising clinician for the professional "
-                        "work and trained staff for the technical work; in smaller practices one "
-                        "clinician may perform both.",
-                        "Follow-up depends on the result: a normal study usually closes the "
-                        "question, while an abnormal one leads to referral, treatment or a "
-                        "further study within weeks.",
-                    )
-                )
-            )
+        later = (
+            "The interpreting clinician reviews the results the same day and compares them "
+            "with prior studies where available. A signed report states the findings, an "
+            "impression and any recommendation for follow-up.",
+            "When the findings are urgent the clinician calls the ordering practitioner "
+            "directly and documents the call, its time and the person reached.",
+            "Typical personnel include the supervising clinician for the professional work and "
+            "trained staff for the technical work; in smaller practices one clinician may "
+            "perform both.",
+            "Follow-up depends on the result: a normal study usually closes the question, while "
+            "an abnormal one leads to referral, treatment or a further study within weeks.",
+        )
+        paras.extend(self.pick(later) for _ in range(self.rng.randint(0, 2)))
         return paras
 
     def benchmarks(self, family: Family, sparse: bool) -> list[list[str]]:
+        """Return the benchmark entries, each as its YAML lines; a sparse source has fewer."""
         source = SOURCE.format(seed=self.seed)
         rows: list[tuple[str, float, str, str]] = []
         work = round(self.rng.uniform(0.15, 3.8), 2)
@@ -767,8 +786,9 @@ class Writer:
         return entries
 
     def payer_entries(self) -> list[str]:
+        """Return the YAML lines of the payers mapping: some of the key payers."""
         lines = ["payers:"]
-        chosen = sorted(self.pick(range(len(self.payers)), self.rng.randint(1, len(self.payers))))
+        chosen = sorted(self.sample(range(len(self.payers)), self.rng.randint(1, len(self.payers))))
         for index in chosen:
             payer_id, name = self.payers[index]
             if self.rng.random() < 0.08:
@@ -815,6 +835,7 @@ def code_numbers(rng: random.Random, n: int) -> list[tuple[str, Family]]:
 
 
 def title_of(rng: random.Random, family: Family) -> str:
+    """Return a made-up title: one of the family's services and one of its targets."""
     return f"{rng.choice(family.services)} {rng.choice(family.targets)}"
 
 
@@ -826,7 +847,7 @@ def code_source(
     title = title_of(rng, family)
     full = kind == "full"
     sparse = kind == "sparse"
-    has = (lambda p: True) if full else (lambda p: rng.random() < p)
+    has = (lambda _p: True) if full else (lambda p: rng.random() < p)
     lines = [
         f"# {family.system} {code}: synthetic {kind} source for benchmarks "
         f"(benchmarks/generate.py, seed {writer.seed}).",
@@ -841,18 +862,18 @@ def code_source(
             lines += ["indicators:", f"  global_period: {q(family.global_period)}", ""]
         if rng.random() < 0.5:
             entries = writer.benchmarks(family, True)
-            lines += ["benchmarks:"] + [line for entry in entries for line in entry] + [""]
+            lines += ["benchmarks:", *(line for entry in entries for line in entry), ""]
         return "\n".join(lines).rstrip("\n") + "\n"
 
     if has(0.8):
-        lines += block("summary", writer.summary(code, family, title), 0) + [""]
+        lines += [*block("summary", writer.summary(code, family, title), 0), ""]
     if has(0.7):
         lines.append("overview:")
         lines += block("description", writer.description(code, family, title), 2)
         lines.append(f"  service_type: {q(family.service_type)}")
         if has(0.7):
             lines.append("  sites_of_service:")
-            sites = writer.pick(family.sites, rng.randint(1, len(family.sites)))
+            sites = writer.sample(family.sites, rng.randint(1, len(family.sites)))
             lines += [f"    - {q(site)}" for site in sites]
         lines.append("")
     if has(0.7):
@@ -867,12 +888,12 @@ def code_source(
         lines += [f"    - {q(p)}" for p in family.personnel]
         if has(0.7):
             lines.append("  settings:")
-            settings = writer.pick(family.settings, rng.randint(1, len(family.settings)))
+            settings = writer.sample(family.settings, rng.randint(1, len(family.settings)))
             lines += [f"    - {q(setting)}" for setting in settings]
         lines.append("")
     if has(0.6):
         mods = list(family.modifiers[:2]) if family.split else []
-        mods += [m for m in writer.pick(family.modifiers, rng.randint(1, 3)) if m not in mods]
+        mods += [m for m in writer.sample(family.modifiers, rng.randint(1, 3)) if m not in mods]
         lines.append("modifiers:")
         for mod in mods:
             description, when = MODIFIERS[mod]
@@ -884,29 +905,29 @@ def code_source(
         siblings = [c for c, f in all_codes if f is family and c != code] or others
         if siblings:
             lines.append("related_codes:")
-            for other in writer.pick(siblings, rng.randint(1, 3)):
+            for other in writer.sample(siblings, rng.randint(1, 3)):
                 system = "HCPCS" if other.startswith("G") else "CPT"
                 lines += [f"  - code: {q(other)}", f"    system: {system}"]
                 lines += folded("    relationship:", rng.choice(RELATIONSHIPS), 4)
             lines.append("")
     if has(0.7):
         lines.append("diagnoses:")
-        for dx in writer.pick(family.diagnoses, rng.randint(2, 5)):
+        for dx in writer.sample(family.diagnoses, rng.randint(2, 5)):
             lines += [f"  - code: {q(dx)}", f"    description: {q(DIAGNOSES[dx])}"]
         lines.append("")
     if has(0.7):
         lines.append("coding_considerations:")
-        for text in writer.pick(CONSIDERATIONS, rng.randint(1, 4)):
+        for text in writer.sample(CONSIDERATIONS, rng.randint(1, 4)):
             lines += folded("  -", text, 2)
         lines.append("")
     if has(0.75):
-        lines += writer.payer_entries() + [""]
+        lines += [*writer.payer_entries(), ""]
     if has(0.85):
         entries = writer.benchmarks(family, False)
-        lines += ["benchmarks:"] + [line for entry in entries for line in entry] + [""]
+        lines += ["benchmarks:", *(line for entry in entries for line in entry), ""]
     if has(0.6):
         lines.append("references:")
-        for ref_title, url in writer.pick(REFERENCES, rng.randint(1, 4)):
+        for ref_title, url in writer.sample(REFERENCES, rng.randint(1, 4)):
             lines.append(f"  - title: {q(ref_title)}")
             if rng.random() < 0.8:
                 lines.append(f"    url: {q(url)}")
@@ -943,6 +964,7 @@ def generate(n: int, out: Path, seed: int = 1, publication: Path = PUBLICATION) 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the sources the command line asks for; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("n", type=int, help="number of code sources to write")
     parser.add_argument("out", type=Path, help="sources folder to write (publication.yaml, codes/)")

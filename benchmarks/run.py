@@ -159,9 +159,11 @@ class Run:
 
     @property
     def ok(self) -> bool:
+        """Return whether the command succeeded."""
         return self.rc == 0
 
     def tail(self, lines: int = 15) -> str:
+        """Return the last lines of the command's output, indented."""
         return "\n".join("    " + line for line in self.output.splitlines()[-lines:])
 
 
@@ -175,7 +177,9 @@ class Verdicts:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace, work: Path):
+    """One benchmark run: the builder measured at each size, and the targets checked."""
+
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
         self.args = args
         self.work = work
         self.python = args.python
@@ -188,6 +192,7 @@ class Bench:
     # ---- running -----------------------------------------------------------------
 
     def measure(self, cmd: list[str], log: Path) -> Run:
+        """Run a command under the measuring wrapper, its output in log."""
         wrapped = [self.python, "-c", WRAPPER, json.dumps(cmd), str(log)]
         done = subprocess.run(wrapped, capture_output=True, text=True, check=False)
         if done.returncode != 0 or not done.stdout.strip():
@@ -197,6 +202,7 @@ class Bench:
         return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
 
     def build_cmd(self, sources: Path, out: Path, *extra: str) -> list[str]:
+        """Return the command line of a build of sources into out."""
         return [
             self.python,
             self.builder,
@@ -211,6 +217,7 @@ class Bench:
         ]
 
     def probe(self) -> None:
+        """Learn which options the builder measured has, from its help."""
         done = subprocess.run(
             [self.python, self.builder, "build", "--help"],
             capture_output=True,
@@ -252,11 +259,13 @@ class Bench:
 
     @staticmethod
     def say(line: str = "") -> None:
+        """Print a line of the report at once."""
         print(line, flush=True)
 
     # ---- one size ----------------------------------------------------------------
 
     def size(self, n: int) -> None:
+        """Measure every figure at n reports."""
         base = self.work / f"n{n}"
         sources = base / "sources"
         self.say(f"--- N={n} ({base})")
@@ -436,14 +445,16 @@ def changed_files(before: dict[str, str], after: dict[str, str]) -> tuple[list[s
     return [name for name in changed if name not in internal], internal
 
 
-def shorten(names: list[str], shown: int = 4) -> str:
+def shorten(names: list[str], listed: int = 4) -> str:
+    """Return how many names there are, and the first few of them."""
     if not names:
         return "none"
-    more = f", and {len(names) - shown} more" if len(names) > shown else ""
-    return f"{len(names)}: {', '.join(names[:shown])}{more}"
+    more = f", and {len(names) - listed} more" if len(names) > listed else ""
+    return f"{len(names)}: {', '.join(names[:listed])}{more}"
 
 
 def load() -> str:
+    """Return the machine's load averages and cores."""
     try:
         return " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} cores)"
     except OSError:
@@ -465,6 +476,7 @@ def edit_one(sources: Path) -> str:
 
 
 def describe_machine(python: str, builder: str) -> list[str]:
+    """Return lines that say what the figures were measured on."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -493,6 +505,7 @@ def describe_machine(python: str, builder: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks the command line asks for; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",

@@ -254,8 +254,8 @@ def assemble(
         PayerRow(
             p.id,
             p.name,
-            (entry := entries.get(p.id)) and entry.coverage or None,
-            entry and entry.prior_authorization or None,
+            ((entry := entries.get(p.id)) and entry.coverage) or None,
+            (entry and entry.prior_authorization) or None,
             tuple(entry.policies or ()) if entry else (),
         )
         for p in publication.model.payers

@@ -57,8 +57,11 @@ def _summary(errors: int, notices: int = 0) -> str:
 
 
 def notices(sources: Sources) -> list[Finding]:
-    """List every outline item a valid code source has no data for, and every title still
-    the placeholder `new` wrote, as located notices."""
+    """List the notices of valid code sources: outline items without data, placeholders.
+
+    A notice is located, for each outline item a source has no data for and each title
+    still the placeholder `new` wrote.
+    """
     from report.assemble import assemble
     from report.scaffold import PLACEHOLDER_TITLE
     from report.sources.validate import locate
@@ -68,14 +71,14 @@ def notices(sources: Sources) -> list[Finding]:
         return found
     for code in sources.codes:
         report = assemble(code, sources.publication)
-        for item in report.missing:
-            found.append(
-                Finding(
-                    locate(code.path, code.root, item.path),
-                    f"{item.section}: {item.item}: data not available",
-                    "notice",
-                )
+        found.extend(
+            Finding(
+                locate(code.path, code.root, item.path),
+                f"{item.section}: {item.item}: data not available",
+                "notice",
             )
+            for item in report.missing
+        )
         if code.model.title == PLACEHOLDER_TITLE:
             found.append(
                 Finding(
@@ -163,7 +166,7 @@ def build(
             Path(sources),
             Path(out),
             options,
-            shown=sources,
+            shown_path=sources,
             log=lambda line: click.echo(line, err=True),
             on_errors=_echo_findings,
             progress=progress_for(),
@@ -173,9 +176,11 @@ def build(
 
 
 def _pause_at(name: str) -> Callable[[str], None]:
-    """Return a pause that holds the build the first time it reaches the point name: it
-    says so on standard error, then goes on once a line comes on standard input; at the
-    end of input (none will come) it waits there until the process is killed."""
+    """Return a pause that holds the build the first time it reaches the point name.
+
+    It says so on standard error, then goes on once a line comes on standard input; at
+    the end of input (none will come) it waits there until the process is killed.
+    """
     reached = False
 
     def pause(point: str) -> None:

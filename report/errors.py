@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Self
 
 
-def shown(value: object, limit: int = 60) -> str:
+def excerpt(value: object, limit: int = 60) -> str:
     """Return a value as a message quotes it: on one line, at most limit characters."""
     text = str(value).replace("\r\n", "\n").replace("\n", "\\n").replace("\r", "\\r")
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -30,8 +30,10 @@ def fail(exc: ReportError) -> NoReturn:
 
 @contextmanager
 def reported(context: str = "error") -> Iterator[None]:
-    """Run a command's body: a ReportError or an OSError ends it with its message (that of
-    an OSError that names no file begins with context)."""
+    """Run a command's body: a ReportError or an OSError ends it with its message.
+
+    The message of an OSError that names no file begins with context.
+    """
     try:
         yield
     except ReportError as exc:
@@ -50,8 +52,11 @@ def say(line: str) -> None:
 
 
 def _silence_stdout() -> None:
-    """Point standard output at /dev/null, so that Python's last flush at exit, of what
-    could not be written, does not fail again with a traceback."""
+    """Point standard output at /dev/null.
+
+    Python's last flush at exit, of what could not be written, then does not fail again
+    with a traceback.
+    """
     try:
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())

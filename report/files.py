@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 from pathlib import Path
 
@@ -32,8 +31,10 @@ def _kind(mode: int) -> str:
 
 
 def open_regular(path: Path) -> int:
-    """Open path for reading without blocking, and return its descriptor if it is a regular
-    file; raise NotRegularFile (or the OSError of opening it) otherwise."""
+    """Open path for reading without blocking; return its descriptor if a regular file.
+
+    Raise NotRegularFile (or the OSError of opening it) otherwise.
+    """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     try:
         mode = os.fstat(fd).st_mode
@@ -51,9 +52,3 @@ def read_regular(path: Path, limit: int | None = None) -> tuple[bytes, int]:
     with os.fdopen(open_regular(path), "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         return (handle.read() if limit is None else handle.read(limit)), size
-
-
-def copy_regular(source: Path, target: Path) -> None:
-    """Copy the regular file at source to target (made or replaced)."""
-    with os.fdopen(open_regular(source), "rb") as handle, target.open("wb") as copy:
-        shutil.copyfileobj(handle, copy)

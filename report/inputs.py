@@ -44,11 +44,12 @@ def package_files() -> list[tuple[str, Path]]:
     roots = [("report", package)]
     if not styles.is_relative_to(package):
         roots.append(("report/styles", styles))
-    files = []
-    for name, root in roots:
-        for path in root.rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                files.append((f"{name}/{path.relative_to(root).as_posix()}", path))
+    files = [
+        (f"{name}/{path.relative_to(root).as_posix()}", path)
+        for name, root in roots
+        for path in root.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    ]
     return sorted(files)
 
 

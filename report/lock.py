@@ -61,8 +61,10 @@ class HeldLock:
         self.fd = fd  # None: nested in a lock this process already holds
 
     def discard(self, folder: bool = False) -> None:
-        """Remove the lock file (whoever waits on it then locks a new one), and with
-        folder, the folder too if nothing else is left in it."""
+        """Remove the lock file; whoever waits on it then locks a new one.
+
+        With folder, the folder goes too if nothing else is left in it.
+        """
         if self.fd is None:  # the outer holder decides
             return
         try:
@@ -97,8 +99,11 @@ def output_lock(
 def release_lock(
     root: Path, log: Log = print, wait: float = DEFAULT_WAIT, poll: float = 0.1
 ) -> Iterator[HeldLock]:
-    """Hold the releases folder's lock for the body, waiting up to wait seconds for
-    another release into root: releases into one folder are made one after the other."""
+    """Hold the releases folder's lock for the body.
+
+    It waits up to wait seconds for another release into root: releases into one folder
+    are made one after the other.
+    """
     with _folder_lock(root, _RELEASE, log, wait, poll) as held:
         yield held
 

@@ -7,12 +7,15 @@ so what validation refuses is exactly what rendering would have met.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from report.breaks import breakable
 
@@ -25,27 +28,61 @@ def is_web_address(url: str) -> bool:
     return WEB_ADDRESS.fullmatch(url) is not None
 
 
-def _alt_text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
-    return escapeHtml(tokens[index].content)  # an image that reaches rendering shows its alt text
+# Render rules, called as markdown-it's renderer calls its own: (renderer, tokens, index,
+# options, env), all positional.
 
 
-def _text(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+def _alt_text(
+    _renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    _options: OptionsDict,
+    _env: EnvType,
+) -> str:
+    """Render an image that reaches rendering as its alt text."""
+    return escapeHtml(tokens[index].content)
+
+
+def _text(
+    _renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    _options: OptionsDict,
+    _env: EnvType,
+) -> str:
+    """Render text with its break opportunities."""
     return str(breakable(tokens[index].content))
 
 
-def _code_inline(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+def _code_inline(
+    _renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    _options: OptionsDict,
+    _env: EnvType,
+) -> str:
+    """Render a code span with its break opportunities."""
     return f"<code>{breakable(tokens[index].content)}</code>"
 
 
-def _code_block(self: Any, tokens: list[Any], index: int, options: Any, env: Any) -> str:
+def _code_block(
+    _renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    _options: OptionsDict,
+    _env: EnvType,
+) -> str:
+    """Render an indented code block with its break opportunities."""
     return f"<pre><code>{breakable(tokens[index].content)}</code></pre>\n"
 
 
-def _fenced_code(content: str, language: str, attributes: str) -> str:
-    return str(breakable(content))  # markdown-it puts it in <pre><code>
+def _fenced_code(content: str, _language: str, _attributes: str) -> str:
+    """Return a fenced block's code with its break opportunities; markdown-it wraps it."""
+    return str(breakable(content))  # in <pre><code>
 
 
 def _commonmark() -> MarkdownIt:
+    """Return a CommonMark parser without raw HTML or typographic replacements."""
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 
 
@@ -55,7 +92,7 @@ def parser() -> MarkdownIt:
     md = _commonmark()
     md.validateLink = is_web_address  # type: ignore[method-assign]
     md.add_render_rule("image", _alt_text)
-    # Text gets the break opportunities every printed field gets (report/render/breaks.py).
+    # Text gets the break opportunities every printed field gets (report/breaks.py).
     md.add_render_rule("text", _text)
     md.add_render_rule("code_inline", _code_inline)
     md.add_render_rule("code_block", _code_block)
@@ -67,7 +104,8 @@ def parser() -> MarkdownIt:
 def _finder() -> MarkdownIt:
     """Return a parser that takes every target as a link, to find images whatever they load."""
     md = _commonmark()
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    # Its parameter keeps markdown-it's name (url), unused.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # noqa: ARG005
     return md
 
 
@@ -86,12 +124,12 @@ class Image:
 
 def images(text: str) -> list[Image]:
     """Return every image in a Markdown text, in order."""
-    found = []
-    for block in _finder().parse(text):
-        for token in block.children or ():
-            if token.type == "image":
-                found.append(Image(token.content, str(token.attrs.get("src", ""))))
-    return found
+    return [
+        Image(token.content, str(token.attrs.get("src", "")))
+        for block in _finder().parse(text)
+        for token in block.children or ()
+        if token.type == "image"
+    ]
 
 
 # Lists and block quotes may nest this deep: each level indents its text (report.css), and
@@ -105,9 +143,11 @@ _CLOSES = {"bullet_list_close", "ordered_list_close", "blockquote_close"}
 
 @dataclass(frozen=True)
 class TooDeep:
-    """A list or quote nested past MAX_NESTING: its level, its 0-based line in the text,
-    and where on that line its marker is (the marker's 0-based index among the line's
-    markers, `>` of quotes and `-`, `*`, `+` or `1.` of lists)."""
+    """A list or quote nested past MAX_NESTING: its level, line and marker.
+
+    The line is 0-based in the text; the marker is its 0-based index among the line's
+    markers, `>` of quotes and `-`, `*`, `+` or `1.` of lists.
+    """
 
     level: int
     line: int

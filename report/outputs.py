@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -52,8 +53,11 @@ def atomic_stream(
 
 
 def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
-    """Write every file or, when the system refuses one, none: each is written and synced
-    to a temporary file first, and all are renamed into place once all are written."""
+    """Write every file or, when the system refuses one, none.
+
+    Each is written and synced to a temporary file first, and all are renamed into place
+    once all are written.
+    """
     staged: list[tuple[Path, Path]] = []
     try:
         for path, data in files:
@@ -123,10 +127,8 @@ def _commit(temp: Path, path: Path, replace: bool) -> None:
 
 def _discard(temp: Path) -> None:
     """Remove a temporary file, if the system lets it (a vanished folder took it anyway)."""
-    try:
+    with suppress(OSError):
         temp.unlink(missing_ok=True)
-    except OSError:
-        pass
 
 
 def _sync_folder(folder: Path) -> None:

@@ -12,7 +12,7 @@ from typing import get_args
 import jinja2
 
 from report.assemble import NOT_AVAILABLE
-from report.errors import SourceError, UsageError, WriteError, shown
+from report.errors import SourceError, UsageError, WriteError, excerpt
 from report.outputs import atomic_write
 from report.sources import code_from_bytes, load_publication
 from report.sources.models import (
@@ -64,7 +64,7 @@ def _choices(literal: object, quote_all: bool = False) -> str:
 def _payer_key(payer_id: str, name: str) -> PayerKey:
     """Quote an id that YAML would read as something other than text (null, true...)."""
     key = payer_id if resolve(payer_id) == STR else json.dumps(payer_id)
-    one_line = " ".join(shown(name, 60).splitlines())  # a comment ends at any line break
+    one_line = " ".join(excerpt(name, 60).splitlines())  # a comment ends at any line break
     return PayerKey(key, one_line, " " * max(1, COMMENT_COLUMN - len(key) - 3))
 
 
@@ -74,13 +74,13 @@ def code_system(code: str, system: str | None) -> str:
     chosen = system or shaped or ("HCPCS" if code[:1].isalpha() else "CPT")
     if shaped is not None and shaped != chosen:
         raise UsageError(
-            f'"{shown(code)}" is a {shaped} code, not {chosen}: leave out '
+            f'"{excerpt(code)}" is a {shaped} code, not {chosen}: leave out '
             f"--system, or write --system {shaped}"
         )
     if shaped is None:
         hint = f'; did you mean "{code.upper()}"?' if system_of(code.upper()) == chosen else ""
         raise UsageError(
-            f'"{shown(code)}" is not a valid {chosen} code ({CODE_PATTERNS[chosen][1]}){hint}'
+            f'"{excerpt(code)}" is not a valid {chosen} code ({CODE_PATTERNS[chosen][1]}){hint}'
         )
     return chosen
 
@@ -118,7 +118,7 @@ def _exists(path: str) -> str:
     return f"{path} already exists; new never overwrites a source"
 
 
-def new_code(folder: Path, shown_folder: str, code: str, system: str | None = None) -> str:
+def new_code(folder: Path, shown_path: str, code: str, system: str | None = None) -> str:
     """Write folder/codes/CODE.yaml, a skeleton valid as written; return its path as shown.
 
     Refuses a malformed code, a code of another system, a folder without a
@@ -126,18 +126,18 @@ def new_code(folder: Path, shown_folder: str, code: str, system: str | None = No
     """
     system = code_system(code, system)
     if not folder.is_dir():
-        raise UsageError(f"{shown_folder}: the sources folder does not exist")
-    publication_path = os.path.join(shown_folder, "publication.yaml")
+        raise UsageError(f"{shown_path}: the sources folder does not exist")
+    publication_path = os.path.join(shown_path, "publication.yaml")
     if not os.path.lexists(folder / "publication.yaml"):
         raise UsageError(
             f"{publication_path}: not found; new adds a code to a sources "
             "folder that has its publication.yaml"
         )
     target = folder / "codes" / f"{code}.yaml"
-    path = os.path.join(shown_folder, "codes", f"{code}.yaml")
+    path = os.path.join(shown_path, "codes", f"{code}.yaml")
     if os.path.lexists(target):
         raise UsageError(_exists(path))
-    publication, findings = load_publication(folder, shown_folder)
+    publication, findings = load_publication(folder, shown_path)
     if publication is None:
         raise SourceError(findings)
     data = skeleton(code, system, publication.model)

@@ -14,11 +14,12 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import ExitStack, contextmanager
-from itertools import chain
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
+from itertools import chain
 from multiprocessing.connection import Connection, wait
-from typing import Any, Literal, Protocol, cast
+from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
+from typing import Literal, Protocol, cast
 
 from report.errors import RenderError, UsageError, why
 from report.render import PdfSettings
@@ -98,10 +99,10 @@ def _worker_main(conn: Connection) -> None:
 
     # Ctrl-C in a terminal reaches the whole process group: the parent stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        renderer()  # fonts and stylesheet, once
-    except OSError:  # such as a full TMPDIR: each task tries again and fails with the cause
-        pass
+    # The fonts and stylesheet, once. On an OSError, such as a full TMPDIR, each task tries
+    # again and fails with the cause.
+    with suppress(OSError):
+        renderer()
     while True:
         try:
             task = conn.recv()
@@ -113,7 +114,9 @@ def _worker_main(conn: Connection) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any) -> None:
+    """A worker process and the pipe it takes tasks from."""
+
+    def __init__(self, context: StartContext) -> None:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_worker_main, args=(child,), daemon=True)
         self.process.start()
@@ -134,7 +137,22 @@ class _Worker:
         self.conn.close()
 
 
-def start_context(method: str | None = None) -> Any:
+# The contexts workers may start in, by start method.
+StartContext = ForkServerContext | ForkContext | SpawnContext
+
+
+def _context_of(method: str) -> StartContext:
+    """Return the multiprocessing context of a start method."""
+    if method == "forkserver":
+        return multiprocessing.get_context("forkserver")
+    if method == "fork":
+        return multiprocessing.get_context("fork")
+    if method == "spawn":
+        return multiprocessing.get_context("spawn")
+    raise ValueError(f"cannot find context for {method!r}")
+
+
+def start_context(method: str | None = None) -> StartContext:
     """Return the multiprocessing context workers start in: a warm fork server if possible.
 
     The fork server (a fresh process) loads WeasyPrint and the renderer once
@@ -144,7 +162,7 @@ def start_context(method: str | None = None) -> Any:
     methods = multiprocessing.get_all_start_methods()
     if method is None:
         method = next(m for m in ("forkserver", "fork", "spawn") if m in methods)
-    context = multiprocessing.get_context(method)
+    context = _context_of(method)
     if method == "forkserver":
         context.set_forkserver_preload([PRELOAD])
         from multiprocessing import forkserver
@@ -251,8 +269,11 @@ class WorkerPool:
                     task, worker.task = worker.task, None
                     assert task is not None
                     self._replace(worker)
-                    yield task, RenderResult(
-                        error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                    yield (
+                        task,
+                        RenderResult(
+                            error=f"rendering took longer than {self.timeout:g} s and was stopped"
+                        ),
                     )
 
     def _replace(self, worker: _Worker) -> None:
@@ -306,8 +327,10 @@ def open_pool(
 
 
 class OnDemandPool:
-    """A pool opened on the first task it is given, in stack: a build with nothing to
-    render starts no worker (and connects to no cluster)."""
+    """A pool opened in stack on the first task it is given.
+
+    A build with nothing to render then starts no worker (and connects to no cluster).
+    """
 
     def __init__(self, jobs: int, timeout: float, scheduler: str | None, stack: ExitStack):
         self.jobs = max(1, jobs)
@@ -333,8 +356,10 @@ class OnDemandPool:
 def on_demand_pool(
     jobs: int | None, timeout: float = DEFAULT_TIMEOUT, scheduler: str | None = None
 ) -> Iterator[OnDemandPool]:
-    """Yield a pool that starts its workers (or connects) only when given work, and stops
-    them on leaving: at once when leaving on an error or Ctrl-C."""
+    """Yield a pool that starts its workers (or connects) only when given work.
+
+    It stops them on leaving: at once when leaving on an error or Ctrl-C.
+    """
     with ExitStack() as stack:
         yield OnDemandPool(jobs or default_jobs(), timeout, scheduler, stack)
 
@@ -366,8 +391,10 @@ class PoolRenderer:
 
     def measure(self, htmls: Sequence[str]) -> list[ContentsMetrics]:
         """Lay each contents document out and measure its lines, in parallel."""
-        tasks = [RenderTask(f"contents lines {n + 1}", html, kind="measure") for n, html
-                 in enumerate(htmls)]
+        tasks = [
+            RenderTask(f"contents lines {n + 1}", html, kind="measure")
+            for n, html in enumerate(htmls)
+        ]
         return [cast(ContentsMetrics, r.metrics) for r in self._run(tasks)]
 
 
@@ -388,8 +415,9 @@ def _run_on_executor(
         if not done:
             for future in waiting:
                 future.cancel()
-                yield futures[future], RenderResult(
-                    error="rendering did not finish on the scheduler in time"
+                yield (
+                    futures[future],
+                    RenderResult(error="rendering did not finish on the scheduler in time"),
                 )
             return
         for future in done:

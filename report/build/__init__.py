@@ -30,21 +30,24 @@ def build(
     folder: Path,
     out: Path,
     options: BuildOptions = BuildOptions(),
-    shown: str | None = None,
+    shown_path: str | None = None,
     log: Callable[[str], None] = print,
     on_errors: Callable[[list[Finding]], None] | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
-    """Validate every source of folder, then build what is stale of the selected reports
-    and of their volume into out; shown is folder as messages name it."""
+    """Validate every source of folder, then build what is stale into out.
+
+    What is stale of the selected reports and of their volume is built; shown_path is
+    folder as messages name it.
+    """
     options.check()
-    shown = str(folder) if shown is None else shown
+    shown_path = str(folder) if shown_path is None else shown_path
     if not folder.is_dir():
-        raise UsageError(f"{shown}: the sources folder does not exist")
+        raise UsageError(f"{shown_path}: the sources folder does not exist")
     result = BuildResult()
     with output_lock(out, log):
         index = BuildIndex.load(out)
-        sources = gather_sources(folder, shown, index, options.force)
+        sources = gather_sources(folder, shown_path, index, options.force)
         result.errors += sources.errors
         if on_errors is not None:
             on_errors(sources.errors)
@@ -52,7 +55,7 @@ def build(
             return result
         context = BuildContext.of(options, sources.publication)
         recorded = {path: entry.key for path, entry in index.outputs.items()}
-        planned = plan_build(sources.codes, context, shown, recorded, index.on_disk(out))
+        planned = plan_build(sources.codes, context, shown_path, recorded, index.on_disk(out))
         options.pause("planned")
         with on_demand_pool(options.jobs, options.timeout, options.scheduler) as pool:
             render_reports(planned, sources, context, pool, out, index, result, progress, log)

@@ -53,8 +53,11 @@ class BuildOptions:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """One build's options and what its publication fixes: the effective date (the clock
-    every PDF is written at), the edition, and, in a release, its stamp."""
+    """One build's options and what its publication fixes.
+
+    That is the effective date (the clock every PDF is written at), the edition, and, in
+    a release, its stamp.
+    """
 
     options: BuildOptions
     publication: PublicationFile

@@ -22,11 +22,13 @@ PUBLICATION_NAME = "publication.yaml"
 
 @dataclass
 class CodeSource:
-    """One code source as this build sees it: its hash, errors, heading, and the validated
-    source when it was read (None when the index told what it holds)."""
+    """One code source as this build sees it: its hash, errors, heading, validated source.
+
+    The source is None when it was not read, the index telling what it holds.
+    """
 
     file: Path
-    shown: str
+    shown_path: str
     sha: str
     errors: list[Finding] = field(default_factory=list)
     heading: str | None = None
@@ -44,37 +46,39 @@ class Sources:
     """Every source of a build: the publication (None if it has errors) and the codes."""
 
     folder: Path
-    shown: str
+    shown_path: str
     publication: PublicationFile | None
     codes: list[CodeSource]
     errors: list[Finding]
 
 
-def gather_sources(folder: Path, shown: str, index: BuildIndex, force: bool) -> Sources:
-    """Hash and validate every source of folder, taking what the index knows of unchanged
-    ones; record what was read in the index."""
-    publication, errors = load_publication(folder, shown)
-    pub_shown = os.path.join(shown, PUBLICATION_NAME)
+def gather_sources(folder: Path, shown_path: str, index: BuildIndex, force: bool) -> Sources:
+    """Hash and validate every source of folder; record what was read in the index.
+
+    What the index knows of an unchanged source is taken as it is.
+    """
+    publication, errors = load_publication(folder, shown_path)
+    shown_publication = os.path.join(shown_path, PUBLICATION_NAME)
     pub_sha = sha256(publication.data) if publication else ""
-    previous = index.sources.get(pub_shown)
+    previous = index.sources.get(shown_publication)
     reparse = force or previous is None or previous.sha256 != pub_sha
-    codes = _codes(folder, shown, index, publication, reparse)
+    codes = _codes(folder, shown_path, index, publication, reparse)
     errors += [finding for code in codes for finding in code.errors]
     if not codes:
-        where = os.path.join(shown, "codes")
+        where = os.path.join(shown_path, "codes")
         errors.append(Finding.at(where, "no code sources found (expected codes/CODE.yaml files)"))
     if publication is not None:
         try:
             stat = (folder / PUBLICATION_NAME).stat()
-            index.sources[pub_shown] = SourceEntry(stat.st_size, stat.st_mtime_ns, pub_sha)
+            index.sources[shown_publication] = SourceEntry(stat.st_size, stat.st_mtime_ns, pub_sha)
         except OSError:  # removed since it was read: the next build reads every source again
-            index.sources.pop(pub_shown, None)
-    return Sources(folder, shown, publication, codes, sorted(errors))
+            index.sources.pop(shown_publication, None)
+    return Sources(folder, shown_path, publication, codes, sorted(errors))
 
 
 def _codes(
     folder: Path,
-    shown: str,
+    shown_path: str,
     index: BuildIndex,
     publication: PublicationFile | None,
     reparse: bool,
@@ -84,7 +88,7 @@ def _codes(
     pub_model = publication.model if publication else None
     codes = []
     for file in files:
-        path = os.path.join(shown, "codes", file.name)
+        path = os.path.join(shown_path, "codes", file.name)
         try:
             digest, changed, stat = index.source_hash(path, file)
         except OSError as exc:  # vanished, unreadable, or a FIFO or device: never read
@@ -93,7 +97,7 @@ def _codes(
         entry = index.sources.get(path)
         item = CodeSource(file, path, digest)
         if changed or reparse or entry is None or publication is None:
-            item.source, item.errors = load_code(file, shown, pub_model)
+            item.source, item.errors = load_code(file, shown_path, pub_model)
             entry = SourceEntry(stat.st_size, stat.st_mtime_ns, digest)
             entry.errors = [
                 [f.location.path, f.location.line, f.location.column, f.message]
@@ -113,9 +117,11 @@ def _codes(
 
 
 def load_again(item: CodeSource, sources: Sources) -> CodeFile | None:
-    """Return a code's validated source, reading it now if the index told what it holds;
-    None (its errors added to item's) if it cannot be read any more."""
+    """Return a code's validated source, reading it now if the index told what it holds.
+
+    Return None, its errors added to item's, if it cannot be read any more.
+    """
     if item.source is None and sources.publication is not None:
-        item.source, errors = load_code(item.file, sources.shown, sources.publication.model)
+        item.source, errors = load_code(item.file, sources.shown_path, sources.publication.model)
         item.errors += errors  # such as a source removed since it was hashed
     return item.source

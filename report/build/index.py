@@ -21,7 +21,7 @@ from report.files import open_regular
 from report.inputs import sha256
 
 INDEX_NAME = ".build-index.json"
-INDEX_VERSION = 2
+INDEX_VERSION = 3  # 3: an output's size is "size", as a source's is
 
 
 @dataclass
@@ -41,12 +41,14 @@ class SourceEntry:
 
 @dataclass
 class OutputEntry:
-    """One output file as last written: the key of its inputs, its size, hash, page count
-    and modification time (a file replaced since, by a build that stopped before saving
-    the index, differs in it even at the same size)."""
+    """One output file as last written: its inputs' key, size, hash, pages and time.
+
+    The modification time tells a file replaced since, by a build that stopped before
+    saving the index, even at the same size.
+    """
 
     key: str
-    bytes: int
+    size: int
     sha256: str
     pages: int | None = None
     mtime_ns: int = 0
@@ -87,12 +89,15 @@ class BuildIndex:
         }
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 
-    def source_hash(self, shown: str, path: Path) -> tuple[str, bool, os.stat_result]:
-        """Return a source's hash, whether it changed and its stat, reading it only if its
-        stat did; raise OSError when it cannot be read or is not a regular file."""
+    def source_hash(self, shown_path: str, path: Path) -> tuple[str, bool, os.stat_result]:
+        """Return a source's hash, whether it changed and its stat.
+
+        The file is read only if its stat changed; raise OSError when it cannot be read or
+        is not a regular file.
+        """
         with os.fdopen(open_regular(path), "rb") as handle:
             stat = os.fstat(handle.fileno())
-            entry = self.sources.get(shown)
+            entry = self.sources.get(shown_path)
             if entry and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
                 return entry.sha256, False, stat
             digest = sha256(handle.read())
@@ -109,6 +114,6 @@ class BuildIndex:
                 stat = (out / relative).stat()
             except OSError:
                 continue
-            if stat.st_size == entry.bytes and stat.st_mtime_ns == entry.mtime_ns:
+            if stat.st_size == entry.size and stat.st_mtime_ns == entry.mtime_ns:
                 present[relative] = entry
         return present

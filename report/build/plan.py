@@ -22,8 +22,10 @@ VOLUME = "volume.pdf"
 
 @dataclass(frozen=True)
 class Output:
-    """One output the build is to have: its path in the output folder, the key of its
-    inputs, and why it must be made again (None: it is up to date)."""
+    """One output the build is to have: its path, its inputs' key, and why it is stale.
+
+    The path is within the output folder; the reason is None when it is up to date.
+    """
 
     path: str
     key: str
@@ -54,8 +56,10 @@ class Plan:
     volume: Output | None  # None without PDF output
 
     def to_render(self) -> list[ReportPlan]:
-        """Return the reports with a stale output, the longest sources first (so that no
-        worker is left with a long report while the others have finished)."""
+        """Return the reports with a stale output, the longest sources first.
+
+        So no worker is left with a long report while the others have finished.
+        """
         return sorted((r for r in self.reports if r.stale), key=lambda r: (-r.size, r.code))
 
     @property
@@ -64,18 +68,21 @@ class Plan:
         return sum(1 for r in self.reports if r.pdf is None or r.pdf.stale is None)
 
 
-def select(codes: Sequence[CodeSource], named: Sequence[str], shown: str) -> list[CodeSource]:
+def select(codes: Sequence[CodeSource], named: Sequence[str], shown_path: str) -> list[CodeSource]:
     """Return the valid codes to build, in code order: the named ones, or all."""
     known = {c.code: c for c in codes}
     unknown = [code for code in named if code not in known]
     if unknown:
-        raise UsageError(f"no source for {', '.join(unknown)} in {os.path.join(shown, 'codes')}")
+        raise UsageError(
+            f"no source for {', '.join(unknown)} in {os.path.join(shown_path, 'codes')}"
+        )
     chosen = [known[c] for c in sorted(set(named))] if named else list(codes)
     return [c for c in chosen if not c.errors and c.heading]
 
 
-def staleness(path: str, key: str, force: bool, recorded: Mapping[str, str],
-              present: Collection[str]) -> str | None:
+def staleness(
+    path: str, key: str, force: bool, recorded: Mapping[str, str], present: Collection[str]
+) -> str | None:
     """Say why the output at path must be made again, or None if it is up to date."""
     if force:
         return "--force"
@@ -91,12 +98,15 @@ def staleness(path: str, key: str, force: bool, recorded: Mapping[str, str],
 def plan_build(
     codes: Sequence[CodeSource],
     context: BuildContext,
-    shown: str,
+    shown_path: str,
     recorded: Mapping[str, str],
     present: Collection[str],
 ) -> Plan:
-    """Plan the build of the selected codes: recorded gives each output's key as last
-    built, present the outputs still on disk as written."""
+    """Plan the build of the selected codes.
+
+    recorded gives each output's key as last built, present the outputs still on disk as
+    written.
+    """
     options = context.options
     force = options.force
 
@@ -104,7 +114,7 @@ def plan_build(
         return Output(path, key, staleness(path, key, force, recorded, present))
 
     reports = []
-    for item in select(codes, options.codes, shown):
+    for item in select(codes, options.codes, shown_path):
         assert item.heading is not None
         pdf = html = None
         if "pdf" in options.formats:
@@ -118,8 +128,9 @@ def plan_build(
         reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
     volume = None
     if "pdf" in options.formats and reports:
-        volume = output(VOLUME, volume_key(context, [(r.code, r.pdf.key) for r in reports
-                                                     if r.pdf is not None]))
+        volume = output(
+            VOLUME, volume_key(context, [(r.code, r.pdf.key) for r in reports if r.pdf is not None])
+        )
     return Plan(tuple(reports), volume)
 
 

@@ -18,21 +18,33 @@ def save_index(out: Path, index: BuildIndex) -> None:
     atomic_write(out / INDEX_NAME, index.dumps())
 
 
-def record_build(plan: Plan, context: BuildContext, out: Path, index: BuildIndex,
-           result: BuildResult, volume_key: str | None) -> None:
-    """List every output the build holds, as built, and write the index and the manifest;
-    volume_key is that of the volume the build holds, if any."""
+def record_build(
+    plan: Plan,
+    context: BuildContext,
+    out: Path,
+    index: BuildIndex,
+    result: BuildResult,
+    volume_key: str | None,
+) -> None:
+    """List every output the build holds, as built; write the index and the manifest.
+
+    volume_key is that of the volume the build holds, if any.
+    """
     present = index.on_disk(out)
     for report in plan.reports:
         for output, kind in ((report.pdf, "report"), (report.html, "html")):
             entry = present.get(output.path) if output is not None else None
             if output is not None and entry is not None and entry.key == output.key:
-                result.files.append(OutputFile(output.path, kind, report.code, entry.pages,
-                                               entry.bytes, entry.sha256))
+                result.files.append(
+                    OutputFile(
+                        output.path, kind, report.code, entry.pages, entry.size, entry.sha256
+                    )
+                )
     volume = present.get(plan.volume.path) if plan.volume is not None else None
     if plan.volume is not None and volume is not None and volume.key == volume_key:
-        result.files.append(OutputFile(plan.volume.path, "volume", None, volume.pages,
-                                       volume.bytes, volume.sha256))
+        result.files.append(
+            OutputFile(plan.volume.path, "volume", None, volume.pages, volume.size, volume.sha256)
+        )
     result.up_to_date = plan.up_to_date
     manifest = manifest_bytes(context.info, result.files)
     if not _holds(out / MANIFEST_NAME, manifest):

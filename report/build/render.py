@@ -86,7 +86,7 @@ def render_reports(
             if outcome.error is not None or outcome.pdf is None:
                 index.outputs.pop(output.path, None)
                 error = outcome.error or "no PDF"
-                result.errors.append(Finding(Location(by_code[task.name].shown), error))
+                result.errors.append(Finding(Location(by_code[task.name].shown_path), error))
             else:
                 store(out, output, outcome.pdf, outcome.pages, index)
                 result.rendered.append(task.name)
@@ -100,10 +100,13 @@ def render_reports(
     result.errors.sort()
 
 
-def _failed(item: CodeSource, report_plan: ReportPlan, index: BuildIndex, result: BuildResult,
-            log: Log) -> None:
-    """Note the errors of a source that could not be read again to be rendered; its
-    outputs no longer count as built."""
+def _failed(
+    item: CodeSource, report_plan: ReportPlan, index: BuildIndex, result: BuildResult, log: Log
+) -> None:
+    """Note the errors of a source that could not be read again to be rendered.
+
+    Its outputs no longer count as built.
+    """
     for output in (report_plan.pdf, report_plan.html):
         if output is not None:
             index.outputs.pop(output.path, None)

@@ -29,8 +29,10 @@ def assemble_volume(
     index: BuildIndex,
     result: BuildResult,
 ) -> str | None:
-    """Write volume.pdf of the plan's built reports, unless it is up to date; return the
-    key of the volume the build holds (None: none, for want of a built report)."""
+    """Write volume.pdf of the plan's built reports, unless it is up to date.
+
+    Return the key of the volume the build holds (None: none, for want of a built report).
+    """
     if plan.volume is None:
         return None
     start = time.perf_counter()
@@ -44,8 +46,7 @@ def assemble_volume(
         entry = present.get(report.pdf.path)
         if entry is None or entry.key != report.pdf.key or entry.pages is None:
             raise SystemFault(f"{out / report.pdf.path}: removed or changed while the build ran")
-        entries.append(VolumeEntry(report.code, report.heading, out / report.pdf.path,
-                                   entry.pages))
+        entries.append(VolumeEntry(report.code, report.heading, out / report.pdf.path, entry.pages))
         keys.append((report.code, report.pdf.key))
     if not entries:
         return None

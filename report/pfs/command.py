@@ -20,7 +20,9 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
     would = "would be " if dry_run else ""
     lines = []
     for edit in plan.edits:
-        lines.append(f"{edit.code}: {edit.shown} {would}{'created' if edit.created else 'updated'}")
+        lines.append(
+            f"{edit.code}: {edit.shown_path} {would}{'created' if edit.created else 'updated'}"
+        )
         lines += [f"  {change}" for change in edit.changes]
         lines += [f"  note: {note}" for note in edit.notes]
     for imported in plan.unchanged:

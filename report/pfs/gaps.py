@@ -7,7 +7,7 @@ functions move those lines with the gap they belong to, so that they stay where 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
@@ -16,10 +16,10 @@ from ruamel.yaml.tokens import CommentToken
 
 BLOCK = (LiteralScalarString, FoldedScalarString)
 # Where a comment token sits: (mapping or list, key or index, index in its ca.items entry).
-Slot = tuple[Any, Any, int]
+Slot: TypeAlias = "tuple[CommentedMap | CommentedSeq, str | int, int]"
 
 
-def inner_slot(node: Any) -> Slot | None:
+def inner_slot(node: object) -> Slot | None:
     """Return the slot of the comment after a non-empty collection's last scalar."""
     if isinstance(node, CommentedMap) and node:
         return slot_after(node, list(node)[-1])
@@ -28,14 +28,14 @@ def inner_slot(node: Any) -> Slot | None:
     return None
 
 
-def entry_slot(item: Any) -> Slot:
+def entry_slot(item: object) -> Slot:
     """Return the slot after a list entry; a valid benchmark entry is a non-empty mapping."""
     slot = inner_slot(item)
     assert slot is not None, "a benchmark entry is a mapping with keys"
     return slot
 
 
-def slot_after(container: Any, key: Any) -> Slot:
+def slot_after(container: CommentedMap | CommentedSeq, key: str | int) -> Slot:
     """Return (container, key, index) of the comment that follows container[key]."""
     return inner_slot(container[key]) or (
         container,
@@ -87,7 +87,7 @@ def uses_blank_lines(doc: CommentedMap) -> bool:
     return any(split(slot_after(doc, key))[1].startswith("\n") for key in list(doc)[:-1])
 
 
-def insert(mapping: CommentedMap, position: int, key: str, value: Any, blank: bool) -> None:
+def insert(mapping: CommentedMap, position: int, key: str, value: object, blank: bool) -> None:
     """Insert key at position; the lines after the previous key move after the new one."""
     keys = list(mapping)
     gap = ""

@@ -23,7 +23,7 @@ class SourceEdit:
 
     code: str
     path: Path
-    shown: str
+    shown_path: str
     data: bytes
     created: bool
     changes: tuple[str, ...]
@@ -43,8 +43,8 @@ class ImportPlan:
     not_creatable: list[str] = field(default_factory=list)
 
 
-def _code_path(shown: str, code: str) -> str:
-    return os.path.join(shown, "codes", f"{code}.yaml")
+def _code_path(shown_path: str, code: str) -> str:
+    return os.path.join(shown_path, "codes", f"{code}.yaml")
 
 
 def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> bytes:
@@ -58,17 +58,19 @@ def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> by
     return (
         f'{comment}code: "{code}"\nsystem: {system}\n'
         f"title: {json.dumps(title, ensure_ascii=False)}\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def plan_import(
-    pfs: PfsFile, folder: Path, shown: str, codes: tuple[str, ...] = (), create: bool = False
+    pfs: PfsFile, folder: Path, shown_path: str, codes: tuple[str, ...] = (), create: bool = False
 ) -> ImportPlan:
     """Decide every edit of an import; raise SourceError, changing nothing, on any problem."""
-    sources = load_sources(folder, shown)
+    sources = load_sources(folder, shown_path)
     stems = sorted(p.stem for p in (folder / "codes").glob("*.yaml"))
     targets = [s for s in stems if not codes or s in codes]
-    paths = {os.path.join(shown, "publication.yaml")} | {_code_path(shown, s) for s in targets}
+    paths = {os.path.join(shown_path, "publication.yaml")} | {
+        _code_path(shown_path, s) for s in targets
+    }
     errors = [f for f in sources.errors if f.location.path in paths]
     if errors:
         raise SourceError(errors)
@@ -112,10 +114,13 @@ def plan_import(
         elif system is None:
             plan.not_creatable.append(code)
         else:
-            shown_path = _code_path(shown, code)
+            shown_source = _code_path(shown_path, code)
             data = (
                 edit_source(
-                    new_source(code, system, imported, pfs), shown_path, imported, blank_lines=True
+                    new_source(code, system, imported, pfs),
+                    shown_source,
+                    imported,
+                    blank_lines=True,
                 )
                 or b""
             )
@@ -124,7 +129,7 @@ def plan_import(
                 SourceEdit(
                     code,
                     folder / "codes" / f"{code}.yaml",
-                    shown_path,
+                    shown_source,
                     data,
                     True,
                     tuple(lines),
@@ -132,17 +137,19 @@ def plan_import(
                 )
             )
     for edit in plan.edits:
-        found += code_from_bytes(edit.data, edit.shown, edit.code, publication)[1]
+        found += code_from_bytes(edit.data, edit.shown_path, edit.code, publication)[1]
     if found:
         raise SourceError(found)
     return plan
 
 
 def write_plan(plan: ImportPlan) -> None:
-    """Write every edited source, or none when the system refuses one (a full disk):
-    all are written to temporary files first, then renamed into place."""
-    shown = {str(edit.path): edit.shown for edit in plan.edits}
+    """Write every edited source, or none when the system refuses one (a full disk).
+
+    All are written to temporary files first, then renamed into place.
+    """
+    shown_paths = {str(edit.path): edit.shown_path for edit in plan.edits}
     try:
         write_all([(edit.path, edit.data) for edit in plan.edits])
     except WriteError as exc:
-        raise WriteError(shown.get(exc.path, exc.path), exc.reason) from exc
+        raise WriteError(shown_paths.get(exc.path, exc.path), exc.reason) from exc

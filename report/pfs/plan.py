@@ -10,9 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from report.indicators import PAID_UNDER_THE_SCHEDULE, meaning
 from report.pfs.reader import PfsFile, PfsRow
-from report.sources.models import Benchmark, Indicators
+from report.sources.models import Benchmark, Component, Indicators
 
-COMPONENTS = {"": "global", "26": "26", "TC": "TC"}
+COMPONENTS: dict[str, Component] = {"": "global", "26": "26", "TC": "TC"}
 INDICATOR_KEYS = ("status", "global_period", "pc_tc")
 # Benchmarks whose source names a PFS relative value file (any year or release) are the
 # importer's: it replaces them all. Every other benchmark was written by hand and is kept.
@@ -42,12 +42,12 @@ class Figure:
     label: str
     value: Decimal
     unit: str
-    component: str
+    component: Component
     source: str
     as_of: dt.date
 
     @property
-    def key(self) -> tuple[str, str]:
+    def key(self) -> tuple[Component, str]:
         """Return what identifies the entry among a code's benchmarks: component and label."""
         return self.component, self.label
 
@@ -71,8 +71,9 @@ def _settings(row: PfsRow) -> list[tuple[str, Decimal, Decimal]]:
     """Return (setting name, PE RVU, total RVU) per applicable setting; one if both agree."""
     nonfacility = (row.pe_nonfacility, row.total_nonfacility)
     facility = (row.pe_facility, row.total_facility)
-    if None not in nonfacility and nonfacility == facility:
-        return [("", *nonfacility)]  # type: ignore[list-item]
+    pe, total = nonfacility
+    if pe is not None and total is not None and nonfacility == facility:
+        return [("", pe, total)]
     return [
         (name, pe, total)
         for name, (pe, total) in (("non-facility", nonfacility), ("facility", facility))
@@ -80,7 +81,11 @@ def _settings(row: PfsRow) -> list[tuple[str, Decimal, Decimal]]:
     ]
 
 
-def _row_figures(row: PfsRow, component: str, pfs: PfsFile, with_factor: bool) -> list[Figure]:
+def _row_figures(
+    row: PfsRow, component: Component, pfs: PfsFile, with_factor: bool
+) -> list[Figure]:
+    """Return the figures of one row: the RVUs, the factor if asked, the payments."""
+
     def figure(label: str, value: Decimal, unit: str = "RVU", source: str = pfs.source) -> Figure:
         return Figure(label, value, unit, component, source, pfs.as_of)
 
@@ -146,10 +151,10 @@ def change_lines(
 ) -> list[str]:
     """List what importing would change in a source with these indicators and benchmarks."""
     lines = []
-    for key, new in imported.indicators.items():
-        old = getattr(indicators, key) if indicators else None
+    for name, new in imported.indicators.items():
+        old = getattr(indicators, name) if indicators else None
         if old != new:
-            lines.append(f'indicators.{key}: "{new}"' + (f' (was "{old}")' if old else ""))
+            lines.append(f'indicators.{name}: "{new}"' + (f' (was "{old}")' if old else ""))
     before = {(b.component, b.label): b for b in benchmarks if owned(b.source)}
     after = {f.key: f for f in imported.figures}
     for key, figure in after.items():

@@ -312,15 +312,15 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
     return pfs
 
 
-def read_pfs(path: Path, shown: str) -> PfsFile:
-    """Read and check the relative value file at path; shown is the path used in messages."""
+def read_pfs(path: Path, shown_path: str) -> PfsFile:
+    """Read and check the relative value file at path; shown_path is the path used in messages."""
     try:
         data, size = read_regular(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise UsageError(f"{shown}: cannot read the file: {why(exc)}") from exc
+        raise UsageError(f"{shown_path}: cannot read the file: {why(exc)}") from exc
     if len(data) > MAX_FILE_BYTES:
         raise UsageError(
-            f"{shown}: the file is {max(size, len(data)):,} bytes; a relative "
+            f"{shown_path}: the file is {max(size, len(data)):,} bytes; a relative "
             f"value file is at most {MAX_FILE_BYTES:,} bytes"
         )
-    return parse_pfs(data, shown)
+    return parse_pfs(data, shown_path)

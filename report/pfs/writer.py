@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 from itertools import zip_longest
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -39,6 +38,7 @@ BOM = "\ufeff"
 
 
 def _yaml(style: tuple[int, int]) -> YAML:
+    """Return a round-trip loader and dumper with a (mapping indent, dash offset) style."""
     mapping, offset = style
     yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
@@ -47,13 +47,15 @@ def _yaml(style: tuple[int, int]) -> YAML:
     return yaml
 
 
-def _dump(yaml: YAML, data: Any) -> str:
+def _dump(yaml: YAML, data: object) -> str:
+    """Return data written as YAML."""
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
 
 
-def _plain(node: Any) -> Any:
+def _plain(node: object) -> object:
+    """Return a round-trip node as plain dicts, lists and scalars, to compare values."""
     if isinstance(node, dict):
         return {key: _plain(value) for key, value in node.items()}
     if isinstance(node, list):
@@ -62,11 +64,12 @@ def _plain(node: Any) -> Any:
 
 
 def _position(mapping: CommentedMap, key: str, order: tuple[str, ...]) -> int:
+    """Return where key goes in mapping: after every key that comes before it in order."""
     earlier = order[: order.index(key)]
     return max((i + 1 for i, k in enumerate(mapping) if k in earlier), default=0)
 
 
-def _put(doc: CommentedMap, key: str, value: Any, blank: bool) -> None:
+def _put(doc: CommentedMap, key: str, value: object, blank: bool) -> None:
     """Set a top-level key to a new collection: in place if present, else in field order."""
     if key in doc:
         gap = take_after(slot_after(doc, key))
@@ -81,6 +84,7 @@ def _put(doc: CommentedMap, key: str, value: Any, blank: bool) -> None:
 
 
 def _quoted(text: str) -> str:
+    """Return text as a double-quoted YAML scalar."""
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -101,6 +105,7 @@ def _items(yaml: YAML, figures: tuple[Figure, ...]) -> list[CommentedMap]:
 
 
 def _set_indicators(doc: CommentedMap, indicators: dict[str, str], blank: bool) -> None:
+    """Set the indicators the file gives, keeping any other and their order."""
     current = doc.get("indicators")
     if not indicators:
         return
@@ -126,7 +131,8 @@ def _set_indicators(doc: CommentedMap, indicators: dict[str, str], blank: bool) 
         add_after(slot_after(current, key), before)  # they were about the key now second
 
 
-def _is_owned(item: Any) -> bool:
+def _is_owned(item: object) -> bool:
+    """Return whether a benchmarks entry is the importer's, by its source."""
     return (
         isinstance(item, CommentedMap)
         and isinstance(item.get("source"), str)
@@ -141,7 +147,7 @@ def _replace_owned(doc: CommentedMap, new: list[CommentedMap]) -> str:
     with no entry before them open the list, or are returned if the list is left empty.
     """
     seq = doc["benchmarks"]
-    kept: list[Any] = []
+    kept: list[object] = []
     orphan = ""
     for item in list(seq):
         if not _is_owned(item):
@@ -192,14 +198,14 @@ def _set_benchmarks(doc: CommentedMap, new: list[CommentedMap], blank: bool) -> 
 # Whole files
 
 
-def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
+def _load(text: str, shown_path: str) -> tuple[YAML, CommentedMap]:
     """Load with the first style that writes the file back unchanged; refuse otherwise."""
     for style in STYLES:
         yaml = _yaml(style)
         try:
             doc = yaml.load(text)
         except YAMLError as exc:
-            raise SourceError.at(shown, 1, 1, f"invalid YAML: {exc}") from exc
+            raise SourceError.at(shown_path, 1, 1, f"invalid YAML: {exc}") from exc
         if _dump(yaml, doc) == text:
             return yaml, doc
     yaml = _yaml(STYLES[0])
@@ -207,7 +213,7 @@ def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
     for number, (was, would) in enumerate(zip_longest(text.splitlines(), rewritten), 1):
         if was != would:
             raise SourceError.at(
-                shown,
+                shown_path,
                 number,
                 1,
                 "the importer cannot keep this file's formatting: it would "
@@ -218,7 +224,7 @@ def _load(text: str, shown: str) -> tuple[YAML, CommentedMap]:
 
 
 def edit_source(
-    data: bytes, shown: str, imported: CodeImport, blank_lines: bool | None = None
+    data: bytes, shown_path: str, imported: CodeImport, blank_lines: bool | None = None
 ) -> bytes | None:
     """Return the source with the importer's entries put in, or None if nothing changes.
 
@@ -229,7 +235,7 @@ def edit_source(
     text = text.removeprefix(BOM)
     crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
     text = text.replace("\r\n", "\n") if crlf else text
-    yaml, doc = _load(text, shown)
+    yaml, doc = _load(text, shown_path)
     before = _plain(doc)
     blank = uses_blank_lines(doc) if blank_lines is None else blank_lines
     _set_indicators(doc, imported.indicators, blank)

@@ -60,7 +60,7 @@ ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 def show(value: Any) -> str:
     """Format a value for a change line: figures as printed, text quoted."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # booleans too
         return str(value)
     if isinstance(value, float):
         return f"{value:.2f}" if round(value, 2) == value else f"{value:f}".rstrip("0")
@@ -309,7 +309,7 @@ def changes_markdown(snapshot: Snapshot) -> str:
         lines += [f"## {title}", ""]
         if not entries:
             lines += ["None.", ""]
-        for code, revision in entries:
+        for _, revision in entries:
             if kind != "changed":
                 lines.append(f"- {revision.title}")
                 continue

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import pikepdf
 
-from report.errors import Finding, ReleaseError, display_name, shown
+from report.errors import Finding, ReleaseError, display_name, excerpt
 from report.release.folder import ReleaseFolder
 from report.release.manifest import MANIFEST_NAME, Manifest
 from report.release.model import SOURCE_NAMES, source_path
@@ -43,7 +43,7 @@ PDF_ERRORS = (
 
 def quoted(name: str) -> str:
     """Return a name taken from a file, quoted and escaped for a message."""
-    return f'"{shown(display_name(name), 60)}"'
+    return f'"{excerpt(display_name(name), 60)}"'
 
 
 def _qpdf_reason(exc: BaseException) -> str:
@@ -51,8 +51,8 @@ def _qpdf_reason(exc: BaseException) -> str:
     text = str(exc)
     match = re.fullmatch(r"stream <[^<>]*>(?: \((?P<where>[^)]*)\))?: (?P<why>.*)", text, re.DOTALL)
     if match is None:
-        return shown(text, 120)
-    return shown(match["why"] + (f" ({match['where']})" if match["where"] else ""), 120)
+        return excerpt(text, 120)
+    return excerpt(match["why"] + (f" ({match['where']})" if match["where"] else ""), 120)
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
     for path in missing:
         result.problems.append(
             Finding.at(
-                release.shown,
+                release.shown_path,
                 f"no PDF carries {path} as {MANIFEST_NAME} records it; the release "
                 "cannot be rebuilt",
             )

@@ -49,9 +49,9 @@ def _not_regular(mode: int) -> str | None:
 class ReleaseFolder:
     """An open release folder: its entries, listed once, and bounded reads of its files."""
 
-    def __init__(self, fd: int, shown: str) -> None:
+    def __init__(self, fd: int, shown_path: str) -> None:
         self.fd = fd
-        self.shown = shown
+        self.shown_path = shown_path
         self.problems: list[Finding] = []
         self.present: list[str] = []  # every entry's name, sorted
         self.sizes: dict[str, int] = {}  # the regular files that may be read, and their sizes
@@ -59,16 +59,18 @@ class ReleaseFolder:
         self._list()
 
     @classmethod
-    def open(cls, folder: Path, shown: str) -> ReleaseFolder:
+    def open(cls, folder: Path, shown_path: str) -> ReleaseFolder:
         """Open folder (a symbolic link to it is followed: the caller named it) and list it."""
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except (FileNotFoundError, NotADirectoryError) as exc:
-            raise UsageError(f"{shown}: no such release folder") from exc
+            raise UsageError(f"{shown_path}: no such release folder") from exc
         except OSError as exc:
-            raise UsageError(f"{shown}: cannot open the release folder: {exc.strerror}") from exc
+            raise UsageError(
+                f"{shown_path}: cannot open the release folder: {exc.strerror}"
+            ) from exc
         try:
-            return cls(fd, shown)
+            return cls(fd, shown_path)
         except BaseException:
             os.close(fd)
             raise
@@ -90,7 +92,7 @@ class ReleaseFolder:
 
     def path(self, name: str) -> str:
         """Return a file's path as messages show it."""
-        return os.path.join(self.shown, display_name(name))
+        return os.path.join(self.shown_path, display_name(name))
 
     def fail(self, name: str, message: str) -> None:
         """Record a problem with one entry."""
@@ -103,7 +105,7 @@ class ReleaseFolder:
                 if len(names) == MAX_ENTRIES:
                     self.problems.append(
                         Finding.at(
-                            self.shown,
+                            self.shown_path,
                             f"holds more than {MAX_ENTRIES:,} entries, far more than "
                             "a release holds: the rest are not read",
                         )

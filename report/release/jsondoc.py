@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from report.errors import Finding, Location, ReleaseError, shown
+from report.errors import Finding, Location, ReleaseError, excerpt
 from report.release.version import is_version
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
@@ -66,7 +66,7 @@ def key_path(keys: tuple[Key, ...]) -> str:
     text = json.dumps(first, ensure_ascii=False) if isinstance(first, str) else f"[{first}]"
     for key in rest:
         text += f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key, ensure_ascii=False)}]"
-    return shown(text, 80)
+    return excerpt(text, 80)
 
 
 def describe(value: JsonValue) -> str:
@@ -74,12 +74,12 @@ def describe(value: JsonValue) -> str:
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, (int, float)):
-        return f"the number {shown(json.dumps(value), 40)}"
+        return f"the number {excerpt(json.dumps(value), 40)}"
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):
         return "an object"
-    return f"the string {shown(json.dumps(value, ensure_ascii=False), 60)}"
+    return f"the string {excerpt(json.dumps(value, ensure_ascii=False), 60)}"
 
 
 @dataclass

@@ -222,9 +222,11 @@ def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
     return WriteError(os.path.join(shown_target, *parts), exc.reason)
 
 
-def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[Finding]]:
-    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder, and the
-    error of each source that cannot be read (or is not a regular file), left out."""
+def _copy_sources(sources: Path, target: Path, shown_path: str) -> tuple[Path, list[Finding]]:
+    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder and errors.
+
+    A source that cannot be read (or is not a regular file) is left out, with its error.
+    """
     try:
         (target / "codes").mkdir(parents=True)
     except OSError as exc:
@@ -237,7 +239,7 @@ def _copy_sources(sources: Path, target: Path, shown: str) -> tuple[Path, list[F
         try:
             fd = open_regular(sources / name)
         except OSError as exc:
-            unread += unreadable(os.path.join(shown, name), exc).findings
+            unread += unreadable(os.path.join(shown_path, name), exc).findings
             continue
         with os.fdopen(fd, "rb") as source:
             try:
@@ -276,7 +278,7 @@ def render_release(
     signing: dict[str, str] | None,
     jobs: int | None,
     timeout: float,
-    shown: str,
+    shown_path: str,
     log: Log,
     progress: Progress | None = None,
     pause: Pause = no_pause,
@@ -293,7 +295,7 @@ def render_release(
     options = BuildOptions(
         variant=variant, jobs=jobs, force=True, timeout=timeout, release=release, pause=pause
     )
-    result = build(sources, work, options, shown=shown, log=log, progress=progress)
+    result = build(sources, work, options, shown_path=shown_path, log=log, progress=progress)
     if result.errors:
         raise SourceError(result.errors)
     files = []
@@ -309,7 +311,7 @@ def render_release(
         files.append(
             OutputFile(name, kind, None, None, len(data), hashlib.sha256(data).hexdigest())
         )
-    publication, _ = load_publication(sources, shown)
+    publication, _ = load_publication(sources, shown_path)
     assert publication is not None  # validated before
     extra: dict[str, Any] = {
         "version": snapshot.version,
@@ -333,8 +335,9 @@ def render_release(
 
 def write_sums(folder: Path) -> None:
     """Write SHA256SUMS for every file in folder, in the form `sha256sum -c` reads."""
-    lines = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name != SUMS_NAME and not path.name.startswith("."):
-            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != SUMS_NAME and not path.name.startswith(".")
+    ]
     atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))

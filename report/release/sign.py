@@ -14,10 +14,14 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from report.errors import UsageError, display_name, why
 from report.files import read_regular
+
+if TYPE_CHECKING:  # pyHanko loads at the first use of a key or signature
+    from asn1crypto.x509 import Certificate
+    from pyhanko.sign.signers import SimpleSigner
 
 SIGNATURE_FIELD = "Release signature"
 SIGNATURE_FORMAT = "PAdES baseline B-B (ETSI.CAdES.detached), SHA-256"
@@ -30,7 +34,7 @@ MALFORMED = (ValueError, KeyError, TypeError, IndexError, AttributeError, Recurs
 class SigningKey:
     """A loaded PKCS#12 key and certificate, and who it names."""
 
-    signer: Any  # pyhanko.sign.signers.SimpleSigner
+    signer: SimpleSigner
     subject: str
     fingerprint: str  # SHA-256 of the certificate, hex
 
@@ -102,7 +106,7 @@ class SignatureCheck:
     problems: tuple[str, ...]
 
 
-def load_trust(path: Path) -> Any:
+def load_trust(path: Path) -> Certificate:
     """Load a certificate (PEM or DER) to trust as a signer's root."""
     from pyhanko.keys import load_certs_from_pemder_data
 
@@ -120,7 +124,7 @@ def load_trust(path: Path) -> Any:
 
 
 def check_signature(
-    data: bytes, unsigned: int, fingerprint: str | None, trust: Any | None = None
+    data: bytes, unsigned: int, fingerprint: str | None, trust: Certificate | None = None
 ) -> SignatureCheck:
     """Check the one signature of a PDF whose first `unsigned` bytes are the release's.
 

@@ -66,11 +66,11 @@ class Snapshot:
         return (json.dumps(raw, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
     @classmethod
-    def loads(cls, data: bytes, shown: str) -> Snapshot:
+    def loads(cls, data: bytes, shown_path: str) -> Snapshot:
         """Read a snapshot written by dumps; raise ReleaseError, located, when it is not one."""
-        check = Checker(shown)
+        check = Checker(shown_path)
         top = check.object(
-            parse_json(data, shown), (), SNAPSHOT_KEYS, "a release snapshot: an object"
+            parse_json(data, shown_path), (), SNAPSHOT_KEYS, "a release snapshot: an object"
         )
         if top is None:
             raise ReleaseError(check.findings)
@@ -178,16 +178,16 @@ def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
     return publication, codes
 
 
-def read_snapshot(folder: Path, shown: str) -> Snapshot:
+def read_snapshot(folder: Path, shown_path: str) -> Snapshot:
     """Read folder/snapshot.json."""
-    path, shown_path = folder / SNAPSHOT_NAME, f"{shown}/{SNAPSHOT_NAME}"
+    path, shown_snapshot = folder / SNAPSHOT_NAME, f"{shown_path}/{SNAPSHOT_NAME}"
     try:
         data, size = read_regular(path, MAX_JSON_BYTES + 1)
     except OSError as exc:
-        raise ReportError(f"{shown}: cannot read {SNAPSHOT_NAME}: {why(exc)}") from exc
+        raise ReportError(f"{shown_path}: cannot read {SNAPSHOT_NAME}: {why(exc)}") from exc
     if size > MAX_JSON_BYTES:
-        raise ReleaseError.at(shown_path, 1, 1, too_large(size, f"a release's {SNAPSHOT_NAME}"))
-    return Snapshot.loads(data, shown_path)
+        raise ReleaseError.at(shown_snapshot, 1, 1, too_large(size, f"a release's {SNAPSHOT_NAME}"))
+    return Snapshot.loads(data, shown_snapshot)
 
 
 def earlier_releases(root: Path, version: Version) -> list[tuple[Version, Path]]:

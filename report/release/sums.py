@@ -1,7 +1,7 @@
-"""SHA256SUMS: written as `sha256sum -c` reads it, read back strictly by `verify`.
+r"""SHA256SUMS: written as `sha256sum -c` reads it, read back strictly by `verify`.
 
 Each line is `HASH  NAME`: 64 hexadecimal digits, two spaces, and the plain name of a file
-beside it (no "/", no "\\", no control character, not "." or ".."). Every line is checked,
+beside it (no "/", no "\", no control character, not "." or ".."). Every line is checked,
 as `sha256sum -c` checks them, so a name listed twice is an error whichever line is right.
 """
 

@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 from report.errors import (
     Finding,
@@ -43,11 +43,14 @@ from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
 from report.release.model import is_source_path
 from report.release.publish import Log, engine_versions, render_release
-from report.release.snapshot import SNAPSHOT_NAME, Snapshot, normalise
+from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
 from report.release.sums import SUMS_NAME, check_sums
 from report.sources import load_sources
 from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT, start_context
+
+if TYPE_CHECKING:
+    from asn1crypto.x509 import Certificate
 
 T = TypeVar("T")
 
@@ -66,16 +69,16 @@ class Verification:
 
 def verify_release(
     folder: Path,
-    shown: str | None = None,
+    shown_path: str | None = None,
     trust: Path | None = None,
     jobs: int | None = None,
     log: Log = print,
 ) -> Verification:
     """Verify the release in folder; the result's problems are empty when all is as released."""
-    shown = str(folder) if shown is None else shown
-    with ReleaseFolder.open(folder, shown) as release:
+    shown_path = str(folder) if shown_path is None else shown_path
+    with ReleaseFolder.open(folder, shown_path) as release:
         if SUMS_NAME not in release.present:
-            raise UsageError(f"{shown}: not a release folder: it has no {SUMS_NAME}")
+            raise UsageError(f"{shown_path}: not a release folder: it has no {SUMS_NAME}")
         trusted = None
         if trust is not None:
             from report.release.sign import load_trust
@@ -105,7 +108,7 @@ def verify_release(
                 compare(release, rebuilt, sums.listed, manifest.signing, trusted, result)
         if result.problems and manifest.engine != engine_versions():
             result.checked.append(
-                f"note: {shown} was built with "
+                f"note: {shown_path} was built with "
                 f"{display_name(_versions(manifest.engine))}; this machine "
                 f"has {_versions(engine_versions())}"
             )
@@ -189,14 +192,14 @@ def _rebuild(
         assert is_source_path(path)  # derived by source_path(), never a PDF's own text
         with (source_dir / path).open("xb") as handle:
             handle.write(data)
-    shown_sources = f"{release.shown}/<embedded>"
+    shown_sources = f"{release.shown_path}/<embedded>"
     loaded = load_sources(source_dir, shown_sources)
     if loaded.errors:
         result.problems += loaded.errors
         return None
     if not _snapshot_holds(release, snapshot, *normalise(loaded), result):
         return None
-    log(f"rebuilding {release.shown} from the sources its PDFs embed")
+    log(f"rebuilding {release.shown_path} from the sources its PDFs embed")
     try:
         render_release(
             source_dir,
@@ -213,7 +216,7 @@ def _rebuild(
         result.problems += exc.findings
         return None
     except ReportError as exc:
-        result.fail(release.shown, f"cannot be rebuilt: {exc}")
+        result.fail(release.shown_path, f"cannot be rebuilt: {exc}")
         return None
     return out
 
@@ -221,24 +224,25 @@ def _rebuild(
 def _snapshot_holds(
     release: ReleaseFolder,
     snapshot: Snapshot,
-    publication: dict[str, Any],
-    codes: dict[str, dict[str, Any]],
+    publication: Normalised,
+    codes: dict[str, Normalised],
     result: Verification,
 ) -> bool:
     """Check that snapshot.json holds the embedded sources, normalised, and no other."""
-    shown_path, before = release.path(SNAPSHOT_NAME), len(result.problems)
+    shown_snapshot, before = release.path(SNAPSHOT_NAME), len(result.problems)
     if snapshot.publication != publication:
         result.fail(
-            shown_path, f'"publication" is not the {PUBLICATION_SOURCE} the PDFs embed, normalised'
+            shown_snapshot,
+            f'"publication" is not the {PUBLICATION_SOURCE} the PDFs embed, normalised',
         )
     for code in sorted(set(snapshot.codes) | set(codes)):
         if code not in codes:
-            result.fail(shown_path, f"{key_path(('codes', code))} is a code no PDF embeds")
+            result.fail(shown_snapshot, f"{key_path(('codes', code))} is a code no PDF embeds")
         elif code not in snapshot.codes:
-            result.fail(shown_path, f'"codes" lacks {code}, which the PDFs embed')
+            result.fail(shown_snapshot, f'"codes" lacks {code}, which the PDFs embed')
         elif snapshot.codes[code] != codes[code]:
             result.fail(
-                shown_path,
+                shown_snapshot,
                 f'"codes"["{code}"] is not the {CODES_FOLDER}/{code}.yaml '
                 "the PDFs embed, normalised",
             )
@@ -263,7 +267,7 @@ def compare(
     rebuilt: Path,
     listed: set[str],
     signing: Signing | None,
-    trust: Any,
+    trust: Certificate | None,
     result: Verification,
 ) -> None:
     """Compare each file of the release with the rebuild; check signatures when signed.
@@ -322,7 +326,7 @@ def compare(
 
 
 def _check_signature(
-    release: ReleaseFolder, name: str, unsigned: int, signing: Signing, trust: Any
+    release: ReleaseFolder, name: str, unsigned: int, signing: Signing, trust: Certificate | None
 ) -> tuple[list[Finding], str | None]:
     """Check the signature appended to a PDF's rebuilt bytes; return problems and signer."""
     from report.release.sign import check_signature

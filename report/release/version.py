@@ -35,7 +35,7 @@ class Version:
     def order(self) -> tuple[tuple[int, ...], int, tuple[tuple[int, int | str], ...]]:
         """Return a sort key: numbers, then a release after its pre-releases."""
         pre = tuple((0, int(part)) if part.isdigit() else (1, part) for part in self.prerelease)
-        return self.numbers, 0 if self.prerelease else 1, pre  # type: ignore[return-value]
+        return self.numbers, 0 if self.prerelease else 1, pre
 
     def __lt__(self, other: Version) -> bool:
         return self.order() < other.order()

@@ -79,8 +79,11 @@ def _legend_label(kind: str) -> str:
 
 
 def layout(chart: RvuChart) -> ChartLayout:
-    """Compute the chart's geometry: bars scaled to the largest total, and room to its
-    right for the longest total, so that nothing is drawn outside the chart."""
+    """Compute the chart's geometry: bars scaled to the largest total, room for labels.
+
+    Room is left to the right of the bars for the longest total, so that nothing is drawn
+    outside the chart.
+    """
     largest = max(bar.total for bar in chart.bars) or 1.0
     longest = max(len(f"{bar.total:.2f}") for bar in chart.bars)
     value_width = max(VALUE_WIDTH, longest * DIGIT_WIDTH + 8)

@@ -31,7 +31,10 @@ _LIBRARY_NAMES = (
 
 @cache
 def _fontconfig() -> tuple[cffi.FFI, Any]:
-    """Return the two fontconfig calls WeasyPrint's bindings do not declare."""
+    """Return the two fontconfig calls WeasyPrint's bindings do not declare.
+
+    The library is Any: cffi makes its functions from the declarations at run time.
+    """
     own = cffi.FFI()
     own.cdef(
         "typedef struct _FcConfig FcConfig;"
@@ -56,7 +59,7 @@ def empty_config() -> Any:
     return ffi.cast("FcConfig *", int(own.cast("uintptr_t", config)))
 
 
-class BundledFonts(FontConfiguration):
+class BundledFonts(FontConfiguration):  # type: ignore[misc]  # WeasyPrint has no type information
     """A WeasyPrint font configuration that holds only the fonts @font-face rules add."""
 
     def __init__(self) -> None:

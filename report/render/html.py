@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Literal, TypeVar
 
 import jinja2
 from markupsafe import Markup
@@ -59,9 +59,12 @@ def wide_figures(groups: tuple[BenchmarkGroup, ...]) -> bool:
     )
 
 
-def groupby_ordered(items: list[Any], attribute: str) -> list[tuple[Any, list[Any]]]:
+T = TypeVar("T")
+
+
+def groupby_ordered(items: list[T], attribute: str) -> list[tuple[object, list[T]]]:
     """Group items by an attribute, keeping the order in which groups first appear."""
-    groups: dict[Any, list[Any]] = {}
+    groups: dict[object, list[T]] = {}
     for item in items:
         groups.setdefault(getattr(item, attribute), []).append(item)
     return list(groups.items())
@@ -199,7 +202,10 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
         f"{subtitle}, edition {publication.edition}",
         publication,
         (),
-        tuple(line.code for line in front.lines)
-        + (publication.title, f"edition {publication.edition}"),
+        (
+            *(line.code for line in front.lines),
+            publication.title,
+            f"edition {publication.edition}",
+        ),
     )
     return environment().get_template("front.html.j2").render(doc=context, front=front)

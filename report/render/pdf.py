@@ -1,7 +1,8 @@
 """Render HTML to tagged, reproducible PDF bytes with WeasyPrint.
 
 Two PDF variants: PDF/UA-1 (the default) and PDF/A-3b for archiving. Both are tagged,
-carry the same metadata and go through the same finishing (report/render/tagging.py).
+carry the same metadata and are finished by the same hook while WeasyPrint writes them
+(report/render/tagging.py); a release document is then stamped (report/render/provenance.py).
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.fonts import BundledFonts
-from report.render.tagging import finish_tags, stamp_pdf
+from report.render.provenance import stamp_pdf
+from report.render.tagging import finish_tags
 from report.resources import fonts_dir, styles_dir, stylesheet
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
 
 
-class ProjectFetcher(URLFetcher):
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type information
     """Serve only the project's own style and font files; refuse every other URL.
 
     A refusal stops the rendering (WeasyPrint's fail_on_errors), and is also kept in
@@ -43,7 +45,7 @@ class ProjectFetcher(URLFetcher):
         self.root = (root or styles_dir()).resolve()
         self.refused: list[str] = []
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
         """Return a file under root or a small data: URL; raise FetchRefused for the rest."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
@@ -59,7 +61,7 @@ class ProjectFetcher(URLFetcher):
 
 def refusal(url: str, root: Path) -> str:
     """Say why a URL may not be loaded."""
-    shown = url if len(url) <= 80 else url[:79] + "…"
+    shown_url = url if len(url) <= 80 else url[:79] + "…"
     scheme = urlsplit(url).scheme.lower()
     if scheme == "data":
         why = (
@@ -69,7 +71,7 @@ def refusal(url: str, root: Path) -> str:
         why = f"only the files under {root} may be loaded"
     else:
         why = "only the project's own style and font files may be loaded, never the network"
-    return f"refused to load {shown}: {why}"
+    return f"refused to load {shown_url}: {why}"
 
 
 @cache
@@ -136,10 +138,10 @@ class Renderer:
 
 
 def renderer() -> Renderer:
-    """Return this process's renderer, set up on first use and again if the stylesheet or
-    a bundled font changed.
+    """Return this process's renderer, set up again if the stylesheet or a font changed.
 
-    A worker forked from a process that set it up (report/render/preload.py) finds it ready.
+    It is set up on first use; a worker forked from a process that set it up
+    (report/render/preload.py) finds it ready.
     """
     fonts = tuple(
         (path.name, stat.st_size, stat.st_mtime_ns)
@@ -150,7 +152,8 @@ def renderer() -> Renderer:
 
 
 @lru_cache(maxsize=1)
-def _renderer_for(css: str, fonts: tuple[tuple[str, int, int], ...]) -> Renderer:
+def _renderer_for(css: str, _fonts: tuple[tuple[str, int, int], ...]) -> Renderer:
+    """Return a renderer of css; _fonts (each font file's name, size and time) is a key only."""
     return Renderer(css)
 
 

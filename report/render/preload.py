@@ -5,9 +5,10 @@ first (report/workers.py), so that each of them starts with the engine loaded an
 fonts and stylesheet read: a worker is ready at once, and so is one that replaces it.
 """
 
+from contextlib import suppress
+
 from report.render.pdf import renderer
 
-try:
+# Without room for its temporary font files, each render tries again, saying why.
+with suppress(OSError):
     renderer()
-except OSError:  # no room for its temporary font files: each render tries again, saying why
-    pass

@@ -1,8 +1,11 @@
 """Stamp a release PDF with its version and embed its sources as associated files.
 
 The build hands the renderer a Stamp (report/stamp.py) beside the HTML of each release
-document; the finishing pass (report/render/tagging.py) applies it, the same input always
-giving the same bytes:
+document. Once WeasyPrint has written the PDF, stamp_pdf opens it with pikepdf, applies
+the stamp and saves it with a deterministic /ID, the same input always giving the same
+bytes; it leaves the XMP metadata (but for the version), the document information, the
+output intents and the PDF version as WeasyPrint wrote them, so a PDF/A file stays
+PDF/A. A stamp adds:
 
 - each file as an /EmbeddedFile stream (MIME type, size, MD5 checksum, the document's
   date), in a /Filespec with /F, /UF, /Desc and /AFRelationship /Source, listed in the
@@ -15,6 +18,7 @@ giving the same bytes:
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pikepdf
 
@@ -23,6 +27,22 @@ from report.stamp import Attachment, Stamp
 XMP_MM = "http://ns.adobe.com/xap/1.0/mm/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MIME_TYPE = "application/yaml"
+
+
+def stamp_pdf(data: bytes, stamp: Stamp) -> bytes:
+    """Return the PDF with a release's stamp, saved by pikepdf with a deterministic /ID."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        apply_stamp(pdf, stamp)
+        out = io.BytesIO()
+        # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
+        pdf.save(
+            out,
+            deterministic_id=True,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            fix_metadata_version=False,
+        )
+        return out.getvalue()
 
 
 def apply_stamp(pdf: pikepdf.Pdf, stamp: Stamp) -> None:

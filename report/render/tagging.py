@@ -12,38 +12,34 @@ on the objects it is about to serialise (pydyf's), so that nothing is parsed aga
   object but no /Scope. Each /TH gets /Scope /Column when it heads columns (inside
   /THead, or in a row of header cells only, such as a group label spanning the table)
   and /Scope /Row otherwise (a <th scope="row"> in the body).
-- Page labels. The catalog gets /PageLabels with decimal labels that match the printed
-  `Page N of M`: styles/report.css prints counter(page), which runs from 1 on the first
-  page (the volume's cover too) and is never reset.
+- Page labels. The catalog gets /PageLabels with decimal labels from 1, which match a
+  report's printed `Page N of M` (styles/report.css prints counter(page)). The volume
+  replaces the labels of its parts with its own (report/volume/writer.py).
 
 The structure elements nothing reaches any more are emptied (pydyf numbers objects by
 their place, so they stay, as `<<>>`). WeasyPrint then writes the file with the /ID the
-renderer gives it, so the same input gives the same bytes. A release document goes on to
-one pikepdf (qpdf) pass, stamp_pdf, that adds its version and embedded sources; it leaves
-the XMP metadata, the document information, the output intents and the PDF version as
-WeasyPrint wrote them, so a PDF/A file stays PDF/A.
+renderer gives it, so the same input gives the same bytes. Nothing parses the PDF again,
+except for a release document's stamp (report/render/provenance.py).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
-import pikepdf
 import pydyf
-
-from report.render.provenance import Stamp, apply_stamp
+from weasyprint.document import Document
 
 # Structure types that hold table rows, and the cell types of a row.
 _ROW_GROUPS = ("/THead", "/TBody", "/TFoot")
 _CELLS = ("/TH", "/TD")
 
 
-def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
+def finish_tags(_document: Document, pdf: pydyf.PDF) -> None:
     """Mark unreached content /Artifact, scope header cells and label the pages.
 
-    A finisher for weasyprint.Document.write_pdf: pdf is the document about to be written.
+    A finisher for weasyprint.Document.write_pdf, which passes the document laid out and
+    pdf, the objects about to be written.
     """
     if "StructTreeRoot" in pdf.catalog:
         root = _deref(pdf, pdf.catalog["StructTreeRoot"])
@@ -51,22 +47,6 @@ def finish_tags(document: Any, pdf: pydyf.PDF) -> None:
         mark_artifacts(pdf, root, elements)
         scope_table_headers(pdf, elements)
     label_pages(pdf)
-
-
-def stamp_pdf(data: bytes, stamp: Stamp) -> bytes:
-    """Return the PDF with a release's stamp, rewritten by qpdf with a deterministic /ID."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        apply_stamp(pdf, stamp)
-        out = io.BytesIO()
-        # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
-        pdf.save(
-            out,
-            deterministic_id=True,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-            fix_metadata_version=False,
-        )
-        return out.getvalue()
 
 
 def _deref(pdf: pydyf.PDF, value: Any) -> Any:

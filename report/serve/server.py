@@ -8,6 +8,7 @@ import socket
 import threading
 import traceback
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -120,8 +121,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         address = decode_target(request.target)
         if address is None:  # no file has such a name: no need to look
-            shown = request.target if len(request.target) <= 80 else request.target[:80] + "…"
-            self._send(html(HTTPStatus.NOT_FOUND, pages.missing_page(shown, None)), head)
+            target = request.target if len(request.target) <= 80 else request.target[:80] + "…"
+            self._send(html(HTTPStatus.NOT_FOUND, pages.missing_page(target, None)), head)
             return
         if address.path == "/events":
             self._events(address.query, head)
@@ -241,10 +242,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if not head:
-            try:
+            with suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
 
 
 class PreviewServer(LimitedServer):
@@ -264,19 +263,19 @@ class PreviewServer(LimitedServer):
     @property
     def url(self) -> str:
         """Return the address to open in a browser."""
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, (bytes, bytearray)) else host
-        shown = f"[{name}]" if ":" in name else name
-        return f"http://{shown}:{port}/"
+        address, port = self.server_address[:2]
+        name = address.decode() if isinstance(address, (bytes, bytearray)) else address
+        host = f"[{name}]" if ":" in name else name
+        return f"http://{host}:{port}/"
 
 
-def open_server(folder: Path, shown: str, host: str, port: int, log: Log) -> PreviewServer:
+def open_server(folder: Path, shown_path: str, host: str, port: int, log: Log) -> PreviewServer:
     """Load the sources and bind the server (not yet serving); raise UsageError if it cannot."""
     if not folder.is_dir():
-        raise UsageError(f"{shown}: the sources folder does not exist")
+        raise UsageError(f"{shown_path}: the sources folder does not exist")
     layout = Layout(folder.resolve(), TEMPLATES_DIR, styles_dir())
     pdfs = PdfCache()
-    site = Site(layout, shown, pdfs, log)
+    site = Site(layout, shown_path, pdfs, log)
     try:
         server = PreviewServer((host, port), site, pdfs)
     except (OSError, UnicodeError) as exc:
@@ -289,14 +288,14 @@ def open_server(folder: Path, shown: str, host: str, port: int, log: Log) -> Pre
 
 def serve(
     folder: Path,
-    shown: str,
+    shown_path: str,
     host: str = "127.0.0.1",
     port: int = 8000,
     log: Log = print,
     announce: Callable[[str], None] = print,
 ) -> None:
     """Serve the preview until Ctrl-C (or SIGTERM), watching and reloading as files change."""
-    server = open_server(folder, shown, host, port, log)
+    server = open_server(folder, shown_path, host, port, log)
     site, pdfs = server.site, server.pdfs
     watcher = Watcher(site.layout.watched(), lambda paths: site.apply(site.layout.classify(paths)))
     if threading.current_thread() is threading.main_thread():
@@ -308,7 +307,7 @@ def serve(
     for finding in errors:
         log(str(finding))
     announce(
-        f"serving {len(site.snapshot().codes)} reports from {shown} at {server.url} "
+        f"serving {len(site.snapshot().codes)} reports from {shown_path} at {server.url} "
         f"({len(errors)} error{'s' * (len(errors) != 1)}); Ctrl-C stops"
     )
     if not server.loopback:
@@ -327,5 +326,5 @@ def serve(
     log("stopped")
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt

@@ -31,7 +31,7 @@ class CodeState:
 class Snapshot:
     """Everything one request reads, taken at one moment."""
 
-    shown: str
+    shown_path: str
     publication: PublicationFile | None
     publication_errors: tuple[Finding, ...]
     codes: Mapping[str, CodeState]
@@ -45,7 +45,7 @@ class Snapshot:
         if not self.codes:
             found.append(
                 Finding.at(
-                    os.path.join(self.shown, "codes"),
+                    os.path.join(self.shown_path, "codes"),
                     "no code sources found (expected codes/CODE.yaml files)",
                 )
             )
@@ -59,9 +59,9 @@ class Site:
     and swaps a new snapshot in, so a request never sees a half-applied change.
     """
 
-    def __init__(self, layout: Layout, shown: str, pdfs: PdfCache, log: Log) -> None:
+    def __init__(self, layout: Layout, shown_path: str, pdfs: PdfCache, log: Log) -> None:
         self.layout = layout
-        self.shown = shown
+        self.shown_path = shown_path
         self.pdfs = pdfs
         self.log = log
         self.boot = f"{time.time_ns():x}"  # a restarted server's pages reload too
@@ -72,9 +72,12 @@ class Site:
         self._changed = threading.Condition()
         self._pages: dict[str, tuple[str, bytes]] = {}
         self._making: dict[str, threading.Lock] = {}  # held while a page is being made
-        publication, errors = load_publication(layout.sources, shown)
+        publication, errors = load_publication(layout.sources, shown_path)
         self._snapshot = Snapshot(
-            shown, publication, tuple(errors), MappingProxyType(self._load_codes(publication, None))
+            shown_path,
+            publication,
+            tuple(errors),
+            MappingProxyType(self._load_codes(publication, None)),
         )
 
     def snapshot(self) -> Snapshot:
@@ -129,7 +132,7 @@ class Site:
         old = self.snapshot()
         publication, pub_errors = old.publication, old.publication_errors
         if change.publication:
-            publication, errors = load_publication(self.layout.sources, self.shown)
+            publication, errors = load_publication(self.layout.sources, self.shown_path)
             pub_errors = tuple(errors)
             codes = self._load_codes(publication, None)
         else:
@@ -146,7 +149,9 @@ class Site:
                 self._pages.clear()
             for stem in change.codes:
                 self.touched[stem] = self.generation
-            self._snapshot = Snapshot(self.shown, publication, pub_errors, MappingProxyType(codes))
+            self._snapshot = Snapshot(
+                self.shown_path, publication, pub_errors, MappingProxyType(codes)
+            )
             self._changed.notify_all()
         self.log(self._describe(change))
 
@@ -169,7 +174,7 @@ class Site:
             if not os.path.lexists(file):  # removed; anything else is loaded, or refused
                 codes.pop(file.stem, None)
                 continue
-            source, errors = load_code(file, self.shown, model)
+            source, errors = load_code(file, self.shown_path, model)
             codes[file.stem] = CodeState(file.stem, source, tuple(errors))
         return dict(sorted(codes.items()))
 

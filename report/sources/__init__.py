@@ -58,13 +58,9 @@ class Sources:
     errors: list[Finding] = field(default_factory=list)
 
 
-def _shown(folder: str, *parts: str) -> str:
-    return os.path.join(folder, *parts)
-
-
-def load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, list[Finding]]:
+def load_publication(folder: Path, shown_path: str) -> tuple[PublicationFile | None, list[Finding]]:
     """Load and validate folder/publication.yaml; return it (or None) and its errors."""
-    path = _shown(shown, "publication.yaml")
+    path = os.path.join(shown_path, "publication.yaml")
     try:
         data, root = load_yaml(folder / "publication.yaml", path)
     except SourceError as exc:
@@ -77,10 +73,10 @@ def load_publication(folder: Path, shown: str) -> tuple[PublicationFile | None, 
 
 
 def load_code(
-    file: Path, shown: str, publication: Publication | None
+    file: Path, shown_path: str, publication: Publication | None
 ) -> tuple[CodeFile | None, list[Finding]]:
     """Load and validate one code source; return it (or None) and its errors."""
-    path = _shown(shown, "codes", file.name)
+    path = os.path.join(shown_path, "codes", file.name)
     try:
         data, root = load_yaml(file, path)
     except SourceError as exc:
@@ -111,23 +107,24 @@ def _check_code(
     return (None if findings else CodeFile(path, root, model, data)), findings
 
 
-def load_sources(folder: Path, shown: str | None = None) -> Sources:
+def load_sources(folder: Path, shown_path: str | None = None) -> Sources:
     """Load and validate every source in folder, collecting all errors before returning."""
-    shown = str(folder) if shown is None else shown
+    shown_path = str(folder) if shown_path is None else shown_path
     if not folder.is_dir():
-        raise UsageError(f"{shown}: the sources folder does not exist")
-    publication, errors = load_publication(folder, shown)
-    sources = Sources(shown, publication, errors=list(errors))
+        raise UsageError(f"{shown_path}: the sources folder does not exist")
+    publication, errors = load_publication(folder, shown_path)
+    sources = Sources(shown_path, publication, errors=list(errors))
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
         sources.errors.append(
             Finding.at(
-                _shown(shown, "codes"), "no code sources found (expected codes/CODE.yaml files)"
+                os.path.join(shown_path, "codes"),
+                "no code sources found (expected codes/CODE.yaml files)",
             )
         )
     pub_model = publication.model if publication else None
     for file in files:
-        code, findings = load_code(file, shown, pub_model)
+        code, findings = load_code(file, shown_path, pub_model)
         sources.errors.extend(findings)
         if code is not None:
             sources.codes.append(code)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from report.errors import shown
+from report.errors import excerpt
 from report.markdown import images, is_web_address
 
 CODE_PATTERNS = {
@@ -41,7 +41,7 @@ def _to_date(value: object) -> object:
         try:
             return dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise ValueError(f'"{shown(value)}" is not a calendar date') from exc
+            raise ValueError(f'"{excerpt(value)}" is not a calendar date') from exc
     return value
 
 
@@ -66,9 +66,9 @@ def _no_images(value: str) -> str:
     if found:
         raise PydanticCustomError(
             "markdown_image",
-            'images are not allowed in Markdown: "{shown}"; a report never '
+            'images are not allowed in Markdown: "{image}"; a report never '
             "loads files or addresses named in its sources",
-            {"shown": shown(found[0].markup), "alt": found[0].alt},
+            {"image": excerpt(found[0].markup), "alt": found[0].alt},
         )
     return value
 
@@ -87,7 +87,7 @@ def _bounded(value: float) -> float:
 def _web_address(value: str) -> str:
     if not is_web_address(value):
         raise ValueError(
-            f'"{shown(value)}" is not a web address; write one that starts with '
+            f'"{excerpt(value)}" is not a web address; write one that starts with '
             "https://, http:// or mailto:"
         )
     return value
@@ -96,7 +96,7 @@ def _web_address(value: str) -> str:
 def _payer_id(value: str) -> str:
     if not PAYER_ID.fullmatch(value):
         raise ValueError(
-            f'payer id "{shown(value)}" must start with a lowercase letter and hold only '
+            f'payer id "{excerpt(value)}" must start with a lowercase letter and hold only '
             "lowercase letters, digits, - and _"
         )
     return value
@@ -104,19 +104,19 @@ def _payer_id(value: str) -> str:
 
 def _language(value: str) -> str:
     if not LANGUAGE_TAG.fullmatch(value):
-        raise ValueError(f'"{shown(value)}" is not a BCP 47 language tag such as en-US')
+        raise ValueError(f'"{excerpt(value)}" is not a BCP 47 language tag such as en-US')
     return value
 
 
 def _modifier(value: str) -> str:
     if len(value) != 2:
-        raise ValueError(f'modifier "{shown(value)}" must be 2 characters, such as "26" or "TC"')
+        raise ValueError(f'modifier "{excerpt(value)}" must be 2 characters, such as "26" or "TC"')
     return _printable(value)
 
 
 def _pc_tc(value: str) -> str:
     if not re.fullmatch(r"[0-9]", value):
-        raise ValueError(f'PC/TC indicator "{shown(value)}" must be one digit, "0" to "9"')
+        raise ValueError(f'PC/TC indicator "{excerpt(value)}" must be one digit, "0" to "9"')
     return value
 
 
@@ -137,17 +137,23 @@ class Strict(BaseModel):
 
 
 class Payer(Strict):
+    """A key payer of the publication: the id sources use, and its name."""
+
     id: Annotated[str, AfterValidator(_payer_id)]
     name: Text
 
 
 class Notices(Strict):
+    """The notices every report and the volume print: copyright, disclaimer, trademark."""
+
     copyright: Text
     disclaimer: Markdown
     trademark: Text | None = None
 
 
 class Publication(Strict):
+    """publication.yaml: the publication every report belongs to."""
+
     title: Text
     subtitle: Text | None = None
     publisher: Text
@@ -161,53 +167,71 @@ class Publication(Strict):
 
 
 class Overview(Strict):
+    """A code's Billing Code Overview: description, type of service, sites of service."""
+
     description: Markdown | None = None
     service_type: Text | None = None
     sites_of_service: list[Text] | None = None
 
 
 class Indicators(Strict):
+    """The fee schedule's indicators of a code: status, global period, PC/TC."""
+
     status: Text | None = None
     global_period: GlobalPeriod | None = None
     pc_tc: Annotated[str, AfterValidator(_pc_tc)] | None = None
 
 
 class ClinicalContext(Strict):
+    """A code's clinical context: a vignette, the personnel and the settings."""
+
     vignette: Markdown | None = None
     personnel: list[Text] | None = None
     settings: list[Text] | None = None
 
 
 class Modifier(Strict):
+    """A modifier used with a code, and when to use it."""
+
     code: Annotated[str, AfterValidator(_modifier)]
     description: Text
     when_to_use: Text
 
 
 class RelatedCode(Strict):
+    """A code of either system related to this one, and how."""
+
     code: Text
     system: System
     relationship: Text
 
 
 class Diagnosis(Strict):
+    """A diagnosis code that supports the service."""
+
     code: Text
     description: Text
 
 
 class Policy(Strict):
+    """A payer's policy on the code: its title, id and address."""
+
     title: Text
     id: Text | None = None
     url: WebAddress | None = None
 
 
 class PayerEntry(Strict):
+    """What one key payer says of a code: coverage, prior authorization, policies."""
+
     coverage: Markdown | None = None
     prior_authorization: Text | None = None
     policies: list[Policy] | None = None
 
 
 class Benchmark(Strict):
+    """One figure of the Benchmarks section, with its unit, component and source."""
+
     label: Text
     value: Annotated[float, Field(allow_inf_nan=False), AfterValidator(_bounded)]
     unit: Text
@@ -217,12 +241,16 @@ class Benchmark(Strict):
 
 
 class Reference(Strict):
+    """A reference the report cites."""
+
     title: Text
     url: WebAddress | None = None
     accessed: Date | None = None
 
 
 class CodeSource(Strict):
+    """codes/CODE.yaml: everything one report says of its code."""
+
     code: Text
     system: System
     title: Text

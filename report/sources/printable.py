@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Iterator
 
 from report.errors import Finding, Location
-from report.markdown import MAX_NESTING, marker_column, printed_text, too_deep
 from report.glyphs import printable_characters
+from report.markdown import MAX_NESTING, marker_column, printed_text, too_deep
 from report.sources.validate import locate
 from report.sources.yaml import Node, offset_location
 
@@ -164,16 +164,21 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
 
 
 def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
-    """Yield the path and value of every text of a source (kind "code" or "publication")
-    that reports print, and whether it is Markdown."""
+    """Yield the path and value of every text reports print, and whether it is Markdown.
+
+    kind is that of the source: "code" or "publication".
+    """
     for loc, value in _texts(root):
         if not any(_matches(loc, pattern) for pattern in NOT_PRINTED[kind]):
             yield loc, value, any(_matches(loc, pattern) for pattern in MARKDOWN[kind])
 
 
 def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
-    """Return every text of a valid source (kind "code" or "publication") a report could
-    not print in full: characters, nesting, length."""
+    """Return every text of a valid source that a report could not print in full.
+
+    A text fails by its characters, its nesting or its length; kind is that of the
+    source: "code" or "publication".
+    """
     findings: list[Finding] = []
     for loc, value, markdown in printed_texts(root, kind):
         findings += _characters(path, root, loc, printed_text(value) if markdown else value)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import TypeAlias
+
+# A plain scalar's value: text wherever it holds no other.
+Scalar: TypeAlias = str | int | float | bool | dt.date | None
 
 CORE = "tag:yaml.org,2002:"
 STR, NULL, BOOL, INT, FLOAT, TIMESTAMP = (
@@ -26,7 +29,7 @@ _RESOLVERS = (
                           |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
                           |[-+]?\.(?:inf|Inf|INF)
                           |\.(?:nan|NaN|NAN)""",
-            re.X,
+            re.VERBOSE,
         ),
     ),
     (INT, re.compile(r"[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+")),
@@ -38,7 +41,7 @@ _RESOLVERS = (
                               |[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}
                                :[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?
                                (?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?""",
-            re.X,
+            re.VERBOSE,
         ),
     ),
 )
@@ -75,7 +78,7 @@ def _float(text: str) -> float:
     return float(digits)
 
 
-def construct(tag: str, text: str) -> Any:
+def construct(tag: str, text: str) -> Scalar:
     """Return the value of a scalar with a core-schema tag; text where it holds no value."""
     try:
         if tag == NULL:

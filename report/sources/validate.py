@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from report.errors import Finding, Location, shown
+from report.errors import Finding, Location, excerpt
 from report.sources.models import CODE_PATTERNS, CodeSource, Publication
 from report.sources.yaml import Node, offset_location
 
@@ -41,7 +41,7 @@ def describe(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
-    return f'the text "{shown(value)}"'
+    return f'the text "{excerpt(value)}"'
 
 
 def _name(loc: tuple[str | int, ...]) -> str:
@@ -51,7 +51,7 @@ def _name(loc: tuple[str | int, ...]) -> str:
             parts[-1:] = [f"{parts[-1] if parts else ''}[{step + 1}]"]
         else:
             parts.append(step)
-    return shown(".".join(parts), 80) if parts else "the file"
+    return excerpt(".".join(parts), 80) if parts else "the file"
 
 
 def _quote_hint(error: dict[str, Any], text: str | None) -> str:
@@ -63,7 +63,7 @@ def _quote_hint(error: dict[str, Any], text: str | None) -> str:
     if error["type"] == "string_type" or (
         error["type"] == "literal_error" and not isinstance(value, (bool, dt.date))
     ):
-        return f'; quote it: "{shown(text)}"'
+        return f'; quote it: "{excerpt(text)}"'
     return ""
 
 
@@ -72,9 +72,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
     name = _name(loc)
     if kind == "missing":
         where = f' in "{_name(loc[:-1])}"' if len(loc) > 1 else ""
-        return f'missing required key "{shown(loc[-1])}"{where}'
+        return f'missing required key "{excerpt(loc[-1])}"{where}'
     if kind == "extra_forbidden":
-        return f'unknown key "{shown(loc[-1])}"{_suggest(str(loc[-1]), loc, model)}'
+        return f'unknown key "{excerpt(loc[-1])}"{_suggest(str(loc[-1]), loc, model)}'
     if not loc and kind in _EXPECTED:
         return f"the file must be {_EXPECTED[kind]}, not {describe(value)}"
     if kind == "literal_error":
@@ -91,9 +91,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], text: str | None) ->
     if kind == "markdown_image":
         return str(error["msg"])
     if kind == "figure_too_large":
-        return f'"{name}" must be less than 1,000,000,000,000 in size, not {shown(text or value)}'
+        return f'"{name}" must be less than 1,000,000,000,000 in size, not {excerpt(text or value)}'
     if kind == "finite_number":
-        return f'"{name}" must be a finite number, not {shown(text or value)}'
+        return f'"{name}" must be a finite number, not {excerpt(text or value)}'
     if kind in _EXPECTED:
         return (
             f'"{name}" must be {_EXPECTED[kind]}, not {describe(value)}{_quote_hint(error, text)}'
@@ -208,21 +208,23 @@ def check_code(
         findings.append(Finding(locate(path, root, loc, at_key), message))
 
     if code.code != stem:
-        add(("code",), f'code "{shown(code.code)}" does not match the file name "{stem}.yaml"')
+        add(("code",), f'code "{excerpt(code.code)}" does not match the file name "{stem}.yaml"')
     pattern, rule = CODE_PATTERNS[code.system]
     if not pattern.fullmatch(code.code):
-        add(("code",), f'"{shown(code.code)}" is not a valid {code.system} code ({rule})')
+        add(("code",), f'"{excerpt(code.code)}" is not a valid {code.system} code ({rule})')
     for index, related in enumerate(code.related_codes or []):
         pattern, rule = CODE_PATTERNS[related.system]
         if not pattern.fullmatch(related.code):
             add(
                 ("related_codes", index, "code"),
-                f'"{shown(related.code)}" is not a valid {related.system} code ({rule})',
+                f'"{excerpt(related.code)}" is not a valid {related.system} code ({rule})',
             )
     seen: set[str] = set()
     for index, modifier in enumerate(code.modifiers or []):
         if modifier.code in seen:
-            add(("modifiers", index, "code"), f'modifier "{shown(modifier.code)}" is listed twice')
+            add(
+                ("modifiers", index, "code"), f'modifier "{excerpt(modifier.code)}" is listed twice'
+            )
         seen.add(modifier.code)
     if publication is not None:
         declared = [payer.id for payer in publication.payers]
@@ -230,7 +232,7 @@ def check_code(
             if payer_id not in declared:
                 add(
                     ("payers", payer_id),
-                    f'payer "{shown(payer_id)}" is not declared in '
+                    f'payer "{excerpt(payer_id)}" is not declared in '
                     f"publication.yaml (declared: {', '.join(declared)})",
                     at_key=True,
                 )
@@ -246,7 +248,7 @@ def check_publication(path: str, root: Node, publication: Publication) -> list[F
             findings.append(
                 Finding(
                     locate(path, root, ("payers", index, "id")),
-                    f'payer id "{shown(payer.id)}" is declared twice',
+                    f'payer id "{excerpt(payer.id)}" is declared twice',
                 )
             )
         seen.add(payer.id)

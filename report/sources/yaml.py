@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeAlias
 
 import yaml as libyaml
-from report.errors import SourceError, shown, why
+from yaml.events import CollectionStartEvent, Event, NodeEvent, ScalarEvent
+
+from report.errors import SourceError, excerpt, why
 from report.files import read_regular
 from report.sources import scalars
+from report.sources.scalars import Scalar
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 20_000  # keys and values: 80 times what the largest sample source holds
@@ -44,14 +48,28 @@ _UTF16_32_BOMS = (
     (b"\xfe\xff", "UTF-16"),
     (b"\xff\xfe", "UTF-16"),
 )
-_Parser = getattr(libyaml, "CBaseLoader", libyaml.BaseLoader)  # pure Python without libyaml
+
+
+class _EventParser(Protocol):
+    """The part of PyYAML's loaders the composer uses: the event stream."""
+
+    def get_event(self) -> Event: ...
+    def peek_event(self) -> Event: ...
+    def check_event(self, *choices: type[Event]) -> bool: ...
+
+
+# libyaml's parser, or PyYAML's pure Python one where libyaml is missing.
+_Parser: Callable[[str], _EventParser] = getattr(libyaml, "CBaseLoader", libyaml.BaseLoader)
+
+# A value as plain Python data: what the models validate.
+Plain: TypeAlias = "dict[str, Plain] | list[Plain] | Scalar"
 
 
 @dataclass(slots=True)
 class Node:
     """A loaded YAML value with the 1-based line and column where it starts."""
 
-    value: Any
+    value: Scalar  # None for a mapping or a list
     line: int
     column: int
     key_line: int = 0
@@ -62,7 +80,7 @@ class Node:
     size: int = field(default=1, repr=False)  # values and keys below, aliases expanded
     source: str | None = field(default=None, repr=False)  # the whole text, on the root
 
-    def plain(self) -> Any:
+    def plain(self) -> Plain:
         """Return the value as plain Python data (dicts, lists, scalars)."""
         if isinstance(self.children, dict):
             return {key: child.plain() for key, child in self.children.items()}
@@ -74,18 +92,41 @@ class Node:
         """Return the deepest node along path and the first step that is missing."""
         node = self
         for step in path:
-            children = node.children
-            if isinstance(children, dict) and isinstance(step, str) and step in children:
-                node = children[step]
-            elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
-                node = children[step]
-            else:
+            child = node.child(step)
+            if child is None:
                 return node, step
+            node = child
         return node, None
 
+    def child(self, step: str | int) -> Node | None:
+        """Return the value under a key of a mapping or an index of a list, if it has one."""
+        children = self.children
+        if isinstance(children, dict):
+            return children.get(step) if isinstance(step, str) else None
+        if isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+            return children[step]
+        return None
 
-def _show_tag(tag: str) -> str:
-    return shown(tag.replace(_CORE, "!!"))
+
+def _show_tag(tag: str | None) -> str:
+    """Return a tag as a message shows it: the core schema's as !!name."""
+    return excerpt(str(tag).replace(_CORE, "!!"))
+
+
+def _start(event: Event) -> tuple[int, int, int]:
+    """Return the 0-based line, column and offset at which an event starts."""
+    mark = event.start_mark
+    if mark is None:
+        raise ValueError("the YAML parser gave an event without a place")
+    return mark.line, mark.column, mark.index
+
+
+def _end(event: Event) -> int:
+    """Return the offset at which an event ends."""
+    mark = event.end_mark
+    if mark is None:
+        raise ValueError("the YAML parser gave an event without a place")
+    return mark.index
 
 
 class _Composer:
@@ -97,11 +138,13 @@ class _Composer:
         self.anchors: dict[str, Node] = {}
         self.count = 0
 
-    def fail(self, event: Any, message: str) -> SourceError:
-        mark = event.start_mark
-        return SourceError.at(self.path, mark.line + 1, mark.column + 1, message)
+    def fail(self, event: Event, message: str) -> SourceError:
+        """Return the error of a problem found at event."""
+        line, column, _ = _start(event)
+        return SourceError.at(self.path, line + 1, column + 1, message)
 
-    def add(self, event: Any, size: int) -> None:
+    def add(self, event: Event, size: int) -> None:
+        """Count size more keys and values; refuse past the limit."""
         self.count += size
         if self.count > MAX_NODES:
             raise self.fail(
@@ -127,17 +170,19 @@ class _Composer:
         return root
 
     def node(self, depth: int) -> Node:
+        """Build the node that starts at the next event, depth levels down."""
         event = self.parser.get_event()
+        assert isinstance(event, NodeEvent), event  # where a value starts
         if isinstance(event, libyaml.AliasEvent):
-            target = self.anchors.get(event.anchor)
+            target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is None:
                 raise self.fail(
-                    event, f'the alias "*{shown(event.anchor)}" names no anchor defined before it'
+                    event, f'the alias "*{excerpt(event.anchor)}" names no anchor defined before it'
                 )
             self.add(event, target.size)
-            mark = event.start_mark
+            line, column, _ = _start(event)
             return dataclasses.replace(
-                target, line=mark.line + 1, column=mark.column + 1, key_line=0, key_column=0
+                target, line=line + 1, column=column + 1, key_line=0, key_column=0
             )
         self.add(event, 1)
         if isinstance(event, libyaml.ScalarEvent):
@@ -145,6 +190,7 @@ class _Composer:
         else:
             if depth >= MAX_DEPTH:
                 raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
+            assert isinstance(event, CollectionStartEvent), event
             if isinstance(event, libyaml.MappingStartEvent):
                 node = self.mapping(event, depth)
             else:
@@ -155,27 +201,19 @@ class _Composer:
 
     def located(
         self,
-        event: Any,
-        end: Any,
-        value: Any = None,
+        event: Event,
+        end: Event,
+        value: Scalar = None,
         text: str | None = None,
         children: dict[str, Node] | list[Node] | None = None,
         size: int = 1,
     ) -> Node:
-        start = event.start_mark
-        return Node(
-            value,
-            start.line + 1,
-            start.column + 1,
-            0,
-            0,
-            text,
-            children,
-            (start.index, end.end_mark.index),
-            size,
-        )
+        """Return a node that spans from event to end."""
+        line, column, start = _start(event)
+        return Node(value, line + 1, column + 1, 0, 0, text, children, (start, _end(end)), size)
 
-    def mapping(self, event: Any, depth: int) -> Node:
+    def mapping(self, event: CollectionStartEvent, depth: int) -> Node:
+        """Build a mapping's node, its start event read."""
         if event.tag not in (None, "!", _MAPPING_TAG):
             raise self.fail(
                 event,
@@ -188,20 +226,21 @@ class _Composer:
             key_event = self.parser.peek_event()
             key = self.key()
             if key in children:
+                first = children[key].key_line
                 raise self.fail(
-                    key_event,
-                    f'duplicate key "{shown(key)}" (first given at line {children[key].key_line})',
+                    key_event, f'duplicate key "{excerpt(key)}" (first given at line {first})'
                 )
             child = self.node(depth + 1)
-            child.key_line = key_event.start_mark.line + 1
-            child.key_column = key_event.start_mark.column + 1
+            key_line, key_column, _ = _start(key_event)
+            child.key_line, child.key_column = key_line + 1, key_column + 1
             children[key] = child
             size += 1 + child.size
         return self.located(
             event, self.parser.get_event(), value=None, children=children, size=size
         )
 
-    def sequence(self, event: Any, depth: int) -> Node:
+    def sequence(self, event: CollectionStartEvent, depth: int) -> Node:
+        """Build a list's node, its start event read."""
         if event.tag not in (None, "!", _SEQUENCE_TAG):
             raise self.fail(
                 event,
@@ -220,9 +259,10 @@ class _Composer:
         )
 
     def key(self) -> str:
+        """Read a mapping's next key: plain text, or an alias of plain text."""
         event = self.parser.get_event()
         if isinstance(event, libyaml.AliasEvent):
-            target = self.anchors.get(event.anchor)
+            target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is not None and target.children is None:
                 return str(target.text)
         if not isinstance(event, libyaml.ScalarEvent):
@@ -233,7 +273,8 @@ class _Composer:
         self.scalar(event)  # refuses a key with a tag that is not allowed
         return str(event.value)
 
-    def scalar(self, event: Any) -> Node:
+    def scalar(self, event: ScalarEvent) -> Node:
+        """Build a scalar's node: its value read with the core schema."""
         tag = event.tag
         if tag is None:
             tag = scalars.resolve(event.value) if event.implicit[0] else scalars.STR
@@ -363,17 +404,17 @@ def _too_large(path: str, size: int | None) -> SourceError:
     )
 
 
-def unreadable(shown_as: str, exc: OSError) -> SourceError:
+def unreadable(shown_path: str, exc: OSError) -> SourceError:
     """Return the error for a source the system will not read (or that is no regular file)."""
-    return SourceError.at(shown_as, 1, 1, f"cannot read the file: {why(exc)}")
+    return SourceError.at(shown_path, 1, 1, f"cannot read the file: {why(exc)}")
 
 
-def load_yaml(path: Path, shown_as: str) -> tuple[bytes, Node]:
-    """Read and parse one YAML file; shown_as is the path used in messages."""
+def load_yaml(path: Path, shown_path: str) -> tuple[bytes, Node]:
+    """Read and parse one YAML file; shown_path is the path used in messages."""
     try:
         data, size = read_regular(path, MAX_FILE_BYTES + 1)  # never more than the limit
     except OSError as exc:
-        raise unreadable(shown_as, exc) from exc
+        raise unreadable(shown_path, exc) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise _too_large(shown_as, size if size > MAX_FILE_BYTES else None)
-    return data, parse_yaml(data, shown_as)
+        raise _too_large(shown_path, size if size > MAX_FILE_BYTES else None)
+    return data, parse_yaml(data, shown_path)

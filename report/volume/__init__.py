@@ -26,7 +26,8 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
 
 How. Holding a thousand reports in one pikepdf (qpdf) document takes about 1 GiB and
 15 s, most of it parsing and copying some 600,000 objects one by one. So the merge works
-on the bytes WeasyPrint wrote (report/render/pdf.py, finished by tagging.py): it reads
+on the bytes as written (by WeasyPrint, report/render/pdf.py, with the finisher of
+tagging.py; a release document as pikepdf saved it with its stamp): it reads
 each report's objects, renumbers every `N 0 R` at once over the text of its object stream,
 rewrites only the few objects it must (the root of the report's page tree, its top
 structure elements and bookmarks), and writes them on to the volume, one report at a time,

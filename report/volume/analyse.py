@@ -7,12 +7,15 @@ import re
 from dataclasses import dataclass
 
 from report.volume.format import CHUNK_FORMAT, OBJECTS_PER_STREAM
-from report.volume.reader import Source
+from report.volume.reader import ParsedPdf
 from report.volume.syntax import (
     STRUCT_PARENT,
     Ref,
     Unsupported,
     Value,
+    as_dict,
+    as_list,
+    as_ref,
     dump,
     same,
     text_of,
@@ -40,6 +43,7 @@ class Facts:
     names: tuple[bytes, ...]  # its named destinations
 
     def dumps(self) -> bytes:
+        """Return the facts as a cache file."""
         return json.dumps(
             {
                 "format": CHUNK_FORMAT,
@@ -51,6 +55,7 @@ class Facts:
 
     @classmethod
     def loads(cls, data: bytes) -> Facts:
+        """Read a cache file written by dumps; raise ValueError if it is of another format."""
         value = json.loads(data)
         if value.get("format") != CHUNK_FORMAT:
             raise ValueError("another format")
@@ -65,7 +70,7 @@ class Facts:
 class Analysis:
     """A part's objects and what its catalog holds, before it is placed."""
 
-    source: Source
+    parsed: ParsedPdf
     spec: PartSpec
     catalog: dict[bytes, Value]
     node: Ref  # its page tree's root
@@ -80,22 +85,26 @@ class Analysis:
     facts: Facts
 
 
-def analyse(source: Source, spec: PartSpec) -> Analysis:
+def analyse(parsed: ParsedPdf, spec: PartSpec) -> Analysis:
     """Find a part's page tree, structure, outline and names, and what the volume replaces."""
-    root_ref = source.trailer[b"/Root"]
-    catalog = source.get(root_ref)
-    if not isinstance(catalog, dict) or not isinstance(catalog.get(b"/Pages"), Ref):
+    root_ref = as_ref(parsed.trailer.get(b"/Root"), "a catalog")
+    catalog = as_dict(parsed.get(root_ref), "a catalog")
+    if not isinstance(catalog.get(b"/Pages"), Ref):
         raise Unsupported("a catalog without a page tree")
-    dropped = {root_ref.num}  # type: ignore[union-attr]
+    dropped = {root_ref.num}
 
     def drop(value: Value) -> Value:
         if isinstance(value, Ref):
             dropped.add(value.num)
-        return source.get(value)
+        return parsed.get(value)
 
-    node_ref: Ref = catalog[b"/Pages"]  # type: ignore[assignment]
-    node = source.get(node_ref)
-    count = source.get(node.get(b"/Count", b"0")) if isinstance(node, dict) else None
+    def drop_ref(value: Value | None) -> None:
+        if isinstance(value, Ref):
+            dropped.add(value.num)
+
+    node_ref = as_ref(catalog[b"/Pages"], "a page tree")
+    node = parsed.get(node_ref)
+    count = parsed.get(node.get(b"/Count", b"0")) if isinstance(node, dict) else None
     if count != b"%d" % spec.pages:
         raise ValueError(
             f"{spec.title}: {count!r} pages, but the volume's contents counted "
@@ -107,57 +116,54 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
     maps: dict[bytes, dict[bytes, Value]] = {}
     id_pairs: list[tuple[bytes, Value]] = []
     if b"/StructTreeRoot" in catalog:
-        root = drop(catalog[b"/StructTreeRoot"])
-        assert isinstance(root, dict)
+        root = as_dict(drop(catalog[b"/StructTreeRoot"]), "a structure tree root")
         kids = root.get(b"/K", [])
-        if isinstance(kids, Ref) and not isinstance(source.get(kids), dict):
+        if isinstance(kids, Ref) and not isinstance(parsed.get(kids), dict):
             kids = drop(kids)  # an indirect array
-        for kid in kids if isinstance(kids, list) else [kids]:
-            if not isinstance(kid, Ref):
-                raise Unsupported("a structure element that is not an indirect object")
-            tops.append(kid.num)
+        tops += [
+            as_ref(kid, "a structure element").num
+            for kid in (kids if isinstance(kids, list) else [kids])
+        ]
         if b"/ParentTree" in root:
-            parent_pairs = number_tree(source, root[b"/ParentTree"], dropped)
+            parent_pairs = number_tree(parsed, root[b"/ParentTree"], dropped)
         for name in (b"/RoleMap", b"/ClassMap"):
             if name in root:
-                maps[name] = drop(root[name])  # type: ignore[assignment]
+                maps[name] = as_dict(drop(root[name]), name.decode())
         if b"/IDTree" in root:
-            id_pairs = name_tree(source, root[b"/IDTree"], dropped)
+            id_pairs = name_tree(parsed, root[b"/IDTree"], dropped)
 
     items: list[tuple[int, dict[bytes, Value]]] = []
     if isinstance(catalog.get(b"/Outlines"), Ref):
-        outlines = drop(catalog[b"/Outlines"])
-        item, seen = outlines.get(b"/First"), set()  # type: ignore[union-attr]
+        outlines = as_dict(drop(catalog[b"/Outlines"]), "an outline root")
+        item, seen = outlines.get(b"/First"), set()
         while isinstance(item, Ref) and item.num not in seen:
             seen.add(item.num)
-            items.append((item.num, source.get(item)))  # type: ignore[arg-type]
+            items.append((item.num, as_dict(parsed.get(item), "a bookmark")))
             item = items[-1][1].get(b"/Next")
-    names = drop(catalog.get(b"/Names", {}))
-    names = names if isinstance(names, dict) else {}
-    dest_pairs = name_tree(source, names.get(b"/Dests"), dropped) if b"/Dests" in names else []
+    found = drop(catalog.get(b"/Names", {}))
+    names = found if isinstance(found, dict) else {}
+    dest_pairs = name_tree(parsed, names.get(b"/Dests"), dropped)
     legacy = drop(catalog.get(b"/Dests", {}))
     if isinstance(legacy, dict):
         dest_pairs += [(key[1:], value) for key, value in legacy.items()]
-    if isinstance(catalog.get(b"/PageLabels"), Ref):
-        dropped.add(catalog[b"/PageLabels"].num)  # type: ignore[union-attr]
+    drop_ref(catalog.get(b"/PageLabels"))
     if not spec.primary:  # the opening's metadata and output intents stand for all
-        if isinstance(catalog.get(b"/Metadata"), Ref):
-            dropped.add(catalog[b"/Metadata"].num)  # type: ignore[union-attr]
-        for intent in drop(catalog.get(b"/OutputIntents", [])) or []:  # type: ignore[union-attr]
-            intent = drop(intent)
-            if isinstance(intent, dict) and isinstance(intent.get(b"/DestOutputProfile"), Ref):
-                dropped.add(intent[b"/DestOutputProfile"].num)  # type: ignore[union-attr]
-        if isinstance(source.trailer.get(b"/Info"), Ref):
-            dropped.add(source.trailer[b"/Info"].num)  # type: ignore[union-attr]
-        drop_embedded_files(source, catalog, names, dropped)
+        drop_ref(catalog.get(b"/Metadata"))
+        intents = drop(catalog.get(b"/OutputIntents", []))
+        for intent in intents if isinstance(intents, list) else []:
+            intent_dict = drop(intent)
+            if isinstance(intent_dict, dict):
+                drop_ref(intent_dict.get(b"/DestOutputProfile"))
+        drop_ref(parsed.trailer.get(b"/Info"))
+        drop_embedded_files(parsed, catalog, names, dropped)
 
-    numbers = source.numbers()
-    packed = len(numbers - dropped - set(source.streams)) - len(items)
+    numbers = parsed.numbers()
+    packed = len(numbers - dropped - set(parsed.streams)) - len(items)
     keys = [key for key, _ in parent_pairs]
     for text in (
-        *(pack.data for pack in source.packs),
-        *source.bodies.values(),
-        *(dictionary for dictionary, _ in source.streams.values()),
+        *(pack.data for pack in parsed.packs),
+        *parsed.bodies.values(),
+        *(dictionary for dictionary, _ in parsed.streams.values()),
     ):
         if b"/StructParent" in text:
             keys += [int(k) for k in STRUCT_PARENT.findall(text)]
@@ -167,7 +173,7 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
         names=tuple(name for name, _ in dest_pairs),
     )
     return Analysis(
-        source,
+        parsed,
         spec,
         catalog,
         node_ref,
@@ -184,23 +190,24 @@ def analyse(source: Source, spec: PartSpec) -> Analysis:
 
 
 def drop_embedded_files(
-    source: Source, catalog: dict[bytes, Value], names: dict[bytes, Value], dropped: set[int]
+    parsed: ParsedPdf, catalog: dict[bytes, Value], names: dict[bytes, Value], dropped: set[int]
 ) -> None:
     """Drop a part's embedded files (a release report's sources): the volume embeds its own.
 
     Only the catalog (/AF, /Names /EmbeddedFiles) refers to them in the reports this
     builder writes, and the catalog is not copied.
     """
-    specs = [value for _, value in name_tree(source, names.get(b"/EmbeddedFiles"), dropped)]
+    specs = [value for _, value in name_tree(parsed, names.get(b"/EmbeddedFiles"), dropped)]
     associated = catalog.get(b"/AF", [])
     if isinstance(associated, Ref):
         dropped.add(associated.num)
-    specs += source.get(associated) or []  # type: ignore[operator]
+    listed = parsed.get(associated)
+    specs += listed if isinstance(listed, list) else []
     for spec in specs:
         if not isinstance(spec, Ref) or spec.num in dropped:
             continue
         dropped.add(spec.num)
-        files = source.get(source.get(spec).get(b"/EF", {}))  # type: ignore[union-attr]
+        files = parsed.get(as_dict(parsed.get(spec), "a file specification").get(b"/EF", {}))
         for stream in files.values() if isinstance(files, dict) else ():
             if isinstance(stream, Ref):
                 dropped.add(stream.num)
@@ -209,16 +216,16 @@ def drop_embedded_files(
 INHERITED = (b"/Resources", b"/MediaBox", b"/CropBox", b"/Rotate")
 
 
-def first_page(source: Source, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
+def first_page(parsed: ParsedPdf, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
     """Return the first page's number under a page tree node, with its inheritable entries."""
     inherited: dict[bytes, Value] = {}
     seen = set()
     while node_ref.num not in seen:
         seen.add(node_ref.num)
-        node = source.get(node_ref)
+        node = parsed.get(node_ref)
         assert isinstance(node, dict)
         inherited.update({k: node[k] for k in INHERITED if k in node})
-        kids = source.get(node.get(b"/Kids"))
+        kids = parsed.get(node.get(b"/Kids"))
         if not isinstance(kids, list):
             return node_ref.num, inherited
         if not kids or not isinstance(kids[0], Ref):
@@ -227,15 +234,17 @@ def first_page(source: Source, node_ref: Ref) -> tuple[int, dict[bytes, Value]]:
     raise Unsupported("a page tree without pages")
 
 
-_NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.S)
+_NUM_PAIR = re.compile(rb"[\s\0]*(\d+)[\s\0]+(\[[^\]]*\]|\d+[\s\0]+0[\s\0]+R|null)", re.DOTALL)
 
 
-def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[int, bytes]]:
+def number_tree(
+    parsed: ParsedPdf, node: Value | None, dropped: set[int]
+) -> list[tuple[int, bytes]]:
     """Return a number tree's (key, value as written) pairs, dropping its node objects."""
     pairs: list[tuple[int, bytes]] = []
     if isinstance(node, Ref):
         dropped.add(node.num)
-        body = source.body(node.num)
+        body = parsed.body(node.num)
         start = body.find(b"/Nums")
         if b"/Kids" not in body and start >= 0:  # the common flat tree: scan without parsing
             pos = body.index(b"[", start) + 1
@@ -245,29 +254,28 @@ def number_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[in
             if re.match(rb"[\s\0]*\]", body[pos : pos + 64]):
                 return pairs
             pairs = []
-        node = source.get(node)
+        node = parsed.get(node)
     if not isinstance(node, dict):
         raise Unsupported("a number tree node that is not a dictionary")
-    nums = source.get(node.get(b"/Nums", []))
-    for index in range(0, len(nums) - 1, 2):  # type: ignore[arg-type]
-        pairs.append((to_int(nums[index]), dump(nums[index + 1], same)))  # type: ignore[index]
-    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
-        pairs += number_tree(source, kid, dropped)
+    nums = as_list(parsed.get(node.get(b"/Nums", [])), "a number tree's /Nums")
+    for index in range(0, len(nums) - 1, 2):
+        pairs.append((to_int(nums[index]), dump(nums[index + 1], same)))
+    for kid in as_list(parsed.get(node.get(b"/Kids", [])), "a number tree's /Kids"):
+        pairs += number_tree(parsed, kid, dropped)
     return pairs
 
 
-def name_tree(source: Source, node: Value, dropped: set[int]) -> list[tuple[bytes, Value]]:
+def name_tree(
+    parsed: ParsedPdf, node_ref: Value | None, dropped: set[int]
+) -> list[tuple[bytes, Value]]:
     """Return a name tree's (name, value) pairs, dropping its node objects."""
-    if isinstance(node, Ref):
-        dropped.add(node.num)
-    node = source.get(node)
+    if isinstance(node_ref, Ref):
+        dropped.add(node_ref.num)
+    node = parsed.get(node_ref)
     if not isinstance(node, dict):
         return []
-    names = source.get(node.get(b"/Names", []))
-    pairs = [
-        (text_of(names[i]), names[i + 1])  # type: ignore[index]
-        for i in range(0, len(names) - 1, 2)
-    ]  # type: ignore[arg-type]
-    for kid in source.get(node.get(b"/Kids", [])):  # type: ignore[union-attr]
-        pairs += name_tree(source, kid, dropped)
+    names = as_list(parsed.get(node.get(b"/Names", [])), "a name tree's /Names")
+    pairs = [(text_of(names[i]), names[i + 1]) for i in range(0, len(names) - 1, 2)]
+    for kid in as_list(parsed.get(node.get(b"/Kids", [])), "a name tree's /Kids"):
+        pairs += name_tree(parsed, kid, dropped)
     return pairs

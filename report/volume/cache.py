@@ -10,13 +10,14 @@ from report.volume.format import FACTS_PREFIX, PART_PREFIX
 
 
 class PartCache:
-    """Facts and placed parts kept in cache_dir between builds (or nowhere)."""
+    """Facts and placed parts kept in folder between builds (or nowhere, without one)."""
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.used: set[str] = set()
 
     def read(self, name: str) -> bytes | None:
+        """Return a cached file's bytes, or None if it is not there."""
         if self.folder is None:
             return None
         self.used.add(name)

@@ -138,7 +138,7 @@ def front_matter(
     limits: dict[int, int] = {}
     opening = OPENING_PAGES
     for _ in range(MAX_FRONT_RENDERS):
-        plan, fronts = _parts(publication, entries, metrics, opening, limits)
+        plan, fronts = _parts(entries, metrics, opening, limits)
         documents = [
             (front_html(publication, f), settings if f.part == "opening" else unstamped)
             for f in fronts
@@ -163,35 +163,33 @@ def front_matter(
 
 
 def _parts(
-    publication: PublicationInfo,
     entries: Sequence[VolumeEntry],
     metrics: ContentsMetrics,
     opening: int,
     limits: dict[int, int],
-    contents: bool = True,
 ) -> tuple[list[tuple[int, int]], list[FrontPart]]:
-    """Plan the contents pages; return the plan and the parts: the opening, then (with
-    contents) each contents page, numbered from the entries' page counts."""
+    """Plan the contents pages; return the plan and the parts.
+
+    The parts are the opening, then each contents page, numbered from the entries' page
+    counts.
+    """
     plan = plan_pages(metrics.heights, metrics.gaps, metrics.first_room, metrics.room, limits)
     total = opening + len(plan)
     fronts = [FrontPart("opening", 1, total, report_count=len(entries))]
-    if contents:
-        pages = start_pages(total, entries)
-        for number, (start, end) in enumerate(plan):
-            lines = tuple(
-                ContentsLine(e.code, e.heading, page)
-                for e, page in zip(entries[start:end], pages[start:end], strict=True)
-            )
-            fronts.append(
-                FrontPart(
-                    "contents", opening + number + 1, total, lines, opens_contents=number == 0
-                )
-            )
+    pages = start_pages(total, entries)
+    for number, (start, end) in enumerate(plan):
+        lines = tuple(
+            ContentsLine(e.code, e.heading, page)
+            for e, page in zip(entries[start:end], pages[start:end], strict=True)
+        )
+        fronts.append(
+            FrontPart("contents", opening + number + 1, total, lines, opens_contents=number == 0)
+        )
     return plan, fronts
 
 
 def _shell() -> FrontPart:
-    """The contents part whose HTML, without lines, keys the measured line heights."""
+    """Return the contents part whose HTML, without lines, keys the measured line heights."""
     return FrontPart("contents", 1, 1, opens_contents=True)
 
 

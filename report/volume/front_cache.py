@@ -65,8 +65,9 @@ class FrontCache:
             data = _cached(path)
             if data is not None:  # else removed meanwhile: rendered again
                 found[key] = (data, pages)
-        todo = {key: document for key, document in zip(keys, documents, strict=True)
-                if key not in found}
+        todo = {
+            key: document for key, document in zip(keys, documents, strict=True) if key not in found
+        }
         done = renderer.render(list(todo.values())) if todo else []
         for key, (data, pages) in zip(todo, done, strict=True):
             found[key] = (data, pages)

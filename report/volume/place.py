@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 from report.volume.analyse import Analysis, first_page
 from report.volume.format import CHUNK_FORMAT, COMPRESSION, OBJECTS_PER_STREAM
-from report.volume.reader import Source
+from report.volume.reader import ParsedPdf
 from report.volume.syntax import (
     Out,
     Ref,
     Value,
+    as_list,
     dump,
     pdf_string,
     prefix_ids,
@@ -46,11 +47,11 @@ class Objects:
 
     chunks: list[bytes] = field(default_factory=list)
     size: int = 0
-    loose: array = field(default_factory=lambda: array("Q"))  # object numbers at offsets
-    offsets: array = field(default_factory=lambda: array("Q"))
-    packed: array = field(default_factory=lambda: array("Q"))  # objects in object streams
-    streams: array = field(default_factory=lambda: array("Q"))  # ... and that stream's number
-    indexes: array = field(default_factory=lambda: array("Q"))  # ... and their index in it
+    loose: array[int] = field(default_factory=lambda: array("Q"))  # object numbers at offsets
+    offsets: array[int] = field(default_factory=lambda: array("Q"))
+    packed: array[int] = field(default_factory=lambda: array("Q"))  # objects in object streams
+    streams: array[int] = field(default_factory=lambda: array("Q"))  # ... and that stream's number
+    indexes: array[int] = field(default_factory=lambda: array("Q"))  # ... and their index in it
 
     def _put(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -71,7 +72,7 @@ class Objects:
             chunk = objects[start : start + OBJECTS_PER_STREAM]
             num = next(numbers)
             heads, at = [], 0
-            for index, (member, body) in enumerate(chunk):
+            for member, body in chunk:
                 heads.append(b"%d %d" % (member, at))
                 at += len(body) + 1
             self.packed.extend(member for member, _ in chunk)
@@ -89,6 +90,7 @@ class Objects:
             )
 
     def data(self) -> bytes:
+        """Return the objects as written."""
         return b"".join(self.chunks)
 
 
@@ -162,9 +164,9 @@ class Chunk:
 
 def place_part(analysis: Analysis, place: Placement) -> Chunk:
     """Write a part's objects at its place: renumbered, keys shifted, IDs prefixed."""
-    source, spec, facts = analysis.source, analysis.spec, analysis.facts
+    parsed, spec, facts = analysis.parsed, analysis.spec, analysis.facts
     base, offset = place.base, place.offset
-    kept = source.numbers() - analysis.dropped
+    kept = parsed.numbers() - analysis.dropped
     table = {b"%d" % num: b"%d 0 R" % (num + base) for num in kept}
 
     def remap(num: int) -> int | None:
@@ -179,25 +181,20 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     ]
     own = b"report-" + spec.code.encode() if spec.code else None
     if own is not None and (own not in facts.names or own in renamed):
-        first, inherited = first_page(source, analysis.node)
-        box = inherited.get(b"/MediaBox", [b"0", b"0", b"0", b"0"])
-        dests.append(
-            (
-                own,
-                b"[ %d 0 R /XYZ %s %s 0 ]"
-                % (first + base, dump(box[0], remap), dump(box[3], remap)),
-            )
-        )  # type: ignore[index]
+        first, inherited = first_page(parsed, analysis.node)
+        box = as_list(inherited.get(b"/MediaBox", [b"0", b"0", b"0", b"0"]), "a /MediaBox")
+        left, top = dump(box[0], remap), dump(box[3], remap)
+        dests.append((own, b"[ %d 0 R /XYZ %s %s 0 ]" % (first + base, left, top)))
 
     # Objects rewritten here: the page tree's root, top structure elements, top bookmarks.
     rewritten: dict[int, bytes] = {}
-    node = source.get(analysis.node)
+    node = parsed.get(analysis.node)
     assert isinstance(node, dict)
     node[b"/Parent"] = Out(place.parent)
     rewritten[analysis.node.num] = dump(node, remap)
     prefix = spec.code.encode() + b"/" if spec.code else b""
     for num in analysis.tops:
-        element = source.get(Ref(num))
+        element = parsed.get(Ref(num))
         assert isinstance(element, dict)
         element[b"/P"] = Out(place.document)
         if element.get(b"/S") == b"/Document":
@@ -222,13 +219,13 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
             (num + base, dump(item, remap), 1 + (count if count > 0 and not spec.closed else 0))
         )
     if renamed:
-        rename_links(source, analysis.node, analysis.items, rewritten, renamed, remap)
+        rename_links(parsed, analysis.node, analysis.items, rewritten, renamed, remap)
 
     # Everything else as it is: renumbered, structure parent keys shifted, IDs prefixed.
     keys: list[int] = []
     skip = analysis.dropped | {num for num, _ in analysis.items} | set(rewritten)
 
-    def finish(data: bytes) -> bytes:
+    def rewrite(data: bytes) -> bytes:
         return prefix_ids(shift_keys(renumber(data, table), offset, keys), prefix)
 
     objects = [
@@ -236,24 +233,24 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         for num, body in rewritten.items()
         if num in kept
     ]
-    for pack in source.packs:
-        bodies = finish(pack.data).split(b"\n")
+    for pack in parsed.packs:
+        bodies = rewrite(pack.data).split(b"\n")  # one more: the text ends with a newline
         objects += [
             (num + base, body)
-            for num, body in zip(pack.nums, bodies)
-            if num not in skip and (not source.duplicates or source.where[num][0] is pack)
+            for num, body in zip(pack.nums, bodies, strict=False)
+            if num not in skip and (not parsed.duplicates or parsed.where[num][0] is pack)
         ]
-    loose = [num for num in source.bodies if num not in skip]
+    loose = [num for num in parsed.bodies if num not in skip]
     if loose:
-        bodies = finish(b"\n".join(source.bodies[num] for num in loose)).split(b"\n")
+        bodies = rewrite(b"\n".join(parsed.bodies[num] for num in loose)).split(b"\n")
         objects += [(num + base, body) for num, body in zip(loose, bodies, strict=True)]
     written = Objects()
-    streams = [num for num in sorted(source.streams) if num in kept]
+    streams = [num for num in sorted(parsed.streams) if num in kept]
     if streams:
-        dictionaries = finish(b"\n".join(source.streams[num][0] for num in streams))
+        dictionaries = rewrite(b"\n".join(parsed.streams[num][0] for num in streams))
         for num, dictionary in zip(streams, dictionaries.split(b"\n"), strict=True):
-            written.stream(num + base, dictionary, source.streams[num][1])
-    written.pack(iter(range(base + max(source.numbers()) + 1, base + facts.span + 1)), objects)
+            written.stream(num + base, dictionary, parsed.streams[num][1])
+    written.pack(iter(range(base + max(parsed.numbers()) + 1, base + facts.span + 1)), objects)
 
     # What the volume's catalog takes from the part.
     parents: list[tuple[int, bytes]] = []
@@ -293,7 +290,7 @@ def rename_dest(holder: dict[bytes, Value], renamed: dict[bytes, bytes]) -> bool
 
 
 def rename_links(
-    source: Source,
+    parsed: ParsedPdf,
     node_ref: Ref,
     items: list[tuple[int, dict[bytes, Value]]],
     rewritten: dict[int, bytes],
@@ -302,14 +299,14 @@ def rename_links(
 ) -> None:
     """Point a part's links and nested bookmarks at the destinations renamed for it."""
     holders: list[Value] = []
-    stack: list[Value] = [node_ref]
+    stack: list[Value | None] = [node_ref]
     while stack:  # the page tree, for the pages' annotations
-        node = source.get(stack.pop())
+        node = parsed.get(stack.pop())
         if isinstance(node, dict):
-            kids = source.get(node.get(b"/Kids"))
+            kids = parsed.get(node.get(b"/Kids"))
             if isinstance(kids, list):
                 stack += kids
-            annots = source.get(node.get(b"/Annots", []))
+            annots = parsed.get(node.get(b"/Annots", []))
             holders += annots if isinstance(annots, list) else []
     stack = [item.get(b"/First") for _, item in items]
     seen: set[int] = set()
@@ -318,11 +315,11 @@ def rename_links(
         if isinstance(ref, Ref) and ref.num not in seen:
             seen.add(ref.num)
             holders.append(ref)
-            item = source.get(ref)
+            item = parsed.get(ref)
             if isinstance(item, dict):
                 stack += [item.get(b"/Next"), item.get(b"/First")]
     for ref in holders:
-        if isinstance(ref, Ref) and ref.num not in rewritten and ref.num not in source.streams:
-            holder = source.get(ref)
+        if isinstance(ref, Ref) and ref.num not in rewritten and ref.num not in parsed.streams:
+            holder = parsed.get(ref)
             if isinstance(holder, dict) and rename_dest(holder, renamed):
                 rewritten[ref.num] = dump(holder, remap)

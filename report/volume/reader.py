@@ -1,4 +1,9 @@
-"""Read a part: every object of a PDF as qpdf writes it (the finishing pass)."""
+"""Read a part: every object of a PDF as WeasyPrint (pydyf) or qpdf writes it.
+
+WeasyPrint writes the reports and the front matter; pikepdf (qpdf) saves a release
+document with its stamp (report/render/provenance.py), and rewrites any other PDF this
+reader does not handle (load_pdf).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass, field
+from typing import overload
 
 from report.volume.syntax import (
     DELIMITER,
@@ -13,6 +19,7 @@ from report.volume.syntax import (
     Ref,
     Unsupported,
     Value,
+    as_dict,
     dump,
     parse,
     same,
@@ -37,7 +44,7 @@ class Packed:
 
 
 @dataclass
-class Source:
+class ParsedPdf:
     """A PDF's objects as written: loose and packed bodies, stream dictionaries and data."""
 
     version: bytes
@@ -49,6 +56,7 @@ class Source:
     duplicates: bool = False  # whether an object number is written more than once
 
     def body(self, num: int) -> bytes:
+        """Return the body of a non-stream object, as written on one line."""
         if num in self.bodies:
             return self.bodies[num]
         if num not in self.where:
@@ -56,19 +64,30 @@ class Source:
         pack, index = self.where[num]
         return pack.data[pack.starts[index] : pack.starts[index + 1] - 1]
 
-    def get(self, value: Value) -> Value:
+    @overload
+    def get(self, value: Value) -> Value: ...
+    @overload
+    def get(self, value: None) -> None: ...
+    @overload
+    def get(self, value: Value | None) -> Value | None: ...
+
+    def get(self, value: Value | None) -> Value | None:
         """Return a value, or the object it refers to."""
         return parse(self.body(value.num))[0] if isinstance(value, Ref) else value
 
     def numbers(self) -> set[int]:
+        """Return the number of every object."""
         return set(self.bodies) | set(self.where) | set(self.streams)
 
 
-def read_source(data: bytes) -> Source:
-    """Read every object of a PDF by walking it from the start (xref tables are not needed)."""
+def parse_pdf(data: bytes) -> ParsedPdf:
+    """Read every object of a PDF by walking it from the start (xref tables are not needed).
+
+    Raise Unsupported for a PDF laid out in a way this reader does not handle.
+    """
     if not data.startswith(b"%PDF-"):
         raise Unsupported("not a PDF")
-    source = Source(version=data[5:8], trailer={})
+    parsed = ParsedPdf(version=data[5:8], trailer={})
     pos = data.index(b"\n") + 1
     while pos < len(data):
         skip = _SPACE.match(data, pos)
@@ -77,32 +96,32 @@ def read_source(data: bytes) -> Source:
             continue
         header = _OBJ.match(data, pos)
         if header is not None:
-            pos = _read_object(data, header, source)
+            pos = _read_object(data, header, parsed)
         elif data.startswith(b"xref", pos):
             trailer = data.find(b"trailer", pos)
             if trailer < 0:
                 raise Unsupported("a cross-reference table without trailer")
             value, pos = parse(data, trailer + len(b"trailer"))
-            source.trailer.update(value)  # type: ignore[arg-type]
+            parsed.trailer.update(as_dict(value, "a trailer"))
         elif data.startswith(b"startxref", pos):
             skip = TOKEN.match(data, pos + len(b"startxref"))
             pos = skip.end() if skip else len(data)
         else:
             raise Unsupported(f"unexpected bytes at {pos}: {data[pos : pos + 20]!r}")
-    if b"/Encrypt" in source.trailer or not isinstance(source.trailer.get(b"/Root"), Ref):
+    if b"/Encrypt" in parsed.trailer or not isinstance(parsed.trailer.get(b"/Root"), Ref):
         raise Unsupported("an encrypted PDF, or one without a catalog")
-    for pack in source.packs:
+    for pack in parsed.packs:
         for index, num in enumerate(pack.nums):
-            if num not in source.bodies and num not in source.streams:
-                source.where.setdefault(num, (pack, index))
-    packed = sum(len(pack.nums) for pack in source.packs)
-    source.duplicates = len(source.where) != packed or any(
-        num in source.where for num in (*source.bodies, *source.streams)
+            if num not in parsed.bodies and num not in parsed.streams:
+                parsed.where.setdefault(num, (pack, index))
+    packed = sum(len(pack.nums) for pack in parsed.packs)
+    parsed.duplicates = len(parsed.where) != packed or any(
+        num in parsed.where for num in (*parsed.bodies, *parsed.streams)
     )
-    return source
+    return parsed
 
 
-def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
+def _read_object(data: bytes, header: re.Match[bytes], parsed: ParsedPdf) -> int:
     """Read the object whose `N G obj` header matched; return the position after it."""
     num = int(header[1])
     start = header.end()
@@ -121,7 +140,7 @@ def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
         close = _END.match(data, end)
         if close is None or value is None:
             raise Unsupported(f"object {num} has no endobj")
-        source.bodies[num] = (
+        parsed.bodies[num] = (
             text if b"\n" not in text and b"\r" not in text else dump(value, same)
         )  # one line, as packed bodies are
         return close.end()
@@ -141,11 +160,11 @@ def _read_object(data: bytes, header: re.Match[bytes], source: Source) -> int:
     if kind is None:
         if value is not None or b"\n" in text or b"\r" in text:
             text = dump(parse(text)[0] if value is None else value, same)
-        source.streams[num] = (text, raw)
+        parsed.streams[num] = (text, raw)
     elif kind[1] == b"/XRef":
-        source.trailer.update(parse(text)[0])  # type: ignore[arg-type]
+        parsed.trailer.update(as_dict(parse(text)[0], "a cross-reference stream"))
     else:
-        source.packs.append(_unpack(parse(text)[0], raw))  # type: ignore[arg-type]
+        parsed.packs.append(_unpack(as_dict(parse(text)[0], "an object stream"), raw))
     return close.end()
 
 
@@ -179,10 +198,10 @@ def _unpack(dictionary: dict[bytes, Value], raw: bytes) -> Packed:
     return Packed([int(x) for x in numbers[0::2]], body, starts)
 
 
-def load_pdf(data: bytes) -> Source:
+def load_pdf(data: bytes) -> ParsedPdf:
     """Read a PDF; one the reader does not handle is first rewritten by pikepdf (qpdf)."""
     try:
-        return read_source(data)
+        return parse_pdf(data)
     except Unsupported:
         pass
     import pikepdf
@@ -195,4 +214,4 @@ def load_pdf(data: bytes) -> Source:
             deterministic_id=True,
             fix_metadata_version=False,
         )
-    return read_source(out.getvalue())
+    return parse_pdf(out.getvalue())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 
 class Ref(NamedTuple):
@@ -28,10 +28,10 @@ TOKEN = re.compile(
     rb"[\s\0]*(?:(\d+)[\s\0]+(\d+)[\s\0]+R(?![^" + DELIMITER + rb"])"
     rb"|(<<|>>|\[|\]|/[^" + DELIMITER + rb"]*|\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>"
     rb"|[^" + DELIMITER + rb"]+))",
-    re.S,
+    re.DOTALL,
 )
 _OPENING = re.compile(rb"[\s\0]*\(")
-_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.S)
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|\r\n|.)", re.DOTALL)
 _ESCAPES = {
     b"n": b"\n",
     b"r": b"\r",
@@ -43,9 +43,8 @@ _ESCAPES = {
     b"\r\n": b"",
 }
 
-# A parsed object: dict[bytes, Value] | list[Value] | Ref | Out | bytes (any other
-# token, as written).
-Value = object
+# A parsed object: a dictionary, an array, a reference, or any other token as written.
+Value: TypeAlias = "dict[bytes, Value] | list[Value] | Ref | Out | bytes"
 
 
 def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
@@ -77,9 +76,9 @@ def parse(data: bytes, pos: int = 0) -> tuple[Value, int]:
         items: list[Value] = []
         pos = match.end()
         while True:
-            end = TOKEN.match(data, pos)
-            if end is not None and end[3] == b"]":
-                return items, end.end()
+            closing = TOKEN.match(data, pos)
+            if closing is not None and closing[3] == b"]":
+                return items, closing.end()
             item, pos = parse(data, pos)
             items.append(item)
     if token in (b">>", b"]"):
@@ -107,6 +106,7 @@ def dump(value: Value, remap: Callable[[int], int | None]) -> bytes:
 
 
 def same(num: int) -> int:
+    """Return num: the remap of a value dumped with its references as they are."""
     return num
 
 
@@ -141,10 +141,32 @@ def pdf_string(text: bytes) -> bytes:
     return b"(" + text + b")"
 
 
-def to_int(token: Value) -> int:
+def to_int(token: Value | None) -> int:
+    """Return the integer a token writes."""
     if not isinstance(token, bytes):
         raise Unsupported(f"not an integer: {token!r}")
     return int(token)
+
+
+def as_dict(value: Value | None, what: str) -> dict[bytes, Value]:
+    """Return a parsed dictionary; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, dict):
+        raise Unsupported(f"{what} that is not a dictionary")
+    return value
+
+
+def as_list(value: Value | None, what: str) -> list[Value]:
+    """Return a parsed array; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, list):
+        raise Unsupported(f"{what} that is not an array")
+    return value
+
+
+def as_ref(value: Value | None, what: str) -> Ref:
+    """Return a reference; raise Unsupported, naming what it is, for anything else."""
+    if not isinstance(value, Ref):
+        raise Unsupported(f"{what} that is not an indirect object")
+    return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -155,10 +177,10 @@ _STRING_MARK = re.compile(rb"[()\\]")
 
 
 def string_spans(data: bytes) -> list[tuple[int, int]]:
-    """Return (start, end) of each literal string of data, nested parentheses included.
+    r"""Return (start, end) of each literal string of data, nested parentheses included.
 
     A literal string may hold balanced parentheses unescaped (`(a (b) c)` is one
-    string) and escaped ones (`\\(`); an unterminated string runs to the end of data.
+    string) and escaped ones (`\(`); an unterminated string runs to the end of data.
     """
     spans: list[tuple[int, int]] = []
     depth = start = 0
@@ -272,18 +294,18 @@ def shift_keys(data: bytes, offset: int, keys: list[int]) -> bytes:
     return outside_strings(data, lambda text: STRUCT_PARENT.sub(shift, text), b"/StructParent")
 
 
-_ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.S)
+_ID = re.compile(rb"/ID[\s\0]*(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)", re.DOTALL)
 _ANY_ID = re.compile(rb"/ID[\s\0]*[(<]")
-_HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.S)
+_HEADERS = re.compile(rb"/Headers[\s\0]*\[[^\]]*\]", re.DOTALL)
 
 
 def prefix_ids(data: bytes, prefix: bytes) -> bytes:
     """Prefix structure element IDs and the /Headers naming them, to keep them unique.
 
-    WeasyPrint numbers IDs per document, so two reports hold the same IDs. qpdf writes
-    `/ID (...)`, and a `(` inside a string escaped, so the common case is a replace; a
-    literal string that itself holds `/ID` or `/Headers` (text) sends data through the
-    tokenizer, which prefixes only the strings that are IDs.
+    WeasyPrint numbers IDs per document, so two reports hold the same IDs. WeasyPrint
+    (pydyf) and qpdf write `/ID (...)`, and a `(` inside a string escaped, so the common
+    case is a replace; a literal string that itself holds `/ID` or `/Headers` (text) sends
+    data through the tokenizer, which prefixes only the strings that are IDs.
     """
     if not prefix or b"/ID" not in data:
         return data

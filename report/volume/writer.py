@@ -46,9 +46,12 @@ class VolumeFile:
         self.handle = handle
         self.pos = 0
         self.digest = hashlib.md5(usedforsecurity=False)
-        self.kinds = bytearray()  # per object number: 0 free, 1 at offset, 2 packed
-        self.field2 = array("Q")  # offset, or the object stream's number
-        self.field3 = array("Q")  # generation, or the index in the object stream
+        # Per object number, the three fields of its cross-reference entry: its kind (0 free,
+        # 1 at an offset, 2 packed), then its offset or object stream, then its generation
+        # or index in that stream.
+        self.kinds = bytearray()
+        self.offsets_or_streams = array("Q")
+        self.generations_or_indexes = array("Q")
         self._put(b"%PDF-" + version + b"\n%\xbf\xf7\xa2\xfe\n")
 
     def _put(self, data: bytes) -> None:
@@ -60,22 +63,24 @@ class VolumeFile:
         grow = top + 1 - len(self.kinds)
         if grow > 0:
             self.kinds.extend(bytes(grow))
-            self.field2.frombytes(bytes(8 * grow))
-            self.field3.frombytes(bytes(8 * grow))
+            self.offsets_or_streams.frombytes(bytes(8 * grow))
+            self.generations_or_indexes.frombytes(bytes(8 * grow))
 
     def append(self, objects: Objects) -> None:
         """Write objects and note where each is."""
         start = self.pos
         self._grow(max(max(objects.loose, default=0), max(objects.packed, default=0)))
-        kinds, second, third = self.kinds, self.field2, self.field3
-        for num, at in zip(objects.loose, objects.offsets):
+        kinds, places, indexes = self.kinds, self.offsets_or_streams, self.generations_or_indexes
+        for num, at in zip(objects.loose, objects.offsets, strict=True):
             if kinds[num]:
                 raise AssertionError(f"object {num} written twice")
-            kinds[num], second[num], third[num] = 1, start + at, 0
-        for num, stream, index in zip(objects.packed, objects.streams, objects.indexes):
+            kinds[num], places[num], indexes[num] = 1, start + at, 0
+        for num, stream, index in zip(
+            objects.packed, objects.streams, objects.indexes, strict=True
+        ):
             if kinds[num]:
                 raise AssertionError(f"object {num} written twice")
-            kinds[num], second[num], third[num] = 2, stream, index
+            kinds[num], places[num], indexes[num] = 2, stream, index
         for chunk in objects.chunks:
             self._put(chunk)
 
@@ -83,21 +88,23 @@ class VolumeFile:
         """Write the cross-reference stream (object num), listing the numbers in use."""
         start = self.pos
         self._grow(num)
-        self.kinds[num], self.field2[num], self.field3[num] = 1, start, 0
-        self.field3[0] = 65535
+        self.kinds[num] = 1
+        self.offsets_or_streams[num] = start
+        self.generations_or_indexes[num] = 0
+        self.generations_or_indexes[0] = 65535  # the head of the free list
         runs = [(0, 1)] + [
             (m.start(), m.end() - m.start()) for m in re.finditer(rb"[^\x00]+", bytes(self.kinds))
         ]
-        second = max(1, (max(self.field2).bit_length() + 7) // 8)
-        third = max(1, (max(self.field3).bit_length() + 7) // 8)
+        second = max(1, (max(self.offsets_or_streams).bit_length() + 7) // 8)  # bytes wide
+        third = max(1, (max(self.generations_or_indexes).bit_length() + 7) // 8)
         width = 1 + second + third
         rows = []
         for first, count in runs:
             table = bytearray(count * width)
             table[0::width] = self.kinds[first : first + count]
             for values, column, size in (
-                (self.field2, 1, second),
-                (self.field3, 1 + second, third),
+                (self.offsets_or_streams, 1, second),
+                (self.generations_or_indexes, 1 + second, third),
             ):
                 packed = array("Q", values[first : first + count])
                 if sys.byteorder == "little":
@@ -151,11 +158,12 @@ class Volume:
     dests: dict[bytes, bytes] = field(default_factory=dict)
 
     def allocate(self) -> int:
+        """Take the next free object number."""
         self.next += 1
         return self.next - 1
 
     def reserve(self) -> None:
-        """Number the objects parts refer to: catalog, page tree, structure, outline."""
+        """Reserve the numbers of the objects parts refer to: catalog, pages, structure, outline."""
         self.catalog, self.struct_root, self.document, self.outlines, self.pages_root = (
             self.allocate() for _ in range(5)
         )
@@ -425,8 +433,10 @@ def finish_volume(
     objects.append((volume.catalog, dump(catalog, remap)))
     written = Objects()
     written.pack(iter(volume.allocate, None), objects)
+    if volume.file is None:
+        raise ValueError("a volume is finished after its parts are written")
     volume.file.append(written)
-    info = opening.source.trailer.get(b"/Info")
+    info = opening.parsed.trailer.get(b"/Info")
     volume.file.finish(
         volume.allocate(), volume.catalog, info.num + base if isinstance(info, Ref) else None
     )
@@ -444,12 +454,12 @@ def assemble_volume(
     """Write the volume to handle; return its pages.
 
     entries are the reports of codes, in that order. pause, if given, is told
-    "volume-half-written" once the first report is written to handle. front gives the front matter's parts
-    for them, the opening first: its catalog, metadata and document information stand for
-    the volume's. The reports are numbered first, each in a block of object numbers and
-    structure keys that depends on it alone, then the contents pages, so a rebuild finds
-    every unchanged part's objects, placed as before, in the cache; the opening (whose
-    catalog the volume's is made from) comes last.
+    "volume-half-written" once the first report is written to handle. front gives the
+    front matter's parts for them, the opening first: its catalog, metadata and document
+    information stand for the volume's. The reports are numbered first, each in a block of
+    object numbers and structure keys that depends on it alone, then the contents pages, so
+    a rebuild finds every unchanged part's objects, placed as before, in the cache; the
+    opening (whose catalog the volume's is made from) comes last.
     """
     if not codes:
         raise ValueError("a volume needs at least one report")
