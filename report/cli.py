@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 import shlex
 import sys
-import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from report import __version__
+from report.console import (
+    SOURCES_HELP,
+    counts,
+    echo_findings,
+    holding_pause,
+    log,
+    pause_option,
+    pdf_variant_option,
+)
 from report.errors import Finding
 from report.exits import reported, say
 from report.pfs.command import import_pfs
 from report.progress import progress_for
-from report.render import DEFAULT_PDF_VARIANT, PDF_VARIANTS
+from report.release.command import release, verify
+from report.render import DEFAULT_PDF_VARIANT
+from report.serve.command import serve
 from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
@@ -27,33 +36,6 @@ if TYPE_CHECKING:
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model:
 # about half a second), and those that render start the workers' fork server first, so
 # that it loads WeasyPrint meanwhile (report/workers.py).
-
-SOURCES_HELP = "Sources folder holding publication.yaml and codes/."
-PAUSE_HELP = (
-    "For tests: at this point of the build (planned, report-written, volume-half-written, "
-    "volume-written), say so and wait for a line on standard input, or to be killed."
-)
-
-# One definition for every command that writes PDF (build now, release later).
-pdf_variant_option = click.option(
-    "--pdf-variant",
-    type=click.Choice(PDF_VARIANTS, case_sensitive=False),
-    default=DEFAULT_PDF_VARIANT,
-    show_default=True,
-    help="PDF flavour: pdf/ua-1 (accessible), or pdf/a-3b (archival); both are tagged.",
-)
-
-
-def _echo_findings(findings: Sequence[Finding]) -> None:
-    for finding in findings:
-        click.echo(str(finding), err=True)
-
-
-def _summary(errors: int, notices: int = 0) -> str:
-    parts = [f"{errors} error{'s' * (errors != 1)}"]
-    if notices:
-        parts.append(f"{notices} notice{'s' * (notices != 1)}")
-    return ", ".join(parts)
 
 
 def notices(sources: Sources) -> list[Finding]:
@@ -131,7 +113,7 @@ def main(ctx: click.Context) -> None:
     default=None,
     help="Render on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
 )
-@click.option("--pause-at", "pause_at", default=None, hidden=True, help=PAUSE_HELP)
+@pause_option
 def build(
     codes: tuple[str, ...],
     sources: str = "sources",
@@ -159,7 +141,7 @@ def build(
         force,
         timeout,
         scheduler,
-        pause=no_pause if pause_at is None else _pause_at(pause_at),
+        pause=no_pause if pause_at is None else holding_pause(pause_at),
     )
     with reported():
         result = run_build(
@@ -167,36 +149,15 @@ def build(
             Path(out),
             options,
             shown_path=sources,
-            log=lambda line: click.echo(line, err=True),
-            on_errors=_echo_findings,
+            log=log,
+            on_errors=echo_findings,
             progress=progress_for(),
         )
-    click.echo(_build_summary(result, out), err=True)
+    click.echo(_buildcounts(result, out), err=True)
     sys.exit(1 if result.errors else 0)
 
 
-def _pause_at(name: str) -> Callable[[str], None]:
-    """Return a pause that holds the build the first time it reaches the point name.
-
-    It says so on standard error, then goes on once a line comes on standard input; at
-    the end of input (none will come) it waits there until the process is killed.
-    """
-    reached = False
-
-    def pause(point: str) -> None:
-        nonlocal reached
-        if point != name or reached:
-            return
-        reached = True
-        click.echo(f"paused at {point}", err=True)
-        if not sys.stdin.readline():
-            while True:
-                time.sleep(3600)
-
-    return pause
-
-
-def _build_summary(result: BuildResult, out: str) -> str:
+def _buildcounts(result: BuildResult, out: str) -> str:
     """Say what the build did: reports rendered and kept, the volume, errors and timings."""
     rendered, kept = len(result.rendered), result.up_to_date
     if not rendered and not result.volume_built:
@@ -208,7 +169,7 @@ def _build_summary(result: BuildResult, out: str) -> str:
             + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
             + f"; written to {out}"
         )
-    return f"{done}; {_summary(len(result.errors))}"
+    return f"{done}; {counts(len(result.errors))}"
 
 
 @main.command()
@@ -256,10 +217,10 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
         with reported():
             say(json.dumps(document, indent=2))
     else:
-        _echo_findings(findings)
+        echo_findings(findings)
         click.echo(
             f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
-            f"{_summary(errors, len(findings) - errors)}",
+            f"{counts(errors, len(findings) - errors)}",
             err=True,
         )
     sys.exit(1 if errors else 0)
@@ -285,152 +246,6 @@ def new(code: str, system: str | None = None, sources: str = "sources") -> None:
 
 
 main.add_command(import_pfs)
-
-
-@main.command()
-@click.argument("version")
-@click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-@click.option(
-    "--out",
-    default="releases",
-    show_default=True,
-    help="Folder of releases: this one is written to OUT/VERSION/.",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes rendering reports  [default: the machine's cores]",
-)
-@pdf_variant_option
-@click.option(
-    "--sign",
-    "key",
-    metavar="KEY.p12",
-    default=None,
-    help="Sign every PDF (PAdES) with this PKCS#12 key and certificate.",
-)
-@click.option(
-    "--sign-passphrase",
-    envvar="REPORT_SIGN_PASSPHRASE",
-    default=None,
-    help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).",
-)
-@click.option("--pause-at", "pause_at", default=None, hidden=True, help=PAUSE_HELP)
-def release(
-    version: str,
-    sources: str = "sources",
-    out: str = "releases",
-    jobs: int | None = None,
-    pdf_variant: str = DEFAULT_PDF_VARIANT,
-    key: str | None = None,
-    sign_passphrase: str | None = None,
-    pause_at: str | None = None,
-) -> None:
-    """Build a versioned, reproducible release of every report into OUT/VERSION/."""
-    start_context()
-    from report.build.context import no_pause
-    from report.release.publish import ReleaseOptions, make_release
-
-    options = ReleaseOptions(
-        pdf_variant.lower(),
-        jobs,
-        DEFAULT_TIMEOUT,
-        Path(key) if key else None,
-        sign_passphrase,
-        pause=no_pause if pause_at is None else _pause_at(pause_at),
-    )
-    with reported():
-        result = make_release(
-            Path(sources),
-            version,
-            Path(out),
-            options,
-            sources,
-            out,
-            log=lambda line: click.echo(line, err=True),
-            progress=progress_for(),
-        )
-    snapshot = result.snapshot
-    changed = sorted(
-        code
-        for code in snapshot.codes
-        if snapshot.history[code] and snapshot.history[code][0].version == snapshot.version
-    )
-    since = (
-        f"{len(changed)} of {len(snapshot.codes)} reports changed since "
-        f"{snapshot.previous}" + (f" ({', '.join(changed)})" if changed else "")
-        if snapshot.previous
-        else f"first release, {len(snapshot.codes)} reports"
-    )
-    signed = f"; signed by {result.signer}" if result.signer else ""
-    click.echo(
-        f"released {snapshot.version} to {Path(out) / snapshot.version}: {since}{signed}; 0 errors",
-        err=True,
-    )
-
-
-@main.command()
-@click.argument("folder")
-@click.option(
-    "--trust",
-    metavar="CERT",
-    default=None,
-    help="Also require each signature to chain to this certificate (PEM or DER).",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for the rebuild  [default: the machine's cores]",
-)
-def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
-    """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
-    # No start_context() here: verify_release starts the workers only when it rebuilds.
-    from report.release.verify import verify_release
-
-    with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR
-        result = verify_release(
-            Path(folder),
-            folder,
-            Path(trust) if trust else None,
-            jobs,
-            log=lambda line: click.echo(line, err=True),
-        )
-    for line in result.checked:
-        click.echo(line, err=True)
-    _echo_findings(result.problems)
-    verdict = "does not verify" if result.problems else "verified"
-    click.echo(f"{folder}: {verdict}; {_summary(len(result.problems))}", err=True)
-    sys.exit(1 if result.problems else 0)
-
-
-@main.command()
-@click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8000,
-    show_default=True,
-    help="Port to listen on; 0 picks a free one.",
-)
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on; anything but loopback lets others read the reports.",
-)
-def serve(sources: str = "sources", port: int = 8000, host: str = "127.0.0.1") -> None:
-    """Preview the reports in a browser; pages rebuild and reload as sources change."""
-    start_context()
-    from report.serve import serve as run_serve
-
-    with reported():
-        run_serve(
-            Path(sources),
-            sources,
-            host,
-            port,
-            log=lambda line: click.echo(line, err=True),
-            announce=say,
-        )
+main.add_command(release)
+main.add_command(verify)
+main.add_command(serve)

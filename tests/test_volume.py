@@ -359,7 +359,8 @@ class TestCache:
             placed.append(analysis.spec.code)
             return place(analysis, where)
 
-        monkeypatch.setattr(report.volume.writer, "place_part", counting)
+        monkeypatch.setattr(report.volume.writer, "place_part", counting)  # reports, contents
+        monkeypatch.setattr(report.volume, "place_part", counting)  # the opening
         write_sample_volume(sample_build, tmp_path / "first.pdf", tmp_path / "cache")
         assert sorted(placed, key=str) == sorted([None, None, *codes()], key=str)
         placed.clear()

@@ -20,8 +20,8 @@ from report.build.render import render_reports
 from report.build.volume import assemble_volume
 from report.errors import Finding, UsageError
 from report.lock import output_lock
+from report.pools import on_demand_pool
 from report.progress import Progress
-from report.workers import on_demand_pool
 
 __all__ = ["BuildOptions", "BuildResult", "build"]
 

@@ -15,8 +15,9 @@ from report.build.context import BuildContext, BuildResult
 from report.build.index import BuildIndex, OutputEntry
 from report.build.plan import VOLUME, Plan, staleness, volume_key
 from report.errors import SystemFault, WriteError
+from report.pools import PoolRenderer
 from report.volume import VolumeEntry, write_volume
-from report.workers import Pool, PoolRenderer
+from report.workers import Pool
 
 CACHE_FOLDER = ".cache"
 

@@ -20,8 +20,8 @@ from typing import BinaryIO, Self
 from report.errors import Finding, ReleaseError, UsageError, display_name
 from report.release.jsondoc import MAX_JSON_BYTES, too_large
 from report.release.manifest import MANIFEST_NAME
+from report.release.model import SUMS_NAME
 from report.release.snapshot import SNAPSHOT_NAME
-from report.release.sums import SUMS_NAME
 
 MAX_ENTRIES = 100_000  # a release holds one PDF per report and five files more
 # A volume of 1,000 reports is some 60 MB: a file of a gibibyte is no release's.

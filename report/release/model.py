@@ -1,9 +1,11 @@
-"""The names of a release's sources: what a release embeds, and how verify checks them."""
+"""The names of a release's files and sources, as a release holds them and verify checks them."""
 
 from __future__ import annotations
 
 from report.sources.models import system_of
 from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
+
+SUMS_NAME = "SHA256SUMS"  # the checksums of every other file, as `sha256sum -c` reads them
 
 SOURCE_NAMES = f"{PUBLICATION_SOURCE} or CODE.yaml (CODE a CPT or HCPCS code)"
 SOURCE_PATHS = f"{PUBLICATION_SOURCE} or {CODES_FOLDER}/CODE.yaml (CODE a CPT or HCPCS code)"

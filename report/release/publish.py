@@ -33,6 +33,7 @@ from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
 from report.release.changes import changes_markdown, next_snapshot
 from report.release.manifest import MANIFEST_NAME
+from report.release.model import SUMS_NAME
 from report.release.snapshot import (
     SNAPSHOT_NAME,
     Snapshot,
@@ -40,7 +41,6 @@ from report.release.snapshot import (
     normalise,
     read_snapshot,
 )
-from report.release.sums import SUMS_NAME
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources

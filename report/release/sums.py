@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from report.errors import Finding, Location, ReleaseError, display_name
 from report.release.jsondoc import position
+from report.release.model import SUMS_NAME
 
 if TYPE_CHECKING:
     from report.release.folder import ReleaseFolder
 
-SUMS_NAME = "SHA256SUMS"
 SUM_LINE = re.compile(r"([0-9a-fA-F]{64})  (.+)")
 NAME_COLUMN = 67  # after the hash and two spaces
 

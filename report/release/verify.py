@@ -41,10 +41,10 @@ from report.release.embedded import EmbeddedSources, embedded_sources
 from report.release.folder import BLOCK, ReleaseFolder
 from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
-from report.release.model import is_source_path
+from report.release.model import SUMS_NAME, is_source_path
 from report.release.publish import Log, engine_versions, render_release
 from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
-from report.release.sums import SUMS_NAME, check_sums
+from report.release.sums import check_sums
 from report.sources import load_sources
 from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT, start_context

@@ -16,7 +16,8 @@ from report.errors import Finding, Location
 from report.glyphs import printable_characters
 from report.markdown import MAX_NESTING, marker_column, printed_text, too_deep
 from report.sources.validate import locate
-from report.sources.yaml import Node, offset_location
+from report.sources.yaml import Node
+from report.sources.yaml_text import offset_location
 
 Path = tuple[str | int, ...]
 Pattern = tuple[str | type, ...]  # a field's path; int or str stands for any index or key

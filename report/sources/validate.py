@@ -10,7 +10,8 @@ from pydantic import BaseModel, ValidationError
 
 from report.errors import Finding, Location, excerpt
 from report.sources.models import CODE_PATTERNS, CodeSource, Publication
-from report.sources.yaml import Node, offset_location
+from report.sources.yaml import Node
+from report.sources.yaml_text import offset_location
 
 M = TypeVar("M", bound=BaseModel)
 

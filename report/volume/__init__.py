@@ -51,7 +51,9 @@ from typing import BinaryIO
 from report.assemble import PublicationInfo
 from report.outputs import atomic_stream
 from report.render import PdfSettings
+from report.volume.analyse import PartSpec, analyse
 from report.volume.cache import PartCache
+from report.volume.catalog import finish_volume
 from report.volume.entry import VolumeEntry
 from report.volume.front import (
     FrontRenderer,
@@ -60,7 +62,9 @@ from report.volume.front import (
     front_matter,
     start_pages,
 )
-from report.volume.writer import Overflow, assemble_volume
+from report.volume.place import Chunk, Objects, place_part
+from report.volume.reader import load_pdf
+from report.volume.writer import Overflow, Volume, placed_part
 
 __all__ = [
     "FrontRenderer",
@@ -115,3 +119,65 @@ def write_volume(
     pages = atomic_stream(target, write)
     cache.evict()
     return pages
+
+
+def assemble_volume(
+    entries: Sequence[VolumeEntry],
+    codes: Sequence[str],
+    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
+    handle: BinaryIO,
+    cache: PartCache,
+    sparse: bool,
+    pause: Callable[[str], None] | None = None,
+) -> int:
+    """Write the volume to handle; return its pages.
+
+    entries are the reports of codes, in that order. pause, if given, is told
+    "volume-half-written" once the first report is written to handle. front gives the
+    front matter's parts for them, the opening first: its catalog, metadata and document
+    information stand for the volume's. The reports are numbered first, each in a block of
+    object numbers and structure keys that depends on it alone, then the contents pages, so
+    a rebuild finds every unchanged part's objects, placed as before, in the cache; the
+    opening (whose catalog the volume's is made from) comes last.
+    """
+    if not codes:
+        raise ValueError("a volume needs at least one report")
+    if len(set(codes)) != len(codes):
+        raise ValueError("a report appears twice in the volume")
+    volume = Volume(
+        handle, cache, sparse, len(codes), {b"report-" + code.encode(): code for code in codes}
+    )
+    volume.reserve()
+    seen: list[VolumeEntry] = []
+    placed: list[tuple[Chunk, int, str]] = []
+    for index, entry in enumerate(entries):
+        if index >= len(codes) or entry.code != codes[index]:
+            raise ValueError(f"{entry.code}: not the report the volume holds next")
+        seen.append(entry)
+        data = entry.pdf.read_bytes()
+        spec = PartSpec(entry.code, entry.heading, entry.pages, True)
+        chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
+        volume.append(chunk.objects, data)
+        chunk.objects = Objects()  # written: keep only what the catalog needs
+        placed.append((chunk, entry.pages, entry.code))
+        if pause is not None and index == 0:
+            handle.flush()
+            pause("volume-half-written")
+    if len(seen) != len(codes):
+        raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
+    opening, *rest = front(seen)
+    pieces: list[tuple[Chunk, int]] = []
+    for piece in rest:
+        spec = PartSpec(None, piece.title, piece.pages, False)
+        chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
+        volume.append(chunk.objects, piece.pdf)
+        chunk.objects = Objects()
+        pieces.append((chunk, piece.pages))
+    analysis = analyse(
+        load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False, primary=True)
+    )
+    place = volume.placement(analysis.facts, volume.pages_root, None)
+    first = place_part(analysis, place)
+    volume.append(first.objects, opening.pdf)
+    finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
+    return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

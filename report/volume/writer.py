@@ -1,4 +1,4 @@
-"""Write the volume: parts placed one after another, then its catalog and cross-references."""
+"""The volume as it is written: its file, its object numbering, and each part placed in it."""
 
 from __future__ import annotations
 
@@ -7,22 +7,17 @@ import re
 import sys
 import zlib
 from array import array
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from report import inputs
-from report.volume.analyse import Analysis, Facts, PartSpec, analyse
+from report.volume.analyse import Facts, PartSpec, analyse
 from report.volume.cache import PartCache
-from report.volume.entry import VolumeEntry
 from report.volume.format import CHUNK_FORMAT, COMPRESSION, FACTS_PREFIX, PART_PREFIX
-from report.volume.front import RenderedPart
 from report.volume.place import Chunk, Objects, Placement, place_part
 from report.volume.reader import load_pdf
-from report.volume.syntax import Out, Ref, Unsupported, dump, pdf_string
+from report.volume.syntax import Unsupported
 
-# Entries per node of the number and name trees written (ParentTree, Dests, IDTree).
-TREE_FANOUT = 128
 # Parts (front matter, reports) per node of the volume's page tree, when it has more.
 NODES_PER_GROUP = 256
 # Each report takes object numbers and structure parent keys in blocks of these sizes, so
@@ -270,235 +265,3 @@ def _placed_part(volume: Volume, data: bytes, spec: PartSpec, parent: int) -> Ch
     chunk = place_part(analysis, place)
     volume.cache.write(part_name, chunk.dumps())
     return chunk
-
-
-def write_tree(
-    volume: Volume, pairs: list[tuple[bytes, bytes]], kind: bytes, objects: list[tuple[int, bytes]]
-) -> int:
-    """Add a number tree (kind /Nums) or name tree (/Names) of sorted (key token, value)."""
-
-    def leaf(chunk: list[tuple[bytes, bytes]], limits: bool) -> bytes:
-        entries = b" ".join(key + b" " + value for key, value in chunk)
-        bounds = b" /Limits [ %s %s ]" % (chunk[0][0], chunk[-1][0]) if limits else b""
-        return b"<< %s [ %s ]%s >>" % (kind, entries, bounds)
-
-    root = volume.allocate()
-    if len(pairs) <= TREE_FANOUT:
-        objects.append((root, leaf(pairs, False)))
-        return root
-    kids = []
-    for start in range(0, len(pairs), TREE_FANOUT):
-        kids.append(volume.allocate())
-        objects.append((kids[-1], leaf(pairs[start : start + TREE_FANOUT], True)))
-    objects.append((root, b"<< /Kids [ %s ] >>" % b" ".join(b"%d 0 R" % k for k in kids)))
-    return root
-
-
-def finish_volume(
-    volume: Volume,
-    front: list[tuple[Chunk, int]],
-    reports: list[tuple[Chunk, int, str]],
-    opening: Analysis,
-    base: int,
-) -> None:
-    """Write the catalog, page tree, structure root, outline, name trees, cross-references.
-
-    front is the front matter's parts (chunk, pages), the opening first; reports each
-    report's (chunk, pages, code), in volume order; base is what the opening's object
-    numbers moved by.
-    """
-    objects: list[tuple[int, bytes]] = []
-    refs = b" ".join
-    parts = [(chunk, count, None) for chunk, count in front] + list(reports)
-    chunks = [chunk for chunk, _, _ in parts]
-    pages = [count for _, count, _ in parts]
-
-    # Page tree: the volume's root over the front matter's parts and the reports' own page
-    # trees (those in groups when there are many).
-    nodes = [(chunk.node, count) for chunk, count, _ in reports]
-    top = [chunk.node for chunk, _ in front]
-    if volume.groups:
-        for index, group in enumerate(volume.groups):
-            members = nodes[index * NODES_PER_GROUP : (index + 1) * NODES_PER_GROUP]
-            objects.append(
-                (
-                    group,
-                    b"<< /Type /Pages /Parent %d 0 R /Kids [ %s ] /Count %d >>"
-                    % (
-                        volume.pages_root,
-                        refs(b"%d 0 R" % n for n, _ in members),
-                        sum(c for _, c in members),
-                    ),
-                )
-            )
-            top.append(group)
-    else:
-        top += [n for n, _ in nodes]
-    objects.append(
-        (
-            volume.pages_root,
-            b"<< /Type /Pages /Kids [ %s ] /Count %d >>"
-            % (refs(b"%d 0 R" % k for k in top), sum(pages)),
-        )
-    )
-
-    # Structure tree.
-    parents = sorted(pair for chunk in chunks for pair in chunk.parents)
-    parent_tree = write_tree(
-        volume, [(b"%d" % key, value) for key, value in parents], b"/Nums", objects
-    )
-    objects.append(
-        (
-            volume.document,
-            b"<< /Type /StructElem /S /Document /P %d 0 R /K [ %s ] >>"
-            % (volume.struct_root, refs(b"%d 0 R" % top for chunk in chunks for top in chunk.tops)),
-        )
-    )
-    extra = b""
-    for name in (b"/RoleMap", b"/ClassMap"):
-        mapping: dict[bytes, bytes] = {}
-        for chunk in chunks:
-            for key, value in (chunk.role_map if name == b"/RoleMap" else chunk.class_map).items():
-                mapping.setdefault(key, value)
-        if mapping:
-            extra += b" %s << %s >>" % (name, refs(k + b" " + v for k, v in mapping.items()))
-    ids: dict[bytes, bytes] = {}
-    for chunk in chunks:
-        for key, value in chunk.ids:
-            ids.setdefault(key, value)
-    if ids:
-        extra += b" /IDTree %d 0 R" % write_tree(
-            volume, [(pdf_string(k), v) for k, v in sorted(ids.items())], b"/Names", objects
-        )
-    objects.append(
-        (
-            volume.struct_root,
-            b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R"
-            b" /ParentTreeNextKey %d%s >>" % (volume.document, parent_tree, volume.next_key, extra),
-        )
-    )
-
-    # Outline: every part's top bookmarks, in volume order.
-    items = [item for chunk in chunks for item in chunk.outline]
-    for index, (num, body, _) in enumerate(items):
-        links = b""
-        if index:
-            links += b" /Prev %d 0 R" % items[index - 1][0]
-        if index + 1 < len(items):
-            links += b" /Next %d 0 R" % items[index + 1][0]
-        objects.append((num, body[:-2].rstrip() + links + b" >>"))
-    if items:
-        objects.append(
-            (
-                volume.outlines,
-                b"<< /Type /Outlines /First %d 0 R /Last %d 0 R "
-                b"/Count %d >>" % (items[0][0], items[-1][0], sum(i[2] for i in items)),
-            )
-        )
-
-    # Destinations, page labels and the catalog: the front matter's, with the volume's trees.
-    dests = {name: value for chunk in chunks for name, value in chunk.dests}
-    dests_root = write_tree(
-        volume, [(pdf_string(k), v) for k, v in sorted(dests.items())], b"/Names", objects
-    )
-    labels, first = [], 0
-    for index, (_, count, code) in enumerate(parts):
-        if code is not None or index == 0:  # the front matter's pages run on from 1
-            labels.append(
-                b"%d << /S /D%s >>"
-                % (first, b" /P " + pdf_string(code.encode() + b"-") if code else b"")
-            )
-        first += count
-    labels_num = volume.allocate()
-    objects.append((labels_num, b"<< /Nums [ %s ] >>" % refs(labels)))
-
-    def remap(num: int) -> int | None:
-        return num + base if num not in opening.dropped else None
-
-    catalog = {
-        k: v
-        for k, v in opening.catalog.items()
-        if k
-        not in (b"/Pages", b"/StructTreeRoot", b"/Outlines", b"/Names", b"/PageLabels", b"/Dests")
-    }
-    catalog[b"/Pages"] = Out(volume.pages_root)
-    catalog[b"/StructTreeRoot"] = Out(volume.struct_root)
-    if items:
-        catalog[b"/Outlines"] = Out(volume.outlines)
-    catalog[b"/Names"] = {
-        **{k: v for k, v in opening.names.items() if k != b"/Dests"},
-        b"/Dests": Out(dests_root),
-    }
-    catalog[b"/PageLabels"] = Out(labels_num)
-    objects.append((volume.catalog, dump(catalog, remap)))
-    written = Objects()
-    written.pack(iter(volume.allocate, None), objects)
-    if volume.file is None:
-        raise ValueError("a volume is finished after its parts are written")
-    volume.file.append(written)
-    info = opening.parsed.trailer.get(b"/Info")
-    volume.file.finish(
-        volume.allocate(), volume.catalog, info.num + base if isinstance(info, Ref) else None
-    )
-
-
-def assemble_volume(
-    entries: Iterable[VolumeEntry],
-    codes: Sequence[str],
-    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
-    handle: BinaryIO,
-    cache: PartCache,
-    sparse: bool,
-    pause: Callable[[str], None] | None = None,
-) -> int:
-    """Write the volume to handle; return its pages.
-
-    entries are the reports of codes, in that order. pause, if given, is told
-    "volume-half-written" once the first report is written to handle. front gives the
-    front matter's parts for them, the opening first: its catalog, metadata and document
-    information stand for the volume's. The reports are numbered first, each in a block of
-    object numbers and structure keys that depends on it alone, then the contents pages, so
-    a rebuild finds every unchanged part's objects, placed as before, in the cache; the
-    opening (whose catalog the volume's is made from) comes last.
-    """
-    if not codes:
-        raise ValueError("a volume needs at least one report")
-    if len(set(codes)) != len(codes):
-        raise ValueError("a report appears twice in the volume")
-    volume = Volume(
-        handle, cache, sparse, len(codes), {b"report-" + code.encode(): code for code in codes}
-    )
-    volume.reserve()
-    seen: list[VolumeEntry] = []
-    placed: list[tuple[Chunk, int, str]] = []
-    for index, entry in enumerate(entries):
-        if index >= len(codes) or entry.code != codes[index]:
-            raise ValueError(f"{entry.code}: not the report the volume holds next")
-        seen.append(entry)
-        data = entry.pdf.read_bytes()
-        spec = PartSpec(entry.code, entry.heading, entry.pages, True)
-        chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
-        volume.append(chunk.objects, data)
-        chunk.objects = Objects()  # written: keep only what the catalog needs
-        placed.append((chunk, entry.pages, entry.code))
-        if pause is not None and index == 0:
-            handle.flush()
-            pause("volume-half-written")
-    if len(seen) != len(codes):
-        raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
-    opening, *rest = front(seen)
-    pieces: list[tuple[Chunk, int]] = []
-    for piece in rest:
-        spec = PartSpec(None, piece.title, piece.pages, False)
-        chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
-        volume.append(chunk.objects, piece.pdf)
-        chunk.objects = Objects()
-        pieces.append((chunk, piece.pages))
-    analysis = analyse(
-        load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False, primary=True)
-    )
-    place = volume.placement(analysis.facts, volume.pages_root, None)
-    first = place_part(analysis, place)
-    volume.append(first.objects, opening.pdf)
-    finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
-    return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

@@ -1,0 +1,140 @@
+"""`release VERSION` and `verify DIR` on the command line (report/cli.py adds them)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from report.console import (
+    SOURCES_HELP,
+    counts,
+    echo_findings,
+    holding_pause,
+    log,
+    pause_option,
+    pdf_variant_option,
+)
+from report.exits import reported
+from report.progress import progress_for
+from report.render import DEFAULT_PDF_VARIANT
+from report.workers import DEFAULT_TIMEOUT, start_context
+
+
+@click.command()
+@click.argument("version")
+@click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
+@click.option(
+    "--out",
+    default="releases",
+    show_default=True,
+    help="Folder of releases: this one is written to OUT/VERSION/.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes rendering reports  [default: the machine's cores]",
+)
+@pdf_variant_option
+@click.option(
+    "--sign",
+    "key",
+    metavar="KEY.p12",
+    default=None,
+    help="Sign every PDF (PAdES) with this PKCS#12 key and certificate.",
+)
+@click.option(
+    "--sign-passphrase",
+    envvar="REPORT_SIGN_PASSPHRASE",
+    default=None,
+    help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).",
+)
+@pause_option
+def release(
+    version: str,
+    sources: str = "sources",
+    out: str = "releases",
+    jobs: int | None = None,
+    pdf_variant: str = DEFAULT_PDF_VARIANT,
+    key: str | None = None,
+    sign_passphrase: str | None = None,
+    pause_at: str | None = None,
+) -> None:
+    """Build a versioned, reproducible release of every report into OUT/VERSION/."""
+    start_context()
+    from report.build.context import no_pause
+    from report.release.publish import ReleaseOptions, make_release
+
+    options = ReleaseOptions(
+        pdf_variant.lower(),
+        jobs,
+        DEFAULT_TIMEOUT,
+        Path(key) if key else None,
+        sign_passphrase,
+        pause=no_pause if pause_at is None else holding_pause(pause_at),
+    )
+    with reported():
+        result = make_release(
+            Path(sources),
+            version,
+            Path(out),
+            options,
+            sources,
+            out,
+            log=log,
+            progress=progress_for(),
+        )
+    snapshot = result.snapshot
+    changed = sorted(
+        code
+        for code in snapshot.codes
+        if snapshot.history[code] and snapshot.history[code][0].version == snapshot.version
+    )
+    since = (
+        f"{len(changed)} of {len(snapshot.codes)} reports changed since "
+        f"{snapshot.previous}" + (f" ({', '.join(changed)})" if changed else "")
+        if snapshot.previous
+        else f"first release, {len(snapshot.codes)} reports"
+    )
+    signed = f"; signed by {result.signer}" if result.signer else ""
+    click.echo(
+        f"released {snapshot.version} to {Path(out) / snapshot.version}: {since}{signed}; 0 errors",
+        err=True,
+    )
+
+
+@click.command()
+@click.argument("folder")
+@click.option(
+    "--trust",
+    metavar="CERT",
+    default=None,
+    help="Also require each signature to chain to this certificate (PEM or DER).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for the rebuild  [default: the machine's cores]",
+)
+def verify(folder: str, trust: str | None = None, jobs: int | None = None) -> None:
+    """Check a release's SHA256SUMS, then rebuild it from its embedded sources and compare."""
+    # No start_context() here: verify_release starts the workers only when it rebuilds.
+    from report.release.verify import verify_release
+
+    with reported(f"{folder}: cannot verify"):  # the rebuild's faults too: a full TMPDIR
+        result = verify_release(
+            Path(folder),
+            folder,
+            Path(trust) if trust else None,
+            jobs,
+            log=log,
+        )
+    for line in result.checked:
+        click.echo(line, err=True)
+    echo_findings(result.problems)
+    verdict = "does not verify" if result.problems else "verified"
+    click.echo(f"{folder}: {verdict}; {counts(len(result.problems))}", err=True)
+    sys.exit(1 if result.problems else 0)
