@@ -2,6 +2,7 @@
 """Benchmark `build` against baselines measured in the same run, on the same machine.
 
     python benchmarks/run.py [--sizes 24,200,1000] [--jobs 2] [--plain-max 200]
+                             [--compare OTHER/build.py]
 
 For each N (smallest first), one after another:
 
@@ -15,6 +16,12 @@ For each N (smallest first), one after another:
    --force as well when the builder has it, so that no cache kept elsewhere is reused);
 5. no-op rebuild: the same command again, nothing changed;
 6. one-change rebuild: one code's title edited in its YAML, then the same command.
+
+With --compare, steps 4 to 6 are also run with another builder (an earlier checkout's
+build.py), first, on its own copy of the same sources and against the same plain loop:
+a change is measured before and after in one run, on one machine. It runs with the
+Python of the other checkout's .venv when it has one (its workers import the builder
+installed there).
 
 Each command runs under a small wrapper process that times it (wall clock) and reads
 its peak memory: the largest single process of the build's tree (the build, the fork
@@ -184,6 +191,15 @@ class Bench:
         self.work = work
         self.python = args.python
         self.builder = str(Path(args.builder).resolve())
+        self.label = ""  # the builder being measured: "" for this one, else "before"
+        self.builders = [("", self.builder)]
+        self.pythons = {self.builder: args.python}
+        if args.compare:
+            other = Path(args.compare).resolve()
+            self.builders.insert(0, ("before", str(other)))
+            # Its own environment, if it has one: its workers import the installed builder.
+            own = other.parent / ".venv" / "bin" / "python"
+            self.pythons[str(other)] = str(own) if own.exists() else args.python
         self.verdicts = Verdicts()
         self.plain_per_file: tuple[int, float] | None = None  # (N, seconds per file)
         self.has_force = False
@@ -194,7 +210,9 @@ class Bench:
     def measure(self, cmd: list[str], log: Path) -> Run:
         """Run a command under the measuring wrapper, its output in log."""
         wrapped = [self.python, "-c", WRAPPER, json.dumps(cmd), str(log)]
-        done = subprocess.run(wrapped, capture_output=True, text=True, check=False)
+        # From the working folder, so that no checkout is on the path by the current folder:
+        # each builder and its workers import the builder installed in its environment.
+        done = subprocess.run(wrapped, capture_output=True, text=True, check=False, cwd=self.work)
         if done.returncode != 0 or not done.stdout.strip():
             raise SystemExit(f"benchmark wrapper failed:\n{done.stderr}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -233,6 +251,8 @@ class Bench:
     def verdict(self, figure: str, n: int, value: float | None) -> str:
         """Return the target text for a figure at N, and record whether it was met."""
         target = TARGETS.get((figure, n))
+        if self.label:
+            return "(compared; the targets are this builder's)"
         if target is None:
             elsewhere = [(tn, text) for (f, tn), (_, _, text) in TARGETS.items() if f == figure]
             if elsewhere:
@@ -335,21 +355,38 @@ class Bench:
                 "smaller N measured to estimate it from"
             )
 
+        for label, builder in self.builders:
+            self.builder, self.label, self.python = builder, label, self.pythons[builder]
+            self.probe()
+            mine = base / f"sources-{label}" if label else sources
+            if label:
+                shutil.copytree(sources, mine)
+            self.steps(n, base, mine, plain_seconds, plain_note)
+        self.builder, self.label, self.python = self.builders[-1][1], "", self.args.python
+
+    def steps(
+        self, n: int, base: Path, sources: Path, plain_seconds: float | None, plain_note: str
+    ) -> None:
+        """Measure the builder's full, no-op and one-change builds of sources at n reports."""
+        force = ["--force"] if self.has_force else []
+        tag = f"N={n}" + (f" [{self.label}]" if self.label else "")
+        folder = f"-{self.label}" if self.label else ""
+
         # Full build into a fresh out dir.
-        out = base / "out"
-        full = self.measure(self.build_cmd(sources, out, *force), base / "full.log")
+        out = base / f"out{folder}"
+        full = self.measure(self.build_cmd(sources, out, *force), base / f"full{folder}.log")
         if not full.ok:
-            self.say(f"N={n} full build failed (exit {full.rc}):\n{full.tail()}")
+            self.say(f"{tag} full build failed (exit {full.rc}):\n{full.tail()}")
             return
         if plain_seconds is not None:
             ratio = full.seconds / plain_seconds
             self.say(
-                f"N={n} full build {full.seconds:.1f} s vs plain loop {plain_seconds:.1f} s"
+                f"{tag} full build {full.seconds:.1f} s vs plain loop {plain_seconds:.1f} s"
                 f"{plain_note}: ratio {ratio:.2f} {self.verdict('full_ratio', n, ratio)}"
             )
         else:
             self.say(
-                f"N={n} full build {full.seconds:.1f} s vs plain loop: not available "
+                f"{tag} full build {full.seconds:.1f} s vs plain loop: not available "
                 f"{self.verdict('full_ratio', n, None)}"
             )
 
@@ -359,20 +396,20 @@ class Bench:
             report_s, volume_s = float(timing["report_s"]), float(timing["volume_s"])
             share = volume_s / report_s if report_s else float("inf")
             self.say(
-                f"N={n} volume step {volume_s:.1f} s vs reports {report_s:.1f} s "
+                f"{tag} volume step {volume_s:.1f} s vs reports {report_s:.1f} s "
                 f"({timing['reports']} rendered): {share:.0%} "
                 f"{self.verdict('volume_share', n, share)}"
             )
         else:
             self.say(
-                f"N={n} volume step vs reports: not available (the build printed no "
+                f"{tag} volume step vs reports: not available (the build printed no "
                 f"'rendered N reports in X s; volume Y s' line) "
                 f"{self.verdict('volume_share', n, None)}"
             )
 
         # Peak memory of the full build.
         self.say(
-            f"N={n} peak memory of the full build: largest process "
+            f"{tag} peak memory of the full build: largest process "
             f"{full.maxrss / MIB:.0f} MiB (its peak RSS, ru_maxrss or VmHWM: one process, "
             f"not the sum){self._tree(full)} "
             f"{self.verdict('memory', n, max(full.maxrss, full.tree_peak or 0))}"
@@ -380,47 +417,47 @@ class Bench:
 
         # No-op rebuild.
         before = digests(out)
-        noop = self.measure(self.build_cmd(sources, out), base / "noop.log")
+        noop = self.measure(self.build_cmd(sources, out), base / f"noop{folder}.log")
         if not noop.ok:
-            self.say(f"N={n} no-op rebuild failed (exit {noop.rc}):\n{noop.tail()}")
+            self.say(f"{tag} no-op rebuild failed (exit {noop.rc}):\n{noop.tail()}")
             return
         ratio = noop.seconds / full.seconds
         self.say(
-            f"N={n} no-op rebuild {noop.seconds:.2f} s vs full build {full.seconds:.1f} s: "
+            f"{tag} no-op rebuild {noop.seconds:.2f} s vs full build {full.seconds:.1f} s: "
             f"ratio {ratio:.3f} {self.verdict('noop_ratio', n, ratio)}"
         )
         self.say(
-            f"N={n} no-op rebuild {noop.seconds:.2f} s "
+            f"{tag} no-op rebuild {noop.seconds:.2f} s "
             f"{self.verdict('noop_seconds', n, noop.seconds)}"
         )
         rewritten, internal = changed_files(before, digests(out))
         if rewritten:
             self.say(
-                f"N={n}   note: the no-op rebuild rewrote {len(rewritten)} output(s) with "
+                f"{tag}   note: the no-op rebuild rewrote {len(rewritten)} output(s) with "
                 f"new bytes: {shorten(rewritten)}"
             )
 
         # One-change rebuild.
         code = edit_one(sources)
         before = digests(out)
-        change = self.measure(self.build_cmd(sources, out), base / "change.log")
+        change = self.measure(self.build_cmd(sources, out), base / f"change{folder}.log")
         if not change.ok:
-            self.say(f"N={n} one-change rebuild failed (exit {change.rc}):\n{change.tail()}")
+            self.say(f"{tag} one-change rebuild failed (exit {change.rc}):\n{change.tail()}")
             return
         changed, internal = changed_files(before, digests(out))
         self.say(
-            f"N={n} one-change rebuild ({code}.yaml title edited) {change.seconds:.2f} s "
+            f"{tag} one-change rebuild ({code}.yaml title edited) {change.seconds:.2f} s "
             f"vs full build {full.seconds:.1f} s: ratio {change.seconds / full.seconds:.3f} "
             f"{self.verdict('change_seconds', n, change.seconds)}"
         )
         expected = {f"{code}.pdf", "volume.pdf"}
         missing = sorted(expected - set(changed))
         self.say(
-            f"N={n}   outputs with new bytes: {shorten(changed)}"
+            f"{tag}   outputs with new bytes: {shorten(changed)}"
             + (f"; plus {len(internal)} internal file(s) (dot-named)" if internal else "")
             + (f"; NOT changed though they should: {', '.join(missing)}" if missing else "")
         )
-        self.say(f"N={n}   load average after this size: {load()}")
+        self.say(f"{tag}   load average after this size: {load()}")
 
     @staticmethod
     def _tree(run: Run) -> str:
@@ -530,6 +567,12 @@ def main(argv: list[str] | None = None) -> int:
         "--builder",
         default=str(ROOT / "build.py"),
         help="build.py to benchmark (default: this checkout's)",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="BUILD.PY",
+        help="also measure this other build.py (an earlier checkout's), in the same run, on "
+        "the same sources and against the same plain loop; its lines say [before]",
     )
     parser.add_argument("--work", type=Path, help="working folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
