@@ -22,12 +22,8 @@ from weasyprint import HTML
 
 from report.build import BuildOptions, build
 from report.errors import UsageError
-from report.render.tagging import (
-    finish_tags,
-    scope_table_headers,
-    stamp_pdf,
-    walk_structure,
-)
+from report.render.provenance import stamp_pdf
+from report.render.tagging import finish_tags, scope_table_headers, walk_structure
 from report.stamp import Stamp
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
