@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import shutil
@@ -124,10 +125,8 @@ class Browser:
 
     def close(self) -> None:
         """Close the browser."""
-        try:
+        with contextlib.suppress(CdpError, TimeoutError, websocket.WebSocketException, OSError):
             self.send("Browser.close", timeout=5)
-        except (CdpError, TimeoutError, websocket.WebSocketException, OSError):
-            pass
         self.ws.close()
         try:
             self.process.wait(timeout=10)
@@ -169,8 +168,10 @@ class Page:
         return self.evaluate("document.body ? document.body.innerText : ''") or ""
 
     def wait_for_text(self, wanted: str, timeout: float = 60) -> float:
-        """Wait until the page shows wanted, without touching it; return the seconds waited
-        (timeout is a generous budget, not a measure)."""
+        """Wait until the page shows wanted, without touching it; return the seconds waited.
+
+        timeout is a generous budget, not a measure.
+        """
         start = time.monotonic()
         while True:
             try:

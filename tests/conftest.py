@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from qpdf import qpdf_check
 from cdp import Browser, chromium_path
 from hostile_sources import HostileSources, write_hostile_sources
 from hypothesis import settings
+from qpdf import qpdf_check
 from serving import Preview, start_preview
 
 # Property-based tests (tests/test_properties.py): the same examples on every run, no
@@ -249,7 +249,7 @@ def recording_server() -> Iterator[RecordingServer]:
     record = RecordingServer("")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_GET(self) -> None:
             record.requests.append(self.path)
             body = b"body { display: none }"
             self.send_response(200)
@@ -257,7 +257,11 @@ def recording_server() -> Iterator[RecordingServer]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_HEAD = do_POST = do_GET
+        def do_HEAD(self) -> None:
+            self.do_GET()
+
+        def do_POST(self) -> None:
+            self.do_GET()
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -71,14 +71,16 @@ def limit(source: str, path: Path_) -> int | None:
 
 
 def shown_text(n: int, most: int | None = None) -> list[str]:
-    """Return the pieces of field n's payload that must appear as text, verbatim: those
-    that fit, after "Fn", in a field of at most `most` characters."""
+    """Return the pieces of field n's payload that must appear as text, verbatim.
+
+    Those are the pieces that fit, after "Fn", in a field of at most `most` characters.
+    """
     pieces = [
         f"<b>B{n}</b>",
         f"<script>S{n}</script>",
         f"{{{{7+{n}}}}}",
         f"{{%if 1%}}J{n}{{%endif%}}",
-        f"<style>p{{color:red}}</style>",
+        "<style>p{color:red}</style>",
         f"</td></tr>T{n}",
     ]
     if most is None:

@@ -1,6 +1,7 @@
-"""Sources that push text off the page if the layout lets it: every text field of the
-format holds long unbreakable words, run-on code lists and long addresses, or text at
-the limits `check` allows (length, nesting, the fonts' scripts).
+"""Sources that push text off the page if the layout lets it.
+
+Every text field of the format holds long unbreakable words, run-on code lists and long
+addresses, or text at the limits `check` allows (length, nesting, the fonts' scripts).
 
 Each long word is made of letters and digits drawn from a generator seeded by its field,
 so no two words share a stretch, and a test can find each piece of a word the layout

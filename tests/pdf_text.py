@@ -121,8 +121,11 @@ def bundled_faces() -> set[str]:
 
 @dataclass(frozen=True)
 class EmbeddedFont:
-    """A font a PDF embeds: its BaseFont without the subset prefix, and its program's
-    PostScript name (None when no program is embedded)."""
+    """A font a PDF embeds, named by its BaseFont and by its program.
+
+    base_font is the BaseFont without the subset prefix, program the PostScript name of the
+    embedded program (None when no program is embedded).
+    """
 
     base_font: str
     program: str | None

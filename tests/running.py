@@ -1,8 +1,12 @@
-"""Run `build.py` in a process of its own, with a time limit: a command that would wait
-forever (on a FIFO, say) fails its test instead of hanging the run."""
+"""Run `build.py` in a process of its own, with a time limit.
+
+A command that would wait forever (on a FIFO, say) fails its test instead of hanging the
+run.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import signal
@@ -105,12 +109,12 @@ def wait_for_line(process: subprocess.Popen[str], line: str, timeout: float = TI
 
 
 def kill_group(process: subprocess.Popen[str], timeout: float = TIMEOUT) -> None:
-    """SIGKILL a process started in a session of its own and every process of its group
-    (its workers, its fork server); return once none of them runs."""
-    try:
+    """SIGKILL a process started in a session of its own and every process of its group.
+
+    The group holds its workers and its fork server; return once none of them runs.
+    """
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=timeout)
     deadline = time.monotonic() + timeout
     while _group_alive(process.pid):

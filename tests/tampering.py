@@ -107,7 +107,7 @@ def embedded(pdf: Path, name: str) -> bytes:
 
 
 def traversal(folder: Path, context: Context) -> None:
-    """The first attack: 55300.pdf embeds ../…/PWNED.txt, and the manifest lists it."""
+    """Embed ../…/PWNED.txt in 55300.pdf and list it in the manifest (the first attack)."""
     target = context.tmp / "PWNED.txt"
     name = CLIMB + str(target).lstrip("/")
     rename_source(folder / "55300.pdf", "55300.yaml", name)
@@ -253,9 +253,11 @@ def unsigned_pdf(folder: Path, context: Context) -> None:
 
 
 def symlinks(folder: Path, context: Context) -> None:
-    """Symbolic links: 55300-copy.pdf to 55300.pdf beside it (listed in SHA256SUMS with that
-    file's hash), and 74440.pdf replaced by one to a named pipe outside (following it would
-    block)."""
+    """Symbolic links: 55300-copy.pdf to 55300.pdf, and 74440.pdf to a named pipe outside.
+
+    55300-copy.pdf is beside 55300.pdf and listed in SHA256SUMS with that file's hash; the
+    link that replaces 74440.pdf would block if followed.
+    """
     (folder / "55300-copy.pdf").symlink_to("55300.pdf")
     digest = hashlib.sha256((folder / "55300.pdf").read_bytes()).hexdigest()
     with (folder / "SHA256SUMS").open("a", encoding="utf-8") as sums:
@@ -268,14 +270,14 @@ def symlinks(folder: Path, context: Context) -> None:
 
 
 def extras(folder: Path, context: Context) -> None:
-    """A hidden file and a subfolder added; SHA256SUMS left as it was."""
+    """Add a hidden file and a subfolder; leave SHA256SUMS as it was."""
     (folder / ".notes.html").write_text("<p>notes</p>", encoding="utf-8")
     (folder / "extra").mkdir()
     (folder / "extra" / "fees.html").write_text("<p>fees</p>", encoding="utf-8")
 
 
 def hidden_listed(folder: Path, context: Context) -> None:
-    """A hidden file added and listed in SHA256SUMS."""
+    """Add a hidden file and list it in SHA256SUMS."""
     (folder / ".notes.html").write_text("<p>notes</p>", encoding="utf-8")
     write_sums(folder, hidden=True)
 

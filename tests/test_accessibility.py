@@ -20,15 +20,11 @@ import pytest
 from conftest import SAMPLE_SOURCES
 from weasyprint import HTML
 
-from report.errors import UsageError
 from report.build import BuildOptions, build
+from report.errors import UsageError
+from report.render.provenance import stamp_pdf
+from report.render.tagging import finish_tags, scope_table_headers, walk_structure
 from report.stamp import Stamp
-from report.render.tagging import (
-    finish_tags,
-    scope_table_headers,
-    stamp_pdf,
-    walk_structure,
-)
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
@@ -178,7 +174,10 @@ def pdfa_builds(cli, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pa
 
 
 class TestTableHeaderScope:
-    """Every /TH carries /Scope in its /Table attributes: /Column for column heads, /Row for row heads."""
+    """Every /TH carries /Scope in its /Table attributes.
+
+    Its value is /Column for column heads, /Row for row heads.
+    """
 
     def test_modifier_table_scopes(self, sample_build):
         """The modifier table's head cells are /Column and its row headers (the modifiers) /Row."""

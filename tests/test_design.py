@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from qpdf import qpdf_check
 from conftest import FIXTURES
 from pypdf import PdfReader
+from qpdf import qpdf_check
 
 from report.assemble import BenchmarkGroup, BenchmarkRow, rvu_chart
 from report.sources.models import Benchmark

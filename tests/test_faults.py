@@ -77,8 +77,11 @@ def disk(tmp_path: Path) -> Iterator[Disk]:
 
 
 def place_sources(kind: str, disk: Disk) -> Path:
-    """Return the sources a case reads: the sample, or a copy on the disk (stripped: with
-    no imported benchmarks, so that import-pfs has something to write)."""
+    """Return the sources a case reads: the sample, or a copy on the disk.
+
+    The copy is stripped: it has no imported benchmarks, so that import-pfs has something to
+    write.
+    """
     if kind == "sample":
         return SAMPLE_SOURCES
     target = disk.path / "sources"
@@ -99,8 +102,10 @@ RELEASE = ("release", "1.0.0", "--sources", "{sources}", "--out")
 
 
 class TestFullDisk:
-    """A full disk ends each writing command with the file it could not write, exit 1, and
-    leaves nothing half-written: the disk holds what it held, and at most a lock file."""
+    """A full disk ends each writing command with the file it could not write, exit 1.
+
+    Nothing is left half-written: the disk holds what it held, and at most a lock file.
+    """
 
     @pytest.mark.parametrize(
         "sources,leave,args,message,left",
@@ -226,8 +231,10 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class TestReadOnly:
-    """A read-only folder ends each writing command with the path it could not write,
-    exit 1, and nothing on the disk changes."""
+    """A read-only folder ends each writing command with the path it could not write, exit 1.
+
+    Nothing on the disk changes.
+    """
 
     @pytest.mark.parametrize(
         "sources,args,message",

@@ -15,6 +15,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from qpdf import qpdf_check
+from test_pdf import SOURCES, read_page, sample_settings, squash
 
 import report.render.measure
 import report.render.pdf
@@ -25,7 +26,6 @@ from report.render.html import ContentsLine, FrontPart, front_html
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
 from report.volume.front import plan_pages
-from test_pdf import SOURCES, read_page, sample_settings, squash
 
 COUNT = 48
 
@@ -35,7 +35,7 @@ def many_entries(sample_build: Path) -> list[VolumeEntry]:
     pdfs = [(sample_build / "55300.pdf", 3), (sample_build / "74440.pdf", 4)]
     entries = []
     for n in range(COUNT):
-        pdf, pages = pdfs[n % 2]
+        pdf, _pages = pdfs[n % 2]
         long = " with a description long enough to wrap onto a second line" * (n % 3 == 0)
         entries.append(
             VolumeEntry(
@@ -160,7 +160,7 @@ class TestRebuild:
     """A rebuild renders only the contents pages whose lines changed, and gives the same bytes."""
 
     def rebuild(self, volume, tmp_path, entries):
-        path, _, cache = volume
+        _, _, cache = volume
         copy = tmp_path / "cache"
         copy.mkdir()
         for file in cache.iterdir():
@@ -177,7 +177,7 @@ class TestRebuild:
         assert again.read_bytes() == path.read_bytes()
 
     def test_one_heading_changed(self, volume, tmp_path, calls):
-        path, entries, _ = volume
+        _, entries, _ = volume
         changed = list(entries)
         changed[30] = VolumeEntry(
             entries[30].code, entries[30].heading + " (revised)", entries[30].pdf, entries[30].pages

@@ -18,13 +18,13 @@ def _laughs(flow: bool) -> bytes:
         lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
         lines += [
             f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]"
-            for prev, name in zip("abcdefgh", "bcdefghi")
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
         ]
     else:
         lines = ["a: &a {" + ", ".join(f"k{i}: lol" for i in range(9)) + "}"]
         lines += [
             f"{name}: &{name}\n" + "".join(f"  k{i}: *{prev}\n" for i in range(9)).rstrip()
-            for prev, name in zip("abcdefgh", "bcdefghi")
+            for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
         ]
     return ("\n".join(lines) + "\n").encode()
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from qpdf import qpdf_check
 from conftest import ROOT, SAMPLE_SOURCES
+from qpdf import qpdf_check
 
 import report.build.gather as gather
 import report.inputs as inputs
@@ -110,8 +110,11 @@ class TestChangedSource:
     def test_volume_from_the_cache_is_the_volume_written_afresh(
         self, built, tmp_path: Path
     ) -> None:
-        """The volume written with the unchanged reports' parts from the cache has the
-        bytes of one written from the report PDFs alone, without any cache."""
+        """A volume using cached parts has the bytes of one written without any cache.
+
+        The unchanged reports' parts come from the cache; the other volume is written from the
+        report PDFs alone.
+        """
         sources, out, _ = built
         path = sources / "codes" / "74440.yaml"
         path.write_text(
@@ -138,8 +141,11 @@ class TestChangedSource:
         assert "Revised: " in pypdf.PdfReader(fresh).pages[2].extract_text()
 
     def test_an_output_replaced_at_the_same_size_is_rebuilt(self, built) -> None:
-        """A PDF replaced since the index was saved (a build killed before saving it) is
-        rendered again, even when the bytes that replaced it have the same size."""
+        """A PDF replaced since the index was saved is rendered again, even at the same size.
+
+        Such a PDF is left by a build killed before saving the index; it is rendered again even
+        when the bytes that replaced it have the same size.
+        """
         sources, out, _ = built
         path = out / "55300.pdf"
         data = bytearray(path.read_bytes())
@@ -216,32 +222,46 @@ class TestCachedErrors:
 
 
 class Project:
-    """A copy of the builder (build.py and the package, its styles inside it) run from its
-    own folder, so that its files can be changed without touching the checkout's."""
+    """A copy of the builder, run from its own folder so that its files can be changed.
+
+    The copy holds build.py and the package, its styles inside it; changing it never touches
+    the checkout's files.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        shutil.copytree(ROOT / "report", root / "report",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "styles", root / "report" / "styles",
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "report", root / "report", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copytree(
+            ROOT / "styles",
+            root / "report" / "styles",
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
         shutil.copy(ROOT / "build.py", root / "build.py")
         self.sources = root / "sources"
         shutil.copytree(SAMPLE_SOURCES, self.sources)
 
     def build(self, out: str) -> str:
         """Build the sample into root/out with this copy; return what it printed."""
+        args = ["build", "--sources", "sources", "--out", out, "--jobs", "2"]
         done = subprocess.run(
-            [sys.executable, "build.py", "build", "--sources", "sources", "--out", out,
-             "--jobs", "2"],
-            cwd=self.root, capture_output=True, text=True, timeout=600,
+            [sys.executable, "build.py", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert done.returncode == 0, done.stderr
         qpdf_check(self.root / out / "volume.pdf")
-        assert f"{self.root}/report/" in subprocess.run(
+        imported = subprocess.run(
             [sys.executable, "-c", "import report.inputs as i; print(i.report.__file__)"],
-            cwd=self.root, capture_output=True, text=True, check=True,
-        ).stdout, "the copy must import its own package"
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert f"{self.root}/report/" in imported, "the copy must import its own package"
         return done.stderr.splitlines()[-1]
 
 
@@ -254,8 +274,10 @@ class TestBuilderFiles:
         return Project(tmp_path)
 
     def test_a_changed_volume_module_rebuilds_the_volume(self, project: Project) -> None:
-        """The volume's compression level changed: the next build writes the volume again,
-        with the bytes of a clean build by the changed code."""
+        """The volume's compression level changed: the next build writes the volume again.
+
+        The volume written has the bytes of a clean build by the changed code.
+        """
         project.build("out")
         before = (project.root / "out" / "volume.pdf").read_bytes()
         module = project.root / "report" / "volume" / "format.py"

@@ -77,7 +77,7 @@ def build(hostile_build: HostileBuild) -> HostileBuild:
 
 
 class TestEveryFieldKindIsCovered:
-    """The hostile sources put a payload in every text field the format has, except codes and ids."""
+    """The hostile sources put a payload in every text field of the format but codes and ids."""
 
     def test_code_fields(self) -> None:
         constrained = {("code",), ("related_codes", "code"), ("indicators", "pc_tc")}

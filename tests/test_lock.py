@@ -211,8 +211,10 @@ def build_command(sources: Path, out: Path) -> list[str]:
 
 
 class TestConcurrentReleases:
-    """Releases into one folder are made one at a time: a release started while another
-    is being made waits, then compares itself with it."""
+    """Releases into one folder are made one at a time.
+
+    A release started while another is being made waits, then compares itself with it.
+    """
 
     def test_two_versions_at_once(self, tmp_path: Path) -> None:
         first_sources, next_sources, root = tmp_path / "a", tmp_path / "b", tmp_path / "releases"

@@ -128,13 +128,11 @@ class TestProjectFetcher:
             "file://otherhost" + str(root / "ok.css"),
             (root / "missing.css").as_uri(),
         ]
+        only = f"only the files under {root.resolve()} may be loaded"
         for url in refused:
             with pytest.raises(FetchRefused) as caught:
                 fetcher.fetch(url)
-            assert (
-                str(caught.value)
-                == f"refused to load {shown(url)}: only the files under {root.resolve()} may be loaded"
-            )
+            assert str(caught.value) == f"refused to load {shown(url)}: {only}"
 
 
 class TestRendererNeverFetches:

@@ -45,8 +45,10 @@ def make(path: Path, kind: str) -> None:
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    """Return a folder holding a copy of the sample sources, and a folder named release
-    that has a SHA256SUMS (enough for verify to read its --trust certificate)."""
+    """Return a folder holding a copy of the sample sources and a folder named release.
+
+    The release folder has a SHA256SUMS (enough for verify to read its --trust certificate).
+    """
     shutil.copytree(SAMPLE_SOURCES, tmp_path / "sources")
     (tmp_path / "release").mkdir()
     (tmp_path / "release" / "SHA256SUMS").write_bytes(b"")
@@ -58,9 +60,11 @@ CODE, PUBLICATION = "sources/codes/99999.yaml", "sources/publication.yaml"
 
 
 class TestNotAFile:
-    """A FIFO, a device or a folder given where a file is expected is refused by its type,
-    never read (so never waited on), with its path and exit code: 2 for a file named on
-    the command line, 1 for a source (located, as check reports it)."""
+    """A FIFO, a device or a folder given where a file is expected is refused by its type.
+
+    It is never read (so never waited on), and is refused with its path and exit code: 2 for
+    a file named on the command line, 1 for a source (located, as check reports it).
+    """
 
     @pytest.mark.parametrize(
         "path,kind,args,code,message",
@@ -244,8 +248,10 @@ class TestNotAFile:
 
 
 class TestVanished:
-    """A sources folder or file that is not there, from the start or since a command
-    began, is named in a message; the command never shows a traceback."""
+    """A missing sources folder or file is named in a message; the command shows no traceback.
+
+    It may be missing from the start or since the command began.
+    """
 
     @pytest.mark.parametrize(
         "args",
@@ -379,8 +385,10 @@ class TestVanished:
 
 
 class TestFeeScheduleFigures:
-    """A figure out of the range the CMS format allows is refused with its line, exit 1,
-    as any other problem of the file; nothing is written."""
+    """A figure out of the range the CMS format allows is refused with its line, exit 1.
+
+    It is refused as any other problem of the file; nothing is written.
+    """
 
     @pytest.mark.parametrize(
         "line,old,new,message",

@@ -206,9 +206,8 @@ class TestWholeFiles:
             bookkeeping = relative in (".build-index.json", ".build.lock") or relative.startswith(
                 ".cache/"
             )
-            if (
-                re.search(r"(\.tmp|\.part|~)$", path.name)
-                or not bookkeeping
+            if re.search(r"(\.tmp|\.part|~)$", path.name) or (
+                not bookkeeping
                 and (
                     any(part.startswith(".") for part in path.relative_to(out).parts)
                     or relative not in listed | fonts

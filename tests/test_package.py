@@ -269,7 +269,7 @@ class TestDistributions:
         assert name in installed.wheel
 
     def test_building_and_installing_print_no_warning(self, installed: Installed) -> None:
-        """setuptools and pip print no Python warning (a package it would ignore, say)."""
+        """Neither setuptools nor pip prints a Python warning (a package it would ignore, say)."""
         assert PYTHON_WARNING.findall(installed.log) == []
 
 

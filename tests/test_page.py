@@ -1,8 +1,9 @@
-"""Nothing the source says is lost on the page: every word of every printed field is in
-the PDF's text layer, every character lies inside the page, and every glyph comes from
-a bundled font. Checked on the sample and on sources that push the layout
-(tests/layout_sources.py), in both PDF variants, and on every other kind of PDF the
-builder writes (a release, the hostile-markup build).
+"""Nothing the source says is lost on the page.
+
+Every word of every printed field is in the PDF's text layer, every character lies inside
+the page, and every glyph comes from a bundled font. Checked on the sample and on sources
+that push the layout (tests/layout_sources.py), in both PDF variants, and on every other
+kind of PDF the builder writes (a release, the hostile-markup build).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from qpdf import qpdf_check
 from conftest import SAMPLE_SOURCES, HostileBuild, Releases, run_cli
 from layout_sources import VARIANTS, write_layout_sources
 from pdf_text import MARGINS, TextLayer, bundled_faces, embedded_fonts, read_pages
+from qpdf import qpdf_check
 
-from report.markdown import printed_text
 from report.glyphs import printable_characters
+from report.markdown import printed_text
 from report.sources import load_sources
 from report.sources.printable import printed_texts
 from report.sources.yaml import Node
@@ -129,7 +130,7 @@ class TestEveryCharacterOnThePage:
                     if not (
                         left <= char.left
                         and char.right <= right
-                        and EDGE <= char.bottom
+                        and char.bottom >= EDGE
                         and char.top <= page.height - EDGE
                     ):
                         outside.append(

@@ -25,8 +25,8 @@ from qpdf import qpdf_check
 from ruamel.yaml import YAML
 
 from report.assemble import publication_info
-from report.sources import PublicationFile, load_sources
 from report.render import PdfSettings, epoch_of
+from report.sources import PublicationFile, load_sources
 from report.volume import VolumeEntry, write_volume
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -433,8 +433,9 @@ def write_sample_volume(
 ) -> int:
     """Assemble the sample build's reports into target with report/volume.py; return pages."""
     info = publication_info(sample_publication())
-    pages = write_volume(info, sample_entries(sample_build), target, sample_settings(variant),
-                         cache_dir)
+    pages = write_volume(
+        info, sample_entries(sample_build), target, sample_settings(variant), cache_dir
+    )
     qpdf_check(target)
     return pages
 
@@ -593,7 +594,7 @@ class TestOutline:
         assert heading(code) in [b.title for b in tops]
         missing = [t for t in OUTLINE if t not in titles]
         assert not missing, f"no bookmark for {missing}"
-        assert in_order(titles, (heading(code),) + OUTLINE)
+        assert in_order(titles, (heading(code), *OUTLINE))
 
     def test_subsections_nest_under_their_section(self, sample_build):
         for node in flat(outline(sample_build / "74440.pdf")):
@@ -778,7 +779,7 @@ def sections(path: Path) -> dict[str, str]:
         assert index is not None, f"no heading line {title!r} after line {start}"
         found[title] = index
         start = index + 1
-    bounds = list(found.items()) + [("", len(lines))]
+    bounds = [*found.items(), ("", len(lines))]
     return {
         title: " ".join(lines[begin + 1 : bounds[i + 1][1]])
         for i, (title, begin) in enumerate(bounds[:-1])
@@ -908,8 +909,10 @@ def body_first_line(page: Page) -> str:
 
 
 class TestBenchmarks:
-    """The 74440 report shows the figures imported from the CMS file, by component, with the
-    file's release as their source and the payments marked as computed."""
+    """The 74440 report shows the figures imported from the CMS file, by component.
+
+    The file's release is given as their source, and the payments are marked as computed.
+    """
 
     def benchmarks(self, sample_build: Path) -> str:
         return sections(sample_build / "74440.pdf")["Benchmarks"]
@@ -929,8 +932,9 @@ class TestBenchmarks:
                 "Technical component (modifier TC)",
             )
         ]
-        ends = starts[1:] + [table.index("[1] 2022")]
-        return dict(zip(("global", "26", "TC"), (table[a:b] for a, b in zip(starts, ends))))[name]
+        ends = [*starts[1:], table.index("[1] 2022")]
+        parts = (table[a:b] for a, b in zip(starts, ends, strict=True))
+        return dict(zip(("global", "26", "TC"), parts, strict=True))[name]
 
     @pytest.mark.parametrize(
         "component,label,value",

@@ -267,8 +267,10 @@ class TestRanges:
 
 
 class TestNotAFile:
-    """A FIFO or a device is refused by its type, and a file too large by its size, before
-    a byte is parsed."""
+    """A FIFO or a device is refused by its type, and a file too large by its size.
+
+    Each is refused before a byte is parsed.
+    """
 
     @pytest.mark.parametrize("kind", ["a FIFO", "a character device"])
     def test_refused(self, tmp_path, kind: str) -> None:

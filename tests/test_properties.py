@@ -19,18 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
-from qpdf import qpdf_check
 import yaml
 from conftest import SAMPLE_SOURCES
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from qpdf import qpdf_check
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
 
-from report.errors import Finding, SourceError
 from report.build import BuildOptions, build
-from report.sources import code_from_bytes, load_sources
-from report.sources import scalars
+from report.errors import Finding, SourceError
+from report.sources import code_from_bytes, load_sources, scalars
 from report.sources.models import CodeSource, Publication
 from report.sources.validate import validate_model
 from report.sources.yaml import parse_yaml
@@ -45,7 +44,8 @@ LOCATED = re.compile(r"(?P<path>[^:]+):(?P<line>[1-9]\d*):(?P<column>[1-9]\d*): 
 CODE_TEXT = (SAMPLE_SOURCES / "codes" / "74440.yaml").read_bytes()
 PUBLICATION_TEXT = (SAMPLE_SOURCES / "publication.yaml").read_bytes()
 # Characters that mean something to YAML or Markdown, and some that are hard on text.
-SPECIAL = list(":-?[]{},&*!|>'\"%@`#\t\n\r ~<\\=") + [
+SPECIAL = [
+    *":-?[]{},&*!|>'\"%@`#\t\n\r ~<\\=",
     "\ufeff",
     "\u00e9",
     "\u202e",
@@ -201,13 +201,13 @@ class TestGeneratedDocuments:
     @given(st.binary(max_size=60))
     @settings(max_examples=scaled(200), deadline=None)
     def test_any_bytes_give_data_or_a_located_error(self, data: bytes) -> None:
-        loaded, errors = parse(data)
+        _, errors = parse(data)
         if errors:
             assert_located(errors, {"f.yaml"}, {"f.yaml": data})
 
     @given(
         st.dictionaries(
-            st.sampled_from(sorted(CodeSource.model_fields) + ["titel", "x"]), DOCUMENTS, max_size=8
+            st.sampled_from([*sorted(CodeSource.model_fields), "titel", "x"]), DOCUMENTS, max_size=8
         )
     )
     @settings(max_examples=scaled(150), deadline=None)
@@ -372,7 +372,7 @@ class TestBuildsOfGeneratedSources:
                 root / "out",
                 BuildOptions(jobs=1),
                 shown="sources",
-                log=lambda line: None,
+                log=lambda _line: None,
             )
             pdf = root / "out" / "74440.pdf"
             # Valid: the model takes it, and so do the rules that span fields and what

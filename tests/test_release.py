@@ -1,5 +1,7 @@
-"""`release VERSION`: reproducible release folders, the version in every PDF, embedded
-sources, revision history and CHANGES.md, and what is refused.
+"""`release VERSION`: reproducible release folders, what they hold, and what is refused.
+
+They hold the version in every PDF, the embedded sources, the revision history and
+CHANGES.md.
 
 The releases are built once per session (`releases` in conftest.py) from a copy of the
 sample sources: 9.9.9 into two folders, then 9.9.10 beside the first after the 74440
@@ -28,6 +30,7 @@ from report.release.version import parse_version
 
 PDFS = ("55300.pdf", "74440.pdf", "volume.pdf")
 FILES = (*PDFS, "CHANGES.md", "SHA256SUMS", "manifest.json", "snapshot.json")
+CPT_55300 = "CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms"
 CHANGED_LINE = "Benchmarks › Global › Work RVU › Value: changed from 0.38 to 0.40"
 
 
@@ -75,7 +78,7 @@ class TestReproducible:
 
 
 class TestVersionInEveryPdf:
-    """The version is printed in the title block (or cover) and every footer, and in the metadata."""
+    """The version is printed in the title block (or cover), every footer and the metadata."""
 
     @pytest.mark.parametrize("name", PDFS)
     def test_footer_of_every_page(self, releases: Releases, name: str) -> None:
@@ -155,7 +158,7 @@ class TestEmbeddedSources:
 
 
 class TestManifest:
-    """manifest.json records the version, the builder and engine versions, and each source's hash."""
+    """manifest.json records the release, builder and engine versions, and each source's hash."""
 
     def test_release_fields(self, releases: Releases) -> None:
         manifest = json.loads((releases.changed / "manifest.json").read_text(encoding="utf-8"))
@@ -247,7 +250,7 @@ None.
 
 ## Unchanged codes
 
-- CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms: no changes since {RELEASE}
+- {CPT_55300}: no changes since {RELEASE}
 """
         )
 
@@ -255,7 +258,7 @@ None.
         text = (releases.first / "CHANGES.md").read_text(encoding="utf-8")
         assert "First release: there is no earlier release to compare with." in text
         assert text.split("## Added codes\n\n")[1].split("\n\n")[0].splitlines() == [
-            "- CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms",
+            f"- {CPT_55300}",
             "- CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis",
         ]
 

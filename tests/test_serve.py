@@ -22,10 +22,10 @@ from report.render import PdfSettings
 from report.resources import styles_dir
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR
-
-AT = PdfSettings(epoch=1_790_000_000)  # a fixed date the PDFs are written at
 from report.serve.site import Site
 from report.serve.watch import Change, Layout
+
+AT = PdfSettings(epoch=1_790_000_000)  # a fixed date the PDFs are written at
 
 TITLE = "Imaging of Vas Deferens, Seminal Vesicles, or Epididymis"
 SUMMARY_START = "CPT code 74440 represents radiographic imaging"
@@ -45,8 +45,10 @@ def page(browser: Browser) -> Page:
 
 @pytest.fixture
 def code_file(preview: Preview) -> Iterator[Path]:
-    """Return codes/74440.yaml of the served copy, put back as it was after the test, and
-    wait until the server serves its page as before again."""
+    """Return codes/74440.yaml of the served copy, put back as it was after the test.
+
+    Once it is put back, wait until the server serves its page as before again.
+    """
     path = preview.sources / "codes" / "74440.yaml"
     original = path.read_bytes()
     url = preview.url + "74440.html"
@@ -62,7 +64,7 @@ class TestListening:
 
     def test_prints_its_url(self, preview: Preview) -> None:
         assert preview.announced == (
-            f"serving 2 reports from {str(preview.sources)} at "
+            f"serving 2 reports from {preview.sources} at "
             f"http://127.0.0.1:{preview.port}/ (0 errors); Ctrl-C stops"
         )
 

@@ -114,9 +114,8 @@ class TestIdleClients:
             answer = exchange(preview.port, REQUEST % b"/74440.html", timeout=BUDGET)
             served = time.monotonic() - began
             still_open = sum(_open(connection) for connection in idle)
-            closed = []
-            for connection in idle:  # each ends without a word: no bytes, then end of file
-                closed.append(read_answer(connection).status is None)
+            # Each ends without a word: no bytes, then end of file.
+            closed = [read_answer(connection).status is None for connection in idle]
             waited = time.monotonic() - opened
         print(
             f"\n{IDLE} idle connections: a GET meanwhile answered {answer.status} in "
@@ -176,7 +175,7 @@ def small_server(sources_copy: Path) -> Iterator[PreviewServer]:
         Layout(sources_copy, TEMPLATES_DIR, styles_dir()),
         str(sources_copy),
         PdfCache(),
-        lambda line: None,
+        lambda _line: None,
     )
     limits = Limits(connections=4, streams=1, queue_seconds=0.5, head_seconds=BUDGET)
     server = PreviewServer(("127.0.0.1", 0), site, site.pdfs, limits)

@@ -207,5 +207,5 @@ class TestLoopbackHosts:
         ],
     )
     def test_malformed_host(self, value: str) -> None:
-        with pytest.raises(Refusal, match="^400 malformed Host header field$"):
+        with pytest.raises(Refusal, match=r"^400 malformed Host header field$"):
             host_name(value)

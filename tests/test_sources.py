@@ -93,7 +93,7 @@ class TestValidSources:
     @pytest.mark.parametrize(
         "folder",
         [VALID / name for name in VALID_CASES] + [SAMPLE_SOURCES],
-        ids=VALID_CASES + ["sample"],
+        ids=[*VALID_CASES, "sample"],
     )
     def test_loads_without_errors(self, folder: Path) -> None:
         sources = load_sources(folder, "sources")
@@ -196,7 +196,7 @@ class TestLocatedLoader:
 
     def test_billion_laughs_is_stopped(self) -> None:
         lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-        for prev, name in zip("abcdefgh", "bcdefghi"):
+        for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
             lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
         # 9 ** 9 (387 million) values once expanded, from a 700-byte file.
         line = parse_error("\n".join(lines) + "\n")

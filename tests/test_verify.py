@@ -1,5 +1,6 @@
-"""`verify DIR` and signed releases: SHA256SUMS, a rebuild from the embedded sources
-compared byte for byte, and PAdES signatures checked.
+"""`verify DIR` and signed releases: SHA256SUMS, rebuilds and PAdES signatures.
+
+A rebuild from the embedded sources is compared byte for byte; signatures are checked.
 
 The releases come from the session fixtures in conftest.py; a test that damages one
 copies it first.
@@ -113,7 +114,7 @@ class TestSigned:
         assert signed.startswith(unsigned) and len(signed) > len(unsigned)
         with pikepdf.open(io.BytesIO(signed)) as pdf:
             field = pdf.Root.AcroForm.Fields[0]
-            assert field.FT == pikepdf.Name.Sig and str(field.T) == "Release signature"
+            assert field["/FT"] == pikepdf.Name.Sig and str(field.T) == "Release signature"
             assert field.V.SubFilter == pikepdf.Name("/ETSI.CAdES.detached")
             assert str(field.V.Reason) == f"Release {RELEASE}"
             byte_range = [int(x) for x in field.V.ByteRange]

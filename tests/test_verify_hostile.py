@@ -1,5 +1,6 @@
-"""`verify DIR` on tampered releases: each is refused with its exact messages, never a
-traceback, and verify writes nothing but in its own temporary folder.
+"""`verify DIR` on tampered releases: each is refused with its exact messages.
+
+verify never shows a traceback, and writes nothing but in its own temporary folder.
 
 Every case copies a session release (conftest.py), damages the copy as a forger would
 (tests/tampering.py), and runs `build.py verify` with TMPDIR pointed at a folder of its
@@ -93,8 +94,8 @@ CASES = [
             embedded_name(name),
             (
                 (
-                    f"{{R}}/55300.pdf:1:1: embeds a file named {shown}, which is no source: a release "
-                    f"embeds {SOURCE_NAMES}"
+                    f"{{R}}/55300.pdf:1:1: embeds a file named {shown}, which is no source: "
+                    f"a release embeds {SOURCE_NAMES}"
                 ),
                 "{R}/55300.pdf:1:1: does not embed 55300.yaml",
             ),
@@ -110,7 +111,7 @@ CASES = [
     ),
     Case(
         "unsigned release with --trust",
-        lambda folder, context: None,
+        lambda _folder, _context: None,
         (
             (
                 '{R}/manifest.json:1:1: "signing" is null: the release is not signed, and --trust '
@@ -305,8 +306,8 @@ CASES = [
                 'and "sha256", not the string "none"'
             ),
             (
-                '{R}/manifest.json:1:1: "signing" must be null or an object with "format", "signer" '
-                'and "certificate_sha256"'
+                '{R}/manifest.json:1:1: "signing" must be null or an object with "format", '
+                '"signer" and "certificate_sha256"'
             ),
         ),
     ),
@@ -388,28 +389,28 @@ CASES = [
                 '"2026.12" or "1.4.0", not the string "v1"'
             ),
             (
-                '{R}/snapshot.json:1:1: "codes"["74440"] must be an object with "code", "system" and '
-                '"title"'
+                '{R}/snapshot.json:1:1: "codes"["74440"] must be an object with "code", "system" '
+                'and "title"'
             ),
             (
                 '{R}/snapshot.json:1:1: "history"["74440"][0]["title"] must be a string, not the '
                 "number 1"
             ),
             (
-                '{R}/snapshot.json:1:1: "history"["74440"][0]["kind"] must be "added", "changed" or '
-                '"removed", not the string "rewritten"'
+                '{R}/snapshot.json:1:1: "history"["74440"][0]["kind"] must be "added", "changed" '
+                'or "removed", not the string "rewritten"'
             ),
             (
                 '{R}/snapshot.json:1:1: "history"["74440"][0]["changes"][0]["field"] must be a '
                 "string, not null"
             ),
             (
-                '{R}/snapshot.json:1:1: "history"["74440"][0]["changes"][0]["old"] must be a string '
-                "or null, not the number 1"
+                '{R}/snapshot.json:1:1: "history"["74440"][0]["changes"][0]["old"] must be a '
+                "string or null, not the number 1"
             ),
             (
-                '{R}/snapshot.json:1:1: "publication_history" must be an array of revisions, not an '
-                "object"
+                '{R}/snapshot.json:1:1: "publication_history" must be an array of revisions, not '
+                "an object"
             ),
         ),
     ),
@@ -445,8 +446,8 @@ CASES = [
         huge("manifest.json"),
         (
             (
-                "{R}/manifest.json:1:1: is 10,737,418,240 bytes, more than a release's manifest.json "
-                "can be (33,554,432 bytes at most): not read"
+                "{R}/manifest.json:1:1: is 10,737,418,240 bytes, more than a release's "
+                "manifest.json can be (33,554,432 bytes at most): not read"
             ),
         ),
     ),
@@ -455,8 +456,8 @@ CASES = [
         huge("volume.pdf"),
         (
             (
-                "{R}/volume.pdf:1:1: is 10,737,418,240 bytes, more than any file of a release can be "
-                "(1,073,741,824 bytes at most): not read"
+                "{R}/volume.pdf:1:1: is 10,737,418,240 bytes, more than any file of a release can "
+                "be (1,073,741,824 bytes at most): not read"
             ),
         ),
         rebuilds=True,

@@ -26,14 +26,16 @@ REFRESH = "run `make visual-refs` to rewrite tests/visual/ if the change is inte
 
 @pytest.fixture(scope="module")
 def rendered(sample_build: Path) -> dict[str, list[Image.Image]]:
-    """The sample build's pages, rendered as the references are."""
+    """Return the sample build's pages, rendered as the references are."""
     return visual.render_build(sample_build)
 
 
 def check_pages(stem: str, pages: list[Image.Image], references: Path, out: Path) -> list[str]:
-    """Compare PAGES of STEM.pdf with the references in the folder REFERENCES. For each
-    page that differs, write the actual page, the reference and a diff image into OUT.
-    Return one line per problem (none when every page matches)."""
+    """Compare PAGES of STEM.pdf with the references in the folder REFERENCES.
+
+    For each page that differs, write the actual page, the reference and a diff image into
+    OUT. Return one line per problem (none when every page matches).
+    """
     problems = []
     out.mkdir(parents=True, exist_ok=True)
     expected = [
@@ -45,7 +47,7 @@ def check_pages(stem: str, pages: list[Image.Image], references: Path, out: Path
             f"{stem}.pdf now renders {len(pages)} pages, but there are references for more: "
             + ", ".join(path.name for path in stray)
         )
-    for number, (image, reference) in enumerate(zip(pages, expected), start=1):
+    for number, (image, reference) in enumerate(zip(pages, expected, strict=True), start=1):
         name = f"{stem}-{number}"
         actual = out / f"{name}.actual.png"
         if not reference.exists():
@@ -71,8 +73,8 @@ def check_pages(stem: str, pages: list[Image.Image], references: Path, out: Path
 def test_pages_match_the_references(stem, rendered, tmp_path):
     if not visual.references(stem):
         pytest.fail(
-            f"no reference images tests/visual/{stem}-*.png: run `make visual-refs` to create them, "
-            "then commit tests/visual/"
+            f"no reference images tests/visual/{stem}-*.png: run `make visual-refs` to create "
+            "them, then commit tests/visual/"
         )
     problems = check_pages(stem, rendered[stem], VISUAL, tmp_path)
     assert not problems, (
@@ -104,7 +106,7 @@ def test_references_stay_small_and_grayscale():
 def test_rendering_is_deterministic(sample_build, rendered):
     again = visual.render_pdf(sample_build / "74440.pdf")
     assert len(again) == len(rendered["74440"])
-    for first, second in zip(rendered["74440"], again):
+    for first, second in zip(rendered["74440"], again, strict=True):
         comparison = visual.compare(first, second)
         assert comparison.equal and comparison.changed == 0 and comparison.largest == 0
         assert visual.png_bytes(first) == visual.png_bytes(second)
@@ -137,7 +139,7 @@ def test_a_moved_block_is_a_difference(rendered, tmp_path):
     comparison = visual.compare(page, moved)
     assert not comparison.equal
     assert comparison.changed > 10 * visual.MAX_CHANGED_PIXELS
-    left, top, right, bottom = comparison.box
+    _left, top, _right, bottom = comparison.box
     assert block[1] <= top and bottom <= block[3] + 2
     # The whole page shifted by one pixel.
     assert not visual.compare(page, ImageChops.offset(page, 1, 0)).equal

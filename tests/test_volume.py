@@ -13,14 +13,6 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-
-import report.render.pdf
-import report.volume.front
-import report.volume.writer
-from report.assemble import PublicationInfo, publication_info
-from report.sources import load_sources
-from report.volume import VolumeEntry, start_pages, write_volume
-from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
 from test_pdf import (
     OUTLINE,
     SOURCES,
@@ -41,6 +33,14 @@ from test_pdf import (
     structure,
     write_sample_volume,
 )
+
+import report.render.pdf
+import report.volume.front
+import report.volume.writer
+from report.assemble import PublicationInfo, publication_info
+from report.sources import load_sources
+from report.volume import VolumeEntry, start_pages, write_volume
+from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
@@ -78,7 +78,7 @@ class TestPages:
     """The volume is the front matter's pages, then every report's pages in entry order."""
 
     def test_page_count(self, built):
-        path, pages, entries = built
+        path, pages, _ = built
         assert len(pypdf.PdfReader(path).pages) == pages
         assert front_pages(built) >= 3  # a cover, the notices, and the contents on its own page
 
@@ -323,7 +323,7 @@ class TestReproducible:
         assert again.read_bytes() == path.read_bytes()
 
     def test_failure_leaves_the_target_alone(self, built, sample_build, tmp_path):
-        path, _, entries = built
+        _, _, entries = built
         target = tmp_path / "volume.pdf"
         target.write_bytes(b"previous")
         wrong = [VolumeEntry(e.code, e.heading, e.pdf, e.pages + 1) for e in entries]

@@ -12,7 +12,7 @@ import pytest
 
 import report.render.pdf as pdf
 from report.render import PdfSettings
-from report.workers import RenderResult, RenderTask, Rendered, WorkerPool, render_task
+from report.workers import Rendered, RenderResult, RenderTask, WorkerPool, render_task
 
 REAL_RENDER = pdf.render_pdf
 HTML = "<!DOCTYPE html><html lang='en'><head><title>t</title></head><body><p>{}</p></body></html>"

@@ -2,7 +2,7 @@
 
 Used by tests/test_visual.py, and run as a script by `make visual-refs`:
 
-    python tests/visual/render.py            # build sources/ into a temp folder, rewrite the references
+    python tests/visual/render.py            # build sources/ to a temp folder, rewrite references
     python tests/visual/render.py --pdfs DIR # render already built PDFs in DIR instead
 
 The references are tests/visual/<pdf-stem>-<page>.png: every page of each report and
@@ -144,8 +144,11 @@ def compare(expected: Image.Image, actual: Image.Image) -> Comparison:
 
 
 def diff_image(expected: Image.Image, actual: Image.Image) -> Image.Image:
-    """Return an RGB picture of the difference: the reference faded, changed pixels red,
-    and a red frame around them. Pages of different sizes are set side by side."""
+    """Return an RGB picture of the difference: the reference faded, changed pixels red.
+
+    A red frame is drawn around the changed pixels. Pages of different sizes are set side by
+    side.
+    """
     expected, actual = expected.convert("L"), actual.convert("L")
     if expected.size != actual.size:
         width = expected.width + actual.width + 10
@@ -168,8 +171,11 @@ def diff_image(expected: Image.Image, actual: Image.Image) -> Image.Image:
 def write_references(
     pages: dict[str, list[Image.Image]], folder: Path = HERE
 ) -> dict[str, list[str]]:
-    """Write PAGES as the references in FOLDER and delete stale ones. Files whose pixels
-    did not change keep their bytes. Return the names written, unchanged and removed."""
+    """Write PAGES as the references in FOLDER and delete stale ones.
+
+    Files whose pixels did not change keep their bytes. Return the names written, unchanged
+    and removed.
+    """
     report: dict[str, list[str]] = {"written": [], "unchanged": [], "removed": []}
     keep = set()
     for stem, images in pages.items():
