@@ -371,7 +371,7 @@ class TestBuildsOfGeneratedSources:
                 root / "sources",
                 root / "out",
                 BuildOptions(jobs=1),
-                shown="sources",
+                shown_path="sources",
                 log=lambda _line: None,
             )
             pdf = root / "out" / "74440.pdf"
