@@ -1,0 +1,35 @@
+"""An independent validator's verdict on the PDFs the builder writes: page-validation.
+
+page-validation (PyPI; Python bindings to the page PDF/A and PDF/UA checker) reads a file
+as any other reader would; our own reading of our own PDFs is no proof of conformance.
+It runs with its default safety limits: a PDF a careful reader would refuse is a failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import page
+
+# The profile each PDF variant of the builder claims.
+PROFILES = {"pdf/ua-1": "ua1", "pdf/a-3b": "3b"}
+
+
+def failures(path: Path, profile: str) -> list[str]:
+    """Return the validator's failures for the PDF at path, each naming file, rule, object."""
+    try:
+        report = page.validate_pdf(str(path), profile=profile)
+    except page.PageError as exc:  # a parse error, or a safety limit passed
+        return [f"{path}: {type(exc).__name__}: {exc}"]
+    found = []
+    for failure in report.failures:
+        number = failure.object_id
+        where = f" (object {number.object_number} {number.generation})" if number else ""
+        found.append(f"{path}: [{failure.rule_id}]{where}: {failure.message}")
+    return found
+
+
+def assert_conforms(path: Path, variant: str = "pdf/ua-1") -> None:
+    """Assert that the validator finds no failure in the PDF at path for its variant."""
+    found = failures(path, PROFILES[variant])
+    assert not found, "\n".join(found)
