@@ -23,7 +23,7 @@ from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.fonts import BundledFonts
 from report.render.provenance import stamp_pdf
-from report.render.tagging import finish_tags
+from report.render.tagging import finisher
 from report.resources import fonts_dir, styles_dir, stylesheet
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
@@ -112,7 +112,7 @@ class Renderer:
         }
         document = self.layout(html, **options)
         with self._refusals(), fixed_clock(settings.epoch):
-            data = document.write_pdf(finisher=finish_tags, **options)
+            data = document.write_pdf(finisher=finisher(variant), **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
         stamp = settings.stamp
         return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)

@@ -1,4 +1,4 @@
-"""Finish WeasyPrint's tagged PDF: artifacts, table header scopes and page labels.
+"""Finish WeasyPrint's tagged PDF: artifacts, header scopes, list bodies, links, labels.
 
 What WeasyPrint 70 leaves out is added while it writes the PDF, in its `finisher` hook,
 on the objects it is about to serialise (pydyf's), so that nothing is parsed again:
@@ -12,9 +12,21 @@ on the objects it is about to serialise (pydyf's), so that nothing is parsed aga
   object but no /Scope. Each /TH gets /Scope /Column when it heads columns (inside
   /THead, or in a row of header cells only, such as a group label spanning the table)
   and /Scope /Row otherwise (a <th scope="row"> in the body).
+- List item bodies. WeasyPrint puts the block content of an <li> (a Markdown paragraph,
+  as in `<li><p>…</p></li>`) straight under /LI, beside its /Lbl; PDF/UA-1 admits only
+  /Lbl and /LBody there. What stands under an /LI after its label goes into an /LBody
+  (the one already there, or a new one).
+- Link annotations. WeasyPrint gives every box inside a link its own annotation, so
+  `<a><span>…</span></a>` (a contents line) makes annotations whose object references
+  sit in a /Span. PDF/UA-1 wants each link annotation's reference in a /Link element:
+  such references move up to the /Link around them, and the ParentTree follows. Every
+  annotation gets the Print flag (/F 4), which PDF/A requires and checkers expect of
+  PDF/UA: a printed page keeps what the screen shows.
 - Page labels. The catalog gets /PageLabels with decimal labels from 1, which match a
   report's printed `Page N of M` (styles/report.css prints counter(page)). The volume
   replaces the labels of its parts with its own (report/volume/writer.py).
+- Metadata. The XMP packet is stored unfiltered, and a PDF/A-3b file also claims
+  PDF/UA-1 (report/render/xmp.py).
 
 The structure elements nothing reaches any more are emptied (pydyf numbers objects by
 their place, so they stay, as `<<>>`). WeasyPrint then writes the file with the /ID the
@@ -24,29 +36,41 @@ except for a release document's stamp (report/render/provenance.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import pydyf
 from weasyprint.document import Document
+
+from report.render.xmp import finish_metadata
 
 # Structure types that hold table rows, and the cell types of a row.
 _ROW_GROUPS = ("/THead", "/TBody", "/TFoot")
 _CELLS = ("/TH", "/TD")
 
 
-def finish_tags(_document: Document, pdf: pydyf.PDF) -> None:
-    """Mark unreached content /Artifact, scope header cells and label the pages.
+def finisher(variant: str) -> Callable[[Document, pydyf.PDF], None]:
+    """Return the finisher for weasyprint.Document.write_pdf of a PDF of that variant."""
+    return partial(finish_tags, variant=variant)
+
+
+def finish_tags(_document: Document, pdf: pydyf.PDF, variant: str = "pdf/ua-1") -> None:
+    """Mark artifacts, scope header cells, fix list bodies and links, label the pages.
 
     A finisher for weasyprint.Document.write_pdf, which passes the document laid out and
-    pdf, the objects about to be written.
+    pdf, the objects about to be written; variant is the PDF variant being written.
     """
     if "StructTreeRoot" in pdf.catalog:
         root = _deref(pdf, pdf.catalog["StructTreeRoot"])
         elements = list(walk_structure(pdf, root))
         mark_artifacts(pdf, root, elements)
         scope_table_headers(pdf, elements)
+        wrap_list_bodies(pdf, elements)
+        nest_link_annotations(pdf, root)
+    print_annotations(pdf)
     label_pages(pdf)
+    finish_metadata(pdf, variant)
 
 
 def _deref(pdf: pydyf.PDF, value: Any) -> Any:
@@ -195,6 +219,101 @@ def scope_table_headers(pdf: pydyf.PDF, elements: Elements) -> None:
             else []
         )
         _set_scope(element, header_scope(ancestors, cells))
+
+
+# ---------------------------------------------------------------------------------------
+# List item bodies
+
+
+def wrap_list_bodies(pdf: pydyf.PDF, elements: Elements) -> None:
+    """Put every structure element under an /LI, but its /Lbl, in an /LBody, in order.
+
+    What follows an /LBody joins it; what follows a label, or opens the item, gets a new
+    /LBody in its place.
+    """
+    for item, _ in elements:
+        kids = item.get("K")
+        if item.get("S") != "/LI" or not isinstance(kids, list):
+            continue
+        arranged, body = pydyf.Array(), None
+        for reference in kids:
+            kid = _deref(pdf, reference)
+            kind = kid.get("S") if isinstance(kid, dict) else None
+            if kind is None or kind == "/Lbl":  # not an element (left as it is), or a label
+                body = None
+            elif kind == "/LBody":
+                body = kid
+            else:
+                if body is None:
+                    body = pydyf.Dictionary(
+                        {"Type": "/StructElem", "S": "/LBody", "K": pydyf.Array()}
+                    )
+                    body.update({"Pg": item["Pg"]} if "Pg" in item else {})
+                    body["P"] = item.reference
+                    pdf.add_object(body)
+                    arranged.append(body.reference)
+                body["K"].append(reference)
+                kid["P"] = body.reference
+                continue
+            arranged.append(reference)
+        item["K"] = arranged
+
+
+# ---------------------------------------------------------------------------------------
+# Link annotations
+
+
+def _annotation_keys(pdf: pydyf.PDF, root: pydyf.Dictionary) -> Iterator[tuple[list[Any], int]]:
+    """Yield (ParentTree /Nums, index) of every entry that maps an annotation's key."""
+    parent_tree = _deref(pdf, root.get("ParentTree"))
+    nums = parent_tree.get("Nums") if isinstance(parent_tree, dict) else None
+    if not isinstance(nums, list):
+        return
+    for index in range(1, len(nums), 2):
+        if not isinstance(_deref(pdf, nums[index]), list):  # a page's array of MCIDs
+            yield nums, index
+
+
+def _link_above(pdf: pydyf.PDF, element: Any) -> Any:
+    """Return the nearest /Link element above element, or None."""
+    element = _deref(pdf, element.get("P"))
+    while isinstance(element, dict) and "S" in element:
+        if element["S"] == "/Link":
+            return element
+        element = _deref(pdf, element.get("P"))
+    return None
+
+
+def nest_link_annotations(pdf: pydyf.PDF, root: pydyf.Dictionary) -> None:
+    """Move each link annotation's object reference out of a non-/Link element into its /Link."""
+    for nums, index in _annotation_keys(pdf, root):
+        element = _deref(pdf, nums[index])
+        if not isinstance(element, dict) or element.get("S") in (None, "/Link"):
+            continue
+        link = _link_above(pdf, element)
+        kids = element.get("K")
+        if link is None or not isinstance(kids, list):
+            continue
+        moved = [
+            kid
+            for kid in kids
+            if (objr := _deref(pdf, kid)) is not None
+            and isinstance(objr, dict)
+            and objr.get("Type") == "/OBJR"
+            and _deref(pdf, objr.get("Obj")).get("Subtype") == "/Link"
+        ]
+        if not moved:
+            continue
+        element["K"] = pydyf.Array(kid for kid in kids if kid not in moved)
+        link["K"].extend(moved)
+        nums[index] = link.reference
+
+
+def print_annotations(pdf: pydyf.PDF) -> None:
+    """Give every annotation of every page the Print flag (/F 4), and no other."""
+    for page_reference in pdf.page_references:
+        for annotation in _deref(pdf, page_reference).get("Annots", ()):
+            _deref(pdf, annotation)["F"] = 4
 
 
 # ---------------------------------------------------------------------------------------
