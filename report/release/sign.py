@@ -81,10 +81,12 @@ def load_key(path: Path, passphrase: str | None) -> SigningKey:
 
 def sign_pdf(data: bytes, key: SigningKey, version: str) -> bytes:
     """Return the PDF with a PAdES signature appended as an incremental update."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    from report.release.signature_field import KeptMetadataWriter, add_signature_field
+
+    writer = KeptMetadataWriter(io.BytesIO(data))
+    add_signature_field(writer, SIGNATURE_FIELD, f"Digital signature of release {version}")
     meta = signers.PdfSignatureMetadata(
         field_name=SIGNATURE_FIELD,
         subfilter=fields.SigSeedSubFilter.PADES,
