@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from report.volume.analyse import Analysis
+from report.volume.outline import outline, write_outline
 from report.volume.place import Chunk, Objects
 from report.volume.syntax import Out, Ref, dump, pdf_string
 from report.volume.writer import NODES_PER_GROUP, Volume
@@ -117,21 +118,18 @@ def finish_volume(
         )
     )
 
-    # Outline: every part's top bookmarks, in volume order.
-    items = [item for chunk in chunks for item in chunk.outline]
-    for index, (num, body, _) in enumerate(items):
-        links = b""
-        if index:
-            links += b" /Prev %d 0 R" % items[index - 1][0]
-        if index + 1 < len(items):
-            links += b" /Next %d 0 R" % items[index + 1][0]
-        objects.append((num, body[:-2].rstrip() + links + b" >>"))
+    # Outline: every part's top bookmarks, in volume order, the reports' grouped when many.
+    items = outline(
+        [chunk for chunk, _ in front],
+        [(chunk, code) for chunk, _, code in reports],
+        volume.allocate,
+    )
     if items:
         objects.append(
             (
                 volume.outlines,
-                b"<< /Type /Outlines /First %d 0 R /Last %d 0 R "
-                b"/Count %d >>" % (items[0][0], items[-1][0], sum(i[2] for i in items)),
+                b"<< /Type /Outlines /First %d 0 R /Last %d 0 R /Count %d >>"
+                % write_outline(volume.outlines, items, objects),
             )
         )
 

@@ -34,7 +34,6 @@ class Placement:
     offset: int  # added to each of its structure parent keys
     parent: int  # the volume's page tree node above its own page tree
     document: int  # the volume's /Document element
-    outlines: int  # the volume's outline root
     renamed: tuple[tuple[bytes, bytes], ...] = ()  # names other parts hold, and the new ones
     # Names it gives up (the contents anchors), sorted: the placement is part of a cache
     # key, so its repr must not depend on the process (a set's order does).
@@ -208,9 +207,8 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     outline = []
     for num, item in analysis.items:
         item = dict(item)
-        item[b"/Parent"] = Out(place.outlines)
-        item.pop(b"/Prev", None)
-        item.pop(b"/Next", None)
+        for link in (b"/Parent", b"/Prev", b"/Next"):  # the volume's outline sets them
+            item.pop(link, None)
         count = to_int(item.get(b"/Count", b"0"))
         if spec.closed and count > 0:
             item[b"/Count"] = b"%d" % -count

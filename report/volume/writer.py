@@ -203,7 +203,6 @@ class Volume:
             offset,
             parent,
             self.document,
-            self.outlines,
             tuple(renamed),
             tuple(sorted(skipped)),
         )
