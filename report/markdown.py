@@ -100,6 +100,27 @@ def parser() -> MarkdownIt:
     return md
 
 
+def nest_headings(tokens: list[Token], under: int) -> list[Token]:
+    """Set each heading's level below under, never more than one below the one before.
+
+    An author writes `#` to `######` for a text alone; in a report the text sits under a
+    heading of the template's (level under), and PDF/UA, like assistive technology, wants
+    no level skipped. Each heading takes its rank among the headings still open above it in
+    the text (those of a smaller written level), plus under; past level 6 it stays 6.
+    """
+    open_: list[int] = []  # the written levels of the headings above, outermost first
+    for token in tokens:
+        if token.type not in ("heading_open", "heading_close"):
+            continue
+        if token.type == "heading_open":
+            written = int(token.tag[1:])
+            while open_ and open_[-1] >= written:
+                open_.pop()
+            open_.append(written)
+        token.tag = f"h{min(6, under + len(open_))}"
+    return tokens
+
+
 @cache
 def _finder() -> MarkdownIt:
     """Return a parser that takes every target as a link, to find images whatever they load."""

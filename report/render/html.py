@@ -13,6 +13,7 @@ from markupsafe import Markup
 from report import __version__
 from report.assemble import NOT_AVAILABLE, BenchmarkGroup, PublicationInfo, ReportModel
 from report.breaks import breakable
+from report.markdown import nest_headings
 from report.markdown import parser as markdown_parser
 from report.render.chart import layout as chart_layout
 from report.resources import stylesheet
@@ -37,9 +38,15 @@ class DocumentContext:
     release: Release | None = None
 
 
-def render_markdown(text: str) -> Markup:
-    """Render CommonMark to HTML; raw HTML is shown as text, links only to web addresses."""
-    return Markup(markdown_parser().render(text))
+def render_markdown(text: str, under: int = 2) -> Markup:
+    """Render CommonMark to HTML; raw HTML is shown as text, links only to web addresses.
+
+    under is the level of the heading the text sits under (the template's <h2> of its
+    section, by default): the text's own headings go below it (report/markdown.py).
+    """
+    md = markdown_parser()
+    tokens = nest_headings(md.parse(text), under)
+    return Markup(md.renderer.render(tokens, md.options, {}))
 
 
 def format_figure(benchmark: Benchmark) -> str:
