@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Write N synthetic, schema-valid code sources for benchmarks.
 
-    python benchmarks/generate.py N OUT_DIR [--seed S]
+    python benchmarks/generate.py N OUT_DIR [--seed S] [--sparse SHARE]
 
 OUT_DIR/publication.yaml is a copy of sources/publication.yaml; OUT_DIR/codes/CODE.yaml
 holds N codes (CPT 7xxxx and 9xxxx, some HCPCS G0xxx) with the variety real sources
 have: full reports with summaries, descriptions, vignettes of a few paragraphs,
 modifiers, related codes, diagnoses, payer coverage, RVU benchmarks by component
 (so the chart appears) and references; partial ones; and sparse ones that hold little
-more than a title. The same N and seed always give the same bytes. Any *.yaml already
+more than a title (SHARE of them, 0.15 by default; a quarter partial, the rest full). The
+same N, seed and share always give the same bytes. Any *.yaml already
 in OUT_DIR/codes is removed first, so the folder holds exactly the N generated codes.
 
 Every value is synthetic: the figures, payer texts and policy ids are made up for
@@ -945,8 +946,13 @@ def payers_of(publication: Path) -> list[tuple[str, str]]:
     return [(p["id"], p["name"]) for p in data["payers"]]
 
 
-def generate(n: int, out: Path, seed: int = 1, publication: Path = PUBLICATION) -> list[str]:
-    """Write publication.yaml and n code sources into out; return the codes."""
+def generate(
+    n: int, out: Path, seed: int = 1, publication: Path = PUBLICATION, sparse: float = 0.15
+) -> list[str]:
+    """Write publication.yaml and n code sources into out; return the codes.
+
+    sparse is the share of sparse sources; a quarter of them all are partial, the rest full.
+    """
     rng = random.Random(seed)
     codes_dir = out / "codes"
     codes_dir.mkdir(parents=True, exist_ok=True)
@@ -957,7 +963,7 @@ def generate(n: int, out: Path, seed: int = 1, publication: Path = PUBLICATION) 
     codes = code_numbers(rng, n)
     for code, family in codes:
         roll = rng.random()
-        kind = "sparse" if roll < 0.15 else "partial" if roll < 0.40 else "full"
+        kind = "sparse" if roll < sparse else "partial" if roll < sparse + 0.25 else "full"
         text = code_source(code, family, writer, codes, kind)
         (codes_dir / f"{code}.yaml").write_text(text, encoding="utf-8")
     return [code for code, _ in codes]
@@ -969,10 +975,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int, help="number of code sources to write")
     parser.add_argument("out", type=Path, help="sources folder to write (publication.yaml, codes/)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument(
+        "--sparse", type=float, default=0.15, help="share of sparse sources (default 0.15)"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("N must be at least 1")
-    codes = generate(args.n, args.out, args.seed)
+    if not 0 <= args.sparse <= 1:
+        parser.error("SHARE must be between 0 and 1")
+    codes = generate(args.n, args.out, args.seed, sparse=args.sparse)
     print(f"wrote {len(codes)} code sources and publication.yaml to {args.out}", file=sys.stderr)
     return 0
 
