@@ -16,6 +16,7 @@ import pytest
 from cdp import Browser, chromium_path
 from hostile_sources import HostileSources, write_hostile_sources
 from hypothesis import settings
+from layout_sources import VARIANTS, write_layout_sources
 from qpdf import qpdf_check
 from serving import Preview, start_preview
 
@@ -310,6 +311,41 @@ def hostile_build(
         recording_server.connections[connections:],
         recording_server.requests[requests:],
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Sources that push the layout (tests/layout_sources.py), built once: tests/test_page.py and
+# tests/test_conformance.py read them.
+
+
+@dataclass(frozen=True)
+class Built:
+    """A sources folder and the folder its build wrote."""
+
+    sources: Path
+    out: Path
+
+
+@pytest.fixture(scope="session")
+def layout_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    """Write and build each layout variant (PDF/UA-1), and the A4 one again as PDF/A-3b."""
+    built = {}
+    for name, variant in VARIANTS.items():
+        base = tmp_path_factory.mktemp(f"layout-{name}")
+        write_layout_sources(base / "sources", variant)
+        result = run_cli("build", "--sources", str(base / "sources"), "--out", str(base / "out"))
+        assert result.code == 0, result.stderr
+        qpdf_check(base / "out" / "volume.pdf")
+        built[name] = Built(base / "sources", base / "out")
+    limits = built["limits"]
+    out = limits.out.parent / "out-a3b"
+    result = run_cli(
+        "build", "--sources", str(limits.sources), "--out", str(out), "--pdf-variant", "pdf/a-3b"
+    )
+    assert result.code == 0, result.stderr
+    qpdf_check(out / "volume.pdf")
+    built["limits-a3b"] = Built(limits.sources, out)
+    return built
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_SOURCES, HostileBuild, Releases, run_cli
+from conftest import SAMPLE_SOURCES, Built, HostileBuild, Releases
 from layout_sources import VARIANTS, write_layout_sources
 from pdf_text import MARGINS, TextLayer, bundled_faces, embedded_fonts, read_pages
-from qpdf import qpdf_check
 
 from report.glyphs import printable_characters
 from report.markdown import printed_text
@@ -30,36 +28,6 @@ EDGE = 14.0  # points (5 mm) from the paper's edge no text may come nearer: prin
 # Printed, but not as written: a component as its group's name, the page size not at all.
 TRANSFORMED = {("benchmarks", "component"), ("page_size",)}
 VOLUME_ONLY = {("subtitle",)}  # the cover prints it; a report does not
-
-
-@dataclass(frozen=True)
-class Built:
-    """A sources folder and the folder its build wrote."""
-
-    sources: Path
-    out: Path
-
-
-@pytest.fixture(scope="session")
-def layout_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
-    """Write and build each layout variant (PDF/UA-1), and the A4 one again as PDF/A-3b."""
-    built = {}
-    for name, variant in VARIANTS.items():
-        base = tmp_path_factory.mktemp(f"layout-{name}")
-        write_layout_sources(base / "sources", variant)
-        result = run_cli("build", "--sources", str(base / "sources"), "--out", str(base / "out"))
-        assert result.code == 0, result.stderr
-        qpdf_check(base / "out" / "volume.pdf")
-        built[name] = Built(base / "sources", base / "out")
-    limits = built["limits"]
-    out = limits.out.parent / "out-a3b"
-    result = run_cli(
-        "build", "--sources", str(limits.sources), "--out", str(out), "--pdf-variant", "pdf/a-3b"
-    )
-    assert result.code == 0, result.stderr
-    qpdf_check(out / "volume.pdf")
-    built["limits-a3b"] = Built(limits.sources, out)
-    return built
 
 
 @pytest.fixture(params=["sample", "long", "limits", "limits-a3b"])

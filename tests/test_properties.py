@@ -3,8 +3,9 @@
 Hypothesis generates YAML documents and mutates the sample sources (bytes, lines and
 values). The loader and the validator must answer each with values or with errors of the
 form path:line:column: message; a few builds of generated sources must give PDFs that
-open or located errors. The profile in conftest.py keeps the runs deterministic and
-bounded; HYPOTHESIS_PROFILE=explore runs many more examples.
+open and pass the independent validator (tests/validation.py), or located errors. The
+profile in conftest.py keeps the runs deterministic and bounded; HYPOTHESIS_PROFILE=explore
+runs many more examples.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from qpdf import qpdf_check
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode
+from validation import assert_conforms
 
 from report.build import BuildOptions, build
 from report.errors import Finding, SourceError
@@ -399,3 +401,5 @@ class TestBuildsOfGeneratedSources:
                 for path in (pdf, root / "out" / "volume.pdf"):
                     reader = pypdf.PdfReader(io.BytesIO(path.read_bytes()), strict=True)
                     assert len(reader.pages) >= 1
+                    # Whatever the values, the PDFs conform (tests/validation.py).
+                    assert_conforms(path)
