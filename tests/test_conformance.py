@@ -179,7 +179,9 @@ class TestEveryKindConforms:
     """Every PDF of every kind of build passes the validator for each profile it claims."""
 
     def test_no_failure(self, kind: Kind) -> None:
-        found = [line for pdf in kind.pdfs() for line in variant_failures(pdf, kind.variant)]
+        pdfs = kind.pdfs()
+        found = [line for pdf in pdfs for line in variant_failures(pdf, kind.variant)]
+        print(f"{kind.out}: {len(pdfs)} PDFs ({kind.variant}), {len(found)} failures")
         assert not found, "\n".join(found)
 
 

@@ -9,8 +9,10 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
   to the named destination `report-CODE`, which the merge points at the report's first
   page. The rendered front matter is cached under the key of its inputs (report/inputs.py).
 - Outline. The front matter's bookmarks, then each report's own (its heading with its
-  sections below it), closed, so that a volume of a thousand reports opens as a list of
-  headings.
+  sections below it), closed; past 50 reports, in closed groups by code range
+  (report/volume/outline.py), so that a volume of a thousand reports opens as a short
+  list and no chain of bookmarks side by side is longer than a reader (or a validator's
+  safety depth) follows.
 - Page labels. The front matter's pages are labelled 1 to F, as its `Page N of F`
   prints them; each report's pages `CODE-1` to `CODE-M`, as its running head (the code)
   and `Page N of M` print them.
