@@ -297,8 +297,7 @@ def nest_link_annotations(pdf: pydyf.PDF, root: pydyf.Dictionary) -> None:
         moved = [
             kid
             for kid in kids
-            if (objr := _deref(pdf, kid)) is not None
-            and isinstance(objr, dict)
+            if isinstance(objr := _deref(pdf, kid), dict)
             and objr.get("Type") == "/OBJR"
             and _deref(pdf, objr.get("Obj")).get("Subtype") == "/Link"
         ]
