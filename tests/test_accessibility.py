@@ -23,7 +23,7 @@ from weasyprint import HTML
 from report.build import BuildOptions, build
 from report.errors import UsageError
 from report.render.provenance import stamp_pdf
-from report.render.tagging import finish_tags, scope_table_headers, walk_structure
+from report.render.tagging import finisher, scope_table_headers, walk_structure
 from report.stamp import Stamp
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
@@ -272,9 +272,10 @@ class TestPdfA3b:
     """`--pdf-variant pdf/a-3b` gives a tagged, reproducible PDF/A-3b with the same metadata."""
 
     def test_conformance_claims(self, sample_build, pdfa_builds):
-        """The PDF/A-3b build claims PDF/A-3B; the default build claims PDF/UA-1 and no PDF/A."""
+        """The PDF/A-3b build claims PDF/A-3B and PDF/UA-1; the default build PDF/UA-1 alone."""
         with pikepdf.open(pdfa_builds[0] / "74440.pdf") as pdf:
             assert pdf.open_metadata().pdfa_status == "3B"
+            assert pdf.open_metadata().get("pdfuaid:part") == "1"
             assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
             assert "/DestOutputProfile" in pdf.Root.OutputIntents[0]
             assert len(pdf.trailer.ID) == 2
@@ -324,7 +325,10 @@ class TestPdfA3b:
             "<tbody><tr><th scope='row'>B</th></tr></tbody></table></html>"
         )
         raw = HTML(string=html).write_pdf(
-            pdf_variant="pdf/a-3b", pdf_tags=True, pdf_identifier=b"0" * 32, finisher=finish_tags
+            pdf_variant="pdf/a-3b",
+            pdf_tags=True,
+            pdf_identifier=b"0" * 32,
+            finisher=finisher("pdf/a-3b"),
         )
         stamp = Stamp("9.9.9", (), "2026-11-01")
         stamped = stamp_pdf(raw, stamp)
@@ -339,6 +343,8 @@ class TestPdfA3b:
                 before.docinfo.items()
             )
             assert after.open_metadata().pdfa_status == "3B"
+            assert after.open_metadata().get("pdfuaid:part") == "1"
+            assert "/Filter" not in after.Root.Metadata  # qpdf leaves an XMP packet plain
         assert stamp_pdf(raw, stamp) == stamped
 
 
