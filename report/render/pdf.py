@@ -23,6 +23,7 @@ from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.fonts import BundledFonts
 from report.render.provenance import stamp_pdf
+from report.render.streams import unambiguous_stream_ends
 from report.render.tagging import finisher
 from report.resources import fonts_dir, styles_dir, stylesheet
 
@@ -111,7 +112,7 @@ class Renderer:
             "pdf_tags": True,
         }
         document = self.layout(html, **options)
-        with self._refusals(), fixed_clock(settings.epoch):
+        with self._refusals(), fixed_clock(settings.epoch), unambiguous_stream_ends():
             data = document.write_pdf(finisher=finisher(variant), **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
         stamp = settings.stamp

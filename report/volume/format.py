@@ -11,3 +11,13 @@ COMPRESSION = 1
 FACTS_PREFIX = "volume-facts-"
 PART_PREFIX = "volume-part-"
 CHUNK_FORMAT = f"4-{sys.byteorder}"
+
+
+def stream_end(data: bytes) -> bytes:
+    """Return what follows a stream's data: its end-of-line marker and `endstream`.
+
+    LF, but CR LF after data that ends with CR: `CR LF endstream` would otherwise read as
+    a two-byte marker, and the stream one byte shorter than its /Length (PDF/A, 6.1.7.1;
+    report/render/streams.py does the same for WeasyPrint's streams).
+    """
+    return b"\r\nendstream" if data.endswith(b"\r") else b"\nendstream"

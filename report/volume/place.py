@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from report.volume.analyse import Analysis, first_page
-from report.volume.format import CHUNK_FORMAT, COMPRESSION, OBJECTS_PER_STREAM
+from report.volume.format import CHUNK_FORMAT, COMPRESSION, OBJECTS_PER_STREAM, stream_end
 from report.volume.reader import ParsedPdf
 from report.volume.syntax import (
     Out,
@@ -62,7 +62,7 @@ class Objects:
         self.offsets.append(self.size)
         self._put(b"%d 0 obj\n%s\nstream\n" % (num, dictionary))
         self._put(data)
-        self._put(b"\nendstream\nendobj\n")
+        self._put(stream_end(data) + b"\nendobj\n")
 
     def pack(self, numbers: Iterator[int], objects: list[tuple[int, bytes]]) -> None:
         """Add non-stream objects in compressed object streams numbered from numbers."""

@@ -13,7 +13,7 @@ from typing import BinaryIO
 from report import inputs
 from report.volume.analyse import Facts, PartSpec, analyse
 from report.volume.cache import PartCache
-from report.volume.format import CHUNK_FORMAT, COMPRESSION, FACTS_PREFIX, PART_PREFIX
+from report.volume.format import CHUNK_FORMAT, COMPRESSION, FACTS_PREFIX, PART_PREFIX, stream_end
 from report.volume.place import Chunk, Objects, Placement, place_part
 from report.volume.reader import load_pdf
 from report.volume.syntax import Unsupported
@@ -129,7 +129,7 @@ class VolumeFile:
             )
         )
         self._put(data)
-        self._put(b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
+        self._put(stream_end(data) + b"\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
 
 
 @dataclass
