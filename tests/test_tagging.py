@@ -4,26 +4,34 @@ Each case is rendered with WeasyPrint and the builder's finisher (report/render/
 read back with pikepdf, and held to the independent validator (tests/validation.py): list
 items hold only /Lbl and /LBody, every link annotation sits in its /Link and prints, the
 XMP packet is unfiltered and claims what the variant is, and a release signature's field
-is a described /Form in the structure tree; and a Markdown text's headings nest below the
-heading of the template they sit under.
+is a described /Form in the structure tree; a Markdown text's headings nest below the
+heading of the template they sit under; and no stream ends with CR before the LF that
+precedes endstream (PDF/A's length rule would count one byte less).
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zlib
 from pathlib import Path
 
 import pikepdf
+import pydyf
 import pytest
 from conftest import SIGNING_PASSPHRASE, SigningKey
 from validation import variant_failures
 from weasyprint import HTML
 
+from report.release.embedded import PdfSources, run_length_decoded
 from report.release.sign import SIGNATURE_FIELD, load_key, sign_pdf
 from report.render.html import render_markdown
+from report.render.provenance import run_length, stamp_pdf
+from report.render.streams import unambiguous_stream_ends
 from report.render.tagging import finisher
 from report.render.xmp import claim_pdfua
+from report.stamp import Attachment, Stamp
+from report.volume.format import stream_end
 
 VARIANTS = ["pdf/ua-1", "pdf/a-3b"]
 
@@ -228,6 +236,9 @@ class TestSignatureField:
             assert form.K.Obj.objgen == field.objgen
             assert form.P.S == "/Document" and form.P.K[-1].objgen == form.objgen
             assert int(pdf.Root.StructTreeRoot.ParentTreeNextKey) == int(field.StructParent) + 1
+            # The update's cross-reference section is a table: it holds no stream.
+            update = signed[len(data) :]
+            assert b"\ntrailer" in update and b"endstream" not in update
             # The release's metadata, as released: the signing time is the signature's /M.
             assert pdf.Root.Metadata.read_bytes() == before.Root.Metadata.read_bytes()
             assert dict(pdf.docinfo.items()) == dict(before.docinfo.items())
@@ -252,3 +263,79 @@ class TestMarkdownHeadings:
         html = str(render_markdown(text, under))
         assert re.findall(r"<(h\d)>", html) == levels, html
         assert re.findall(r"</(h\d)>", html) == levels, html
+
+
+class TestStreamEnds:
+    """No stream the builder writes ends with CR right before the LF that precedes endstream."""
+
+    @pytest.mark.parametrize(
+        ("data", "end"), [(b"abc\r", b"abc\r\r\nendstream"), (b"abc", b"abc\nendstream")]
+    )
+    def test_weasyprint_streams(self, data: bytes, end: bytes) -> None:
+        pdf = pydyf.PDF()
+        pdf.add_object(pydyf.Stream([data]))
+        out = io.BytesIO()
+        with unambiguous_stream_ends():
+            pdf.write(out)
+        assert end in out.getvalue()
+        pdf.write(plain := io.BytesIO())  # outside, pydyf writes as it does
+        assert data + b"\nendstream" in plain.getvalue()
+
+    @pytest.mark.parametrize(
+        ("data", "end"), [(b"abc\r", b"\r\nendstream"), (b"abc", b"\nendstream")]
+    )
+    def test_volume_streams(self, data: bytes, end: bytes) -> None:
+        assert stream_end(data) == end
+
+    def test_release_stamp(self, tmp_path: Path) -> None:
+        """Streams ending with CR are wrapped in /RunLengthDecode; the stamped file conforms.
+
+        One is a stream of the PDF, the other an embedded source, which verify still reads.
+        """
+        rendered = render("<h1>Stamped</h1><p>text</p>", "pdf/a-3b")
+        # Text whose compressed form ends with CR: its Adler-32 checksum's last byte is 13.
+        text = next(t for n in range(256) if zlib.adler32(t := b"a" * n + b"\n") & 0xFF == 0x0D)
+        source = b"code: '74440'\n# " + text
+        source = next(s for n in range(256) if zlib.adler32(s := source + b"a" * n) & 0xFF == 0x0D)
+        with pikepdf.open(io.BytesIO(rendered)) as pdf:
+            extra = pikepdf.Stream(pdf, b"")
+            extra.write(zlib.compress(text), filter=pikepdf.Name.FlateDecode)
+            assert extra.read_raw_bytes().endswith(b"\r")
+            pdf.Root.Extra = pdf.make_indirect(pikepdf.Dictionary(Data=extra))
+            buffer = io.BytesIO()
+            pdf.save(buffer, fix_metadata_version=False)
+        attachment = Attachment("74440.yaml", "source", source)
+        stamped = stamp_pdf(buffer.getvalue(), Stamp("9.9.9", (attachment,), "2026-11-01"))
+        assert b"\r\nendstream" not in stamped
+        specialized = pikepdf.StreamDecodeLevel.specialized
+        with pikepdf.open(io.BytesIO(stamped)) as pdf:
+            (spec,) = pdf.Root.AF
+            for stream, data in ((pdf.Root.Extra.Data, text), (spec.EF.F, source)):
+                assert list(stream.Filter) == ["/RunLengthDecode", "/FlateDecode"]
+                assert stream.read_raw_bytes().endswith(b"\x80")
+                assert stream.read_bytes(decode_level=specialized) == data
+        assert PdfSources("74440.pdf", 2).read(io.BytesIO(stamped)) == [("74440.yaml", source)]
+        assert conforms(stamped, "pdf/a-3b", tmp_path) == []
+
+    @pytest.mark.parametrize(
+        ("data", "decoded"),
+        [
+            (b"\x02abc\x80", b"abc"),
+            (b"\xfex\x01yz\x80", b"xxxyz"),  # a run of 3, then 2 literal bytes
+            (b"\x02ab", None),  # cut short
+            (b"\x00a", None),  # no end of data
+            (b"\x81x\x80", None),  # 128 bytes, past the limit of 100
+        ],
+    )
+    def test_run_length_decoded(self, data: bytes, decoded: bytes | None) -> None:
+        assert run_length_decoded(data, 100) == decoded
+
+    def test_run_length(self) -> None:
+        data = bytes(range(256)) * 3 + b"\r"
+        encoded = run_length(data)
+        assert encoded.endswith(b"\x80") and len(encoded) == len(data) + 8
+        with pikepdf.new() as pdf:
+            stream = pikepdf.Stream(pdf, b"")
+            stream.write(encoded, filter=pikepdf.Name.RunLengthDecode)
+            assert stream.read_bytes(decode_level=pikepdf.StreamDecodeLevel.specialized) == data
+        assert run_length_decoded(encoded, len(data)) == data

@@ -115,17 +115,21 @@ class PdfSources:
         if not isinstance(stream, pikepdf.Stream):
             raise self.fail(f"embeds {quoted(name)} without its contents")
         filters, parameters = stream.get("/Filter"), stream.get("/DecodeParms")
-        flate = filters == pikepdf.Name.FlateDecode or (
-            isinstance(filters, pikepdf.Array)
-            and len(filters) == 1
-            and filters[0] == pikepdf.Name.FlateDecode
-        )
+        chain = [str(f) for f in filters] if isinstance(filters, pikepdf.Array) else [str(filters)]
+        # /FlateDecode, which a release writes, behind /RunLengthDecode when the compressed
+        # data ends with CR (report/render/provenance.py).
+        flate = chain in (["/FlateDecode"], ["/RunLengthDecode", "/FlateDecode"])
         if parameters is not None or not (filters is None or flate):
             raise self.fail(
                 f"embeds {quoted(name)} encoded otherwise than with /FlateDecode, "
                 "which verify does not decode"
             )
         raw = stream.read_raw_bytes()
+        if chain[0] == "/RunLengthDecode":
+            decoded = run_length_decoded(raw, 2 * MAX_SOURCE_BYTES)
+            if decoded is None:
+                raise self.fail(f"its embedded {quoted(name)} is not valid RunLength data")
+            raw = decoded
         data = raw
         if flate:
             inflater = zlib.decompressobj()
@@ -225,3 +229,26 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
             f"taken from the PDFs, as {MANIFEST_NAME} records"
         )
     return result
+
+
+def run_length_decoded(data: bytes, limit: int) -> bytes | None:
+    """Return /RunLengthDecode data decoded, or None if malformed or longer than limit."""
+    out, at = bytearray(), 0
+    while at < len(data):
+        length = data[at]
+        if length == 128:  # end of data
+            return bytes(out)
+        if length < 128:
+            run = data[at + 1 : at + 2 + length]
+            if len(run) != length + 1:
+                return None
+            out += run
+            at += 2 + length
+        else:
+            if at + 1 >= len(data):
+                return None
+            out += data[at + 1 : at + 2] * (257 - length)
+            at += 2
+        if len(out) > limit:
+            return None
+    return None

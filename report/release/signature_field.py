@@ -11,6 +11,7 @@ This module loads pyHanko: it is imported when a release is signed.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -19,13 +20,21 @@ from pyhanko.sign import fields
 
 
 class KeptMetadataWriter(IncrementalPdfFileWriter):
-    """An incremental writer that leaves the document information and XMP as they are.
+    """An incremental writer that leaves the metadata as it is, and writes no stream.
 
-    pyHanko would set their modification date to the signing time and write its own
-    serialisation of the XMP packet, in a form that PDF/A's rules for extension schemas do
-    not admit (the PDF/UA identification's schema description, report/render/xmp.py).
-    The signing time is the signature's /M.
+    pyHanko would set the modification date of the document information and XMP to the
+    signing time and write its own serialisation of the XMP packet, in a form that PDF/A's
+    rules for extension schemas do not admit (the PDF/UA identification's schema
+    description, report/render/xmp.py). The signing time is the signature's /M.
+
+    Its cross-reference section is a table, not a stream: pyHanko writes LF before
+    endstream, and a compressed cross-reference stream that ended with CR would read one
+    byte short to PDF/A's length rule (report/render/streams.py).
     """
+
+    def __init__(self, data: io.BytesIO) -> None:
+        super().__init__(data)
+        self.stream_xrefs = False
 
     def _update_meta(self) -> None:
         """Write no metadata update."""

@@ -13,12 +13,22 @@ PDF/A. A stamp adds:
   associated files);
 - the version as /Version in the document information and as xmpMM:VersionID in the XMP
   metadata.
+
+qpdf writes LF before every endstream. After stream data that ends with CR the bytes then
+read CR LF, which PDF/A's length rule (ISO 19005-2 and -3, 6.1.7.1) takes for the
+end-of-line marker (WeasyPrint's streams get CR LF there, report/render/streams.py, but
+qpdf writes its own). So no stream qpdf writes ends with CR: such a stream's data is
+wrapped in /RunLengthDecode, whose data ends with its end-of-data byte 128 and which qpdf
+copies as it is; the embedded files are compressed here, likewise; and should a stream
+qpdf makes itself (an object stream, the cross-reference stream) end with CR, the file is
+saved again without object streams, so with neither.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import zlib
 
 import pikepdf
 
@@ -33,16 +43,45 @@ def stamp_pdf(data: bytes, stamp: Stamp) -> bytes:
     """Return the PDF with a release's stamp, saved by pikepdf with a deterministic /ID."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
         apply_stamp(pdf, stamp)
-        out = io.BytesIO()
-        # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP packet.
-        pdf.save(
-            out,
-            deterministic_id=True,
-            compress_streams=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-            fix_metadata_version=False,
-        )
-        return out.getvalue()
+        for stream in [o for o in pdf.objects if isinstance(o, pikepdf.Stream)]:
+            if stream.read_raw_bytes().endswith(b"\r"):
+                wrap_run_length(stream)
+        written = b""
+        for mode in (pikepdf.ObjectStreamMode.preserve, pikepdf.ObjectStreamMode.disable):
+            out = io.BytesIO()
+            # fix_metadata_version=False: pikepdf would otherwise re-serialize the XMP.
+            pdf.save(
+                out,
+                deterministic_id=True,
+                compress_streams=True,
+                object_stream_mode=mode,
+                fix_metadata_version=False,
+            )
+            written = out.getvalue()
+            if b"\r\nendstream" not in written:
+                break
+        return written
+
+
+def run_length(data: bytes) -> bytes:
+    """Return data encoded for /RunLengthDecode, as literal runs: it ends with byte 128."""
+    runs = (
+        bytes([len(data[i : i + 128]) - 1]) + data[i : i + 128] for i in range(0, len(data), 128)
+    )
+    return b"".join(runs) + b"\x80"
+
+
+def wrap_run_length(stream: pikepdf.Stream) -> None:
+    """Put a /RunLengthDecode before a stream's filters, so that its data ends with 128."""
+    filters = stream.get("/Filter")
+    parms = stream.get("/DecodeParms")
+    listed = list(filters) if isinstance(filters, pikepdf.Array) else [filters] if filters else []
+    kept = list(parms) if isinstance(parms, pikepdf.Array) else [parms] * bool(listed)
+    stream.write(
+        run_length(stream.read_raw_bytes()),
+        filter=pikepdf.Array([pikepdf.Name.RunLengthDecode, *listed]),
+        decode_parms=pikepdf.Array([None, *kept]) if parms is not None else None,
+    )
 
 
 def apply_stamp(pdf: pikepdf.Pdf, stamp: Stamp) -> None:
@@ -73,7 +112,9 @@ def embed(pdf: pikepdf.Pdf, attachments: tuple[Attachment, ...], date: str) -> N
     """Embed each file with /AFRelationship /Source, in /Names /EmbeddedFiles and /AF."""
     specs = []
     for attachment in attachments:
-        stream = pikepdf.Stream(pdf, attachment.data)
+        # Compressed here, not by qpdf: a stream whose data ends with CR is wrapped (above).
+        stream = pikepdf.Stream(pdf, zlib.compress(attachment.data, 9))
+        stream.Filter = pikepdf.Name.FlateDecode
         stream.Type = pikepdf.Name.EmbeddedFile
         stream.Subtype = pikepdf.Name("/" + MIME_TYPE)
         stream.Params = pikepdf.Dictionary(
