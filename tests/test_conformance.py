@@ -5,10 +5,11 @@ safety limits, and checks it against every profile its variant claims: PDF/UA-1,
 the PDF/A-3b variant PDF/A-3b as well. The kinds: the sample's reports and volume in both
 variants; a release, which embeds its sources, and the next one, with a revision history;
 a signed release in both variants; the layout builds (long text on letter paper, every
-limit on A4, and that one as PDF/A-3b); the build whose every field holds markup; and a
-volume of LARGE generated reports as PDF/A-3b, whose outline and page tree are grouped; and builds of
-Hypothesis-generated sources whose every Markdown field holds lists, links, quotes and
-headings (tests/markdown_sources.py; tests/test_properties.py holds its own builds to it).
+limit on A4, and that one as PDF/A-3b); the build whose every field holds markup; a
+volume of LARGE generated reports as PDF/A-3b, whose outline and page tree are grouped;
+and builds of Hypothesis-generated sources whose every Markdown field holds lists, links,
+quotes and headings (tests/markdown_sources.py; tests/test_properties.py holds its own
+builds to it).
 """
 
 from __future__ import annotations
