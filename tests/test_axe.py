@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from cdp import Browser, CdpError, Page
@@ -215,3 +216,35 @@ class TestPreview:
         )
         assert page.evaluate("document.querySelector('main').dataset.page") == "failed"
         assert_clean(audit(page, axe_source, "preview failed PDF"))
+
+
+# Pages with one known fault each, and the rule axe-core must name for it.
+FAULTS = {
+    "no language": ("<title>t</title><main><h1>t</h1></main>", "html-has-lang"),
+    "no title": ('<html lang="en"><main><h1>t</h1></main>', "document-title"),
+    "pale text": (
+        '<html lang="en"><title>t</title><main><h1>t</h1>'
+        '<p style="color: #aaa; background: #fff">pale</p></main>',
+        "color-contrast",
+    ),
+    "empty link": (
+        '<html lang="en"><title>t</title><main><h1>t</h1><a href="/x"></a></main>',
+        "link-name",
+    ),
+    "no main landmark": ('<html lang="en"><title>t</title><h1>t</h1>', "landmark-one-main"),
+    "skipped heading level": (
+        '<html lang="en"><title>t</title><main><h1>t</h1><h3>u</h3></main>',
+        "heading-order",
+    ),
+}
+
+
+class TestAuditor:
+    """The audit finds a known fault, so that a clean result means something."""
+
+    @pytest.mark.parametrize("fault", list(FAULTS))
+    def test_finds(self, page: Page, axe_source: str, fault: str) -> None:
+        markup, rule = FAULTS[fault]
+        page.goto("data:text/html;charset=utf-8," + quote(markup))
+        result = audit(page, axe_source, f"fault: {fault}")
+        assert rule in [v["id"] for v in result.violations], result.details()
