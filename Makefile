@@ -4,14 +4,14 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: all build test lint system-deps chromium qpdf clean
+.PHONY: all build test lint system-deps chromium qpdf axe clean
 
 all: build
 
 build: $(VENV)/.installed system-deps
 	$(BIN)/python build.py build --sources sources --out dist
 
-test: lint system-deps chromium qpdf
+test: lint system-deps chromium qpdf axe
 	$(BIN)/python -m pytest
 
 # Types (mypy --strict, files in pyproject.toml), lint rules and formatting (ruff).
@@ -63,8 +63,23 @@ chromium:
 		echo "      for the preview server's browser tests, which are skipped without it."; \
 	fi
 
+# The accessibility tests (tests/test_axe.py) run axe-core in that Chromium: the version
+# package-lock.json pins, installed into node_modules/ by npm (Node.js 20 or later).
+axe: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing npm with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else \
+		echo "note: npm is missing; install Node.js and npm (sudo apt-get install npm), then"; \
+		echo "      run \`npm ci\` for the accessibility tests, which are skipped without axe-core."; \
+	fi
+
 clean:
-	rm -rf dist $(VENV)
+	rm -rf dist $(VENV) node_modules
 
 # After an intended change of layout: rewrite tests/visual/*.png from a fresh build of sources/.
 .PHONY: visual-refs

@@ -149,15 +149,18 @@ class Page:
         loader = self.browser.send("Page.navigate", self.session, url=url)["loaderId"]
         self.browser.wait_event("Page.lifecycleEvent", self.session, name="load", loaderId=loader)
 
-    def evaluate(self, expression: str) -> Any:
-        """Return the value of a JavaScript expression in the page (a promise's, once settled)."""
+    def evaluate(self, expression: str, timeout: float = 10) -> Any:
+        """Return the value of a JavaScript expression in the page (a promise's, once settled).
+
+        timeout is a generous budget in seconds, not a measure.
+        """
         result = self.browser.send(
             "Runtime.evaluate",
             self.session,
             expression=expression,
             returnByValue=True,
             awaitPromise=True,
-            timeout=10,
+            timeout=timeout,
         )
         if "exceptionDetails" in result:
             raise CdpError(f"{expression}: {result['exceptionDetails']}")

@@ -54,7 +54,16 @@ PUBLISHED = (
 # A Python warning as the warnings module prints it (pip's own "WARNING:" lines are not).
 PYTHON_WARNING = re.compile(r"\w+Warning: .*")
 # Left out of the copy the distributions are built from: what a fresh clone does not hold.
-NOT_CLONED = {".git", ".venv", "dist", "releases", "build", ".pytest_cache", ".mypy_cache"}
+NOT_CLONED = {
+    ".git",
+    ".venv",
+    "dist",
+    "releases",
+    "build",
+    ".pytest_cache",
+    ".mypy_cache",
+    "node_modules",
+}
 
 
 def checkout_folders() -> dict[str, Path]:
