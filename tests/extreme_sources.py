@@ -55,6 +55,12 @@ def sentence(field: str, n: int, extra: str = "") -> str:
     )
 
 
+def run_on(field: str, clauses: int) -> str:
+    """Return one sentence of many clauses, taller than a page in a narrow column."""
+    listed = ", ".join(f"clause {n} of {field}" for n in range(1, clauses + 1))
+    return f"The one sentence of {field} runs on through {listed} and ends here."
+
+
 def paragraphs(field: str, count: int) -> str:
     """Return count Markdown paragraphs of two sentences, with emphasis, code and a link."""
     return "\n\n".join(
@@ -99,12 +105,14 @@ def benchmark(n: int, count: int) -> dict[str, Any]:
 def payer_entries(count: int) -> dict[str, Any]:
     """Return payer entries from full to empty: thirty payers' rows of every kind.
 
-    The first is taller than a page (a coverage of many paragraphs, thirty policies);
-    then full rows, rows with one field each, null entries, and payers left out.
+    The first is taller than a page (a coverage of many paragraphs, a prior authorization
+    of one sentence longer than a page's column, thirty policies); then full rows, rows
+    with one field each, null entries, and payers left out.
     """
     if count == 1:
         return {"aetna": full_payer("aetna", 1, 1)}
     entries: dict[str, Any] = {"aetna": full_payer("aetna", 24, count)}
+    entries["aetna"]["prior_authorization"] = run_on("authorization of aetna", 160)
     for n in range(2, count + 1):
         payer = payer_id(n)
         if n <= 10:

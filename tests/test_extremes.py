@@ -130,6 +130,12 @@ class TestThePagesShowTheShapes:
         last = next(i for i, page in enumerate(many) if "Entry 24 of coverage of aetna" in page)
         assert last > first
 
+    def test_a_sentence_runs_over_pages_in_its_cell(self, many: list[str]):
+        start = "The one sentence of authorization of aetna"
+        first = next(i for i, page in enumerate(many) if start in page)
+        assert "clause 160 of authorization of aetna and ends here." not in many[first]
+        assert any("and ends here." in page for page in many[first + 1 :])
+
     @pytest.mark.parametrize(
         ("name", "code", "label"),
         [
