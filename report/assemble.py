@@ -24,11 +24,18 @@ COMPONENT_NAMES = {
     "26": "Professional component (modifier 26)",
     "TC": "Technical component (modifier TC)",
 }
+# The label of the sites of service, as the seed spells it: the plural only for several.
+SITE_OF_SERVICE, SITES_OF_SERVICE = "Typical site of service", "Typical sites of service"
 INDICATOR_NAMES = {
     "status": "Status",
     "global_period": "Global period",
     "pc_tc": "PC/TC indicator",
 }
+
+
+def sites_of_service_label(count: int) -> str:
+    """Return the sites of service's label for a number of sites: singular unless several."""
+    return SITES_OF_SERVICE if count > 1 else SITE_OF_SERVICE
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,11 @@ class ReportModel:
         return f"{self.system} {self.code}: {self.title}"
 
     @property
+    def sites_label(self) -> str:
+        """Return the label of the sites of service, in the number the report has."""
+        return sites_of_service_label(len(self.sites_of_service))
+
+    @property
     def missing(self) -> list[Availability]:
         """Return the outline items the source has no data for."""
         return [item for item in self.availability if not item.available]
@@ -306,9 +318,7 @@ def _availability(r: ReportModel) -> list[Availability]:
         item("Summary & Overview", "Summary", r.summary, "summary"),
         item(overview, "Description", r.description, "overview", "description"),
         item(overview, "Service type", r.service_type, "overview", "service_type"),
-        item(
-            overview, "Typical sites of service", r.sites_of_service, "overview", "sites_of_service"
-        ),
+        item(overview, r.sites_label, r.sites_of_service, "overview", "sites_of_service"),
         item(overview, "Fee schedule indicators", r.indicators, "indicators"),
         item(clinical, "Clinical vignette", r.vignette, "clinical_context", "vignette"),
         item(clinical, "Personnel", r.personnel, "clinical_context", "personnel"),

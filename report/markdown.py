@@ -208,16 +208,26 @@ def marker_column(line: str, marker: int) -> int:
     return column
 
 
-def printed_text(text: str) -> str:
-    """Return the text a Markdown text prints: no markup, link targets or fence info."""
-    parts: list[str] = []
+def printed_blocks(text: str) -> list[str]:
+    """Return the text each block of a Markdown text prints: paragraph, heading or code.
+
+    No markup, link targets or fence info; a line break inside a paragraph is a space.
+    """
+    blocks: list[str] = []
     for token in parser().parse(text):
         if token.type in ("fence", "code_block"):
-            parts.append(token.content)
-        for child in token.children or ():
-            if child.type in ("text", "code_inline"):
-                parts.append(child.content)
-            elif child.type in ("softbreak", "hardbreak"):
-                parts.append("\n")
-        parts.append("\n")
-    return "".join(parts)
+            blocks.append(token.content)
+        elif token.children is not None:
+            blocks.append(
+                "".join(
+                    child.content if child.type in ("text", "code_inline") else " "
+                    for child in token.children
+                    if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+                )
+            )
+    return blocks
+
+
+def printed_text(text: str) -> str:
+    """Return the text a Markdown text prints, a block a line: no markup or link targets."""
+    return "".join(f"{block}\n" for block in printed_blocks(text))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from cdp import Browser, chromium_path
+from extreme_sources import ExtremeBuild, build_extreme_sources
 from hostile_sources import HostileSources, write_hostile_sources
 from hypothesis import settings
 from layout_sources import VARIANTS, write_layout_sources
@@ -93,6 +94,12 @@ PFS_SAMPLE = FIXTURES / "pfs" / "pprrvu22-sample.csv"
 PFS_SOURCE = (
     "2022 National Physician Fee Schedule Relative Value File January Release, released 12/15/2021"
 )
+
+
+@pytest.fixture(scope="session")
+def extreme_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExtremeBuild]:
+    """Write, check and build (in both PDF variants) each folder of the extreme sources."""
+    return build_extreme_sources(tmp_path_factory.mktemp("extremes"), run_cli, PFS_SAMPLE)
 
 
 def pfs_lines() -> list[bytes]:

@@ -9,25 +9,19 @@ kind of PDF the builder writes (a release, the hostile-markup build).
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_SOURCES, Built, HostileBuild, Releases
 from layout_sources import VARIANTS, write_layout_sources
 from pdf_text import MARGINS, TextLayer, bundled_faces, embedded_fonts, read_pages
+from printed import pdfs, source_words
 
 from report.glyphs import printable_characters
-from report.markdown import printed_text
 from report.sources import load_sources
-from report.sources.printable import printed_texts
-from report.sources.yaml import Node
 
 TOLERANCE = 1.5  # points a glyph's box may stand past the page area (side bearings, italics)
 EDGE = 14.0  # points (5 mm) from the paper's edge no text may come nearer: printers lose that
-# Printed, but not as written: a component as its group's name, the page size not at all.
-TRANSFORMED = {("benchmarks", "component"), ("page_size",)}
-VOLUME_ONLY = {("subtitle",)}  # the cover prints it; a report does not
 
 
 @pytest.fixture(params=["sample", "long", "limits", "limits-a3b"])
@@ -38,37 +32,6 @@ def built(
     if request.param == "sample":
         return Built(SAMPLE_SOURCES, sample_build)
     return layout_builds[request.param]
-
-
-def _printed(root: Node, kind: str, volume: bool) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    for loc, value, markdown in printed_texts(root, kind):
-        steps = tuple(step for step in loc if isinstance(step, str))
-        if steps in TRANSFORMED or (steps in VOLUME_ONLY and not volume):
-            continue
-        yield loc, printed_text(value) if markdown else value
-
-
-def source_words(sources: Path, code: str | None) -> list[tuple[str, str]]:
-    """Return (field, word) for every word a report (or, code None, the volume) prints."""
-    loaded = load_sources(sources, "sources")
-    assert loaded.errors == [] and loaded.publication is not None
-    roots = [(loaded.publication.root, "publication", "publication.yaml")]
-    roots += [
-        (c.root, "code", f"{c.code}.yaml") for c in loaded.codes if code is None or c.code == code
-    ]
-    return [
-        (f"{name}:{'.'.join(map(str, loc))}", word)
-        for root, kind, name in roots
-        for loc, text in _printed(root, kind, code is None)
-        for word in text.split()
-    ]
-
-
-def pdfs(out: Path) -> list[Path]:
-    """Return the PDFs of a build: every report, then the volume."""
-    reports = sorted(p for p in out.glob("*.pdf") if p.name != "volume.pdf")
-    assert reports and (out / "volume.pdf").is_file()
-    return [*reports, out / "volume.pdf"]
 
 
 class TestEveryWordInTheTextLayer:

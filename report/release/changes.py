@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from report.assemble import COMPONENT_NAMES
+from report.assemble import COMPONENT_NAMES, sites_of_service_label
 from report.release.snapshot import Normalised, Snapshot
 from report.stamp import FieldChange, Revision
 
@@ -22,7 +22,6 @@ LABELS = {
     "overview": "Billing Code Overview",
     "description": "Description",
     "service_type": "Service type",
-    "sites_of_service": "Typical sites of service",
     "indicators": "Fee schedule indicators",
     "global_period": "Global period",
     "pc_tc": "PC/TC indicator",
@@ -35,7 +34,7 @@ LABELS = {
     "as_of": "As of",
     "url": "URL",
     "id": "ID",
-    "when_to_use": "When to use",
+    "when_to_use": "When to Use",
     "effective_date": "Effective date",
     "page_size": "Page size",
     "system": "Code system",
@@ -137,8 +136,10 @@ class Differ:
         self.labels = labels
         self.payer_names = payer_names
 
-    def label(self, key: str) -> str:
-        """Return the printed name of a source key."""
+    def label(self, key: str, value: Any = None) -> str:
+        """Return the printed name of a source key, whose value may set its number."""
+        if key == "sites_of_service":
+            return sites_of_service_label(len(value) if isinstance(value, list) else 0)
         return self.labels.get(key, key.replace("_", " ").capitalize())
 
     def diff(
@@ -174,7 +175,11 @@ class Differ:
             )
         elif isinstance(old, dict) and isinstance(new, dict):
             for child in [*new, *(k for k in old if k not in new)]:
-                name = self.payer_names.get(child, child) if key == "payers" else self.label(child)
+                name = (
+                    self.payer_names.get(child, child)
+                    if key == "payers"
+                    else self.label(child, new.get(child) or old.get(child))
+                )
                 yield from self.diff(old.get(child), new.get(child), f"{path} › {name}", child)
         elif isinstance(old, list) and isinstance(new, list) and key in IDENTITY:
             before, after = _keyed(key, old), _keyed(key, new)
@@ -190,7 +195,7 @@ class Differ:
     def show(self, value: Any) -> str:
         """Format a value added or removed; a mapping as its labelled fields."""
         if isinstance(value, dict):
-            return "; ".join(f"{self.label(k)} {show(v)}" for k, v in value.items())
+            return "; ".join(f"{self.label(k, v)} {show(v)}" for k, v in value.items())
         return show(value)
 
     def _sequence(self, old: list[Any], new: list[Any], path: str) -> Iterator[FieldChange]:
