@@ -12,7 +12,7 @@ from conftest import SAMPLE_SOURCES, Run, run_cli
 from report.sources import load_sources
 
 NOTICE = re.compile(
-    r"^sources/codes/(\d{4}[0-9FTU])\.yaml:\d+:\d+: "
+    r"^sources/codes/([0-9]{4}[0-9AFMTU])\.yaml:\d+:\d+: "
     r"notice: (.+): data not available$"
 )
 BROKEN_CODE = 'code: 99999\nsystem: CPT\ntitle: "Broken on purpose"\n'
