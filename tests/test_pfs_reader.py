@@ -321,9 +321,9 @@ class TestRanges:
         assert problems(edited((5, b"12/15/2021", date.encode()))) == [f"f.csv:5: {message}"]
 
     def test_first_and_last_years_read(self) -> None:
-        for year, first in (("1992", dt.date(1992, 1, 1)), ("9999", dt.date(9999, 1, 1))):
-            pfs = parse_pfs(edited((1, b",2022 National", f",{year} National".encode())), "f.csv")
-            assert pfs.as_of == first
+        for year, name in (("1992", "f.csv"), ("9999", "f_nonQPP.csv")):  # 2026 on: two files
+            pfs = parse_pfs(edited((1, b",2022 National", f",{year} National".encode())), name)
+            assert pfs.as_of == dt.date(int(year), 1, 1)
 
 
 class TestNotAFile:

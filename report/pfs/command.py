@@ -45,7 +45,7 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
         f"{len(plan.not_in_file)} not in the file",
     ]
     tail = "; dry run, nothing written" if dry_run else ""
-    return f"{plan.pfs.source}: " + ", ".join(parts) + tail
+    return f"{plan.pfs.described}: " + ", ".join(parts) + tail
 
 
 @click.command("import-pfs")
@@ -64,19 +64,29 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
     help="Make a sparse source for each code of the file (or each named code) that has none.",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option(
+    "--conversion-factor",
+    "factor",
+    type=click.Choice(["qpp", "non-qpp"], case_sensitive=False),
+    default=None,
+    help="Which of a 2026+ release's two files FILE is, when its name does not say "
+    "(PPRRVU2026_Jan_QPP.csv, PPRRVU2026_Jan_nonQPP.csv).",
+)
 def import_pfs(
     file: str,
     codes: tuple[str, ...],
     sources: str = "sources",
     create: bool = False,
     dry_run: bool = False,
+    factor: str | None = None,
 ) -> None:
     """Write benchmarks and indicators from a CMS PFS relative value file (PPRRVU CSV)."""
+    from report.pfs.factor import option_factor
     from report.pfs.importer import plan_import, write_plan
     from report.pfs.reader import read_pfs
 
     with reported():
-        pfs = read_pfs(Path(file), file)
+        pfs = read_pfs(Path(file), file, option_factor(file, factor))
         plan = plan_import(pfs, Path(sources), sources, codes, create)
         if not dry_run:
             write_plan(plan)

@@ -13,6 +13,7 @@ from typing import get_args
 
 from report.errors import DataFileError, LineFinding, UsageError, display_name, why
 from report.files import read_regular
+from report.pfs.factor import Factor, factor_problem
 from report.sources.models import GlobalPeriod
 
 TITLE = re.compile(
@@ -91,12 +92,18 @@ class PfsFile:
     title: str
     released: str
     as_of: dt.date
+    factor: Factor | None = None  # which of a 2026+ release's two files: QPP or non-QPP
     rows: dict[str, dict[str, PfsRow]] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
         """Return the source line benchmarks cite: the file's title and release date."""
         return f"{self.title}, released {self.released}"
+
+    @property
+    def described(self) -> str:
+        """Return the source line, with the conversion factor the file holds if it has two."""
+        return self.source + (f" ({self.factor} conversion factor)" if self.factor else "")
 
 
 class _Checker:
@@ -273,8 +280,11 @@ def _row(
     )
 
 
-def parse_pfs(data: bytes, path: str) -> PfsFile:
-    """Parse and check a whole relative value file; raise DataFileError listing every problem."""
+def parse_pfs(data: bytes, path: str, factor_option: Factor | None = None) -> PfsFile:
+    """Parse and check a whole relative value file; raise DataFileError listing every problem.
+
+    factor_option is the conversion factor --conversion-factor names, if it does.
+    """
     check = _Checker(path)
     try:
         records = _lines(_decode(data))
@@ -301,7 +311,10 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
     columns = _columns(check, head, header_line)
     if release is None or columns is None:
         raise DataFileError(check.findings)
-    pfs = PfsFile(path, *release)
+    factor, problem = factor_problem(path, release[2], factor_option)
+    if problem is not None:
+        check.add(records[0][0], problem)
+    pfs = PfsFile(path, *release, factor)
     rows = [
         (line, fields) for line, fields in records[header_at + 1 :] if any(map(str.strip, fields))
     ]
@@ -329,7 +342,7 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
     return pfs
 
 
-def read_pfs(path: Path, shown_path: str) -> PfsFile:
+def read_pfs(path: Path, shown_path: str, factor_option: Factor | None = None) -> PfsFile:
     """Read and check the relative value file at path; shown_path is the path used in messages."""
     try:
         data, size = read_regular(path, MAX_FILE_BYTES + 1)
@@ -340,4 +353,4 @@ def read_pfs(path: Path, shown_path: str) -> PfsFile:
             f"{shown_path}: the file is {max(size, len(data)):,} bytes; a relative "
             f"value file is at most {MAX_FILE_BYTES:,} bytes"
         )
-    return parse_pfs(data, shown_path)
+    return parse_pfs(data, shown_path, factor_option)
