@@ -29,6 +29,25 @@ INDICATOR_NAMES = {
     "global_period": "Global period",
     "pc_tc": "PC/TC indicator",
 }
+STALE_MONTHS = 12  # a figure older than this before the effective date prints its date
+
+
+def stale_cutoff(effective_date: dt.date) -> dt.date:
+    """Return the earliest as-of date that is not stale: 12 months before effective_date."""
+    if effective_date.year == 1:
+        return dt.date.min
+    try:
+        return effective_date.replace(year=effective_date.year - 1)
+    except ValueError:  # February 29: a year earlier has none
+        return effective_date.replace(year=effective_date.year - 1, day=28)
+
+
+def stale_benchmarks(
+    benchmarks: list[Benchmark] | None, effective_date: dt.date
+) -> list[tuple[int, Benchmark]]:
+    """Return (index, benchmark) of each figure as of more than 12 months before the date."""
+    cutoff = stale_cutoff(effective_date)
+    return [(i, b) for i, b in enumerate(benchmarks or []) if b.as_of < cutoff]
 
 
 @dataclass(frozen=True)
@@ -86,10 +105,11 @@ class IndicatorRow:
 
 @dataclass(frozen=True)
 class BenchmarkRow:
-    """One benchmark figure and the number of its source note."""
+    """One benchmark figure, the number of its source note, and whether it is stale."""
 
     figure: Benchmark
     note: int
+    stale: bool = False  # as of more than 12 months before the effective date: say when
 
 
 @dataclass(frozen=True)
@@ -199,15 +219,16 @@ def publication_info(source: PublicationFile, release: Release | None = None) ->
 
 
 def _benchmarks(
-    benchmarks: list[Benchmark],
+    benchmarks: list[Benchmark], effective_date: dt.date
 ) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
     notes: dict[tuple[str, dt.date], int] = {}
     for b in benchmarks:
         notes.setdefault((b.source, b.as_of), len(notes) + 1)
+    cutoff = stale_cutoff(effective_date)
     groups = []
     for component, name in COMPONENT_NAMES.items():
         rows = tuple(
-            BenchmarkRow(b, notes[b.source, b.as_of])
+            BenchmarkRow(b, notes[b.source, b.as_of], b.as_of < cutoff)
             for b in benchmarks
             if b.component == component
         )
@@ -261,7 +282,7 @@ def assemble(
         for p in publication.model.payers
     )
     indicators = code.indicators
-    groups, notes = _benchmarks(code.benchmarks or [])
+    groups, notes = _benchmarks(code.benchmarks or [], publication.model.effective_date)
     report = ReportModel(
         code=code.code,
         system=code.system,

@@ -41,17 +41,30 @@ if TYPE_CHECKING:
 def notices(sources: Sources) -> list[Finding]:
     """List the notices of valid code sources: outline items without data, placeholders.
 
-    A notice is located, for each outline item a source has no data for and each title
-    still the placeholder `new` wrote.
+    A notice is located, for each outline item a source has no data for, each title
+    still the placeholder `new` wrote, and each benchmark as of more than 12 months
+    before the publication's effective date.
     """
-    from report.assemble import assemble
+    from report.assemble import STALE_MONTHS, assemble, stale_benchmarks
+    from report.errors import excerpt
     from report.scaffold import PLACEHOLDER_TITLE
     from report.sources.validate import locate
 
     found: list[Finding] = []
     if sources.publication is None:
         return found
+    effective = sources.publication.model.effective_date
     for code in sources.codes:
+        found.extend(
+            Finding(
+                locate(code.path, code.root, ("benchmarks", index, "as_of")),
+                f"Benchmarks: {excerpt(figure.label)} ({figure.component}): as of "
+                f"{figure.as_of.isoformat()}, more "
+                f"than {STALE_MONTHS} months before the effective date {effective.isoformat()}",
+                "notice",
+            )
+            for index, figure in stale_benchmarks(code.model.benchmarks, effective)
+        )
         report = assemble(code, sources.publication)
         found.extend(
             Finding(
