@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +10,8 @@ from report.errors import Finding, SourceError, WriteError
 from report.outputs import write_all
 from report.pfs.plan import CodeImport, change_lines, code_import
 from report.pfs.reader import PfsFile
-from report.pfs.writer import edit_source
+from report.pfs.sparse import skeleton, sparse_source, up_to_date
+from report.pfs.writer import double_quoted, edit_source
 from report.sources import CodeFile, code_from_bytes, load_sources
 from report.sources.models import system_of
 
@@ -47,18 +46,13 @@ def _code_path(shown_path: str, code: str) -> str:
     return os.path.join(shown_path, "codes", f"{code}.yaml")
 
 
-def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> bytes:
-    """Return the skeleton of a sparse source: identity only, with where it came from."""
-    title = imported.description or f"{system} {code}"
-    note = (
-        f"{system} {code}: created by `report import-pfs` from the {pfs.source}. "
-        "The title is the file's short description: write a plain-language title."
-    )
-    comment = "".join(f"# {line}\n" for line in textwrap.wrap(note, 86))
-    return (
-        f'{comment}code: "{code}"\nsystem: {system}\n'
-        f"title: {json.dumps(title, ensure_ascii=False)}\n"
-    ).encode()
+def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile, shown: str) -> bytes:
+    """Return a sparse source: from the template, or edited into the skeleton if it must be."""
+    data = sparse_source(code, system, imported, pfs)
+    if data is not None:
+        return data
+    empty = skeleton(code, system, imported, pfs, double_quoted).encode("utf-8")
+    return edit_source(empty, shown, imported, blank_lines=True) or empty
 
 
 def plan_import(
@@ -67,7 +61,8 @@ def plan_import(
     """Decide every edit of an import; raise SourceError, changing nothing, on any problem."""
     sources = load_sources(folder, shown_path)
     stems = sorted(p.stem for p in (folder / "codes").glob("*.yaml"))
-    targets = [s for s in stems if not codes or s in codes]
+    named = set(codes)
+    targets = [s for s in stems if not codes or s in named]
     paths = {os.path.join(shown_path, "publication.yaml")} | {
         _code_path(shown_path, s) for s in targets
     }
@@ -84,11 +79,14 @@ def plan_import(
             plan.not_in_file.append(code)
             continue
         source = by_code[code]
+        model = source.model
+        if up_to_date(model, source.root, imported):
+            plan.unchanged.append(imported)
+            continue
         data = edit_source(source.data, source.path, imported)
         if data is None:
             plan.unchanged.append(imported)
             continue
-        model = source.model
         lines = change_lines(imported, model.indicators, model.benchmarks or [])
         plan.edits.append(
             SourceEdit(
@@ -102,8 +100,9 @@ def plan_import(
             )
         )
     # Rows of codes without a source are ignored unless named or asked to --create them.
+    existing = set(stems)
     for code in codes or (tuple(pfs.rows) if create else ()):
-        if code in stems:
+        if code in existing:
             continue
         imported = code_import(pfs, code)
         system = system_of(code)
@@ -115,24 +114,14 @@ def plan_import(
             plan.not_creatable.append(code)
         else:
             shown_source = _code_path(shown_path, code)
-            data = (
-                edit_source(
-                    new_source(code, system, imported, pfs),
-                    shown_source,
-                    imported,
-                    blank_lines=True,
-                )
-                or b""
-            )
-            lines = change_lines(imported, None, [])
             plan.edits.append(
                 SourceEdit(
                     code,
                     folder / "codes" / f"{code}.yaml",
                     shown_source,
-                    data,
+                    new_source(code, system, imported, pfs, shown_source),
                     True,
-                    tuple(lines),
+                    tuple(change_lines(imported, None, [])),
                     imported.skipped,
                 )
             )

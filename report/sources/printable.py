@@ -123,9 +123,9 @@ def _nth(path: str, root: Node, loc: Path, needle: str, nth: int) -> Location:
 
 def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
     covered = printable_characters()
-    missing = list(
-        dict.fromkeys(c for c in text if ord(c) not in covered and ord(c) not in _WHITESPACE)
-    )
+    missing = [  # each distinct character once, in the order of the text
+        c for c in dict.fromkeys(text) if ord(c) not in covered and ord(c) not in _WHITESPACE
+    ]
     named = missing if len(missing) <= SHOWN + 1 else missing[:SHOWN]
     findings = [
         Finding(
