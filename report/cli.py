@@ -82,7 +82,7 @@ def notices(sources: Sources) -> list[Finding]:
                     "notice",
                 )
             )
-    return sorted(found)
+    return sorted(found, key=Finding.order)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -208,7 +208,7 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
     found = notices(loaded)
     if strict:
         found = [Finding(f.location, f.message, "error") for f in found]
-    findings = sorted(loaded.errors + found) if strict else loaded.errors + found
+    findings = sorted(loaded.errors + found, key=Finding.order) if strict else loaded.errors + found
     errors = sum(f.severity == "error" for f in findings)
     if output == "json":
         document = {

@@ -90,6 +90,7 @@ def import_pfs(
         plan = plan_import(pfs, Path(sources), sources, codes, create)
         if not dry_run:
             write_plan(plan)
-        for line in plan_lines(plan, dry_run):
-            say(line)
+        lines = plan_lines(plan, dry_run)
+        if lines:
+            say("\n".join(lines))  # in one write: a whole fee schedule lists 300,000 lines
     click.echo(_summary(plan, dry_run), err=True)

@@ -16,6 +16,7 @@ import re
 import textwrap
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 
 from report.pfs.plan import CodeImport, Figure, figure_text, owned
 from report.pfs.reader import PfsFile
@@ -62,12 +63,22 @@ def skeleton(
     quote writes the title as a double-quoted scalar.
     """
     title = imported.description or f"{system} {code}"
+    comment = _comment(system, len(code), pfs.source).replace(PLACE, code, 1)
+    return f'{comment}code: "{code}"\nsystem: {system}\ntitle: {quote(title)}\n'
+
+
+PLACE = "\0"  # where the code goes in the comment
+
+
+@lru_cache(maxsize=16)
+def _comment(system: str, length: int, source: str) -> str:
+    """Return the comment opening a new source, wrapped once for codes of this length."""
     note = (
-        f"{system} {code}: created by `report import-pfs` from the {pfs.source}. "
+        f"{system} {PLACE * length}: created by `report import-pfs` from the {source}. "
         "The title is the file's short description: write a plain-language title."
     )
-    comment = "".join(f"# {line}\n" for line in textwrap.wrap(note, 86))
-    return f'{comment}code: "{code}"\nsystem: {system}\ntitle: {quote(title)}\n'
+    lines = "".join(f"# {line}\n" for line in textwrap.wrap(note, 86))
+    return lines.replace(PLACE * length, PLACE, 1)
 
 
 def sparse_source(code: str, system: str, imported: CodeImport, pfs: PfsFile) -> bytes | None:

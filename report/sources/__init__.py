@@ -128,5 +128,5 @@ def load_sources(folder: Path, shown_path: str | None = None) -> Sources:
         sources.errors.extend(findings)
         if code is not None:
             sources.codes.append(code)
-    sources.errors.sort()
+    sources.errors.sort(key=Finding.order)
     return sources

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from report.errors import Finding, Location
 from report.glyphs import printable_characters
@@ -49,7 +50,7 @@ SHOWN = 3  # unprintable characters of one text named one by one; the rest are c
 _WHITESPACE = frozenset(map(ord, "\t\n\r"))  # laid out, never drawn
 
 
-def _matches(path: Path, pattern: Pattern) -> bool:
+def _matches(path: Pattern, pattern: Pattern) -> bool:
     return len(path) == len(pattern) and all(
         step == want or (isinstance(want, type) and isinstance(step, want))
         for step, want in zip(path, pattern, strict=True)
@@ -121,11 +122,18 @@ def _nth(path: str, root: Node, loc: Path, needle: str, nth: int) -> Location:
     return locate(path, root, loc)
 
 
-def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
-    covered = printable_characters()
-    missing = [  # each distinct character once, in the order of the text
+@lru_cache(maxsize=4096)  # labels, units and sources repeat from one source to the next
+def _unprintable(text: str, covered: frozenset[int]) -> tuple[str, ...]:
+    """Return each distinct character of text that no font covers, in the order of the text."""
+    return tuple(
         c for c in dict.fromkeys(text) if ord(c) not in covered and ord(c) not in _WHITESPACE
-    ]
+    )
+
+
+def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
+    missing = list(_unprintable(text, printable_characters()))
+    if not missing:
+        return []
     named = missing if len(missing) <= SHOWN + 1 else missing[:SHOWN]
     findings = [
         Finding(
@@ -164,14 +172,28 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
     ]
 
 
+@lru_cache(maxsize=1024)
+def _printed(shape: Pattern, kind: str) -> tuple[bool, bool]:
+    """Return whether a text at a path of this shape is printed, and whether it is Markdown.
+
+    A shape is a path with its list indexes written as int: it names every entry of
+    a list at once.
+    """
+    if any(_matches(shape, pattern) for pattern in NOT_PRINTED[kind]):
+        return False, False
+    return True, any(_matches(shape, pattern) for pattern in MARKDOWN[kind])
+
+
 def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
     """Yield the path and value of every text reports print, and whether it is Markdown.
 
     kind is that of the source: "code" or "publication".
     """
     for loc, value in _texts(root):
-        if not any(_matches(loc, pattern) for pattern in NOT_PRINTED[kind]):
-            yield loc, value, any(_matches(loc, pattern) for pattern in MARKDOWN[kind])
+        shape = tuple(int if isinstance(step, int) else step for step in loc)
+        printed, markdown = _printed(shape, kind)
+        if printed:
+            yield loc, value, markdown
 
 
 def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
