@@ -31,58 +31,10 @@ from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
     from report.build import BuildResult
-    from report.sources import Sources
 
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model:
 # about half a second), and those that render start the workers' fork server first, so
 # that it loads WeasyPrint meanwhile (report/workers.py).
-
-
-def notices(sources: Sources) -> list[Finding]:
-    """List the notices of valid code sources: outline items without data, placeholders.
-
-    A notice is located, for each outline item a source has no data for, each title
-    still the placeholder `new` wrote, and each benchmark as of more than 12 months
-    before the publication's effective date.
-    """
-    from report.assemble import STALE_MONTHS, assemble, stale_benchmarks
-    from report.errors import excerpt
-    from report.scaffold import PLACEHOLDER_TITLE
-    from report.sources.validate import locate
-
-    found: list[Finding] = []
-    if sources.publication is None:
-        return found
-    effective = sources.publication.model.effective_date
-    for code in sources.codes:
-        found.extend(
-            Finding(
-                locate(code.path, code.root, ("benchmarks", index, "as_of")),
-                f"Benchmarks: {excerpt(figure.label)} ({figure.component}): as of "
-                f"{figure.as_of.isoformat()}, more "
-                f"than {STALE_MONTHS} months before the effective date {effective.isoformat()}",
-                "notice",
-            )
-            for index, figure in stale_benchmarks(code.model.benchmarks, effective)
-        )
-        report = assemble(code, sources.publication)
-        found.extend(
-            Finding(
-                locate(code.path, code.root, item.path),
-                f"{item.section}: {item.item}: data not available",
-                "notice",
-            )
-            for item in report.missing
-        )
-        if code.model.title == PLACEHOLDER_TITLE:
-            found.append(
-                Finding(
-                    locate(code.path, code.root, ("title",)),
-                    f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
-                    "notice",
-                )
-            )
-    return sorted(found, key=Finding.order)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,19 +153,22 @@ def _buildcounts(result: BuildResult, out: str) -> str:
 )
 def check(sources: str = "sources", output: str = "text", strict: bool = False) -> None:
     """Validate only: print every problem, and notices of data not available."""
-    from report.sources import load_sources
+    from report.checking import check_folder
 
     with reported():
-        loaded = load_sources(Path(sources), sources)
-    found = notices(loaded)
+        checked = check_folder(Path(sources), sources)
+    found = checked.notices
     if strict:
         found = [Finding(f.location, f.message, "error") for f in found]
-    findings = sorted(loaded.errors + found, key=Finding.order) if strict else loaded.errors + found
+    findings = (
+        sorted(checked.errors + found, key=Finding.order) if strict else checked.errors + found
+    )
     errors = sum(f.severity == "error" for f in findings)
+    valid = checked.valid_codes
     if output == "json":
         document = {
             "sources": sources,
-            "valid_codes": len(loaded.codes),
+            "valid_codes": valid,
             "errors": errors,
             "notices": len(findings) - errors,
             "findings": [
@@ -232,7 +187,7 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
     else:
         echo_findings(findings)
         click.echo(
-            f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
+            f"{valid} valid code source{'s' * (valid != 1)}; "
             f"{counts(errors, len(findings) - errors)}",
             err=True,
         )

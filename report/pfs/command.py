@@ -25,8 +25,7 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
         )
         lines += [f"  {change}" for change in edit.changes]
         lines += [f"  note: {note}" for note in edit.notes]
-    for imported in plan.unchanged:
-        lines.append(f"{imported.code}: up to date")
+    lines += [f"{code}: up to date" for code in plan.unchanged]
     lines += [f"{code}: not in {name}; left untouched" for code in plan.not_in_file]
     lines += [
         f"{code}: in {name} but has no source; --create makes one" for code in plan.without_source

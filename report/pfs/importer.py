@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from report.errors import Finding, SourceError, WriteError
@@ -12,8 +13,9 @@ from report.pfs.plan import CodeImport, change_lines, code_import
 from report.pfs.reader import PfsFile
 from report.pfs.sparse import skeleton, sparse_source, up_to_date
 from report.pfs.writer import double_quoted, edit_source
-from report.sources import CodeFile, code_from_bytes, load_sources
-from report.sources.models import system_of
+from report.sources import code_from_bytes, load_code, open_folder
+from report.sources.batch import each
+from report.sources.models import Publication, system_of
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,14 @@ class ImportPlan:
 
     pfs: PfsFile
     edits: list[SourceEdit] = field(default_factory=list)
-    unchanged: list[CodeImport] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # codes it leaves as they are
     not_in_file: list[str] = field(default_factory=list)
     without_source: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     not_creatable: list[str] = field(default_factory=list)
+
+
+CHANGED_WHILE_READ = "the file changed while the import read it; import again"
 
 
 def _code_path(shown_path: str, code: str) -> str:
@@ -55,54 +60,80 @@ def new_source(code: str, system: str, imported: CodeImport, pfs: PfsFile, shown
     return edit_source(empty, shown, imported, blank_lines=True) or empty
 
 
+def _survey(
+    pfs: PfsFile, shown_path: str, publication: Publication | None, file: Path
+) -> tuple[list[Finding], str]:
+    """Read one source the import may change: its errors, and what the import does to it.
+
+    "absent": the file has no row for it; "current": it already says what the file
+    says; "edit": the import changes it; "invalid": it has errors.
+    """
+    code, errors = load_code(file, shown_path, publication)
+    if code is None:
+        return errors, "invalid"
+    imported = code_import(pfs, file.stem)
+    if imported is None:
+        return errors, "absent"
+    return errors, "current" if up_to_date(code.model, code.root, imported) else "edit"
+
+
+def _edit(
+    pfs: PfsFile, folder: Path, shown_path: str, publication: Publication | None, code: str
+) -> SourceEdit | None:
+    """Read a valid source again and edit it; None if the edit changes nothing after all."""
+    file = folder / "codes" / f"{code}.yaml"
+    source, errors = load_code(file, shown_path, publication)
+    imported = code_import(pfs, code)
+    if source is None or imported is None:  # it changed since it was read
+        raise SourceError(errors or [Finding.at(_code_path(shown_path, code), CHANGED_WHILE_READ)])
+    data = edit_source(source.data, source.path, imported)
+    if data is None:
+        return None
+    model = source.model
+    lines = change_lines(imported, model.indicators, model.benchmarks or [])
+    return SourceEdit(code, file, source.path, data, False, tuple(lines), imported.skipped)
+
+
+def _problems(publication: Publication | None, edit: SourceEdit) -> list[Finding]:
+    """Return what `check` would find in an edited source."""
+    return code_from_bytes(edit.data, edit.shown_path, edit.code, publication)[1]
+
+
 def plan_import(
     pfs: PfsFile, folder: Path, shown_path: str, codes: tuple[str, ...] = (), create: bool = False
 ) -> ImportPlan:
-    """Decide every edit of an import; raise SourceError, changing nothing, on any problem."""
-    sources = load_sources(folder, shown_path)
-    stems = sorted(p.stem for p in (folder / "codes").glob("*.yaml"))
+    """Decide every edit of an import; raise SourceError, changing nothing, on any problem.
+
+    Each source is read on its own (by several processes when there are many) and only
+    what it comes to is kept; a source the import changes is read again to be edited.
+    """
+    publication_file, folder_errors, files = open_folder(folder, shown_path)
+    by_stem = {file.stem: file for file in files}
+    stems = sorted(by_stem)
     named = set(codes)
     targets = [s for s in stems if not codes or s in named]
-    paths = {os.path.join(shown_path, "publication.yaml")} | {
-        _code_path(shown_path, s) for s in targets
-    }
-    errors = [f for f in sources.errors if f.location.path in paths]
+    errors = [
+        f for f in folder_errors if f.location.path == os.path.join(shown_path, "publication.yaml")
+    ]
+    publication = publication_file.model if publication_file else None
+    surveyed = each(partial(_survey, pfs, shown_path, publication), [by_stem[s] for s in targets])
+    for found, _ in surveyed:
+        errors += found
     if errors:
-        raise SourceError(errors)
-    by_code: dict[str, CodeFile] = {c.code: c for c in sources.codes}
-    publication = sources.publication.model if sources.publication else None
+        raise SourceError(sorted(errors, key=Finding.order))
     plan = ImportPlan(pfs)
-    found: list[Finding] = []
-    for code in targets:
-        imported = code_import(pfs, code)
-        if imported is None:
+    for code, (_, state) in zip(targets, surveyed, strict=True):
+        if state == "absent":
             plan.not_in_file.append(code)
             continue
-        source = by_code[code]
-        model = source.model
-        if up_to_date(model, source.root, imported):
-            plan.unchanged.append(imported)
-            continue
-        data = edit_source(source.data, source.path, imported)
-        if data is None:
-            plan.unchanged.append(imported)
-            continue
-        lines = change_lines(imported, model.indicators, model.benchmarks or [])
-        plan.edits.append(
-            SourceEdit(
-                code,
-                folder / "codes" / f"{code}.yaml",
-                source.path,
-                data,
-                False,
-                tuple(lines),
-                imported.skipped,
-            )
-        )
+        edit = _edit(pfs, folder, shown_path, publication, code) if state == "edit" else None
+        if edit is None:
+            plan.unchanged.append(code)
+        else:
+            plan.edits.append(edit)
     # Rows of codes without a source are ignored unless named or asked to --create them.
-    existing = set(stems)
     for code in codes or (tuple(pfs.rows) if create else ()):
-        if code in existing:
+        if code in by_stem:
             continue
         imported = code_import(pfs, code)
         system = system_of(code)
@@ -125,10 +156,9 @@ def plan_import(
                     imported.skipped,
                 )
             )
-    for edit in plan.edits:
-        found += code_from_bytes(edit.data, edit.shown_path, edit.code, publication)[1]
-    if found:
-        raise SourceError(found)
+    problems = [f for found in each(partial(_problems, publication), plan.edits) for f in found]
+    if problems:
+        raise SourceError(problems)
     return plan
 
 
