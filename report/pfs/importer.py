@@ -12,6 +12,7 @@ from report.outputs import write_all
 from report.pfs.plan import CodeImport, change_lines, code_import
 from report.pfs.reader import PfsFile
 from report.pfs.sparse import skeleton, sparse_source, up_to_date
+from report.pfs.splice import splice
 from report.pfs.writer import double_quoted, edit_source
 from report.sources import code_from_bytes, load_code, open_folder
 from report.sources.batch import each
@@ -86,7 +87,9 @@ def _edit(
     imported = code_import(pfs, code)
     if source is None or imported is None:  # it changed since it was read
         raise SourceError(errors or [Finding.at(_code_path(shown_path, code), CHANGED_WHILE_READ)])
-    data = edit_source(source.data, source.path, imported)
+    data = splice(source.data, source.root, source.model, imported) or edit_source(
+        source.data, source.path, imported
+    )
     if data is None:
         return None
     model = source.model
@@ -122,15 +125,17 @@ def plan_import(
     if errors:
         raise SourceError(sorted(errors, key=Finding.order))
     plan = ImportPlan(pfs)
-    for code, (_, state) in zip(targets, surveyed, strict=True):
-        if state == "absent":
+    states = dict(zip(targets, (state for _, state in surveyed), strict=True))
+    changing = [code for code in targets if states[code] == "edit"]
+    edited = each(partial(_edit, pfs, folder, shown_path, publication), changing)
+    edits = dict(zip(changing, edited, strict=True))
+    for code in targets:
+        if states[code] == "absent":
             plan.not_in_file.append(code)
-            continue
-        edit = _edit(pfs, folder, shown_path, publication, code) if state == "edit" else None
-        if edit is None:
-            plan.unchanged.append(code)
-        else:
+        elif (edit := edits.get(code)) is not None:
             plan.edits.append(edit)
+        else:
+            plan.unchanged.append(code)
     # Rows of codes without a source are ignored unless named or asked to --create them.
     for code in codes or (tuple(pfs.rows) if create else ()):
         if code in by_stem:

@@ -35,19 +35,32 @@ def quoted(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def entry_text(
+    label: str, value: str, unit: str, component: str, source: str, as_of: str
+) -> list[str]:
+    """Return the lines of one benchmark entry from its values as written (a list at column 0)."""
+    return [
+        f"- label: {label}",
+        f"  value: {value}",
+        f"  unit: {unit}",
+        f"  component: {component}",
+        f"  source: {source}",
+        f"  as_of: {as_of}",
+    ]
+
+
 def entry_lines(figures: tuple[Figure, ...]) -> list[str]:
     """Return the lines of benchmark entries, as the importer writes them (a list at column 0)."""
     lines = []
     for f in figures:
-        component = quoted(f.component) if f.component.isdigit() else f.component
-        lines += [
-            f"- label: {quoted(f.label)}",
-            f"  value: {figure_text(f.value)}",
-            f"  unit: {f.unit}",
-            f"  component: {component}",
-            f"  source: {quoted(f.source)}",
-            f"  as_of: {f.as_of.isoformat()}",
-        ]
+        lines += entry_text(
+            quoted(f.label),
+            figure_text(f.value),
+            f.unit,
+            quoted(f.component) if f.component.isdigit() else f.component,
+            quoted(f.source),
+            f.as_of.isoformat(),
+        )
     return lines
 
 
