@@ -9,9 +9,11 @@ from report.indicators import meaning
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
+    CodeSource,
     Diagnosis,
     Modifier,
     Policy,
+    Publication,
     Reference,
     RelatedCode,
 )
@@ -310,11 +312,16 @@ def assemble(
         considerations=tuple(code.coding_considerations or ()),
         references=tuple(code.references or ()),
     )
-    report.availability = _availability(report)
+    report.availability = availability(code, publication.model)
     return report
 
 
-def _availability(r: ReportModel) -> list[Availability]:
+def availability(code: CodeSource, publication: Publication) -> list[Availability]:
+    """Return whether the source has data for each outline item, and where it belongs.
+
+    Read from the source itself: `check` asks it of every code without building reports.
+    """
+
     def item(section: str, name: str, has: object, *path: str) -> Availability:
         return Availability(section, name, bool(has), path)
 
@@ -323,33 +330,59 @@ def _availability(r: ReportModel) -> list[Availability]:
         "Clinical Context",
         "Coding Specifications",
     )
+    about = code.overview
+    context = code.clinical_context
+    indicators = code.indicators
+    entries = code.payers or {}
     items = [
-        item("Summary & Overview", "Summary", r.summary, "summary"),
-        item(overview, "Description", r.description, "overview", "description"),
-        item(overview, "Service type", r.service_type, "overview", "service_type"),
+        item("Summary & Overview", "Summary", code.summary, "summary"),
+        item(overview, "Description", about and about.description, "overview", "description"),
+        item(overview, "Service type", about and about.service_type, "overview", "service_type"),
         item(
-            overview, "Typical sites of service", r.sites_of_service, "overview", "sites_of_service"
+            overview,
+            "Typical sites of service",
+            about and about.sites_of_service,
+            "overview",
+            "sites_of_service",
         ),
-        item(overview, "Fee schedule indicators", r.indicators, "indicators"),
-        item(clinical, "Clinical vignette", r.vignette, "clinical_context", "vignette"),
-        item(clinical, "Personnel", r.personnel, "clinical_context", "personnel"),
-        item(clinical, "Settings", r.settings, "clinical_context", "settings"),
-        item(coding, "Modifiers", r.modifiers, "modifiers"),
-        item(coding, "Related codes", r.related_codes, "related_codes"),
-        item(coding, "Diagnoses", r.diagnoses, "diagnoses"),
+        item(
+            overview,
+            "Fee schedule indicators",
+            indicators and any(v is not None for v in indicators.model_dump().values()),
+            "indicators",
+        ),
+        item(
+            clinical,
+            "Clinical vignette",
+            context and context.vignette,
+            "clinical_context",
+            "vignette",
+        ),
+        item(clinical, "Personnel", context and context.personnel, "clinical_context", "personnel"),
+        item(clinical, "Settings", context and context.settings, "clinical_context", "settings"),
+        item(coding, "Modifiers", code.modifiers, "modifiers"),
+        item(coding, "Related codes", code.related_codes, "related_codes"),
+        item(coding, "Diagnoses", code.diagnoses, "diagnoses"),
     ]
     items += [
-        item("Payer Coverage", payer.name, payer.available, "payers", payer.id)
-        for payer in r.payers
+        item(
+            "Payer Coverage",
+            payer.name,
+            (entry := entries.get(payer.id))
+            and (entry.coverage or entry.prior_authorization or entry.policies),
+            "payers",
+            payer.id,
+        )
+        for payer in publication.payers
     ]
     items += [
-        item("Benchmarks", "Benchmarks", r.benchmarks, "benchmarks"),
+        item("Benchmarks", "Benchmarks", code.benchmarks, "benchmarks"),
         item(
             "Policy & Coding Considerations",
             "Policy and coding considerations",
-            r.considerations,
+            code.coding_considerations,
             "coding_considerations",
         ),
-        item("References", "References", r.references, "references"),
+        item("References", "References", code.references, "references"),
     ]
     return items

@@ -157,20 +157,26 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
 
     with reported():
         checked = check_folder(Path(sources), sources)
-    found = checked.notices
-    if strict:
-        found = [Finding(f.location, f.message, "error") for f in found]
-    findings = (
-        sorted(checked.errors + found, key=Finding.order) if strict else checked.errors + found
-    )
-    errors = sum(f.severity == "error" for f in findings)
     valid = checked.valid_codes
+    if output == "json" or strict:
+        found = checked.notices
+        if strict:
+            found = [Finding(f.location, f.message, "error") for f in found]
+        findings = (
+            sorted(checked.errors + found, key=Finding.order) if strict else checked.errors + found
+        )
+        errors = sum(f.severity == "error" for f in findings)
+        notices = len(findings) - errors
+        lines = [str(f) for f in findings] if output != "json" else []
+    else:  # the notices as lines: a whole fee schedule has some 270,000
+        lines = [str(f) for f in checked.errors] + checked.notice_lines()
+        errors, notices = len(checked.errors), len(lines) - len(checked.errors)
     if output == "json":
         document = {
             "sources": sources,
             "valid_codes": valid,
             "errors": errors,
-            "notices": len(findings) - errors,
+            "notices": notices,
             "findings": [
                 {
                     "path": f.location.path,
@@ -185,10 +191,10 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
         with reported():
             say(json.dumps(document, indent=2))
     else:
-        echo_findings(findings)
+        if lines:
+            click.echo("\n".join(lines), err=True)
         click.echo(
-            f"{valid} valid code source{'s' * (valid != 1)}; "
-            f"{counts(errors, len(findings) - errors)}",
+            f"{valid} valid code source{'s' * (valid != 1)}; {counts(errors, notices)}",
             err=True,
         )
     sys.exit(1 if errors else 0)
