@@ -56,6 +56,8 @@ def _to_date(value: object) -> object:
 
 
 def _printable(value: str) -> str:
+    if value.isascii() and value.isprintable():  # most text: nothing to look for
+        return value
     bad = NOT_IN_TEXT.search(value)
     if bad is not None:
         kind = (

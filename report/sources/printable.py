@@ -57,16 +57,24 @@ def _matches(path: Pattern, pattern: Pattern) -> bool:
     )
 
 
-def _texts(node: Node, path: Path = ()) -> Iterator[tuple[Path, str]]:
-    """Yield the path and value of every text value below node."""
-    if isinstance(node.children, dict):
-        for key, child in node.children.items():
-            yield from _texts(child, (*path, key))
-    elif isinstance(node.children, list):
-        for index, child in enumerate(node.children):
-            yield from _texts(child, (*path, index))
+def _texts(
+    node: Node, path: Path, shape: Pattern, out: list[tuple[Path, Pattern, str]]
+) -> list[tuple[Path, Pattern, str]]:
+    """Add the path, shape and value of every text value below node to out; return it.
+
+    A shape is the path with its list indexes written as int: it names every entry of a
+    list at once.
+    """
+    children = node.children
+    if isinstance(children, dict):
+        for key, child in children.items():
+            _texts(child, (*path, key), (*shape, key), out)
+    elif isinstance(children, list):
+        for index, child in enumerate(children):
+            _texts(child, (*path, index), (*shape, int), out)
     elif isinstance(node.value, str):
-        yield path, node.value
+        out.append((path, shape, node.value))
+    return out
 
 
 def _name(path: Path) -> str:
@@ -189,8 +197,7 @@ def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
 
     kind is that of the source: "code" or "publication".
     """
-    for loc, value in _texts(root):
-        shape = tuple(int if isinstance(step, int) else step for step in loc)
+    for loc, shape, value in _texts(root, (), (), []):
         printed, markdown = _printed(shape, kind)
         if printed:
             yield loc, value, markdown
@@ -203,8 +210,11 @@ def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
     source: "code" or "publication".
     """
     findings: list[Finding] = []
+    covered = printable_characters()
     for loc, value, markdown in printed_texts(root, kind):
-        findings += _characters(path, root, loc, printed_text(value) if markdown else value)
+        text = printed_text(value) if markdown else value
+        if _unprintable(text, covered):
+            findings += _characters(path, root, loc, text)
         if markdown:
             findings += _nesting(path, root, loc, value)
         if loc in LIMITS[kind]:

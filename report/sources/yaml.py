@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, cast
 
 import yaml as libyaml
-from yaml.events import CollectionStartEvent, Event, ScalarEvent
+from yaml.events import CollectionStartEvent, Event, NodeEvent, ScalarEvent
 
 from report.errors import SourceError, excerpt, why
 from report.files import read_regular
@@ -161,10 +161,20 @@ class _Composer:
 
     def node(self, depth: int) -> Node:
         """Build the node that starts at the next event, depth levels down."""
-        event = self.parser.get_event()
-        kind = type(event)
-        if kind is libyaml.AliasEvent:
-            assert isinstance(event, libyaml.AliasEvent)
+        event = cast(NodeEvent, self.parser.get_event())  # where a value starts
+        if type(event) is libyaml.ScalarEvent:
+            self.count += 1
+            if self.count > MAX_NODES:
+                self.add(event, 0)  # refuses, located
+            if event.tag is not None or event.anchor is not None:
+                node = self.scalar(event)
+            else:  # most values: built here, without a call more
+                start, end, text = event.start_mark, event.end_mark, event.value
+                assert start is not None and end is not None
+                value = plain(text) if event.implicit[0] else text
+                span = (start.index, end.index)
+                return Node(value, start.line + 1, start.column + 1, 0, 0, text, None, span)
+        elif isinstance(event, libyaml.AliasEvent):
             target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is None:
                 raise self.fail(
@@ -175,17 +185,12 @@ class _Composer:
             return dataclasses.replace(
                 target, line=line + 1, column=column + 1, key_line=0, key_column=0
             )
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.add(event, 0)  # refuses, located
-        if kind is libyaml.ScalarEvent:
-            assert isinstance(event, ScalarEvent)
-            node = self.scalar(event)
         else:
-            assert isinstance(event, CollectionStartEvent), event  # where a value starts
+            assert isinstance(event, CollectionStartEvent), event
+            self.add(event, 1)
             if depth >= MAX_DEPTH:
                 raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
-            if kind is libyaml.MappingStartEvent:
+            if isinstance(event, libyaml.MappingStartEvent):
                 node = self.mapping(event, depth)
             else:
                 node = self.sequence(event, depth)
@@ -233,7 +238,13 @@ class _Composer:
             key_event = parser.get_event()
             if type(key_event) is libyaml.MappingEndEvent:
                 break
-            key = self.key(key_event)
+            if type(key_event) is libyaml.ScalarEvent and key_event.tag is None:
+                key = key_event.value  # a plain or quoted word: most keys
+                self.count += 1
+                if self.count > MAX_NODES or (key == "<<" and key_event.implicit[0]):
+                    self.key(key_event)  # refuses, located
+            else:
+                key = self.key(key_event)
             if key in children:
                 first = children[key].key_line
                 raise self.fail(
