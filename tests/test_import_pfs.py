@@ -448,6 +448,23 @@ class TestNothingWrittenOnFailure:
         )
         assert hashes(stripped) == before
 
+    def test_every_file_it_cannot_write_back_at_once(self, stripped: Path) -> None:
+        for code in ("74440", "55300"):
+            source = stripped / "codes" / f"{code}.yaml"
+            text = source.read_text(encoding="utf-8")
+            source.write_text(text.replace("\ntitle:", "\ndiagnoses: null\ntitle:", 1), "utf-8")
+        before = hashes(stripped)
+        result = import_pfs(stripped)
+        assert result.exit_code == 1
+        lines = result.stderr.splitlines()
+        assert [line.split(":")[0].rsplit("/", 1)[1] for line in lines] == [
+            "55300.yaml",
+            "74440.yaml",
+        ]
+        cannot = "the importer cannot keep this file's formatting: it would write this line as"
+        assert all(f'{cannot} "diagnoses:"' in line for line in lines)
+        assert hashes(stripped) == before
+
     def test_plan_raises_before_writing(self, stripped: Path, pfs) -> None:
         bad = stripped / "publication.yaml"
         bad.write_text("title: 1\n", encoding="utf-8")

@@ -80,16 +80,22 @@ def _survey(
 
 def _edit(
     pfs: PfsFile, folder: Path, shown_path: str, publication: Publication | None, code: str
-) -> SourceEdit | None:
-    """Read a valid source again and edit it; None if the edit changes nothing after all."""
+) -> SourceEdit | list[Finding] | None:
+    """Read a valid source again and edit it; None if the edit changes nothing after all.
+
+    The problems that stop it are returned, not raised: a worker process sends them back.
+    """
     file = folder / "codes" / f"{code}.yaml"
     source, errors = load_code(file, shown_path, publication)
     imported = code_import(pfs, code)
     if source is None or imported is None:  # it changed since it was read
-        raise SourceError(errors or [Finding.at(_code_path(shown_path, code), CHANGED_WHILE_READ)])
-    data = splice(source.data, source.root, source.model, imported) or edit_source(
-        source.data, source.path, imported
-    )
+        return errors or [Finding.at(_code_path(shown_path, code), CHANGED_WHILE_READ)]
+    try:
+        data = splice(source.data, source.root, source.model, imported) or edit_source(
+            source.data, source.path, imported
+        )
+    except SourceError as exc:  # a file the round-trip edit cannot write back
+        return exc.findings
     if data is None:
         return None
     model = source.model
@@ -128,7 +134,14 @@ def plan_import(
     states = dict(zip(targets, (state for _, state in surveyed), strict=True))
     changing = [code for code in targets if states[code] == "edit"]
     edited = each(partial(_edit, pfs, folder, shown_path, publication), changing)
-    edits = dict(zip(changing, edited, strict=True))
+    refused = [f for result in edited if isinstance(result, list) for f in result]
+    if refused:
+        raise SourceError(sorted(refused, key=Finding.order))
+    edits = {
+        code: result
+        for code, result in zip(changing, edited, strict=True)
+        if isinstance(result, SourceEdit)
+    }
     for code in targets:
         if states[code] == "absent":
             plan.not_in_file.append(code)
