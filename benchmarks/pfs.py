@@ -2,7 +2,7 @@
 """Benchmark `import-pfs` and `check` on the whole fee schedule, against targets.
 
     python benchmarks/pfs.py [--codes 15600] [--seed 1] [--compare OTHER/build.py]
-                             [--work DIR] [--keep]
+                             [--update] [--work DIR] [--keep]
 
 1. write a relative value file of the national file's size and shape
    (benchmarks/pprrvu.py: about 17,600 lines, 15,600 codes of every form, quoted
@@ -10,7 +10,10 @@
 2. `import-pfs FILE --create` into empty sources (publication.yaml, no code source):
    its time and peak memory;
 3. the same command again, nothing to change: its time and peak memory;
-4. `check` of the ~15,600 sources it wrote: its time and peak memory.
+4. `check` of the ~15,600 sources it wrote: its time and peak memory;
+5. with --update, the import of the same release's QPP file (PPRRVU2026_Jan_QPP.csv,
+   another conversion factor): every source with a payment changes (no target; for
+   the builder before, ruamel.yaml's round-trip edit of each takes many minutes).
 
 With --compare, the other checkout's builder runs the same steps first, on its own
 sources, its lines marked [before]. A builder that refuses the end-of-file line (the
@@ -40,6 +43,7 @@ from run import MIB, Run, describe_machine, load, measure_command
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NAME = "PPRRVU2026_Jan_nonQPP.csv"
+QPP_NAME = "PPRRVU2026_Jan_QPP.csv"
 # Targets: figure -> (limit, how it prints).
 TARGETS = {
     "create_seconds": (15.0, "< 15 s"),
@@ -91,7 +95,13 @@ def memory(run: Run) -> str:
 
 
 def steps(
-    label: str, python: str, builder: str, csv: Path, sources: Path, verdicts: Verdicts
+    label: str,
+    python: str,
+    builder: str,
+    csv: Path,
+    sources: Path,
+    verdicts: Verdicts,
+    update: bool = False,
 ) -> Figures:
     """Measure one builder's import, second import and check; print a line for each."""
     tag = f"[{label}] " if label else ""
@@ -123,6 +133,18 @@ def steps(
         f"; {checked[0] if checked else f'exit {run.rc}, no summary line'}"
     )
     say(f"{tag}  peak memory: {memory(run)} {verdict(verdicts, label, 'memory', run.maxrss)}")
+    if update:
+        qpp = csv.with_name(QPP_NAME)
+        qpp.write_bytes(csv.read_bytes().replace(b",33.4009,", b",33.5675,"))
+        command = [python, builder, "import-pfs", str(qpp), "--sources", str(sources)]
+        run = measure_command(python, command, logs / f"{label or 'now'}-update.log", logs)
+        counts = SUMMARY.search(run.output)
+        figures.values["update_seconds"] = run.seconds
+        say(
+            f"{tag}import of the QPP file: {run.seconds:.1f} s (no target); "
+            + (f"{counts['updated']} updated, {counts['same']} up to date" if counts else "failed")
+        )
+        say(f"{tag}  peak memory: {memory(run)}")
     return figures
 
 
@@ -130,7 +152,7 @@ def compare(before: Figures, now: Figures) -> None:
     """Print each figure before and now, and their ratio."""
     say()
     say("figure: before -> now (now / before)")
-    for name in ("create_seconds", "noop_seconds", "check_seconds"):
+    for name in ("create_seconds", "noop_seconds", "check_seconds", "update_seconds"):
         for key, unit, scale in ((name, "s", 1.0), (f"{name}_memory", "MiB", MIB)):
             if key in before.values and key in now.values:
                 was, is_ = before.values[key] / scale, now.values[key] / scale
@@ -159,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", metavar="BUILD.PY", help="another checkout's build.py")
     parser.add_argument("--work", type=Path, help="working folder (default: a new temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the working folder")
+    parser.add_argument(
+        "--update", action="store_true", help="also import the QPP file: every source changes"
+    )
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="report-pfs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -190,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 csv.write_bytes(data.removesuffix(END_OF_FILE))
                 say(f"[{label or 'now'}] note: given the file without its end-of-file line")
-            measured.append(steps(label, args.python, builder, csv, sources, verdicts))
+            measured.append(steps(label, args.python, builder, csv, sources, verdicts, args.update))
             say(f"load average after: {load()}")
     finally:
         if args.work is None and not args.keep:
