@@ -209,15 +209,7 @@ class Bench:
 
     def measure(self, cmd: list[str], log: Path) -> Run:
         """Run a command under the measuring wrapper, its output in log."""
-        wrapped = [self.python, "-c", WRAPPER, json.dumps(cmd), str(log)]
-        # From the working folder, so that no checkout is on the path by the current folder:
-        # each builder and its workers import the builder installed in its environment.
-        done = subprocess.run(wrapped, capture_output=True, text=True, check=False, cwd=self.work)
-        if done.returncode != 0 or not done.stdout.strip():
-            raise SystemExit(f"benchmark wrapper failed:\n{done.stderr}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        output = log.read_text(encoding="utf-8", errors="replace")
-        return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
+        return measure_command(self.python, cmd, log, self.work)
 
     def build_cmd(self, sources: Path, out: Path, *extra: str) -> list[str]:
         """Return the command line of a build of sources into out."""
@@ -464,6 +456,21 @@ class Bench:
         if run.tree_peak is None:
             return ""
         return f"; whole tree {run.tree_peak / MIB:.0f} MiB (summed RSS sampled every 0.1 s)"
+
+
+def measure_command(python: str, cmd: list[str], log: Path, cwd: Path) -> Run:
+    """Run a command under the measuring wrapper, its output in log, from the folder cwd.
+
+    From a working folder, so that no checkout is on the path by the current folder: each
+    builder and its workers import the builder installed in its environment.
+    """
+    wrapped = [python, "-c", WRAPPER, json.dumps(cmd), str(log)]
+    done = subprocess.run(wrapped, capture_output=True, text=True, check=False, cwd=cwd)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"benchmark wrapper failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    output = log.read_text(encoding="utf-8", errors="replace")
+    return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
 
 
 def digests(out: Path) -> dict[str, str]:

@@ -9,9 +9,11 @@ from report.indicators import meaning
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
+    CodeSource,
     Diagnosis,
     Modifier,
     Policy,
+    Publication,
     Reference,
     RelatedCode,
 )
@@ -31,6 +33,25 @@ INDICATOR_NAMES = {
     "global_period": "Global period",
     "pc_tc": "PC/TC indicator",
 }
+STALE_MONTHS = 12  # a figure older than this before the effective date prints its date
+
+
+def stale_cutoff(effective_date: dt.date) -> dt.date:
+    """Return the earliest as-of date that is not stale: 12 months before effective_date."""
+    if effective_date.year == 1:
+        return dt.date.min
+    try:
+        return effective_date.replace(year=effective_date.year - 1)
+    except ValueError:  # February 29: a year earlier has none
+        return effective_date.replace(year=effective_date.year - 1, day=28)
+
+
+def stale_benchmarks(
+    benchmarks: list[Benchmark] | None, effective_date: dt.date
+) -> list[tuple[int, Benchmark]]:
+    """Return (index, benchmark) of each figure as of more than 12 months before the date."""
+    cutoff = stale_cutoff(effective_date)
+    return [(i, b) for i, b in enumerate(benchmarks or []) if b.as_of < cutoff]
 
 
 def sites_of_service_label(count: int) -> str:
@@ -93,10 +114,11 @@ class IndicatorRow:
 
 @dataclass(frozen=True)
 class BenchmarkRow:
-    """One benchmark figure and the number of its source note."""
+    """One benchmark figure, the number of its source note, and whether it is stale."""
 
     figure: Benchmark
     note: int
+    stale: bool = False  # as of more than 12 months before the effective date: say when
 
 
 @dataclass(frozen=True)
@@ -211,15 +233,16 @@ def publication_info(source: PublicationFile, release: Release | None = None) ->
 
 
 def _benchmarks(
-    benchmarks: list[Benchmark],
+    benchmarks: list[Benchmark], effective_date: dt.date
 ) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
     notes: dict[tuple[str, dt.date], int] = {}
     for b in benchmarks:
         notes.setdefault((b.source, b.as_of), len(notes) + 1)
+    cutoff = stale_cutoff(effective_date)
     groups = []
     for component, name in COMPONENT_NAMES.items():
         rows = tuple(
-            BenchmarkRow(b, notes[b.source, b.as_of])
+            BenchmarkRow(b, notes[b.source, b.as_of], b.as_of < cutoff)
             for b in benchmarks
             if b.component == component
         )
@@ -273,7 +296,7 @@ def assemble(
         for p in publication.model.payers
     )
     indicators = code.indicators
-    groups, notes = _benchmarks(code.benchmarks or [])
+    groups, notes = _benchmarks(code.benchmarks or [], publication.model.effective_date)
     report = ReportModel(
         code=code.code,
         system=code.system,
@@ -301,11 +324,16 @@ def assemble(
         considerations=tuple(code.coding_considerations or ()),
         references=tuple(code.references or ()),
     )
-    report.availability = _availability(report)
+    report.availability = availability(code, publication.model)
     return report
 
 
-def _availability(r: ReportModel) -> list[Availability]:
+def availability(code: CodeSource, publication: Publication) -> list[Availability]:
+    """Return whether the source has data for each outline item, and where it belongs.
+
+    Read from the source itself: `check` asks it of every code without building reports.
+    """
+
     def item(section: str, name: str, has: object, *path: str) -> Availability:
         return Availability(section, name, bool(has), path)
 
@@ -314,31 +342,59 @@ def _availability(r: ReportModel) -> list[Availability]:
         "Clinical Context",
         "Coding Specifications",
     )
+    about = code.overview
+    context = code.clinical_context
+    indicators = code.indicators
+    entries = code.payers or {}
     items = [
-        item("Summary & Overview", "Summary", r.summary, "summary"),
-        item(overview, "Description", r.description, "overview", "description"),
-        item(overview, "Service type", r.service_type, "overview", "service_type"),
-        item(overview, r.sites_label, r.sites_of_service, "overview", "sites_of_service"),
-        item(overview, "Fee schedule indicators", r.indicators, "indicators"),
-        item(clinical, "Clinical vignette", r.vignette, "clinical_context", "vignette"),
-        item(clinical, "Personnel", r.personnel, "clinical_context", "personnel"),
-        item(clinical, "Settings", r.settings, "clinical_context", "settings"),
-        item(coding, "Modifiers", r.modifiers, "modifiers"),
-        item(coding, "Related codes", r.related_codes, "related_codes"),
-        item(coding, "Diagnoses", r.diagnoses, "diagnoses"),
+        item("Summary & Overview", "Summary", code.summary, "summary"),
+        item(overview, "Description", about and about.description, "overview", "description"),
+        item(overview, "Service type", about and about.service_type, "overview", "service_type"),
+        item(
+            overview,
+            sites_of_service_label(len(about.sites_of_service or []) if about else 0),
+            about and about.sites_of_service,
+            "overview",
+            "sites_of_service",
+        ),
+        item(
+            overview,
+            "Fee schedule indicators",
+            indicators and any(v is not None for v in indicators.model_dump().values()),
+            "indicators",
+        ),
+        item(
+            clinical,
+            "Clinical vignette",
+            context and context.vignette,
+            "clinical_context",
+            "vignette",
+        ),
+        item(clinical, "Personnel", context and context.personnel, "clinical_context", "personnel"),
+        item(clinical, "Settings", context and context.settings, "clinical_context", "settings"),
+        item(coding, "Modifiers", code.modifiers, "modifiers"),
+        item(coding, "Related codes", code.related_codes, "related_codes"),
+        item(coding, "Diagnoses", code.diagnoses, "diagnoses"),
     ]
     items += [
-        item("Payer Coverage", payer.name, payer.available, "payers", payer.id)
-        for payer in r.payers
+        item(
+            "Payer Coverage",
+            payer.name,
+            (entry := entries.get(payer.id))
+            and (entry.coverage or entry.prior_authorization or entry.policies),
+            "payers",
+            payer.id,
+        )
+        for payer in publication.payers
     ]
     items += [
-        item("Benchmarks", "Benchmarks", r.benchmarks, "benchmarks"),
+        item("Benchmarks", "Benchmarks", code.benchmarks, "benchmarks"),
         item(
             "Policy & Coding Considerations",
             "Policy and coding considerations",
-            r.considerations,
+            code.coding_considerations,
             "coding_considerations",
         ),
-        item("References", "References", r.references, "references"),
+        item("References", "References", code.references, "references"),
     ]
     return items

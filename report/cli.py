@@ -31,45 +31,10 @@ from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
     from report.build import BuildResult
-    from report.sources import Sources
 
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model:
 # about half a second), and those that render start the workers' fork server first, so
 # that it loads WeasyPrint meanwhile (report/workers.py).
-
-
-def notices(sources: Sources) -> list[Finding]:
-    """List the notices of valid code sources: outline items without data, placeholders.
-
-    A notice is located, for each outline item a source has no data for and each title
-    still the placeholder `new` wrote.
-    """
-    from report.assemble import assemble
-    from report.scaffold import PLACEHOLDER_TITLE
-    from report.sources.validate import locate
-
-    found: list[Finding] = []
-    if sources.publication is None:
-        return found
-    for code in sources.codes:
-        report = assemble(code, sources.publication)
-        found.extend(
-            Finding(
-                locate(code.path, code.root, item.path),
-                f"{item.section}: {item.item}: data not available",
-                "notice",
-            )
-            for item in report.missing
-        )
-        if code.model.title == PLACEHOLDER_TITLE:
-            found.append(
-                Finding(
-                    locate(code.path, code.root, ("title",)),
-                    f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
-                    "notice",
-                )
-            )
-    return sorted(found)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -188,21 +153,30 @@ def _buildcounts(result: BuildResult, out: str) -> str:
 )
 def check(sources: str = "sources", output: str = "text", strict: bool = False) -> None:
     """Validate only: print every problem, and notices of data not available."""
-    from report.sources import load_sources
+    from report.checking import check_folder
 
     with reported():
-        loaded = load_sources(Path(sources), sources)
-    found = notices(loaded)
-    if strict:
-        found = [Finding(f.location, f.message, "error") for f in found]
-    findings = sorted(loaded.errors + found) if strict else loaded.errors + found
-    errors = sum(f.severity == "error" for f in findings)
+        checked = check_folder(Path(sources), sources)
+    valid = checked.valid_codes
+    if output == "json" or strict:
+        found = checked.notices
+        if strict:
+            found = [Finding(f.location, f.message, "error") for f in found]
+        findings = (
+            sorted(checked.errors + found, key=Finding.order) if strict else checked.errors + found
+        )
+        errors = sum(f.severity == "error" for f in findings)
+        notices = len(findings) - errors
+        lines = [str(f) for f in findings] if output != "json" else []
+    else:  # the notices as lines: a whole fee schedule has some 270,000
+        lines = [str(f) for f in checked.errors] + checked.notice_lines()
+        errors, notices = len(checked.errors), len(lines) - len(checked.errors)
     if output == "json":
         document = {
             "sources": sources,
-            "valid_codes": len(loaded.codes),
+            "valid_codes": valid,
             "errors": errors,
-            "notices": len(findings) - errors,
+            "notices": notices,
             "findings": [
                 {
                     "path": f.location.path,
@@ -217,10 +191,10 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
         with reported():
             say(json.dumps(document, indent=2))
     else:
-        echo_findings(findings)
+        if lines:
+            click.echo("\n".join(lines), err=True)
         click.echo(
-            f"{len(loaded.codes)} valid code source{'s' * (len(loaded.codes) != 1)}; "
-            f"{counts(errors, len(findings) - errors)}",
+            f"{valid} valid code source{'s' * (valid != 1)}; {counts(errors, notices)}",
             err=True,
         )
     sys.exit(1 if errors else 0)

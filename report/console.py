@@ -29,9 +29,9 @@ pause_option = click.option("--pause-at", "pause_at", default=None, hidden=True,
 
 
 def echo_findings(findings: Sequence[Finding]) -> None:
-    """Print findings on standard error, one a line."""
-    for finding in findings:
-        click.echo(str(finding), err=True)
+    """Print findings on standard error, one a line (in one write: there may be many)."""
+    if findings:
+        click.echo("\n".join(map(str, findings)), err=True)
 
 
 def counts(errors: int, notices: int = 0) -> str:

@@ -48,7 +48,17 @@ def open_regular(path: Path) -> int:
 
 
 def read_regular(path: Path, limit: int | None = None) -> tuple[bytes, int]:
-    """Return the bytes of the regular file at path (at most limit of them) and its size."""
+    """Return the bytes of the regular file at path (at most limit of them) and its size.
+
+    The first read asks for the size fstat gives (and a byte more, to see a file that
+    grew), not for limit: a buffer of the limit's size would be set aside for every file.
+    """
     with os.fdopen(open_regular(path), "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
-        return (handle.read() if limit is None else handle.read(limit)), size
+        if limit is None:
+            return handle.read(), size
+        first = min(limit, size + 1)
+        data = handle.read(first)
+        if len(data) == first < limit:  # it grew since: read on, up to the limit
+            data += handle.read(limit - first)
+        return data, size

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Every status code of the Medicare Physician Fee Schedule Database: those of the relative
+# value file's documentation (Q since 2013, for the therapy functional reporting G-codes),
+# and L, which the Medicare Claims Processing Manual (chapter 12) gives local codes.
 STATUS = {
     "A": "active code, paid separately under the physician fee schedule",
     "B": "payment always bundled into another service",
@@ -11,11 +14,13 @@ STATUS = {
     "F": "deleted code, no grace period",
     "G": "not valid for Medicare; another code is used",
     "H": "deleted modifier",
-    "I": "not valid for Medicare purposes",
+    "I": "not valid for Medicare purposes; another code is used, with no grace period",
     "J": "anesthesia service",
+    "L": "local code; the Medicare contractor sets its relative values",
     "M": "measurement code, for reporting only",
     "N": "non-covered service",
     "P": "bundled or excluded code",
+    "Q": "therapy functional information code, for required reporting only",
     "R": "restricted coverage",
     "T": "injection, paid only when no other service is paid",
     "X": "statutory exclusion",

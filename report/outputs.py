@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ T = TypeVar("T")
 # atomic_stream's temporary files: ".NAME.RANDOM.tmp" beside NAME.
 TEMP_SUFFIX = ".tmp"
 _TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}" + re.escape(TEMP_SUFFIX))
+WRITERS = 8  # threads that write_all stages files with
 
 
 @dataclass(frozen=True)
@@ -56,16 +58,25 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
     """Write every file or, when the system refuses one, none.
 
     Each is written and synced to a temporary file first, and all are renamed into place
-    once all are written.
+    once all are written. Many files are written by a few threads at once: each waits
+    on the disk's sync, which lets the others go on (and the file system commits their
+    syncs together).
     """
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for path, data in files:
-            staged.append((_stage(path, _writing(data), True)[0], path))
-    except BaseException:
+    if len(files) <= 1:
+        results = [_staged(path, data) for path, data in files]
+    else:
+        with ThreadPoolExecutor(min(WRITERS, len(files))) as pool:
+            results = list(pool.map(lambda item: _staged(*item), files))
+    staged = [
+        (temp, path)
+        for (path, _), temp in zip(files, results, strict=True)
+        if isinstance(temp, Path)
+    ]
+    failed = next((e for e in results if isinstance(e, BaseException)), None)
+    if failed is not None:
         for temp, _ in staged:
             _discard(temp)
-        raise
+        raise failed
     for number, (temp, path) in enumerate(staged):
         try:
             _commit(temp, path, True)
@@ -75,6 +86,14 @@ def write_all(files: Sequence[tuple[Path, bytes]]) -> None:
             raise
     for folder in sorted({path.parent for _, path in staged}):
         _sync_folder(folder)
+
+
+def _staged(path: Path, data: bytes) -> Path | BaseException:
+    """Stage data for path; return its temporary file, or what the system refused."""
+    try:
+        return _stage(path, _writing(data), True)[0]
+    except BaseException as exc:  # raised once every other file is staged or refused
+        return exc
 
 
 def _writing(data: bytes) -> Callable[[BinaryIO], int]:

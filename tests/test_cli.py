@@ -12,13 +12,19 @@ from conftest import SAMPLE_SOURCES, Run, run_cli
 from report.sources import load_sources
 
 NOTICE = re.compile(
-    r"^sources/codes/(\d{4}[0-9FTU])\.yaml:\d+:\d+: "
-    r"notice: (.+): data not available$"
+    r"^sources/codes/([0-9]{4}[0-9AFMTU])\.yaml:\d+:\d+: notice: (.+): (?:data not available|"
+    r"as of \d{4}-\d\d-\d\d, more than 12 months before the effective date \d{4}-\d\d-\d\d)$"
 )
 BROKEN_CODE = 'code: 99999\nsystem: CPT\ntitle: "Broken on purpose"\n'
 BROKEN_ERROR = (
     'sources/codes/99999.yaml:1:7: "code" must be text, not the number 99999; quote it: "99999"'
 )
+
+
+def located(line: str) -> tuple[str, int, int, str]:
+    """Return a `path:line:column: message` line's sort key: its place, by number, then text."""
+    path, number, column, message = line.split(":", 3)
+    return path, int(number), int(column), message
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +67,12 @@ class TestCheckFormats:
         notices = [line for line in sample_check.stderr.splitlines() if NOTICE.match(line)]
         assert result.code == 1
         *lines, summary = result.stderr.splitlines()
-        assert lines == [line.replace(": notice: ", ": ") for line in sorted(notices)]
+        assert lines == [line.replace(": notice: ", ": ") for line in sorted(notices, key=located)]
         assert summary.endswith(f"; {len(notices)} errors")
 
 
 class TestCheckSample:
-    """`check` on the sample sources exits 0 and lists missing data as located notices."""
+    """`check` on the sample sources exits 0; missing data and old figures are located notices."""
 
     def test_sample_is_clean_with_notices(self, sample_check: Run) -> None:
         result = sample_check

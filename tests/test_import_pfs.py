@@ -10,13 +10,14 @@ import pytest
 from click.testing import CliRunner, Result
 from conftest import FIXTURES, PFS_SAMPLE, PFS_SOURCE, SAMPLE_SOURCES, pfs_lines
 
+from report.assemble import IndicatorRow, assemble
 from report.cli import main
 from report.errors import SourceError
 from report.pfs.importer import plan_import
 from report.pfs.plan import code_import, owned
 from report.pfs.reader import parse_pfs, read_pfs
 from report.pfs.writer import edit_source
-from report.sources import load_sources
+from report.sources import code_from_bytes, load_sources
 
 COMMENTED = FIXTURES / "pfs" / "commented"
 COMPUTED = f"Computed from the {PFS_SOURCE}"
@@ -447,6 +448,23 @@ class TestNothingWrittenOnFailure:
         )
         assert hashes(stripped) == before
 
+    def test_every_file_it_cannot_write_back_at_once(self, stripped: Path) -> None:
+        for code in ("74440", "55300"):
+            source = stripped / "codes" / f"{code}.yaml"
+            text = source.read_text(encoding="utf-8")
+            source.write_text(text.replace("\ntitle:", "\ndiagnoses: null\ntitle:", 1), "utf-8")
+        before = hashes(stripped)
+        result = import_pfs(stripped)
+        assert result.exit_code == 1
+        lines = result.stderr.splitlines()
+        assert [line.split(":")[0].rsplit("/", 1)[1] for line in lines] == [
+            "55300.yaml",
+            "74440.yaml",
+        ]
+        cannot = "the importer cannot keep this file's formatting: it would write this line as"
+        assert all(f'{cannot} "diagnoses:"' in line for line in lines)
+        assert hashes(stripped) == before
+
     def test_plan_raises_before_writing(self, stripped: Path, pfs) -> None:
         bad = stripped / "publication.yaml"
         bad.write_text("title: 1\n", encoding="utf-8")
@@ -481,3 +499,65 @@ class TestDryRun:
         assert result.stdout.splitlines()[1:] == [
             "  ~ TC: Total non-facility RVU 2.45 RVU -> 2.44 RVU"
         ]
+
+
+# Every status code of the fee schedule and what the report prints beside it.
+STATUSES = [
+    ("A", "active code, paid separately under the physician fee schedule"),
+    ("B", "payment always bundled into another service"),
+    ("C", "carriers price the code"),
+    ("D", "deleted code"),
+    ("E", "excluded from the physician fee schedule by regulation"),
+    ("F", "deleted code, no grace period"),
+    ("G", "not valid for Medicare; another code is used"),
+    ("H", "deleted modifier"),
+    ("I", "not valid for Medicare purposes; another code is used, with no grace period"),
+    ("J", "anesthesia service"),
+    ("L", "local code; the Medicare contractor sets its relative values"),
+    ("M", "measurement code, for reporting only"),
+    ("N", "non-covered service"),
+    ("P", "bundled or excluded code"),
+    ("Q", "therapy functional information code, for required reporting only"),
+    ("R", "restricted coverage"),
+    ("T", "injection, paid only when no other service is paid"),
+    ("X", "statutory exclusion"),
+]
+
+
+class TestStatusCodes:
+    """Every status code is read; the report prints its meaning, and the listing too if unpaid."""
+
+    @pytest.mark.parametrize(("status", "meaning"), STATUSES)
+    def test_read_and_explained(self, status: str, meaning: str) -> None:
+        lines = pfs_lines()
+        lines[17] = lines[17].replace(b"tract,A,", f"tract,{status},".encode(), 1)
+        imported = code_import(parse_pfs(b"\r\n".join(lines), "f.csv"), "74440")
+        assert imported.indicators["status"] == status
+        paid = status in ("A", "R", "T")
+        assert ("global" in {f.component for f in imported.figures}) is paid
+        note = f"global row (line 18): status {status} ({meaning}); no relative values written"
+        assert (note in imported.skipped) is not paid
+
+    @pytest.mark.parametrize(("status", "meaning"), STATUSES)
+    def test_report_prints_the_meaning(self, status: str, meaning: str) -> None:
+        data = f'code: "74440"\nsystem: CPT\ntitle: "T"\nindicators:\n  status: "{status}"\n'
+        code, findings = code_from_bytes(data.encode(), "74440.yaml", "74440", None)
+        assert code is not None, findings
+        (publication,) = [load_sources(SAMPLE_SOURCES).publication]
+        assert publication is not None
+        assert assemble(code, publication).indicators == (IndicatorRow("Status", status, meaning),)
+
+
+class TestPublishedFile:
+    """The sample as the full files end, with the DOS end-of-file mark, imports whole."""
+
+    def test_create_from_the_file_with_its_mark(self, sources_copy: Path, pfs_file) -> None:
+        def end(lines: list[bytes]) -> None:
+            lines[-1:] = [b"\x1a" + b"," * 30, b""]
+
+        csv = pfs_file(end)
+        assert csv.read_bytes().endswith(b"0.00\r\n\x1a" + b"," * 30 + b"\r\n")
+        result = import_pfs(sources_copy, "--create", csv=csv)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.endswith(": 0 updated, 9 created, 2 up to date, 0 not in the file\n")
+        assert run("check", "--sources", str(sources_copy)).exit_code == 0

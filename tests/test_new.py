@@ -274,18 +274,22 @@ class TestRefusals:
         ("args", "message"),
         [
             (
-                ("7444A",),
-                '"7444A" is not a valid CPT code (5 characters: 4 digits, then a digit, F, T or U)',
+                ("7444B",),
+                '"7444B" is not a valid CPT code (5 digits, or 4 digits then A, F, M, T or U)',
             ),
-            (("W0101",), '"W0101" is not a valid HCPCS code (a letter A to V, then 4 digits)'),
+            (
+                ("W0101",),
+                '"W0101" is not a valid HCPCS code (a letter A to V other than F, I, N and O, '
+                "then 4 digits)",
+            ),
             (
                 ("g0101",),
-                '"g0101" is not a valid HCPCS code (a letter A to V, then 4 digits); '
-                'did you mean "G0101"?',
+                '"g0101" is not a valid HCPCS code (a letter A to V other than F, I, N and O, '
+                'then 4 digits); did you mean "G0101"?',
             ),
             (
                 ("../x",),
-                '"../x" is not a valid CPT code (5 characters: 4 digits, then a digit, F, T or U)',
+                '"../x" is not a valid CPT code (5 digits, or 4 digits then A, F, M, T or U)',
             ),
             (
                 ("G0101", "--system", "CPT"),

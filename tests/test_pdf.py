@@ -934,8 +934,12 @@ class TestBenchmarks:
         ],
     )
     def test_figures(self, sample_build, component: str, label: str, value: str):
+        # The publication is effective 2026-11-01: figures of 2022 print their date.
         text = self.component(sample_build, component)
-        assert re.search(rf"(?<![\w-]){re.escape(label)} {re.escape(value)}(?!\d)", text), text
+        assert re.search(
+            rf"(?<![\w-]){re.escape(label)} \(as of January 1, 2022\) {re.escape(value)}(?!\d)",
+            text,
+        ), text
 
     def test_facility_figures_the_file_marks_na_are_left_out(self, sample_build):
         assert "Facility practice expense" not in self.component(sample_build, "global")
@@ -954,10 +958,13 @@ class TestBenchmarks:
         table = self.benchmarks(sample_build)
         assert f"${round(2.96 * 34.6062, 2):.2f}" == "$102.43"
         assert re.search(
-            r"payment \(computed: 2\.96 total RVU × \$34\.6062\) \$102\.43 USD \[2\]", table
+            r"payment \(computed: 2\.96 total RVU × \$34\.6062\) \(as of January 1, 2022\) "
+            r"\$102\.43 USD \[2\]",
+            table,
         )
         assert re.search(
-            r"payment \(computed: 0\.52 total RVU × \$34\.6062\) \$18\.00 USD \[2\]",
+            r"payment \(computed: 0\.52 total RVU × \$34\.6062\) \(as of January 1, 2022\) "
+            r"\$18\.00 USD \[2\]",
             self.component(sample_build, "26"),
         )
 

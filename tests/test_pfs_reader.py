@@ -96,6 +96,61 @@ class TestSample:
             read_pfs(tmp_path / "nope.csv", "nope.csv")
 
 
+EOF_LINE = b"\x1a" + b"," * 30  # the full files' last line: 0x1A, then a field per column
+
+
+class TestPublishedShape:
+    """The files as CMS publishes them: the end-of-file mark, CRLF or LF, quoted commas."""
+
+    @pytest.mark.parametrize(
+        "tail",
+        [
+            EOF_LINE + b"\r\n",
+            EOF_LINE,
+            b"\x1a\r\n",
+            b"\x1a",
+            EOF_LINE + b"\r\n\r\n,,,\r\n",
+        ],
+        ids=["with commas", "no line end", "bare", "bare, no line end", "blank lines after"],
+    )
+    def test_end_of_file_mark_is_read_as_the_end(self, tail: bytes) -> None:
+        data = PFS_SAMPLE.read_bytes()
+        assert parse_pfs(data + tail, "f.csv") == parse_pfs(data, "f.csv")
+
+    def test_lf_file_with_the_mark(self) -> None:
+        data = PFS_SAMPLE.read_bytes()
+        with_mark = (data + EOF_LINE + b"\r\n").replace(b"\r\n", b"\n")
+        assert parse_pfs(with_mark, "f.csv") == parse_pfs(data, "f.csv")
+
+    def test_mark_before_rows_is_refused(self) -> None:
+        lines = pfs_lines()
+        lines.insert(20, EOF_LINE)
+        assert problems(b"\r\n".join(lines)) == [
+            "f.csv:21: the end-of-file mark (byte 0x1A) may only be the last line; rows follow it"
+        ]
+
+    def test_mark_with_a_value_is_a_row(self) -> None:
+        data = PFS_SAMPLE.read_bytes() + b"\x1a" + b"," * 14 + b"XXX" + b"," * 16 + b"\r\n"
+        assert 'f.csv:40: HCPCS "\\x1a" must be 5 letters or digits' in problems(data)
+
+    def test_damage_is_still_refused_beside_the_mark(self) -> None:
+        lines = pfs_lines()
+        lines[17] = lines[17].replace(b",0.38,", b",0.3B,", 1)
+        lines[38] = lines[38][:40]
+        lines[-1] = EOF_LINE
+        assert problems(b"\r\n".join(lines) + b"\r\n") == [
+            'f.csv:18: WORK RVU is "0.3B", not a number',
+            "f.csv:39: the row has 6 fields; the column header has 31 (is the row cut short?)",
+        ]
+
+    def test_quoted_description_with_commas_and_quotes(self) -> None:
+        lines = pfs_lines()
+        lines[17] = lines[17].replace(b"74440,,", b'74440,,"X-ray, male ""genital"", tract",', 1)
+        lines[17] = lines[17].replace(b"X-ray male genital tract,", b"", 1)
+        pfs = parse_pfs(b"\r\n".join(lines), "f.csv")
+        assert pfs.rows["74440"][""].description == 'X-ray, male "genital", tract'
+
+
 class TestBrokenCopies:
     """A malformed file is refused with `FILE:line: message`, every problem at once."""
 
@@ -151,6 +206,11 @@ class TestBrokenCopies:
             'f.csv:20: GLOB DAYS "XX" must be one of 000, 010, 090, XXX, YYY, ZZZ, MMM',
             'f.csv:21: PCTC IND "X" must be one digit',
             'f.csv:22: STATUS CODE "CC" must be one capital letter',
+        ]
+
+    def test_digits_of_another_script_are_not_a_number(self) -> None:
+        assert problems(edited((18, b",0.38,", ",\u0663.38,".encode()))) == [
+            'f.csv:18: WORK RVU is "\u0663.38", not a number'
         ]
 
     def test_every_bad_row_is_listed(self) -> None:
@@ -261,9 +321,9 @@ class TestRanges:
         assert problems(edited((5, b"12/15/2021", date.encode()))) == [f"f.csv:5: {message}"]
 
     def test_first_and_last_years_read(self) -> None:
-        for year, first in (("1992", dt.date(1992, 1, 1)), ("9999", dt.date(9999, 1, 1))):
-            pfs = parse_pfs(edited((1, b",2022 National", f",{year} National".encode())), "f.csv")
-            assert pfs.as_of == first
+        for year, name in (("1992", "f.csv"), ("9999", "f_nonQPP.csv")):  # 2026 on: two files
+            pfs = parse_pfs(edited((1, b",2022 National", f",{year} National".encode())), name)
+            assert pfs.as_of == dt.date(int(year), 1, 1)
 
 
 class TestNotAFile:

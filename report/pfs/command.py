@@ -25,8 +25,7 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
         )
         lines += [f"  {change}" for change in edit.changes]
         lines += [f"  note: {note}" for note in edit.notes]
-    for imported in plan.unchanged:
-        lines.append(f"{imported.code}: up to date")
+    lines += [f"{code}: up to date" for code in plan.unchanged]
     lines += [f"{code}: not in {name}; left untouched" for code in plan.not_in_file]
     lines += [
         f"{code}: in {name} but has no source; --create makes one" for code in plan.without_source
@@ -45,7 +44,7 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
         f"{len(plan.not_in_file)} not in the file",
     ]
     tail = "; dry run, nothing written" if dry_run else ""
-    return f"{plan.pfs.source}: " + ", ".join(parts) + tail
+    return f"{plan.pfs.described}: " + ", ".join(parts) + tail
 
 
 @click.command("import-pfs")
@@ -64,22 +63,33 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
     help="Make a sparse source for each code of the file (or each named code) that has none.",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@click.option(
+    "--conversion-factor",
+    "factor",
+    type=click.Choice(["qpp", "non-qpp"], case_sensitive=False),
+    default=None,
+    help="Which of a 2026+ release's two files FILE is, when its name does not say "
+    "(PPRRVU2026_Jan_QPP.csv, PPRRVU2026_Jan_nonQPP.csv).",
+)
 def import_pfs(
     file: str,
     codes: tuple[str, ...],
     sources: str = "sources",
     create: bool = False,
     dry_run: bool = False,
+    factor: str | None = None,
 ) -> None:
     """Write benchmarks and indicators from a CMS PFS relative value file (PPRRVU CSV)."""
+    from report.pfs.factor import option_factor
     from report.pfs.importer import plan_import, write_plan
     from report.pfs.reader import read_pfs
 
     with reported():
-        pfs = read_pfs(Path(file), file)
+        pfs = read_pfs(Path(file), file, option_factor(file, factor))
         plan = plan_import(pfs, Path(sources), sources, codes, create)
         if not dry_run:
             write_plan(plan)
-        for line in plan_lines(plan, dry_run):
-            say(line)
+        lines = plan_lines(plan, dry_run)
+        if lines:
+            say("\n".join(lines))  # in one write: a whole fee schedule lists 300,000 lines
     click.echo(_summary(plan, dry_run), err=True)

@@ -100,13 +100,16 @@ def _row_figures(
         figure(f"Total {name} RVU" if name else "Total RVU", total) for name, _, total in settings
     ]
     factor = row.conversion_factor
+    # From 2026 a release has two factors: the figures say which one they use.
+    which = f" {pfs.factor} conversion factor" if pfs.factor else ""
     if with_factor:
-        figures.append(figure("Conversion factor", factor, "USD"))
+        label = f"Conversion factor ({pfs.factor})" if pfs.factor else "Conversion factor"
+        figures.append(figure(label, factor, "USD"))
     for name, _, total in settings:
         payment = (total * factor).quantize(CENT, ROUND_HALF_UP)
         label = (
             f"National unadjusted {name + ' ' if name else ''}payment (computed: "
-            f"{figure_text(total)} total RVU × ${figure_text(factor)})"
+            f"{figure_text(total)} total RVU × ${figure_text(factor)}{which})"
         )
         figures.append(figure(label, payment, "USD", f"Computed from the {pfs.source}"))
     return figures

@@ -11,8 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import get_args
 
-from report.errors import DataFileError, LineFinding, UsageError, why
+from report.errors import DataFileError, LineFinding, UsageError, display_name, why
 from report.files import read_regular
+from report.pfs.factor import Factor, factor_problem
 from report.sources.models import GlobalPeriod
 
 TITLE = re.compile(
@@ -22,7 +23,7 @@ TITLE = re.compile(
 RELEASED = re.compile(r"RELEASED (?P<date>\d{1,2}/\d{1,2}/\d{4})", re.IGNORECASE)
 QUARTER_MONTH = {"January": 1, "April": 4, "July": 7, "October": 10}
 HEADER_SEARCH_LINES = 20
-NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 HCPCS = re.compile(r"[0-9A-Z]{5}")
 MODIFIER = re.compile(r"[0-9A-Z]{2}")
 GLOBAL_PERIODS = get_args(GlobalPeriod)
@@ -58,6 +59,9 @@ FIRST_YEAR = 1992  # the first year of the fee schedule (RBRVS)
 RVU_LIMIT = Decimal(10_000)  # the largest relative values are in the low hundreds
 FACTOR_LIMIT = Decimal(1_000)  # dollars per RVU; about 34 in the 2020s
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the whole national file is a few megabytes
+# The full files end with a line holding the DOS end-of-file byte, then commas.
+END_OF_FILE = "\x1a"
+END_OF_FILE_NAME = "the end-of-file mark (byte 0x1A)"
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,18 @@ class PfsFile:
     title: str
     released: str
     as_of: dt.date
+    factor: Factor | None = None  # which of a 2026+ release's two files: QPP or non-QPP
     rows: dict[str, dict[str, PfsRow]] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
         """Return the source line benchmarks cite: the file's title and release date."""
         return f"{self.title}, released {self.released}"
+
+    @property
+    def described(self) -> str:
+        """Return the source line, with the conversion factor the file holds if it has two."""
+        return self.source + (f" ({self.factor} conversion factor)" if self.factor else "")
 
 
 class _Checker:
@@ -194,9 +204,14 @@ def _columns(
     return columns if len(columns) == len(COLUMNS) else None
 
 
+def _end_of_file(fields: list[str]) -> bool:
+    """Return whether a record is the end-of-file mark: 0x1A, then empty fields (or none)."""
+    return fields[0] == END_OF_FILE and not any(f.strip() for f in fields[1:])
+
+
 def _number(check: _Checker, line: int, name: str, text: str) -> Decimal:
     if not NUMBER.fullmatch(text):
-        check.add(line, f'{name} is "{text}", not a number')
+        check.add(line, f'{name} is "{display_name(text)}", not a number')
         return Decimal(0)
     return Decimal(text)
 
@@ -214,21 +229,24 @@ def _row(
     value = {key: fields[i].strip() for key, i in columns.items()}
     before = len(check.findings)
     if not HCPCS.fullmatch(value["hcpcs"]):
-        check.add(line, f'HCPCS "{value["hcpcs"]}" must be 5 letters or digits')
+        check.add(line, f'HCPCS "{display_name(value["hcpcs"])}" must be 5 letters or digits')
     if value["modifier"] and not MODIFIER.fullmatch(value["modifier"]):
-        check.add(line, f'MOD "{value["modifier"]}" must be empty or 2 letters or digits')
+        check.add(
+            line, f'MOD "{display_name(value["modifier"])}" must be empty or 2 letters or digits'
+        )
     if not re.fullmatch(r"[A-Z]", value["status"]):
-        check.add(line, f'STATUS CODE "{value["status"]}" must be one capital letter')
+        check.add(line, f'STATUS CODE "{display_name(value["status"])}" must be one capital letter')
     if not re.fullmatch(r"[0-9]", value["pc_tc"]):
-        check.add(line, f'PCTC IND "{value["pc_tc"]}" must be one digit')
+        check.add(line, f'PCTC IND "{display_name(value["pc_tc"])}" must be one digit')
     if value["global_period"] not in GLOBAL_PERIODS:
         check.add(
             line,
-            f'GLOB DAYS "{value["global_period"]}" must be one of ' + ", ".join(GLOBAL_PERIODS),
+            f'GLOB DAYS "{display_name(value["global_period"])}" must be one of '
+            + ", ".join(GLOBAL_PERIODS),
         )
     for key in ("na_nonfacility", "na_facility"):
         if value[key] not in ("", "NA"):
-            check.add(line, f'{COLUMNS[key]} "{value[key]}" must be NA or empty')
+            check.add(line, f'{COLUMNS[key]} "{display_name(value[key])}" must be NA or empty')
     number = {key: _number(check, line, COLUMNS[key], value[key]) for key in NUMBERS}
     for key in RVUS:
         if value[key].startswith("-") and NUMBER.fullmatch(value[key]):
@@ -262,8 +280,11 @@ def _row(
     )
 
 
-def parse_pfs(data: bytes, path: str) -> PfsFile:
-    """Parse and check a whole relative value file; raise DataFileError listing every problem."""
+def parse_pfs(data: bytes, path: str, factor_option: Factor | None = None) -> PfsFile:
+    """Parse and check a whole relative value file; raise DataFileError listing every problem.
+
+    factor_option is the conversion factor --conversion-factor names, if it does.
+    """
     check = _Checker(path)
     try:
         records = _lines(_decode(data))
@@ -290,9 +311,18 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
     columns = _columns(check, head, header_line)
     if release is None or columns is None:
         raise DataFileError(check.findings)
-    pfs = PfsFile(path, *release)
-    for line, fields in records[header_at + 1 :]:
-        if not any(f.strip() for f in fields):
+    factor, problem = factor_problem(path, release[2], factor_option)
+    if problem is not None:
+        check.add(records[0][0], problem)
+    pfs = PfsFile(path, *release, factor)
+    rows = [
+        (line, fields) for line, fields in records[header_at + 1 :] if any(map(str.strip, fields))
+    ]
+    if rows and _end_of_file(rows[-1][1]):
+        rows.pop()  # the DOS end-of-file mark that ends the full files
+    for line, fields in rows:
+        if _end_of_file(fields):
+            check.add(line, f"{END_OF_FILE_NAME} may only be the last line; rows follow it")
             continue
         row = _row(check, line, fields, columns, len(header))
         if row is None:
@@ -312,7 +342,7 @@ def parse_pfs(data: bytes, path: str) -> PfsFile:
     return pfs
 
 
-def read_pfs(path: Path, shown_path: str) -> PfsFile:
+def read_pfs(path: Path, shown_path: str, factor_option: Factor | None = None) -> PfsFile:
     """Read and check the relative value file at path; shown_path is the path used in messages."""
     try:
         data, size = read_regular(path, MAX_FILE_BYTES + 1)
@@ -323,4 +353,4 @@ def read_pfs(path: Path, shown_path: str) -> PfsFile:
             f"{shown_path}: the file is {max(size, len(data)):,} bytes; a relative "
             f"value file is at most {MAX_FILE_BYTES:,} bytes"
         )
-    return parse_pfs(data, shown_path)
+    return parse_pfs(data, shown_path, factor_option)

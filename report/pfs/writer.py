@@ -8,7 +8,6 @@ and the tree written back (see gaps.py for the blank and comment lines between v
 from __future__ import annotations
 
 import io
-import json
 from itertools import zip_longest
 
 from ruamel.yaml import YAML
@@ -28,7 +27,8 @@ from report.pfs.gaps import (
     take_before,
     uses_blank_lines,
 )
-from report.pfs.plan import INDICATOR_KEYS, CodeImport, Figure, figure_text, owned
+from report.pfs.plan import INDICATOR_KEYS, CodeImport, Figure, owned
+from report.pfs.sparse import entry_lines
 from report.sources.models import CodeSource
 
 # (mapping indent, dash offset) styles tried in turn until one gives back the file's text.
@@ -83,24 +83,9 @@ def _put(doc: CommentedMap, key: str, value: object, blank: bool) -> None:
 # The importer's entries
 
 
-def _quoted(text: str) -> str:
-    """Return text as a double-quoted YAML scalar."""
-    return json.dumps(text, ensure_ascii=False)
-
-
 def _items(yaml: YAML, figures: tuple[Figure, ...]) -> list[CommentedMap]:
     """Return benchmark entries as round-trip nodes, written the way the importer writes them."""
-    lines = []
-    for f in figures:
-        component = _quoted(f.component) if f.component.isdigit() else f.component
-        lines += [
-            f"- label: {_quoted(f.label)}",
-            f"  value: {figure_text(f.value)}",
-            f"  unit: {f.unit}",
-            f"  component: {component}",
-            f"  source: {_quoted(f.source)}",
-            f"  as_of: {f.as_of.isoformat()}",
-        ]
+    lines = entry_lines(figures)
     return list(yaml.load("\n".join(lines) + "\n")) if lines else []
 
 
@@ -221,6 +206,12 @@ def _load(text: str, shown_path: str) -> tuple[YAML, CommentedMap]:
                 "codes only), then import again",
             )
     raise AssertionError("a file that dumps differently has a differing line")
+
+
+def double_quoted(text: str) -> str:
+    """Return text as ruamel.yaml writes it between double quotes, escapes and all."""
+    dumped = _dump(_yaml(STYLES[0]), {"t": DoubleQuotedScalarString(text)})
+    return dumped.removeprefix("t: ").removesuffix("\n")
 
 
 def edit_source(

@@ -20,6 +20,7 @@ __all__ = [
     "load_code",
     "load_publication",
     "load_sources",
+    "open_folder",
 ]
 
 
@@ -107,26 +108,38 @@ def _check_code(
     return (None if findings else CodeFile(path, root, model, data)), findings
 
 
-def load_sources(folder: Path, shown_path: str | None = None) -> Sources:
-    """Load and validate every source in folder, collecting all errors before returning."""
-    shown_path = str(folder) if shown_path is None else shown_path
+def open_folder(
+    folder: Path, shown_path: str
+) -> tuple[PublicationFile | None, list[Finding], list[Path]]:
+    """Load the publication; return it (or None), its errors and the code files, sorted.
+
+    A folder without code files has that as an error; no folder at all is UsageError.
+    """
     if not folder.is_dir():
         raise UsageError(f"{shown_path}: the sources folder does not exist")
     publication, errors = load_publication(folder, shown_path)
-    sources = Sources(shown_path, publication, errors=list(errors))
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
     if not files:
-        sources.errors.append(
+        errors = [
+            *errors,
             Finding.at(
                 os.path.join(shown_path, "codes"),
                 "no code sources found (expected codes/CODE.yaml files)",
-            )
-        )
+            ),
+        ]
+    return publication, list(errors), files
+
+
+def load_sources(folder: Path, shown_path: str | None = None) -> Sources:
+    """Load and validate every source in folder, collecting all errors before returning."""
+    shown_path = str(folder) if shown_path is None else shown_path
+    publication, errors, files = open_folder(folder, shown_path)
+    sources = Sources(shown_path, publication, errors=errors)
     pub_model = publication.model if publication else None
     for file in files:
         code, findings = load_code(file, shown_path, pub_model)
         sources.errors.extend(findings)
         if code is not None:
             sources.codes.append(code)
-    sources.errors.sort()
+    sources.errors.sort(key=Finding.order)
     return sources

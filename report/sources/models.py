@@ -12,9 +12,19 @@ from pydantic_core import PydanticCustomError
 from report.errors import excerpt
 from report.markdown import images, is_web_address
 
+# CPT: Category I codes are 5 digits; the others are 4 digits and a letter: A vaccine
+# codes (0001A), F Category II, M administrative MAAA, T Category III, U proprietary
+# laboratory analyses. HCPCS Level II: a letter of a section in use (A-E, G, H, J-M, P-V:
+# no F, I, N or O section exists), then 4 digits.
 CODE_PATTERNS = {
-    "CPT": (re.compile(r"\d{4}[0-9FTU]"), "5 characters: 4 digits, then a digit, F, T or U"),
-    "HCPCS": (re.compile(r"[A-V]\d{4}"), "a letter A to V, then 4 digits"),
+    "CPT": (
+        re.compile(r"[0-9]{4}[0-9AFMTU]"),
+        "5 digits, or 4 digits then A, F, M, T or U",
+    ),
+    "HCPCS": (
+        re.compile(r"[A-EGHJ-MP-V][0-9]{4}"),
+        "a letter A to V other than F, I, N and O, then 4 digits",
+    ),
 }
 
 
@@ -46,6 +56,8 @@ def _to_date(value: object) -> object:
 
 
 def _printable(value: str) -> str:
+    if value.isascii() and value.isprintable():  # most text: nothing to look for
+        return value
     bad = NOT_IN_TEXT.search(value)
     if bad is not None:
         kind = (

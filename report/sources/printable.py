@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from report.errors import Finding, Location
 from report.glyphs import printable_characters
@@ -49,23 +50,31 @@ SHOWN = 3  # unprintable characters of one text named one by one; the rest are c
 _WHITESPACE = frozenset(map(ord, "\t\n\r"))  # laid out, never drawn
 
 
-def _matches(path: Path, pattern: Pattern) -> bool:
+def _matches(path: Pattern, pattern: Pattern) -> bool:
     return len(path) == len(pattern) and all(
         step == want or (isinstance(want, type) and isinstance(step, want))
         for step, want in zip(path, pattern, strict=True)
     )
 
 
-def _texts(node: Node, path: Path = ()) -> Iterator[tuple[Path, str]]:
-    """Yield the path and value of every text value below node."""
-    if isinstance(node.children, dict):
-        for key, child in node.children.items():
-            yield from _texts(child, (*path, key))
-    elif isinstance(node.children, list):
-        for index, child in enumerate(node.children):
-            yield from _texts(child, (*path, index))
+def _texts(
+    node: Node, path: Path, shape: Pattern, out: list[tuple[Path, Pattern, str]]
+) -> list[tuple[Path, Pattern, str]]:
+    """Add the path, shape and value of every text value below node to out; return it.
+
+    A shape is the path with its list indexes written as int: it names every entry of a
+    list at once.
+    """
+    children = node.children
+    if isinstance(children, dict):
+        for key, child in children.items():
+            _texts(child, (*path, key), (*shape, key), out)
+    elif isinstance(children, list):
+        for index, child in enumerate(children):
+            _texts(child, (*path, index), (*shape, int), out)
     elif isinstance(node.value, str):
-        yield path, node.value
+        out.append((path, shape, node.value))
+    return out
 
 
 def _name(path: Path) -> str:
@@ -121,11 +130,18 @@ def _nth(path: str, root: Node, loc: Path, needle: str, nth: int) -> Location:
     return locate(path, root, loc)
 
 
-def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
-    covered = printable_characters()
-    missing = list(
-        dict.fromkeys(c for c in text if ord(c) not in covered and ord(c) not in _WHITESPACE)
+@lru_cache(maxsize=4096)  # labels, units and sources repeat from one source to the next
+def _unprintable(text: str, covered: frozenset[int]) -> tuple[str, ...]:
+    """Return each distinct character of text that no font covers, in the order of the text."""
+    return tuple(
+        c for c in dict.fromkeys(text) if ord(c) not in covered and ord(c) not in _WHITESPACE
     )
+
+
+def _characters(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
+    missing = list(_unprintable(text, printable_characters()))
+    if not missing:
+        return []
     named = missing if len(missing) <= SHOWN + 1 else missing[:SHOWN]
     findings = [
         Finding(
@@ -164,14 +180,27 @@ def _nesting(path: str, root: Node, loc: Path, text: str) -> list[Finding]:
     ]
 
 
+@lru_cache(maxsize=1024)
+def _printed(shape: Pattern, kind: str) -> tuple[bool, bool]:
+    """Return whether a text at a path of this shape is printed, and whether it is Markdown.
+
+    A shape is a path with its list indexes written as int: it names every entry of
+    a list at once.
+    """
+    if any(_matches(shape, pattern) for pattern in NOT_PRINTED[kind]):
+        return False, False
+    return True, any(_matches(shape, pattern) for pattern in MARKDOWN[kind])
+
+
 def printed_texts(root: Node, kind: str) -> Iterator[tuple[Path, str, bool]]:
     """Yield the path and value of every text reports print, and whether it is Markdown.
 
     kind is that of the source: "code" or "publication".
     """
-    for loc, value in _texts(root):
-        if not any(_matches(loc, pattern) for pattern in NOT_PRINTED[kind]):
-            yield loc, value, any(_matches(loc, pattern) for pattern in MARKDOWN[kind])
+    for loc, shape, value in _texts(root, (), (), []):
+        printed, markdown = _printed(shape, kind)
+        if printed:
+            yield loc, value, markdown
 
 
 def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
@@ -181,8 +210,11 @@ def printing_findings(path: str, root: Node, kind: str) -> list[Finding]:
     source: "code" or "publication".
     """
     findings: list[Finding] = []
+    covered = printable_characters()
     for loc, value, markdown in printed_texts(root, kind):
-        findings += _characters(path, root, loc, printed_text(value) if markdown else value)
+        text = printed_text(value) if markdown else value
+        if _unprintable(text, covered):
+            findings += _characters(path, root, loc, text)
         if markdown:
             findings += _nesting(path, root, loc, value)
         if loc in LIMITS[kind]:

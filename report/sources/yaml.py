@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, cast
 
 import yaml as libyaml
 from yaml.events import CollectionStartEvent, Event, NodeEvent, ScalarEvent
@@ -160,9 +161,20 @@ class _Composer:
 
     def node(self, depth: int) -> Node:
         """Build the node that starts at the next event, depth levels down."""
-        event = self.parser.get_event()
-        assert isinstance(event, NodeEvent), event  # where a value starts
-        if isinstance(event, libyaml.AliasEvent):
+        event = cast(NodeEvent, self.parser.get_event())  # where a value starts
+        if type(event) is libyaml.ScalarEvent:
+            self.count += 1
+            if self.count > MAX_NODES:
+                self.add(event, 0)  # refuses, located
+            if event.tag is not None or event.anchor is not None:
+                node = self.scalar(event)
+            else:  # most values: built here, without a call more
+                start, end, text = event.start_mark, event.end_mark, event.value
+                assert start is not None and end is not None
+                value = plain(text) if event.implicit[0] else text
+                span = (start.index, end.index)
+                return Node(value, start.line + 1, start.column + 1, 0, 0, text, None, span)
+        elif isinstance(event, libyaml.AliasEvent):
             target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is None:
                 raise self.fail(
@@ -173,13 +185,11 @@ class _Composer:
             return dataclasses.replace(
                 target, line=line + 1, column=column + 1, key_line=0, key_column=0
             )
-        self.add(event, 1)
-        if isinstance(event, libyaml.ScalarEvent):
-            node = self.scalar(event)
         else:
+            assert isinstance(event, CollectionStartEvent), event
+            self.add(event, 1)
             if depth >= MAX_DEPTH:
                 raise self.fail(event, f"values are nested more than {MAX_DEPTH} levels deep")
-            assert isinstance(event, CollectionStartEvent), event
             if isinstance(event, libyaml.MappingStartEvent):
                 node = self.mapping(event, depth)
             else:
@@ -188,8 +198,8 @@ class _Composer:
             self.anchors[event.anchor] = node
         return node
 
+    @staticmethod
     def located(
-        self,
         event: Event,
         end: Event,
         value: Scalar = None,
@@ -198,8 +208,20 @@ class _Composer:
         size: int = 1,
     ) -> Node:
         """Return a node that spans from event to end."""
-        line, column, start = _start(event)
-        return Node(value, line + 1, column + 1, 0, 0, text, children, (start, _end(end)), size)
+        mark, last = event.start_mark, end.end_mark
+        if mark is None or last is None:
+            raise ValueError("the YAML parser gave an event without a place")
+        return Node(
+            value,
+            mark.line + 1,
+            mark.column + 1,
+            0,
+            0,
+            text,
+            children,
+            (mark.index, last.index),
+            size,
+        )
 
     def mapping(self, event: CollectionStartEvent, depth: int) -> Node:
         """Build a mapping's node, its start event read."""
@@ -209,24 +231,32 @@ class _Composer:
                 f'the tag "{_show_tag(event.tag)}" is not allowed; '
                 "sources hold plain YAML values only",
             )
+        parser = self.parser
         children: dict[str, Node] = {}
         size = 1
-        while not self.parser.check_event(libyaml.MappingEndEvent):
-            key_event = self.parser.peek_event()
-            key = self.key()
+        while True:
+            key_event = parser.get_event()
+            if type(key_event) is libyaml.MappingEndEvent:
+                break
+            if type(key_event) is libyaml.ScalarEvent and key_event.tag is None:
+                key = key_event.value  # a plain or quoted word: most keys
+                self.count += 1
+                if self.count > MAX_NODES or (key == "<<" and key_event.implicit[0]):
+                    self.key(key_event)  # refuses, located
+            else:
+                key = self.key(key_event)
             if key in children:
                 first = children[key].key_line
                 raise self.fail(
                     key_event, f'duplicate key "{excerpt(key)}" (first given at line {first})'
                 )
             child = self.node(depth + 1)
-            key_line, key_column, _ = _start(key_event)
-            child.key_line, child.key_column = key_line + 1, key_column + 1
+            mark = key_event.start_mark
+            assert mark is not None
+            child.key_line, child.key_column = mark.line + 1, mark.column + 1
             children[key] = child
             size += 1 + child.size
-        return self.located(
-            event, self.parser.get_event(), value=None, children=children, size=size
-        )
+        return self.located(event, key_event, value=None, children=children, size=size)
 
     def sequence(self, event: CollectionStartEvent, depth: int) -> Node:
         """Build a list's node, its start event read."""
@@ -237,19 +267,19 @@ class _Composer:
                 "sources hold plain YAML values only",
             )
         items: list[Node] = []
-        while not self.parser.check_event(libyaml.SequenceEndEvent):
+        parser = self.parser
+        while not parser.check_event(libyaml.SequenceEndEvent):
             items.append(self.node(depth + 1))
         return self.located(
             event,
-            self.parser.get_event(),
+            parser.get_event(),
             value=None,
             children=items,
             size=1 + sum(item.size for item in items),
         )
 
-    def key(self) -> str:
-        """Read a mapping's next key: plain text, or an alias of plain text."""
-        event = self.parser.get_event()
+    def key(self, event: Event) -> str:
+        """Read a mapping's key from its event: plain text, or an alias of plain text."""
         if isinstance(event, libyaml.AliasEvent):
             target = None if event.anchor is None else self.anchors.get(event.anchor)
             if target is not None and target.children is None:
@@ -259,14 +289,17 @@ class _Composer:
         self.add(event, 1)
         if event.value == "<<" and event.tag is None and event.implicit[0]:
             raise self.fail(event, 'merge keys ("<<") are not allowed')
-        self.scalar(event)  # refuses a key with a tag that is not allowed
+        if event.tag is not None:
+            self.scalar(event)  # refuses a key with a tag that is not allowed
         return str(event.value)
 
     def scalar(self, event: ScalarEvent) -> Node:
         """Build a scalar's node: its value read with the core schema."""
         tag = event.tag
         if tag is None:
-            tag = scalars.resolve(event.value) if event.implicit[0] else scalars.STR
+            if event.implicit[0]:
+                return self.located(event, event, value=plain(event.value), text=event.value)
+            tag = scalars.STR
         elif tag == "!":  # the non-specific tag: text
             tag = scalars.STR
         if tag not in _SCALAR_TAGS:
@@ -277,6 +310,12 @@ class _Composer:
         return self.located(
             event, event, value=scalars.construct(tag, event.value), text=event.value
         )
+
+
+@lru_cache(maxsize=8192)  # units, components, dates and figures repeat from file to file
+def plain(text: str) -> Scalar:
+    """Return the value of a plain (unquoted, untagged) scalar, read with the core schema."""
+    return scalars.construct(scalars.resolve(text), text)
 
 
 def parse_yaml(data: bytes, path: str) -> Node:

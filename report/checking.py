@@ -1,0 +1,123 @@
+"""`check`'s work: every error and notice of a sources folder, many sources at once.
+
+Each code source is read, validated and turned into its notices on its own (in worker
+processes when there are many, report/sources/batch.py), and only its findings are
+kept: a folder of the whole fee schedule is checked in the memory of a few sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from report.assemble import STALE_MONTHS, availability, stale_benchmarks
+from report.errors import Finding, Location, excerpt
+from report.scaffold import PLACEHOLDER_TITLE
+from report.sources import CodeFile, PublicationFile, load_code, open_folder
+from report.sources.batch import each
+from report.sources.validate import locate
+
+# A notice of one source: line, column and message (its path is the source's).
+Note = tuple[int, int, str]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What checking a folder found: its valid code sources, errors and notices, sorted.
+
+    The notices are kept by source, in order: (path, its notes), as few objects as the
+    hundreds of thousands of a whole fee schedule allow.
+    """
+
+    valid_codes: int
+    errors: list[Finding]
+    notes: list[tuple[str, list[Note]]]
+
+    @property
+    def notices(self) -> list[Finding]:
+        """Return every notice as a finding, sorted."""
+        return [
+            Finding(Location(path, line, column), message, "notice")
+            for path, notes in self.notes
+            for line, column, message in notes
+        ]
+
+    def notice_lines(self) -> list[str]:
+        """Return every notice as `check` prints it, sorted."""
+        return [
+            f"{path}:{line}:{column}: notice: {message}"
+            if "\n" not in message and "\r" not in message
+            else str(Finding(Location(path, line, column), message, "notice"))
+            for path, notes in self.notes
+            for line, column, message in notes
+        ]
+
+
+def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
+    """List the notices of a valid code source, located.
+
+    One for each outline item it has no data for, for a title still the placeholder
+    `new` wrote, and for each benchmark as of more than 12 months before the
+    publication's effective date.
+    """
+    found = [
+        Finding(
+            locate(code.path, code.root, item.path),
+            f"{item.section}: {item.item}: data not available",
+            "notice",
+        )
+        for item in availability(code.model, publication.model)
+        if not item.available
+    ]
+    if code.model.title == PLACEHOLDER_TITLE:
+        found.append(
+            Finding(
+                locate(code.path, code.root, ("title",)),
+                f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
+                "notice",
+            )
+        )
+    effective = publication.model.effective_date
+    found += [
+        Finding(
+            locate(code.path, code.root, ("benchmarks", index, "as_of")),
+            f"Benchmarks: {excerpt(figure.label)} ({figure.component}): as of "
+            f"{figure.as_of.isoformat()}, more than {STALE_MONTHS} months before the "
+            f"effective date {effective.isoformat()}",
+            "notice",
+        )
+        for index, figure in stale_benchmarks(code.model.benchmarks, effective)
+    ]
+    return found
+
+
+def _check_code(
+    shown_path: str, publication: PublicationFile | None, file: Path
+) -> tuple[bool, list[Finding], tuple[str, list[Note]]]:
+    """Return whether one code source is valid, its errors, and its path and notes, sorted."""
+    code, errors = load_code(file, shown_path, publication.model if publication else None)
+    if code is None or publication is None:
+        return code is not None, errors, ("", [])
+    found = sorted(code_notices(code, publication), key=Finding.order)
+    return (
+        True,
+        errors,
+        (code.path, [(f.location.line, f.location.column, f.message) for f in found]),
+    )
+
+
+def check_folder(folder: Path, shown_path: str, jobs: int | None = None) -> Checked:
+    """Check every source of folder; shown_path is the folder as messages name it."""
+    publication, errors, files = open_folder(folder, shown_path)
+    valid = 0
+    notes: list[tuple[str, list[Note]]] = []
+    for ok, code_errors, code_notes in each(
+        partial(_check_code, shown_path, publication), files, jobs
+    ):
+        valid += ok
+        errors += code_errors
+        if code_notes[1]:
+            notes.append(code_notes)
+    notes.sort(key=lambda item: item[0])  # by path: then every notice is in order
+    return Checked(valid, sorted(errors, key=Finding.order), notes)
