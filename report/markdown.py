@@ -76,6 +76,34 @@ def _code_block(
     return f"<pre><code>{breakable(tokens[index].content)}</code></pre>\n"
 
 
+def _list_open(
+    renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    """Open a list inside a <div>, so that a PDF keeps it where the text has it.
+
+    WeasyPrint's tagged PDF moves a list that is a child of a list item out of it, to
+    follow its item in the outer list; the rest of the item (a paragraph or heading after
+    the nested list) is then read before the nested list. A <div> in between (tagged
+    /NonStruct) keeps the nested list in its item, in order.
+    """
+    return "<div>" + renderer.renderToken(tokens, index, options, env)
+
+
+def _list_close(
+    renderer: RendererHTML,
+    tokens: Sequence[Token],
+    index: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    """Close a list and the <div> _list_open put it in."""
+    return renderer.renderToken(tokens, index, options, env) + "</div>\n"
+
+
 def _fenced_code(content: str, _language: str, _attributes: str) -> str:
     """Return a fenced block's code with its break opportunities; markdown-it wraps it."""
     return str(breakable(content))  # in <pre><code>
@@ -96,6 +124,9 @@ def parser() -> MarkdownIt:
     md.add_render_rule("text", _text)
     md.add_render_rule("code_inline", _code_inline)
     md.add_render_rule("code_block", _code_block)
+    for kind in ("bullet_list", "ordered_list"):
+        md.add_render_rule(f"{kind}_open", _list_open)
+        md.add_render_rule(f"{kind}_close", _list_close)
     md.options["highlight"] = _fenced_code
     return md
 

@@ -119,6 +119,29 @@ class TestListBodies:
         assert conforms(data, variant, tmp_path) == []
 
 
+class TestNestedListOrder:
+    """A list nested in a Markdown list item is read where the text has it, in its item."""
+
+    @pytest.mark.parametrize("variant", VARIANTS)
+    @pytest.mark.parametrize(
+        ("text", "order"),
+        [
+            # A paragraph, a nested list (its item a heading), then a quote, in one item.
+            ("- alpha\n\n  - # beta\n\n  > gamma", ["/P", "/H3", "/BlockQuote", "/P"]),
+            # An item that opens with a nested list, then a heading after it.
+            ("- - # alpha\n\n  ## beta", ["/H3", "/H4"]),
+        ],
+    )
+    def test_in_order(self, text: str, order: list[str], variant: str, tmp_path: Path) -> None:
+        data = render(
+            f"<h1>Case</h1><h2>Section</h2><ul><li>{render_markdown(text)}</li></ul>", variant
+        )
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            kinds = [str(e.S) for e in elements(pdf) if str(e.S) in set(order)]
+        assert kinds == order
+        assert conforms(data, variant, tmp_path) == []
+
+
 class TestLinkAnnotations:
     """Every link annotation's reference sits in a /Link element, and every annotation prints."""
 
