@@ -156,7 +156,7 @@ class TestGoodVolumes:
 class TestRanges:
     """A range holds the codes of its ends' form between them, compared as strings."""
 
-    CODES = [
+    CODES = (
         "0001F",
         "00100",
         "0042T",
@@ -167,7 +167,7 @@ class TestRanges:
         "A0021",
         "E9999",
         "G0101",
-    ]
+    )
 
     @pytest.mark.parametrize(
         ("items", "held"),
