@@ -85,6 +85,12 @@ class PublicationInfo:
     disclaimer: str
     trademark: str | None
     release: Release | None = None  # set in a versioned release, None in a plain build
+    volume: str | None = None  # the title of the volume being written, of those defined
+
+    @property
+    def volume_title(self) -> str:
+        """Return the title of the volume being written: the publication's, and its own."""
+        return f"{self.title} — {self.volume}" if self.volume else self.title
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from report.scaffold import PLACEHOLDER_TITLE
 from report.sources import CodeFile, PublicationFile, load_code, open_folder
 from report.sources.batch import each
 from report.sources.validate import locate
+from report.sources.volumes import shown_codes, volume_codes
 
 # A notice of one source: line, column and message (its path is the source's).
 Note = tuple[int, int, str]
@@ -92,6 +93,39 @@ def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
     return found
 
 
+def volume_notices(publication: PublicationFile, codes: list[str]) -> list[Finding]:
+    """List the notices of the publication's volumes over the valid codes, located.
+
+    One for each volume that holds none of them, and one naming the codes no volume holds.
+    """
+    volumes = publication.model.volumes
+    if volumes is None:
+        return []
+    found, held = [], set()
+    for index, volume in enumerate(volumes):
+        codes_of = volume_codes(volume.codes, codes)
+        held.update(codes_of)
+        if not codes_of:
+            found.append(
+                Finding(
+                    locate(publication.path, publication.root, ("volumes", index, "codes"), True),
+                    f'volume "{excerpt(volume.title)}" holds none of the code sources',
+                    "notice",
+                )
+            )
+    left = [code for code in codes if code not in held]
+    if left:
+        found.append(
+            Finding(
+                locate(publication.path, publication.root, ("volumes",), True),
+                f"{len(left)} code source{'s are' if len(left) != 1 else ' is'} in no volume: "
+                f"{shown_codes(left)}",
+                "notice",
+            )
+        )
+    return sorted(found, key=Finding.order)
+
+
 def _check_code(
     shown_path: str, publication: PublicationFile | None, file: Path
 ) -> tuple[bool, list[Finding], tuple[str, list[Note]]]:
@@ -112,12 +146,21 @@ def check_folder(folder: Path, shown_path: str, jobs: int | None = None) -> Chec
     publication, errors, files = open_folder(folder, shown_path)
     valid = 0
     notes: list[tuple[str, list[Note]]] = []
-    for ok, code_errors, code_notes in each(
-        partial(_check_code, shown_path, publication), files, jobs
+    codes: list[str] = []
+    for file, (ok, code_errors, code_notes) in zip(
+        files, each(partial(_check_code, shown_path, publication), files, jobs), strict=True
     ):
         valid += ok
         errors += code_errors
+        if ok:
+            codes.append(file.stem)
         if code_notes[1]:
             notes.append(code_notes)
+    if publication is not None and codes:
+        found = volume_notices(publication, codes)
+        if found:
+            notes.append(
+                (publication.path, [(f.location.line, f.location.column, f.message) for f in found])
+            )
     notes.sort(key=lambda item: item[0])  # by path: then every notice is in order
     return Checked(valid, sorted(errors, key=Finding.order), notes)

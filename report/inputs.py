@@ -98,9 +98,14 @@ class ReportHtml(Inputs):
 
 @dataclass(frozen=True)
 class Volume(Inputs):
-    """volume.pdf: the publication, variant and release, and each report's PDF by its key."""
+    """A volume: the publication, its definition, variant, release, and each report's PDF.
 
-    publication: str
+    The definition is empty for volume.pdf of all reports, else the title, file and codes
+    publication.yaml gives the volume: editing one volume rebuilds that volume alone.
+    """
+
+    publication: str  # the publication as reports print it: without its volumes
+    definition: str
     variant: str
     release: str
     reports: tuple[tuple[str, str], ...]  # (code, ReportPdf key), in volume order

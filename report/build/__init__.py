@@ -17,7 +17,7 @@ from report.build.index import BuildIndex
 from report.build.plan import plan_build
 from report.build.record import record_build, save_index
 from report.build.render import render_reports
-from report.build.volume import assemble_volume
+from report.build.volume import assemble_volumes
 from report.errors import Finding, UsageError
 from report.lock import output_lock
 from report.pools import on_demand_pool
@@ -60,6 +60,6 @@ def build(
         with on_demand_pool(options.jobs, options.timeout, options.scheduler) as pool:
             render_reports(planned, sources, context, pool, out, index, result, progress, log)
             save_index(out, index)  # the reports are kept even if the volume fails
-            volume = assemble_volume(planned, context, pool, out, index, result)
-        record_build(planned, context, out, index, result, volume)
+            volumes = assemble_volumes(planned, context, pool, out, index, result)
+        record_build(planned, context, out, index, result, volumes)
     return result

@@ -61,7 +61,7 @@ class BuildContext:
 
     options: BuildOptions
     publication: PublicationFile
-    publication_sha: str
+    publication_sha: str  # of the publication as reports print it: without its volumes
     info: PublicationInfo  # what reports and covers print of the publication
 
     @classmethod
@@ -70,7 +70,7 @@ class BuildContext:
         return cls(
             options,
             publication,
-            sha256(publication.data),
+            sha256(publication.model.model_dump_json(exclude={"volumes"}).encode()),
             publication_info(publication, options.release),
         )
 

@@ -16,6 +16,7 @@ from report import inputs
 from report.build.context import BuildContext
 from report.build.gather import CodeSource
 from report.errors import UsageError
+from report.sources.volumes import volume_codes, volume_stem
 
 VOLUME = "volume.pdf"
 
@@ -49,11 +50,30 @@ class ReportPlan:
 
 
 @dataclass(frozen=True)
+class VolumePlan:
+    """One volume to write: its output, title and definition, and the codes it holds.
+
+    The title is None for the volume of all reports (volume.pdf), which a publication
+    without volumes has; the definition is what publication.yaml says of the volume.
+    """
+
+    output: Output
+    title: str | None
+    definition: str
+    codes: tuple[str, ...]  # the selected reports it holds, in code order
+
+
+@dataclass(frozen=True)
 class Plan:
-    """What the build makes: the selected reports in code order, and the volume of them."""
+    """What the build makes: the selected reports in code order, and the volumes of them."""
 
     reports: tuple[ReportPlan, ...]
-    volume: Output | None  # None without PDF output
+    volumes: tuple[VolumePlan, ...]  # none without PDF output
+
+    @property
+    def volume(self) -> Output | None:
+        """Return the output of the volume of all reports, if the build makes it."""
+        return next((v.output for v in self.volumes if v.title is None), None)
 
     def to_render(self) -> list[ReportPlan]:
         """Return the reports with a stale output, the longest sources first.
@@ -126,17 +146,38 @@ def plan_build(
             key = inputs.ReportHtml(item.sha, context.publication_sha, context.release_key).key()
             html = output(f"html/{item.code}.html", key)
         reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
-    volume = None
-    if "pdf" in options.formats and reports:
-        volume = output(
-            VOLUME, volume_key(context, [(r.code, r.pdf.key) for r in reports if r.pdf is not None])
-        )
-    return Plan(tuple(reports), volume)
+    volumes = []
+    keys = {r.code: r.pdf.key for r in reports if r.pdf is not None}
+    for title, definition, path, held in defined_volumes(context, list(keys)):
+        key = volume_key(context, definition, [(code, keys[code]) for code in held])
+        volumes.append(VolumePlan(output(path, key), title, definition, tuple(held)))
+    return Plan(tuple(reports), tuple(volumes))
 
 
-def volume_key(context: BuildContext, reports: Sequence[tuple[str, str]]) -> str:
+def defined_volumes(
+    context: BuildContext, codes: Sequence[str]
+) -> list[tuple[str | None, str, str, list[str]]]:
+    """Return each volume of codes to write: (title, definition, path, the codes it holds).
+
+    Without volumes in publication.yaml, that is volume.pdf of all; with them, each
+    defined volume that holds at least one of codes.
+    """
+    defined = context.publication.model.volumes
+    if defined is None:
+        return [(None, "", VOLUME, list(codes))] if codes else []
+    found: list[tuple[str | None, str, str, list[str]]] = []
+    for volume in defined:
+        held = volume_codes(volume.codes, codes)
+        if held:
+            stem = volume_stem(volume.file, volume.title)
+            definition = repr((volume.title, stem, tuple(volume.codes)))
+            found.append((volume.title, definition, f"{stem}.pdf", held))
+    return found
+
+
+def volume_key(context: BuildContext, definition: str, reports: Sequence[tuple[str, str]]) -> str:
     """Return the key of a volume of these reports, each (code, key of its PDF)."""
     options = context.options
     return inputs.Volume(
-        context.publication_sha, options.variant, context.release_key, tuple(reports)
+        context.publication_sha, definition, options.variant, context.release_key, tuple(reports)
     ).key()

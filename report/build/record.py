@@ -24,11 +24,11 @@ def record_build(
     out: Path,
     index: BuildIndex,
     result: BuildResult,
-    volume_key: str | None,
+    volume_keys: dict[str, str],
 ) -> None:
     """List every output the build holds, as built; write the index and the manifest.
 
-    volume_key is that of the volume the build holds, if any.
+    volume_keys are those of the volumes the build holds, by path.
     """
     present = index.on_disk(out)
     for report in plan.reports:
@@ -40,11 +40,13 @@ def record_build(
                         output.path, kind, report.code, entry.pages, entry.size, entry.sha256
                     )
                 )
-    volume = present.get(plan.volume.path) if plan.volume is not None else None
-    if plan.volume is not None and volume is not None and volume.key == volume_key:
-        result.files.append(
-            OutputFile(plan.volume.path, "volume", None, volume.pages, volume.size, volume.sha256)
-        )
+    for planned in plan.volumes:
+        path = planned.output.path
+        volume = present.get(path)
+        if volume is not None and path in volume_keys and volume.key == volume_keys[path]:
+            result.files.append(
+                OutputFile(path, "volume", None, volume.pages, volume.size, volume.sha256)
+            )
     result.up_to_date = plan.up_to_date
     manifest = manifest_bytes(context.info, result.files)
     if not _holds(out / MANIFEST_NAME, manifest):

@@ -1,19 +1,22 @@
-"""Assemble the volume: the report PDFs on disk, merged behind a rendered front matter.
+"""Assemble the volumes: the report PDFs on disk, merged behind a rendered front matter.
 
 An ordinary stage after the reports: it reads each report's finished PDF (report/volume/
 merges them at the byte level) and renders only the front matter, in the build's
 workers. It holds the reports that are built, in code order: a report that failed to
-render is left out, and the volume's key, made from those reports', says so.
+render is left out, and the volume's key, made from those reports', says so. Without
+volumes in publication.yaml that is volume.pdf of every report; with them, each defined
+volume, of the reports it holds, with its title on its cover and in its metadata.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 from report.build.context import BuildContext, BuildResult
 from report.build.index import BuildIndex, OutputEntry
-from report.build.plan import VOLUME, Plan, staleness, volume_key
+from report.build.plan import Plan, VolumePlan, staleness, volume_key
 from report.errors import SystemFault, WriteError
 from report.pools import PoolRenderer
 from report.volume import VolumeEntry, write_volume
@@ -22,25 +25,47 @@ from report.workers import Pool
 CACHE_FOLDER = ".cache"
 
 
-def assemble_volume(
+def assemble_volumes(
     plan: Plan,
     context: BuildContext,
     pool: Pool,
     out: Path,
     index: BuildIndex,
     result: BuildResult,
+) -> dict[str, str]:
+    """Write each volume of the plan's built reports that is not up to date.
+
+    Return the key of each volume the build holds, by its path (none for a volume without
+    a built report).
+    """
+    start = time.perf_counter()
+    keys = {}
+    for volume in plan.volumes:
+        key = assemble_volume(plan, volume, context, pool, out, index, result)
+        if key is not None:
+            keys[volume.output.path] = key
+    result.volume_seconds = time.perf_counter() - start
+    return keys
+
+
+def assemble_volume(
+    plan: Plan,
+    volume: VolumePlan,
+    context: BuildContext,
+    pool: Pool,
+    out: Path,
+    index: BuildIndex,
+    result: BuildResult,
 ) -> str | None:
-    """Write volume.pdf of the plan's built reports, unless it is up to date.
+    """Write one volume of the plan's built reports, unless it is up to date.
 
     Return the key of the volume the build holds (None: none, for want of a built report).
     """
-    if plan.volume is None:
-        return None
-    start = time.perf_counter()
     present = index.on_disk(out)
+    held = set(volume.codes)
     entries, keys = [], []
     for report in plan.reports:
-        if report.pdf is None:
+        if report.pdf is None or report.code not in held:
             continue
         if report.pdf.path not in index.outputs:
             continue  # failed to render: left out
@@ -51,24 +76,28 @@ def assemble_volume(
         keys.append((report.code, report.pdf.key))
     if not entries:
         return None
-    key = volume_key(context, keys)
-    recorded = {VOLUME: index.outputs[VOLUME].key} if VOLUME in index.outputs else {}
-    if staleness(VOLUME, key, context.options.force, recorded, present) is not None:
-        path = out / VOLUME
+    name = volume.output.path
+    key = volume_key(context, volume.definition, keys)
+    recorded = {name: index.outputs[name].key} if name in index.outputs else {}
+    if staleness(name, key, context.options.force, recorded, present) is not None:
+        path = out / name
+        cache = out / CACHE_FOLDER
+        if volume.title is not None:  # each volume keeps its own cache, not evicting others'
+            cache = cache / Path(name).stem
+        info = dataclasses.replace(context.info, volume=volume.title)
         pages = write_volume(
-            context.info,
+            info,
             entries,
             path,
             context.settings(None),
-            cache_dir=out / CACHE_FOLDER,
+            cache_dir=cache,
             renderer=PoolRenderer(pool),
             pause=context.options.pause,
         )
         try:
-            index.outputs[VOLUME] = OutputEntry.of(path, path.read_bytes(), key, pages)
+            index.outputs[name] = OutputEntry.of(path, path.read_bytes(), key, pages)
         except OSError as exc:  # the output folder was removed since
             raise WriteError.of(path, exc) from exc
         result.volume_built = True
         context.options.pause("volume-written")
-    result.volume_seconds = time.perf_counter() - start
     return key

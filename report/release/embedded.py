@@ -22,10 +22,11 @@ from report.errors import Finding, ReleaseError, display_name, excerpt
 from report.release.folder import ReleaseFolder
 from report.release.manifest import MANIFEST_NAME, Manifest
 from report.release.model import SOURCE_NAMES, source_path
+from report.sources.volumes import VOLUME_FILE
 from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
 from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
 
-VOLUME_PDF = "volume.pdf"
+VOLUME_PDF = "volume.pdf"  # a publication's volumes, when it defines some: VOLUME_FILE
 # What pikepdf and qpdf raise on a malformed PDF, besides their own errors.
 PDF_ERRORS = (
     pikepdf.PikepdfError,
@@ -158,7 +159,7 @@ class EmbeddedSources:
 
 def _wanted(pdf: str, listed: set[str]) -> set[str] | None:
     """Return the sources a PDF of the release embeds, or None if the release makes no such PDF."""
-    if pdf == VOLUME_PDF:
+    if pdf == VOLUME_PDF or VOLUME_FILE.fullmatch(pdf):
         return set(listed)
     path = source_path(pdf.removesuffix(".pdf") + ".yaml")
     if path is None or path == PUBLICATION_SOURCE:

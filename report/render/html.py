@@ -205,7 +205,7 @@ def front_html(publication: PublicationInfo, front: FrontPart) -> str:
     subtitle = publication.subtitle or "Combined volume"
     context = _context(
         "volume",
-        publication.title,
+        publication.volume_title,
         f"{subtitle}, edition {publication.edition}",
         publication,
         (),

@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from report.errors import excerpt
 from report.markdown import images, is_web_address
+from report.sources.volumes import check_item, check_stem, check_title
 
 # CPT: Category I codes are 5 digits; the others are 4 digits and a letter: A vaccine
 # codes (0001A), F Category II, M administrative MAAA, T Category III, U proprietary
@@ -163,6 +164,14 @@ class Notices(Strict):
     trademark: Text | None = None
 
 
+class Volume(Strict):
+    """One volume of the publication: its title, file name stem and codes (or ranges)."""
+
+    title: Annotated[Text, AfterValidator(check_title)]
+    file: Annotated[str, AfterValidator(check_stem)] | None = None
+    codes: Annotated[list[Annotated[str, AfterValidator(check_item)]], Field(min_length=1)]
+
+
 class Publication(Strict):
     """publication.yaml: the publication every report belongs to."""
 
@@ -176,6 +185,7 @@ class Publication(Strict):
     page_size: PageSize = "letter"
     payers: Annotated[list[Payer], Field(min_length=1)]
     notices: Notices
+    volumes: list[Volume] | None = None
 
 
 class Overview(Strict):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from report.errors import Finding, Location, excerpt
 from report.sources.models import CODE_PATTERNS, CodeSource, Publication
+from report.sources.volumes import slug_stem
 from report.sources.yaml import Node
 from report.sources.yaml_text import offset_location
 
@@ -253,4 +254,34 @@ def check_publication(path: str, root: Node, publication: Publication) -> list[F
                 )
             )
         seen.add(payer.id)
+    return findings + check_volumes(path, root, publication)
+
+
+def check_volumes(path: str, root: Node, publication: Publication) -> list[Finding]:
+    """Give every volume a file name of its own: its file, or one its title gives."""
+    findings: list[Finding] = []
+    taken: dict[str, int] = {}
+    for index, volume in enumerate(publication.volumes or []):
+        stem = volume.file or slug_stem(volume.title)
+        at = ("volumes", index, "file" if volume.file else "title")
+        if stem is None:
+            findings.append(
+                Finding(
+                    locate(path, root, at),
+                    f'volume "{excerpt(volume.title)}" needs a file name: its title has no '
+                    "letter or digit to make one of; add file: volume-NAME",
+                )
+            )
+        elif stem in taken:
+            first = taken[stem]
+            findings.append(
+                Finding(
+                    locate(path, root, at),
+                    f'volume file "{stem}.pdf" is already that of volumes[{first + 1}] '
+                    f'("{excerpt((publication.volumes or [])[first].title)}"); '
+                    "give each volume a file of its own",
+                )
+            )
+        else:
+            taken[stem] = index
     return findings
