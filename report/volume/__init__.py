@@ -57,6 +57,7 @@ from report.volume.analyse import PartSpec, analyse
 from report.volume.cache import PartCache
 from report.volume.catalog import finish_volume
 from report.volume.entry import VolumeEntry
+from report.volume.fonts import shared_fonts
 from report.volume.front import (
     FrontRenderer,
     LocalRenderer,
@@ -64,7 +65,7 @@ from report.volume.front import (
     front_matter,
     start_pages,
 )
-from report.volume.place import Chunk, Objects, place_part
+from report.volume.place import Chunk, FontUse, Objects, place_part
 from report.volume.reader import load_pdf
 from report.volume.writer import Overflow, Volume, placed_part
 
@@ -152,6 +153,7 @@ def assemble_volume(
     volume.reserve()
     seen: list[VolumeEntry] = []
     placed: list[tuple[Chunk, int, str]] = []
+    fonts: list[FontUse] = []
     for index, entry in enumerate(entries):
         if index >= len(codes) or entry.code != codes[index]:
             raise ValueError(f"{entry.code}: not the report the volume holds next")
@@ -160,7 +162,8 @@ def assemble_volume(
         spec = PartSpec(entry.code, entry.heading, entry.pages, True)
         chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
         volume.append(chunk.objects, data)
-        chunk.objects = Objects()  # written: keep only what the catalog needs
+        fonts += chunk.fonts
+        chunk.objects, chunk.fonts = Objects(), []  # written: keep only what the catalog needs
         placed.append((chunk, entry.pages, entry.code))
         if pause is not None and index == 0:
             handle.flush()
@@ -173,7 +176,8 @@ def assemble_volume(
         spec = PartSpec(None, piece.title, piece.pages, False)
         chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
         volume.append(chunk.objects, piece.pdf)
-        chunk.objects = Objects()
+        fonts += chunk.fonts
+        chunk.objects, chunk.fonts = Objects(), []
         pieces.append((chunk, piece.pages))
     analysis = analyse(
         load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False, primary=True)
@@ -181,5 +185,6 @@ def assemble_volume(
     place = volume.placement(analysis.facts, volume.pages_root, None)
     first = place_part(analysis, place)
     volume.append(first.objects, opening.pdf)
+    volume.append(shared_fonts([*fonts, *first.fonts], volume.allocate), opening.pdf)
     finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
     return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

@@ -83,6 +83,9 @@ class Analysis:
     dest_pairs: list[tuple[bytes, Value]]
     names: dict[bytes, Value]  # the catalog's /Names dictionary
     facts: Facts
+    # Font descriptors whose program the volume writes once for all parts (descriptor,
+    # program stream, the descriptor's entry for it).
+    fonts: list[tuple[int, int, bytes]]
 
 
 def analyse(parsed: ParsedPdf, spec: PartSpec) -> Analysis:
@@ -186,7 +189,49 @@ def analyse(parsed: ParsedPdf, spec: PartSpec) -> Analysis:
         dest_pairs,
         names,
         facts,
+        shared_fonts(parsed, dropped),
     )
+
+
+def shared_fonts(parsed: ParsedPdf, dropped: set[int]) -> list[tuple[int, int, bytes]]:
+    """Find the font descriptors whose program the volume can write once for all parts.
+
+    A descriptor with a /CIDSet or /CharSet (which list the glyphs of its program) keeps
+    its own program, as does one whose program stream refers to other objects.
+    """
+    if parsed.duplicates:
+        return []
+    found: list[tuple[int, int, bytes]] = []
+    texts = [(pack.nums, pack.data) for pack in parsed.packs]
+    texts += [([num], body) for num, body in parsed.bodies.items()]
+    programs: set[int] = set()
+    for nums, text in texts:
+        if b"/FontFile" not in text or b"/FontDescriptor" not in text:
+            continue
+        for num in nums:
+            body = parsed.body(num)
+            if b"/FontFile" not in body or num in dropped:
+                continue
+            descriptor = parsed.get(Ref(num))
+            if not isinstance(descriptor, dict) or descriptor.get(b"/Type") != b"/FontDescriptor":
+                continue
+            keys = [
+                key for key in (b"/FontFile", b"/FontFile2", b"/FontFile3") if key in descriptor
+            ]
+            if len(keys) != 1 or b"/CIDSet" in descriptor or b"/CharSet" in descriptor:
+                continue
+            ref = descriptor[keys[0]]
+            if (
+                not isinstance(ref, Ref)
+                or ref.num not in parsed.streams
+                or ref.num in dropped
+                or ref.num in programs
+                or b" R" in parsed.streams[ref.num][0]
+            ):
+                continue
+            programs.add(ref.num)
+            found.append((num, ref.num, keys[0]))
+    return sorted(found)
 
 
 def drop_embedded_files(
