@@ -55,7 +55,9 @@ def program(use: FontUse) -> bytes | None:
 class Sfnt:
     """A TrueType font's tables, and its glyphs and metrics by glyph id."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, last: int) -> None:
+        self.last = last  # the highest glyph the document uses: those past it are components
+        self._canonical: dict[int, bytes] = {}
         try:
             self._read(data)
         except (struct.error, IndexError, KeyError) as error:
@@ -92,6 +94,8 @@ class Sfnt:
         self.metrics += [(pairs[-2], lsb & 0xFFFF) for lsb in lsbs]
         self.long_metrics = metrics
         self.cmap = read_cmap(self.tables.get(b"cmap", b""))
+        if not 0 <= self.last < count:
+            raise NotMerged("a font that lacks glyphs its document uses")
 
     def face(self) -> bytes:
         """Return what identifies the face: the tables that do not depend on the glyphs."""
@@ -105,14 +109,46 @@ class Sfnt:
 
     def entry(self, gid: int) -> tuple[bool, tuple[bytes, int, int]] | None:
         """Return a glyph's (outline, advance, side bearing), and whether it is surely kept."""
-        if gid >= len(self.glyphs):
+        if gid > self.last:
             return None
-        glyph, (advance, lsb) = self.glyphs[gid], self.metrics[gid]
-        if glyph or gid == len(self.glyphs) - 1 or (gid < self.long_metrics and advance | lsb):
+        glyph, (advance, lsb) = self.canonical(gid), self.metrics[gid]
+        if self.glyphs[gid] or gid == self.last or (gid < self.long_metrics and advance | lsb):
             return True, (glyph, advance, lsb)
         if gid >= self.long_metrics:  # past the long metrics: the advance is the last one's
             return False, (glyph, advance, lsb)
         return None
+
+    def canonical(self, gid: int) -> bytes:
+        """Return a glyph as compared between subsets: components past last by content."""
+        if gid in self._canonical:
+            return self._canonical[gid]
+        self._canonical[gid] = b"?"  # a component cycle compares as unequal to anything
+        glyph = bytearray(self.glyphs[gid])
+        parts = []
+        for at in components(self.glyphs[gid]):
+            component = struct.unpack_from(">H", glyph, at)[0]
+            if component >= len(self.glyphs):
+                raise NotMerged(f"glyph {gid} has a missing component")
+            if component > self.last:
+                glyph[at : at + 2] = b"\xff\xff"
+                parts.append(self.canonical(component) + b"%d %d" % self.metrics[component])
+        text = b"\0".join([bytes(glyph), *parts])
+        self._canonical[gid] = hashlib.sha256(text).digest() if parts else bytes(glyph)
+        return self._canonical[gid]
+
+
+def components(glyph: bytes) -> list[int]:
+    """Return where a composite glyph gives its components' glyph ids (none if simple)."""
+    if len(glyph) < 10 or struct.unpack_from(">h", glyph)[0] >= 0:
+        return []
+    at, found = 10, []
+    while True:
+        flags = struct.unpack_from(">H", glyph, at)[0]
+        found.append(at + 2)
+        at += 4 + (4 if flags & 0x1 else 2)
+        at += 2 if flags & 0x8 else 4 if flags & 0x40 else 8 if flags & 0x80 else 0
+        if not flags & 0x20:
+            return found
 
 
 def read_cmap(table: bytes) -> dict[int, int]:
@@ -195,31 +231,63 @@ def write_cmap(mapping: dict[int, int]) -> bytes:
 
 
 def merge(fonts: list[Sfnt]) -> bytes:
-    """Return one font holding every glyph of fonts, subsets of one face; NotMerged if not."""
-    count = max(len(font.glyphs) for font in fonts)
-    glyphs: list[bytes] = []
+    """Return one font holding every glyph of fonts, subsets of one face; NotMerged if not.
+
+    Glyphs up to the highest any document uses keep their ids; the components HarfBuzz
+    moved past a subset's last glyph follow them, one per distinct glyph, and composite
+    glyphs refer to them there.
+    """
+    top = max(font.last for font in fonts)
+    chosen_from: list[tuple[Sfnt, int] | None] = []
     metrics: list[tuple[int, int]] = []
-    for gid in range(count):
-        found = [entry for font in fonts if (entry := font.entry(gid)) is not None]
-        sure = {value for surely, value in found if surely}
-        chosen = sure or {value for _, value in found} or {(b"", 0, 0)}
-        outlines = {outline for outline, _, _ in chosen if outline}
-        if len({(advance, lsb) for _, advance, lsb in chosen}) != 1 or len(outlines) > 1:
+    for gid in range(top + 1):
+        found = [(font, entry) for font in fonts if (entry := font.entry(gid)) is not None]
+        sure = [(font, value) for font, (surely, value) in found if surely]
+        chosen = sure or [(font, value) for font, (_, value) in found]
+        outlines = {value[0]: font for font, value in chosen if font.glyphs[gid]}
+        if len({value[1:] for _, value in chosen}) > 1 or len(outlines) > 1:
             raise NotMerged(f"glyph {gid} differs between subsets")
-        _, advance, lsb = next(iter(chosen))
-        glyphs.append(outlines.pop() if outlines else b"")
-        metrics.append((advance, lsb))
+        metrics.append(chosen[0][1][1:] if chosen else (0, 0))
+        chosen_from.append((next(iter(outlines.values())), gid) if outlines else None)
+    extras: dict[bytes, int] = {}  # components past the glyphs used, by content
+    for font in fonts:
+        for gid in range(font.last + 1, len(font.glyphs)):
+            key = font.canonical(gid) + b"%d %d" % font.metrics[gid]
+            if key not in extras:
+                extras[key] = len(chosen_from)
+                chosen_from.append((font, gid))
+                metrics.append(font.metrics[gid])
+
+    def new_id(font: Sfnt, gid: int) -> int:
+        if gid <= font.last:
+            return gid
+        return extras[font.canonical(gid) + b"%d %d" % font.metrics[gid]]
+
+    outlines_out: list[bytes] = []
+    for source in chosen_from:
+        if source is None:
+            outlines_out.append(b"")
+            continue
+        font, gid = source
+        glyph = bytearray(font.glyphs[gid])
+        for at in components(font.glyphs[gid]):
+            component = struct.unpack_from(">H", glyph, at)[0]
+            glyph[at : at + 2] = struct.pack(">H", new_id(font, component))
+        outlines_out.append(bytes(glyph))
+    count = len(outlines_out)
     cmap: dict[int, int] = {}
     for font in fonts:
         for char, gid in font.cmap.items():
-            if cmap.setdefault(char, gid) != gid:
+            if gid < len(font.glyphs) and cmap.setdefault(char, new_id(font, gid)) != new_id(
+                font, gid
+            ):
                 raise NotMerged(f"character {char:#x} maps to two glyphs")
     base = fonts[0]
     tables = {tag: table for tag, table in base.tables.items() if tag != b"GDEF"}
     glyf = bytearray()
     loca = [0]
-    for glyph in glyphs:
-        glyf += glyph + bytes(len(glyph) % 2)
+    for outline in outlines_out:
+        glyf += outline + bytes(len(outline) % 2)
         loca.append(len(glyf))
     long_loca = len(glyf) > 0x1FFFE
     tables[b"glyf"] = bytes(glyf)
@@ -301,7 +369,7 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
         data = program(use) if use.key == b"/FontFile2" else None
         if data is not None:
             try:
-                fonts[index] = Sfnt(data)
+                fonts[index] = Sfnt(data, use.last)
                 key = b"face:" + fonts[index].face()
             except NotMerged:
                 pass
@@ -312,7 +380,9 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
     for key, members in groups.items():
         distinct: dict[bytes, list[int]] = {}
         for index in members:
-            distinct.setdefault(uses[index].dictionary + b"\n" + uses[index].data, []).append(index)
+            use = uses[index]
+            same = b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)
+            distinct.setdefault(same, []).append(index)
         if key.startswith(b"face:") and len(distinct) > 1:
             try:
                 merged = merge([fonts[indexes[0]] for indexes in distinct.values()])

@@ -102,6 +102,7 @@ class FontUse:
     key: bytes  # the entry that refers to the program: /FontFile2 or /FontFile3
     dictionary: bytes  # the program stream's dictionary as written
     data: bytes  # the program stream's data as written
+    last: int  # the highest glyph id its font uses
 
 
 @dataclass
@@ -145,6 +146,7 @@ class Chunk:
                         f.key.decode(text),
                         f.dictionary.decode(text),
                         len(f.data),
+                        f.last,
                     ]
                     for f in self.fonts
                 ],
@@ -173,11 +175,16 @@ class Chunk:
         objects.chunks, objects.size = [blob[start : start + head["size"]]], head["size"]
         start += head["size"]
         fonts = []
-        for descriptor, body, key, dictionary, length in head["fonts"]:
+        for descriptor, body, key, dictionary, length, last in head["fonts"]:
             data = blob[start : start + length]
             fonts.append(
                 FontUse(
-                    descriptor, body.encode(text), key.encode(text), dictionary.encode(text), data
+                    descriptor,
+                    body.encode(text),
+                    key.encode(text),
+                    dictionary.encode(text),
+                    data,
+                    last,
                 )
             )
             start += length
@@ -258,8 +265,8 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     # Everything else as it is: renumbered, structure parent keys shifted, IDs prefixed.
     keys: list[int] = []
     skip = analysis.dropped | {num for num, _ in analysis.items} | set(rewritten)
-    skip |= {descriptor for descriptor, _, _ in analysis.fonts}
-    programs = {program for _, program, _ in analysis.fonts}
+    skip |= {descriptor for descriptor, _, _, _ in analysis.fonts}
+    programs = {program for _, program, _, _ in analysis.fonts}
 
     def rewrite(data: bytes) -> bytes:
         return prefix_ids(shift_keys(renumber(data, table), offset, keys), prefix)
@@ -301,12 +308,12 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         for name, mapping in analysis.maps.items()
     }
     fonts = []
-    for descriptor, program, key in analysis.fonts:
+    for descriptor, program, key, last in analysis.fonts:
         entries = parsed.get(Ref(descriptor))
         assert isinstance(entries, dict)
         entries.pop(key)
         fonts.append(
-            FontUse(descriptor + base, dump(entries, remap), key, *parsed.streams[program])
+            FontUse(descriptor + base, dump(entries, remap), key, *parsed.streams[program], last)
         )
     return Chunk(
         written,
