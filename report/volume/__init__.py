@@ -22,6 +22,11 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
   keys of their own; RoleMap, ClassMap and IDTree are merged; structure element IDs
   (WeasyPrint numbers them per document) are prefixed with the report's code. Running
   heads and feet stay /Artifact as each input has them.
+- Fonts. Every part subsets the same few faces, keeping the faces' glyph ids
+  (WeasyPrint's HarfBuzz subsets), so each face is embedded once: the parts' subsets of it
+  merged glyph by glyph (report/volume/fonts.py), every part's font descriptor pointing at
+  it; widths, ToUnicode and CIDToGIDMap stay the part's. The descriptors and programs are
+  written after the parts, so a placed part (cached) does not depend on the others.
 - Metadata. The catalog's /Lang, /MarkInfo, /ViewerPreferences, the XMP packet, the
   output intents and the document information are the front matter's (its title is the
   publication's title).
