@@ -22,6 +22,11 @@ notices) is rendered with WeasyPrint; every report's finished PDF follows it as 
   keys of their own; RoleMap, ClassMap and IDTree are merged; structure element IDs
   (WeasyPrint numbers them per document) are prefixed with the report's code. Running
   heads and feet stay /Artifact as each input has them.
+- Fonts. Every part subsets the same few faces, keeping the faces' glyph ids
+  (WeasyPrint's HarfBuzz subsets), so each face is embedded once: the parts' subsets of it
+  merged glyph by glyph (report/volume/fonts.py), every part's font descriptor pointing at
+  it; widths, ToUnicode and CIDToGIDMap stay the part's. The descriptors and programs are
+  written after the parts, so a placed part (cached) does not depend on the others.
 - Metadata. The catalog's /Lang, /MarkInfo, /ViewerPreferences, the XMP packet, the
   output intents and the document information are the front matter's (its title is the
   publication's title).
@@ -57,6 +62,7 @@ from report.volume.analyse import PartSpec, analyse
 from report.volume.cache import PartCache
 from report.volume.catalog import finish_volume
 from report.volume.entry import VolumeEntry
+from report.volume.fonts import shared_fonts
 from report.volume.front import (
     FrontRenderer,
     LocalRenderer,
@@ -64,7 +70,7 @@ from report.volume.front import (
     front_matter,
     start_pages,
 )
-from report.volume.place import Chunk, Objects, place_part
+from report.volume.place import Chunk, FontUse, Objects, place_part
 from report.volume.reader import load_pdf
 from report.volume.writer import Overflow, Volume, placed_part
 
@@ -152,6 +158,7 @@ def assemble_volume(
     volume.reserve()
     seen: list[VolumeEntry] = []
     placed: list[tuple[Chunk, int, str]] = []
+    fonts: list[FontUse] = []
     for index, entry in enumerate(entries):
         if index >= len(codes) or entry.code != codes[index]:
             raise ValueError(f"{entry.code}: not the report the volume holds next")
@@ -160,7 +167,8 @@ def assemble_volume(
         spec = PartSpec(entry.code, entry.heading, entry.pages, True)
         chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
         volume.append(chunk.objects, data)
-        chunk.objects = Objects()  # written: keep only what the catalog needs
+        fonts += chunk.fonts
+        chunk.objects, chunk.fonts = Objects(), []  # written: keep only what the catalog needs
         placed.append((chunk, entry.pages, entry.code))
         if pause is not None and index == 0:
             handle.flush()
@@ -173,7 +181,8 @@ def assemble_volume(
         spec = PartSpec(None, piece.title, piece.pages, False)
         chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
         volume.append(chunk.objects, piece.pdf)
-        chunk.objects = Objects()
+        fonts += chunk.fonts
+        chunk.objects, chunk.fonts = Objects(), []
         pieces.append((chunk, piece.pages))
     analysis = analyse(
         load_pdf(opening.pdf), PartSpec(None, opening.title, opening.pages, False, primary=True)
@@ -181,5 +190,6 @@ def assemble_volume(
     place = volume.placement(analysis.facts, volume.pages_root, None)
     first = place_part(analysis, place)
     volume.append(first.objects, opening.pdf)
+    volume.append(shared_fonts([*fonts, *first.fonts], volume.allocate), opening.pdf)
     finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
     return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

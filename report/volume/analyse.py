@@ -83,6 +83,9 @@ class Analysis:
     dest_pairs: list[tuple[bytes, Value]]
     names: dict[bytes, Value]  # the catalog's /Names dictionary
     facts: Facts
+    # Font descriptors whose program the volume writes once for all parts (descriptor,
+    # program stream, the descriptor's entry for it).
+    fonts: list[tuple[int, int, bytes, int]]
 
 
 def analyse(parsed: ParsedPdf, spec: PartSpec) -> Analysis:
@@ -186,7 +189,86 @@ def analyse(parsed: ParsedPdf, spec: PartSpec) -> Analysis:
         dest_pairs,
         names,
         facts,
+        shared_fonts(parsed, dropped),
     )
+
+
+def shared_fonts(parsed: ParsedPdf, dropped: set[int]) -> list[tuple[int, int, bytes, int]]:
+    """Find the font descriptors whose program the volume can write once for all parts.
+
+    Each comes with the highest glyph its CID font uses (by /W; glyphs past it in a
+    subset are components HarfBuzz renumbered). A descriptor with a /CIDSet or /CharSet
+    (which list the glyphs of its program), one not below a CID font whose CIDs are glyph
+    ids, or whose program stream refers to other objects, keeps its own program.
+    """
+    if parsed.duplicates:
+        return []
+    found: list[tuple[int, int, bytes, int]] = []
+    texts = [(pack.nums, pack.data) for pack in parsed.packs]
+    last = used_glyphs(parsed, texts)
+    texts += [([num], body) for num, body in parsed.bodies.items()]
+    programs: set[int] = set()
+    for nums, text in texts:
+        if b"/FontFile" not in text or b"/FontDescriptor" not in text:
+            continue
+        for num in nums:
+            body = parsed.body(num)
+            if b"/FontFile" not in body or num in dropped:
+                continue
+            descriptor = parsed.get(Ref(num))
+            if not isinstance(descriptor, dict) or descriptor.get(b"/Type") != b"/FontDescriptor":
+                continue
+            keys = [
+                key for key in (b"/FontFile", b"/FontFile2", b"/FontFile3") if key in descriptor
+            ]
+            if len(keys) != 1 or b"/CIDSet" in descriptor or b"/CharSet" in descriptor:
+                continue
+            ref = descriptor[keys[0]]
+            if (
+                not isinstance(ref, Ref)
+                or ref.num not in parsed.streams
+                or ref.num in dropped
+                or ref.num in programs
+                or b" R" in parsed.streams[ref.num][0]
+                or num not in last
+            ):
+                continue
+            programs.add(ref.num)
+            found.append((num, ref.num, keys[0], last[num]))
+    return sorted(found)
+
+
+def used_glyphs(parsed: ParsedPdf, texts: list[tuple[list[int], bytes]]) -> dict[int, int]:
+    """Return the highest glyph each CID font (with CIDs as glyph ids) uses, by descriptor."""
+    last: dict[int, int] = {}
+    for nums, text in texts:
+        if b"/CIDFontType" not in text:
+            continue
+        for num in nums:
+            if b"/CIDFontType" not in parsed.body(num):
+                continue
+            font = parsed.get(Ref(num))
+            if not isinstance(font, dict) or font.get(b"/CIDToGIDMap") != b"/Identity":
+                continue
+            descriptor = font.get(b"/FontDescriptor")
+            widths = parsed.get(font.get(b"/W"))
+            if not isinstance(descriptor, Ref) or not isinstance(widths, list) or not widths:
+                continue
+            items = [parsed.get(item) for item in widths]
+            highest, index = 0, 0
+            while index < len(items) - 1:
+                following = items[index + 1]
+                if isinstance(following, list):
+                    highest = max(highest, to_int(items[index]) + len(following) - 1)
+                    index += 2
+                else:
+                    highest = max(highest, to_int(following))
+                    index += 3
+            if descriptor.num in last:  # two fonts on one descriptor: leave it
+                last[descriptor.num] = -1
+            else:
+                last[descriptor.num] = highest
+    return {num: highest for num, highest in last.items() if highest >= 0}
 
 
 def drop_embedded_files(

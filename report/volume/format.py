@@ -10,7 +10,7 @@ COMPRESSION = 1
 # Cache files of placed reports: names start with these; CHUNK_FORMAT changes with their format.
 FACTS_PREFIX = "volume-facts-"
 PART_PREFIX = "volume-part-"
-CHUNK_FORMAT = f"4-{sys.byteorder}"
+CHUNK_FORMAT = f"5-{sys.byteorder}"
 
 
 def stream_end(data: bytes) -> bytes:

@@ -93,6 +93,18 @@ class Objects:
         return b"".join(self.chunks)
 
 
+@dataclass(frozen=True)
+class FontUse:
+    """A part's font descriptor whose program the volume writes once for all parts."""
+
+    descriptor: int  # its object number in the volume
+    body: bytes  # the descriptor as placed, without its font file entry: `<< ... >>`
+    key: bytes  # the entry that refers to the program: /FontFile2 or /FontFile3
+    dictionary: bytes  # the program stream's dictionary as written
+    data: bytes  # the program stream's data as written
+    last: int  # the highest glyph id its font uses
+
+
 @dataclass
 class Chunk:
     """A placed part: its objects as written, and what the volume's catalog takes from it."""
@@ -106,6 +118,7 @@ class Chunk:
     role_map: dict[bytes, bytes]
     class_map: dict[bytes, bytes]
     ids: list[tuple[bytes, bytes]]
+    fonts: list[FontUse] = field(default_factory=list)  # descriptors the volume writes
 
     _ARRAYS = ("loose", "offsets", "packed", "streams", "indexes")
 
@@ -114,6 +127,7 @@ class Chunk:
         text = "latin-1"
         arrays = b"".join(getattr(self.objects, a).tobytes() for a in self._ARRAYS)
         data = self.objects.data()
+        programs = b"".join(f.data for f in self.fonts)
         header = json.dumps(
             {
                 "format": CHUNK_FORMAT,
@@ -125,12 +139,23 @@ class Chunk:
                 "role_map": {k.decode(text): v.decode(text) for k, v in self.role_map.items()},
                 "class_map": {k.decode(text): v.decode(text) for k, v in self.class_map.items()},
                 "ids": [[k.decode(text), v.decode(text)] for k, v in self.ids],
+                "fonts": [
+                    [
+                        f.descriptor,
+                        f.body.decode(text),
+                        f.key.decode(text),
+                        f.dictionary.decode(text),
+                        len(f.data),
+                        f.last,
+                    ]
+                    for f in self.fonts
+                ],
                 "lengths": [len(getattr(self.objects, a)) for a in self._ARRAYS],
                 "size": len(data),
-                "crc32": zlib.crc32(data, zlib.crc32(arrays)),
+                "crc32": zlib.crc32(programs, zlib.crc32(data, zlib.crc32(arrays))),
             }
         ).encode()
-        return b"%d\n" % len(header) + header + arrays + data
+        return b"%d\n" % len(header) + header + arrays + data + programs
 
     @classmethod
     def loads(cls, blob: bytes) -> Chunk:
@@ -147,7 +172,24 @@ class Chunk:
         for name, length in zip(cls._ARRAYS, head["lengths"], strict=True):
             getattr(objects, name).frombytes(blob[start : start + 8 * length])
             start += 8 * length
-        objects.chunks, objects.size = [blob[start:]], head["size"]
+        objects.chunks, objects.size = [blob[start : start + head["size"]]], head["size"]
+        start += head["size"]
+        fonts = []
+        for descriptor, body, key, dictionary, length, last in head["fonts"]:
+            data = blob[start : start + length]
+            fonts.append(
+                FontUse(
+                    descriptor,
+                    body.encode(text),
+                    key.encode(text),
+                    dictionary.encode(text),
+                    data,
+                    last,
+                )
+            )
+            start += length
+        if start != len(blob):
+            raise ValueError("a damaged cache file")
         return cls(
             objects,
             head["node"],
@@ -158,6 +200,7 @@ class Chunk:
             {k.encode(text): v.encode(text) for k, v in head["role_map"].items()},
             {k.encode(text): v.encode(text) for k, v in head["class_map"].items()},
             [(k.encode(text), v.encode(text)) for k, v in head["ids"]],
+            fonts,
         )
 
 
@@ -222,6 +265,8 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
     # Everything else as it is: renumbered, structure parent keys shifted, IDs prefixed.
     keys: list[int] = []
     skip = analysis.dropped | {num for num, _ in analysis.items} | set(rewritten)
+    skip |= {descriptor for descriptor, _, _, _ in analysis.fonts}
+    programs = {program for _, program, _, _ in analysis.fonts}
 
     def rewrite(data: bytes) -> bytes:
         return prefix_ids(shift_keys(renumber(data, table), offset, keys), prefix)
@@ -243,7 +288,7 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         bodies = rewrite(b"\n".join(parsed.bodies[num] for num in loose)).split(b"\n")
         objects += [(num + base, body) for num, body in zip(loose, bodies, strict=True)]
     written = Objects()
-    streams = [num for num in sorted(parsed.streams) if num in kept]
+    streams = [num for num in sorted(parsed.streams) if num in kept and num not in programs]
     if streams:
         dictionaries = rewrite(b"\n".join(parsed.streams[num][0] for num in streams))
         for num, dictionary in zip(streams, dictionaries.split(b"\n"), strict=True):
@@ -262,6 +307,14 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         name: {key: dump(value, remap) for key, value in mapping.items()}
         for name, mapping in analysis.maps.items()
     }
+    fonts = []
+    for descriptor, program, key, last in analysis.fonts:
+        entries = parsed.get(Ref(descriptor))
+        assert isinstance(entries, dict)
+        entries.pop(key)
+        fonts.append(
+            FontUse(descriptor + base, dump(entries, remap), key, *parsed.streams[program], last)
+        )
     return Chunk(
         written,
         analysis.node.num + base,
@@ -272,6 +325,7 @@ def place_part(analysis: Analysis, place: Placement) -> Chunk:
         maps.get(b"/RoleMap", {}),
         maps.get(b"/ClassMap", {}),
         [(prefix + name, dump(value, remap)) for name, value in analysis.id_pairs],
+        fonts,
     )
 
 
