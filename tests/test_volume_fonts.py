@@ -12,7 +12,8 @@ from fontTools.ttLib import TTFont
 from test_pdf import codes, report_start_pages, sample_entries, write_sample_volume
 from validation import variant_failures
 
-from report.volume.fonts import NotMerged, Sfnt, merge
+from report.volume.fonts import merge
+from report.volume.sfnt import NotMerged, Sfnt
 
 
 def descriptors(path: Path) -> list[pikepdf.Dictionary]:
