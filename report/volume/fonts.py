@@ -17,6 +17,7 @@ import hashlib
 import struct
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from report.volume.format import COMPRESSION
 from report.volume.place import FontUse, Objects
@@ -40,63 +41,133 @@ def program(use: FontUse) -> bytes | None:
         return None
 
 
-def merge(fonts: list[Sfnt]) -> bytes:
-    """Return one font holding every glyph of fonts, subsets of one face; NotMerged if not.
+# A glyph of the merged font: its id, kept from the subsets, or the key of a component
+# HarfBuzz moved past a subset's last glyph (its content and metrics).
+Ref = int | bytes
 
-    Glyphs up to the highest any document uses keep their ids; the components HarfBuzz
-    moved past a subset's last glyph follow them, one per distinct glyph, and composite
-    glyphs refer to them there.
+
+@dataclass
+class Glyph:
+    """A glyph of the union so far: how sure its metrics are, its metrics and outline."""
+
+    sure: bool
+    metrics: tuple[int, int]
+    outline: bytes | None  # as compared between subsets (Sfnt.canonical); None if empty
+    data: bytes = b""  # as written, its components' ids to be set from refs
+    refs: list[tuple[int, Ref]] = field(default_factory=list)  # (offset, component)
+
+
+def _ref(font: Sfnt, gid: int) -> Ref:
+    """Return what a glyph id of font is in the merged font."""
+    return gid if gid <= font.last else font.canonical(gid) + b"%d %d" % font.metrics[gid]
+
+
+def _glyph(font: Sfnt, gid: int, sure: bool, metrics: tuple[int, int]) -> Glyph:
+    """Return a glyph of font as the union keeps it, its components as refs."""
+    data = font.glyphs[gid]
+    refs = [(at, _ref(font, struct.unpack_from(">H", data, at)[0])) for at in components(data)]
+    return Glyph(sure, metrics, font.canonical(gid) if data else None, data, refs)
+
+
+class FaceMerger:
+    """The subsets of one face, merged one at a time into the union of their glyphs.
+
+    Only the union is held, not the subsets: a volume of thousands of reports merges each
+    face in the memory of about one font. Glyphs up to the highest any subset uses keep
+    their ids; the components HarfBuzz moved past a subset's last glyph follow them, one
+    per distinct glyph, and composite glyphs refer to them there. Where subsets disagree on
+    a glyph they both hold, NotMerged.
     """
-    top = max(font.last for font in fonts)
-    chosen_from: list[tuple[Sfnt, int] | None] = []
-    metrics: list[tuple[int, int]] = []
-    for gid in range(top + 1):
-        found = [(font, entry) for font in fonts if (entry := font.entry(gid)) is not None]
-        sure = [(font, value) for font, (surely, value) in found if surely]
-        chosen = sure or [(font, value) for font, (_, value) in found]
-        outlines = {value[0]: font for font, value in chosen if font.glyphs[gid]}
-        if len({value[1:] for _, value in chosen}) > 1 or len(outlines) > 1:
-            raise NotMerged(f"glyph {gid} differs between subsets")
-        metrics.append(chosen[0][1][1:] if chosen else (0, 0))
-        chosen_from.append((next(iter(outlines.values())), gid) if outlines else None)
-    extras: dict[bytes, int] = {}  # components past the glyphs used, by content
-    for font in fonts:
+
+    def __init__(self) -> None:
+        self.tables: dict[bytes, bytes] = {}  # the first subset's: names, head, hinting...
+        self.top = -1
+        self.glyphs: dict[int, Glyph] = {}
+        self.extras: dict[bytes, Glyph] = {}  # moved components, by content and metrics
+        self.cmap: dict[int, Ref] = {}
+        self.ranges = [0, 0, 0, 0]  # OS/2 ulUnicodeRange1 to 4, or-ed
+        self.count = 0
+
+    def add(self, font: Sfnt) -> None:
+        """Merge one more subset of the face into the union."""
+        if not self.tables:
+            self.tables = {tag: table for tag, table in font.tables.items() if tag != b"GDEF"}
+        self.count += 1
+        self.top = max(self.top, font.last)
+        for gid in range(font.last + 1):
+            entry = font.entry(gid)
+            if entry is None:
+                continue
+            sure, (_, advance, lsb) = entry
+            held = self.glyphs.get(gid)
+            if held is None or (sure and not held.sure):
+                self.glyphs[gid] = _glyph(font, gid, sure, (advance, lsb))
+            elif held.sure == sure:  # one more of the glyphs the union takes: they must agree
+                if held.metrics != (advance, lsb):
+                    raise NotMerged(f"glyph {gid} differs between subsets")
+                if font.glyphs[gid]:
+                    if held.outline is None:
+                        self.glyphs[gid] = _glyph(font, gid, sure, held.metrics)
+                    elif held.outline != font.canonical(gid):
+                        raise NotMerged(f"glyph {gid} differs between subsets")
         for gid in range(font.last + 1, len(font.glyphs)):
-            key = font.canonical(gid) + b"%d %d" % font.metrics[gid]
-            if key not in extras:
-                extras[key] = len(chosen_from)
-                chosen_from.append((font, gid))
-                metrics.append(font.metrics[gid])
-
-    def new_id(font: Sfnt, gid: int) -> int:
-        if gid <= font.last:
-            return gid
-        return extras[font.canonical(gid) + b"%d %d" % font.metrics[gid]]
-
-    outlines_out: list[bytes] = []
-    for source in chosen_from:
-        if source is None:
-            outlines_out.append(b"")
-            continue
-        font, gid = source
-        glyph = bytearray(font.glyphs[gid])
-        for at in components(font.glyphs[gid]):
-            component = struct.unpack_from(">H", glyph, at)[0]
-            glyph[at : at + 2] = struct.pack(">H", new_id(font, component))
-        outlines_out.append(bytes(glyph))
-    count = len(outlines_out)
-    cmap: dict[int, int] = {}
-    for font in fonts:
+            key = _ref(font, gid)
+            assert isinstance(key, bytes)
+            if key not in self.extras:
+                self.extras[key] = _glyph(font, gid, True, font.metrics[gid])
         for char, gid in font.cmap.items():
-            if gid < len(font.glyphs) and cmap.setdefault(char, new_id(font, gid)) != new_id(
+            if gid < len(font.glyphs) and self.cmap.setdefault(char, _ref(font, gid)) != _ref(
                 font, gid
             ):
                 raise NotMerged(f"character {char:#x} maps to two glyphs")
-    base = fonts[0]
-    tables = {tag: table for tag, table in base.tables.items() if tag != b"GDEF"}
+        if b"OS/2" in font.tables:
+            for index in range(4):
+                bits = struct.unpack_from(">I", font.tables[b"OS/2"], 42 + 4 * index)[0]
+                self.ranges[index] |= bits
+
+    def font(self) -> bytes:
+        """Return the merged font program."""
+        ids = {key: self.top + 1 + index for index, key in enumerate(self.extras)}
+
+        def new_id(ref: Ref) -> int:
+            return ref if isinstance(ref, int) else ids[ref]
+
+        empty = Glyph(False, (0, 0), None)
+        glyphs = [self.glyphs.get(gid, empty) for gid in range(self.top + 1)]
+        glyphs += self.extras.values()
+        outlines: list[bytes] = []
+        for glyph in glyphs:
+            data = bytearray(glyph.data if glyph.outline is not None else b"")
+            for at, ref in glyph.refs if data else ():
+                data[at : at + 2] = struct.pack(">H", new_id(ref))
+            outlines.append(bytes(data))
+        cmap = {char: new_id(ref) for char, ref in self.cmap.items()}
+        return _font_file(
+            self.tables, outlines, [glyph.metrics for glyph in glyphs], cmap, self.ranges
+        )
+
+
+def merge(fonts: list[Sfnt]) -> bytes:
+    """Return one font holding every glyph of fonts, subsets of one face; NotMerged if not."""
+    merger = FaceMerger()
+    for font in fonts:
+        merger.add(font)
+    return merger.font()
+
+
+def _font_file(
+    base: dict[bytes, bytes],
+    outlines: list[bytes],
+    metrics: list[tuple[int, int]],
+    cmap: dict[int, int],
+    ranges: list[int],
+) -> bytes:
+    """Return the font of base's tables with these glyphs, metrics, characters and ranges."""
+    count = len(outlines)
+    tables = dict(base)
     glyf = bytearray()
     loca = [0]
-    for outline in outlines_out:
+    for outline in outlines:
         glyf += outline + bytes(len(outline) % 2)
         loca.append(len(glyf))
     long_loca = len(glyf) > 0x1FFFE
@@ -119,11 +190,7 @@ def merge(fonts: list[Sfnt]) -> bytes:
     tables[b"head"] = bytes(head)
     if b"OS/2" in tables:
         os2 = bytearray(tables[b"OS/2"])
-        for at in range(42, 58, 4):
-            bits = 0
-            for font in fonts:
-                bits |= struct.unpack_from(">I", font.tables[b"OS/2"], at)[0]
-            os2[at : at + 4] = struct.pack(">I", bits)
+        os2[42:58] = struct.pack(">4I", *ranges)
         if cmap:
             low, high = min(cmap), max(cmap)
             os2[64:68] = struct.pack(">HH", min(low, 0xFFFF), min(high, 0xFFFF))
@@ -137,32 +204,39 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
     """Write each distinct font program once, and every use's descriptor pointing at it.
 
     Programs go in the order they are first used; subsets of one TrueType face are merged
-    into one program first.
+    into one program first, each as it comes (FaceMerger), so that no more than the union
+    of a face is held at a time.
     """
-    groups: dict[bytes, list[int]] = {}  # uses by face, or by their bytes
-    fonts: dict[int, Sfnt] = {}
+    groups: dict[bytes, dict[bytes, list[int]]] = {}  # by face or bytes: distinct programs
+    mergers: dict[bytes, FaceMerger | None] = {}  # None: a face whose subsets disagree
     for index, use in enumerate(uses):
         key = b"bytes:" + hashlib.sha256(use.dictionary + b"\n" + use.data).digest()
+        font = None
         data = program(use) if use.key == b"/FontFile2" else None
         if data is not None:
             try:
-                fonts[index] = Sfnt(data, use.last)
-                key = b"face:" + fonts[index].face()
+                font = Sfnt(data, use.last)
+                key = b"face:" + font.face()
             except NotMerged:
-                pass
-        groups.setdefault(key, []).append(index)
+                font = None
+        same = hashlib.sha256(b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)).digest()
+        distinct = groups.setdefault(key, {})
+        if same not in distinct and font is not None:
+            merger = mergers.setdefault(key, FaceMerger())
+            try:
+                if merger is not None:
+                    merger.add(font)
+            except NotMerged:
+                mergers[key] = None
+        distinct.setdefault(same, []).append(index)
     written = Objects()
     target: dict[int, int] = {}
     streams: list[tuple[int, bytes, bytes]] = []
-    for key, members in groups.items():
-        distinct: dict[bytes, list[int]] = {}
-        for index in members:
-            use = uses[index]
-            same = b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)
-            distinct.setdefault(same, []).append(index)
-        if key.startswith(b"face:") and len(distinct) > 1:
+    for key, distinct in groups.items():
+        merger = mergers.get(key)
+        if merger is not None and len(distinct) > 1:
             try:
-                merged = merge([fonts[indexes[0]] for indexes in distinct.values()])
+                merged = merger.font()
             except NotMerged:
                 pass
             else:
@@ -173,7 +247,7 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
                     len(data),
                 )
                 streams.append((num, dictionary, data))
-                target.update((index, num) for index in members)
+                target.update((index, num) for indexes in distinct.values() for index in indexes)
                 continue
         for indexes in distinct.values():
             num = allocate()
