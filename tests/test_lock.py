@@ -261,7 +261,8 @@ class TestConcurrentReleases:
         lines = second_err.splitlines()
         assert lines[0] == waiting
         assert lines[-1] == (
-            f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since 1.0.0 (74440); 0 errors"
+            f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since 1.0.0 (74440); "
+            "0 errors, 22 warnings, 23 notices"
         )
         manifest = json.loads((root / "1.0.1" / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["previous"] == "1.0.0"
