@@ -267,7 +267,7 @@ class TestConcurrentReleases:
         manifest = json.loads((root / "1.0.1" / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["previous"] == "1.0.0"
         changes = (root / "1.0.1" / "CHANGES.md").read_text(encoding="utf-8")
-        assert "Compared with release 1.0.0." in changes.splitlines()
+        assert changes.splitlines()[2].endswith(". Compared with release 1.0.0.")
         assert (
             "- Benchmarks › Global › Work RVU › Value: changed from 0.38 to 0.40"
             in changes.splitlines()
