@@ -62,7 +62,16 @@ def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
     `new` wrote, and for each benchmark as of more than 12 months before the
     publication's effective date.
     """
-    found = [
+    return [
+        *missing_notices(code, publication),
+        *placeholder_notices(code),
+        *stale_notices(code, publication),
+    ]
+
+
+def missing_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
+    """List one notice for each outline item (a section, a payer) the source has no data for."""
+    return [
         Finding(
             locate(code.path, code.root, item.path),
             f"{item.section}: {item.item}: data not available",
@@ -71,16 +80,25 @@ def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
         for item in availability(code.model, publication.model)
         if not item.available
     ]
-    if code.model.title == PLACEHOLDER_TITLE:
-        found.append(
-            Finding(
-                locate(code.path, code.root, ("title",)),
-                f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
-                "notice",
-            )
+
+
+def placeholder_notices(code: CodeFile) -> list[Finding]:
+    """List a notice for a title still the placeholder `new` wrote, else none."""
+    if code.model.title != PLACEHOLDER_TITLE:
+        return []
+    return [
+        Finding(
+            locate(code.path, code.root, ("title",)),
+            f'title: still "{PLACEHOLDER_TITLE}", as new wrote it',
+            "notice",
         )
+    ]
+
+
+def stale_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
+    """List a notice for each benchmark as of more than 12 months before the effective date."""
     effective = publication.model.effective_date
-    found += [
+    return [
         Finding(
             locate(code.path, code.root, ("benchmarks", index, "as_of")),
             f"Benchmarks: {excerpt(figure.label)} ({figure.component}): as of "
@@ -90,7 +108,6 @@ def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
         )
         for index, figure in stale_benchmarks(code.model.benchmarks, effective)
     ]
-    return found
 
 
 def volume_notices(publication: PublicationFile, codes: list[str]) -> list[Finding]:

@@ -96,6 +96,22 @@ class SourceError(LocatedError):
     """One or more located problems in the sources."""
 
 
+class ReleaseRefused(SourceError):
+    """A release the gate refuses: every reason, located, then what was (not) done."""
+
+    def __init__(self, findings: list[Finding], version: str) -> None:
+        super().__init__(findings)
+        self.version = version
+
+    def lines(self) -> list[str]:
+        """Return one line per reason, then the verdict."""
+        count = len(self.findings)
+        return [
+            *super().lines(),
+            f"release {self.version} refused: {count} reason{'s' * (count != 1)}; nothing written",
+        ]
+
+
 class ReleaseError(LocatedError):
     """A file of a release folder is malformed or cannot be read as one (manifest, sums...)."""
 

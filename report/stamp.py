@@ -8,6 +8,7 @@ the renderer as a value of its own (report/render/provenance.py applies it).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ class Revision:
     kind: Literal["added", "changed", "removed"]
     title: str  # the report's heading in that release, e.g. CPT 74440: Imaging of ...
     changes: tuple[FieldChange, ...] = ()
+    date: dt.date | None = None  # the day the release was made; None in releases before dates
 
     @property
     def summary(self) -> str:
@@ -76,6 +78,7 @@ class Release:
     previous: str | None
     history: Mapping[str, tuple[Revision, ...]] = field(default_factory=dict)
     sources: tuple[EmbeddedSource, ...] = ()
+    date: dt.date | None = None  # the day the release was made, as its snapshot records it
 
     def revisions(self, code: str) -> tuple[Revision, ...]:
         """Return the releases in which a report changed, the newest first."""
@@ -95,7 +98,7 @@ class Release:
 
     def key(self) -> str:
         """Return a text that changes whenever anything printed or embedded changes."""
-        digest = hashlib.sha256(f"{self.version}\n{self.previous}\n".encode())
+        digest = hashlib.sha256(f"{self.version}\n{self.previous}\n{self.date}\n".encode())
         for code in sorted(self.history):
             digest.update(repr((code, self.history[code])).encode())
         for source in self.sources:

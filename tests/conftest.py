@@ -127,6 +127,8 @@ def pfs_file(tmp_path: Path):
 
 RELEASE = "9.9.9"
 NEXT_RELEASE = "9.9.10"
+# The releases' dates (--date), as recorded and printed: 9.9.9's, then 9.9.10's.
+RELEASE_DATE, NEXT_DATE = "2026-12-01", "2026-12-02"
 WORK_RVU_BEFORE, WORK_RVU_AFTER = "value: 0.38", "value: 0.40"
 SIGNING_PASSPHRASE = "release-test"
 
@@ -161,9 +163,18 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
     text = code.read_text(encoding="utf-8")
     assert text.index(WORK_RVU_BEFORE) < text.index("component: global")  # the global one
     code.write_text(text.replace(WORK_RVU_BEFORE, WORK_RVU_AFTER, 1), encoding="utf-8")
-    first = _release(RELEASE, "--sources", str(sources), "--out", str(base / "one"))
-    again = _release(RELEASE, "--sources", str(sources), "--out", str(base / "two"))
-    changed = _release(NEXT_RELEASE, "--sources", str(changed_sources), "--out", str(base / "one"))
+    dated = ("--date", RELEASE_DATE)
+    first = _release(RELEASE, "--sources", str(sources), "--out", str(base / "one"), *dated)
+    again = _release(RELEASE, "--sources", str(sources), "--out", str(base / "two"), *dated)
+    changed = _release(
+        NEXT_RELEASE,
+        "--sources",
+        str(changed_sources),
+        "--out",
+        str(base / "one"),
+        "--date",
+        NEXT_DATE,
+    )
     return Releases(first, again, changed, sources, changed_sources)
 
 
@@ -239,6 +250,8 @@ def signed_release(
         str(signing_key.p12),
         "--sign-passphrase",
         SIGNING_PASSPHRASE,
+        "--date",
+        RELEASE_DATE,
     )
 
 

@@ -261,12 +261,13 @@ class TestConcurrentReleases:
         lines = second_err.splitlines()
         assert lines[0] == waiting
         assert lines[-1] == (
-            f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since 1.0.0 (74440); 0 errors"
+            f"released 1.0.1 to {root}/1.0.1: 1 of 2 reports changed since 1.0.0 (74440); "
+            "0 errors, 22 warnings, 23 notices"
         )
         manifest = json.loads((root / "1.0.1" / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["previous"] == "1.0.0"
         changes = (root / "1.0.1" / "CHANGES.md").read_text(encoding="utf-8")
-        assert "Compared with release 1.0.0." in changes.splitlines()
+        assert changes.splitlines()[2].endswith(". Compared with release 1.0.0.")
         assert (
             "- Benchmarks › Global › Work RVU › Value: changed from 0.38 to 0.40"
             in changes.splitlines()

@@ -46,6 +46,16 @@ def revision_history(path: Path) -> str:
     return text[text.index("Revision history") :]
 
 
+def stale_warnings(sources: Path) -> list[str]:
+    """Return the stale-figure notices of `check`, as CHANGES.md lists them (sources-relative)."""
+    result = run_cli("check", "--sources", str(sources))
+    return [
+        "- " + line.removeprefix(f"{sources}/").replace(": notice: ", ": ", 1)
+        for line in result.stderr.splitlines()
+        if "more than 12 months before the effective date" in line
+    ]
+
+
 def files_in(folder: Path) -> list[str]:
     """Return the names of the files in a folder, hidden ones too."""
     return sorted(p.name for p in folder.iterdir())
@@ -83,12 +93,14 @@ class TestVersionInEveryPdf:
     @pytest.mark.parametrize("name", PDFS)
     def test_footer_of_every_page(self, releases: Releases, name: str) -> None:
         for page in read_pages(releases.first / name):
-            assert f"Edition 2026.11 · Release {RELEASE}" in squash(page.foot), page.number
+            assert f"Edition 2026.11 · release {RELEASE} of December 1, 2026" in squash(
+                page.foot
+            ), page.number
 
     @pytest.mark.parametrize("name", PDFS)
     def test_title_block_or_cover(self, releases: Releases, name: str) -> None:
         first_page = squash(read_pages(releases.first / name)[0].body)
-        assert f"Edition 2026.11 Release {RELEASE} Effective date" in first_page
+        assert f"Edition 2026.11 Release {RELEASE} of December 1, 2026 Effective date" in first_page
 
     @pytest.mark.parametrize("name", PDFS)
     def test_info_and_xmp(self, releases: Releases, name: str) -> None:
@@ -191,8 +203,8 @@ class TestRevisionHistory:
     def test_changed_report_lists_the_field(self, releases: Releases) -> None:
         history = revision_history(releases.changed / "74440.pdf")
         assert history.startswith(
-            f"Revision history Release {NEXT_RELEASE} 1 field changed. "
-            f"{CHANGED_LINE} Release {RELEASE} First published in this "
+            f"Revision history Release {NEXT_RELEASE}, December 2, 2026 1 field changed. "
+            f"{CHANGED_LINE} Release {RELEASE}, December 1, 2026 First published in this "
             "release."
         )
 
@@ -200,7 +212,7 @@ class TestRevisionHistory:
         history = revision_history(releases.changed / "55300.pdf")
         assert history.startswith(
             f"Revision history No changes since {RELEASE}. "
-            f"Release {RELEASE} First published in this release."
+            f"Release {RELEASE}, December 1, 2026 First published in this release."
         )
         assert f"Release {NEXT_RELEASE}" not in history
 
@@ -208,14 +220,16 @@ class TestRevisionHistory:
         for code in ("55300", "74440"):
             history = revision_history(releases.first / f"{code}.pdf")
             assert history.startswith(
-                f"Revision history Release {RELEASE} First published in this release."
+                f"Revision history Release {RELEASE}, December 1, 2026 First published in "
+                "this release."
             )
 
     def test_unchanged_report_differs_only_by_version_and_history(self, releases: Releases) -> None:
         """55300's text in 9.9.10 is 9.9.9's with the new version and the 'No changes' line."""
         before, after = words(releases.first / "55300.pdf"), words(releases.changed / "55300.pdf")
         expected = before.replace(
-            f"Release {RELEASE} Effective", f"Release {NEXT_RELEASE} Effective"
+            f"Release {RELEASE} of December 1, 2026 Effective",
+            f"Release {NEXT_RELEASE} of December 2, 2026 Effective",
         )
         expected = expected.replace(
             "Revision history ", f"Revision history No changes since {RELEASE}. "
@@ -223,12 +237,14 @@ class TestRevisionHistory:
         assert after == expected
 
     def test_changes_md(self, releases: Releases) -> None:
+        """CHANGES.md lists the change, then the stale figures `check` finds, as warnings."""
+        stale_lines = "\n".join(stale_warnings(releases.changed_sources))
         assert (
             (releases.changed / "CHANGES.md").read_text(encoding="utf-8")
             == f"""\
 # Changes in release {NEXT_RELEASE}
 
-Compared with release {RELEASE}.
+Released December 2, 2026. Compared with release {RELEASE}.
 
 ## Publication
 
@@ -251,12 +267,21 @@ None.
 ## Unchanged codes
 
 - {CPT_55300}: no changes since {RELEASE}
+
+## Warnings
+
+Released with 22 warnings (`release --strict` refuses them):
+
+{stale_lines}
 """
         )
 
     def test_first_changes_md_lists_every_code_as_added(self, releases: Releases) -> None:
         text = (releases.first / "CHANGES.md").read_text(encoding="utf-8")
-        assert "First release: there is no earlier release to compare with." in text
+        assert (
+            "Released December 1, 2026. First release in this folder of releases: no earlier "
+            "release was found there; the history starts here." in text.splitlines()
+        )
         assert text.split("## Added codes\n\n")[1].split("\n\n")[0].splitlines() == [
             f"- {CPT_55300}",
             "- CPT 74440: Imaging of Vas Deferens, Seminal Vesicles, or Epididymis",

@@ -383,7 +383,7 @@ CASES = [
             )
         ),
         (
-            '{R}/snapshot.json:1:1: "format" must be 1, not true',
+            '{R}/snapshot.json:1:1: "format" must be 1 or 2, not true',
             (
                 '{R}/snapshot.json:1:1: "previous" must be a release version or null, such as '
                 '"2026.12" or "1.4.0", not the string "v1"'

@@ -8,12 +8,14 @@ text (personnel, considerations) are compared item by item in order.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from report.assemble import COMPONENT_NAMES, sites_of_service_label
+from report.release.recorded import Recorded
 from report.release.snapshot import Normalised, Snapshot
 from report.stamp import FieldChange, Revision
 
@@ -57,6 +59,19 @@ CONTEXT_WORDS = 4
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def clip(text: str, limit: int) -> str:
+    """Cut text to at most limit characters at a word boundary, never mid-word, with …."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def long_date(date: dt.date) -> str:
+    """Format a release's date as reports print it, e.g. December 2, 2026."""
+    return f"{date:%B} {date.day}, {date.year}"
+
+
 def show(value: Any) -> str:
     """Format a value for a change line: figures as printed, text quoted."""
     if isinstance(value, int):  # booleans too
@@ -67,7 +82,7 @@ def show(value: Any) -> str:
         text = " ".join(value.split())
         if ISO_DATE.fullmatch(text):
             return text
-        return f"“{text if len(text) <= SHORT_TEXT * 2 else text[: SHORT_TEXT * 2] + '…'}”"
+        return f"“{clip(text, SHORT_TEXT * 2)}”"
     if isinstance(value, list):
         return "; ".join(show(item) for item in value)
     if isinstance(value, dict):
@@ -234,7 +249,11 @@ def _payer_names(*publications: Normalised | None) -> dict[str, str]:
 
 
 def next_snapshot(
-    previous: Snapshot | None, version: str, publication: Normalised, codes: dict[str, Normalised]
+    previous: Snapshot | None,
+    version: str,
+    publication: Normalised,
+    codes: dict[str, Normalised],
+    date: dt.date | None = None,
 ) -> Snapshot:
     """Return this release's snapshot: its sources, and the history with its changes on top.
 
@@ -247,14 +266,14 @@ def next_snapshot(
     pub_changes: tuple[FieldChange, ...] = ()
     pub_history = previous.publication_history if previous else ()
     if previous is None:
-        pub_history = (Revision(version, "added", publication["title"]),)
+        pub_history = (Revision(version, "added", publication["title"], (), date),)
     else:
         pub_changes = tuple(
             Differ(PUBLICATION_LABELS, {}).diff(previous.publication, publication, "Publication")
         )
         if pub_changes:
             pub_history = (
-                Revision(version, "changed", publication["title"], pub_changes),
+                Revision(version, "changed", publication["title"], pub_changes, date),
                 *pub_history,
             )
     old_codes = previous.codes if previous else {}
@@ -262,9 +281,9 @@ def next_snapshot(
         old, new = old_codes.get(code), codes.get(code)
         if new is None:
             assert old is not None
-            revision = Revision(version, "removed", _heading(old))
+            revision = Revision(version, "removed", _heading(old), (), date)
         elif old is None:
-            revision = Revision(version, "added", _heading(new))
+            revision = Revision(version, "added", _heading(new), (), date)
         else:
             own = tuple(code_differ.diff(old, new, ""))
             if not own and not pub_changes:
@@ -272,15 +291,24 @@ def next_snapshot(
             fields = tuple(
                 FieldChange(c.kind, c.field.removeprefix(" › "), c.old, c.new) for c in own
             )
-            revision = Revision(version, "changed", _heading(new), fields + pub_changes)
+            revision = Revision(version, "changed", _heading(new), fields + pub_changes, date)
         history[code] = (revision, *history.get(code, ()))
     return Snapshot(
-        version, previous.version if previous else None, publication, codes, history, pub_history
+        version,
+        previous.version if previous else None,
+        publication,
+        codes,
+        history,
+        pub_history,
+        date,
     )
 
 
-def changes_markdown(snapshot: Snapshot) -> str:
-    """Return CHANGES.md: the codes this release added, removed and changed, field by field."""
+def changes_markdown(snapshot: Snapshot, warnings: Sequence[Recorded] = ()) -> str:
+    """Return CHANGES.md: the codes this release added, removed and changed, field by field.
+
+    Then the warnings the release was made with, if any.
+    """
     version, previous = snapshot.version, snapshot.previous
     current = {
         code: revisions[0]
@@ -289,10 +317,15 @@ def changes_markdown(snapshot: Snapshot) -> str:
     }
     pub = next((r for r in snapshot.publication_history if r.version == version), None)
     lines = [f"# Changes in release {version}", ""]
+    released = f"Released {long_date(snapshot.date)}. " if snapshot.date else ""
     if previous is None:
-        lines += ["First release: there is no earlier release to compare with.", ""]
+        lines += [
+            f"{released}First release in this folder of releases: no earlier release "
+            "was found there; the history starts here.",
+            "",
+        ]
     else:
-        lines += [f"Compared with release {previous}.", ""]
+        lines += [f"{released}Compared with release {previous}.", ""]
         lines += ["## Publication", ""]
         if pub is not None and pub.changes:
             lines += [f"- {c.sentence}" for c in pub.changes]
@@ -331,4 +364,12 @@ def changes_markdown(snapshot: Snapshot) -> str:
             f"- {snapshot.heading(code)}: no changes since {previous}" for code in unchanged
         ] or ["None."]
         lines.append("")
+    if warnings:
+        count = len(warnings)
+        lines += ["## Warnings", ""]
+        lines += [
+            f"Released with {count} warning{'s' * (count != 1)} (`release --strict` refuses them):",
+            "",
+        ]
+        lines += [f"- {warning}" for warning in warnings]
     return "\n".join(lines).rstrip("\n") + "\n"

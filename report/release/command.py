@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from report.console import (
     pause_option,
     pdf_variant_option,
 )
+from report.errors import UsageError
 from report.exits import reported
 from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT
@@ -27,9 +30,9 @@ from report.workers import DEFAULT_TIMEOUT, start_context
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option(
     "--out",
-    default="releases",
-    show_default=True,
-    help="Folder of releases: this one is written to OUT/VERSION/.",
+    default=None,
+    help="Folder of releases: this one is written to OUT/VERSION/  [default: the "
+    "releases: folder of publication.yaml, else releases beside the sources]",
 )
 @click.option(
     "--jobs",
@@ -51,15 +54,32 @@ from report.workers import DEFAULT_TIMEOUT, start_context
     default=None,
     help="Passphrase of the PKCS#12 file (or set REPORT_SIGN_PASSPHRASE).",
 )
+@click.option(
+    "--date",
+    "date_text",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="The release's date, printed in its history and footers  [default: "
+    "SOURCE_DATE_EPOCH if set, else today (UTC)]",
+)
+@click.option("--strict", is_flag=True, help="Refuse the release on any warning.")
+@click.option(
+    "--allow-unchanged",
+    is_flag=True,
+    help="Release even when nothing changed since the previous release.",
+)
 @pause_option
 def release(
     version: str,
     sources: str = "sources",
-    out: str = "releases",
+    out: str | None = None,
     jobs: int | None = None,
     pdf_variant: str = DEFAULT_PDF_VARIANT,
     key: str | None = None,
     sign_passphrase: str | None = None,
+    date_text: str | None = None,
+    strict: bool = False,
+    allow_unchanged: bool = False,
     pause_at: str | None = None,
 ) -> None:
     """Build a versioned, reproducible release of every report into OUT/VERSION/."""
@@ -67,19 +87,22 @@ def release(
     from report.build.context import no_pause
     from report.release.publish import ReleaseOptions, make_release
 
-    options = ReleaseOptions(
-        pdf_variant.lower(),
-        jobs,
-        DEFAULT_TIMEOUT,
-        Path(key) if key else None,
-        sign_passphrase,
-        pause=no_pause if pause_at is None else holding_pause(pause_at),
-    )
     with reported():
+        options = ReleaseOptions(
+            pdf_variant.lower(),
+            jobs,
+            DEFAULT_TIMEOUT,
+            Path(key) if key else None,
+            sign_passphrase,
+            pause=no_pause if pause_at is None else holding_pause(pause_at),
+            date=release_date(date_text, os.environ.get("SOURCE_DATE_EPOCH")),
+            strict=strict,
+            allow_unchanged=allow_unchanged,
+        )
         result = make_release(
             Path(sources),
             version,
-            Path(out),
+            Path(out) if out is not None else None,
             options,
             sources,
             out,
@@ -99,10 +122,47 @@ def release(
         else f"first release, {len(snapshot.codes)} reports"
     )
     signed = f"; signed by {result.signer}" if result.signer else ""
+    gate = result.gate
+    warned = len(gate.warnings) if gate else 0
+    noted = len(gate.notices) if gate else 0
+    if warned:
+        click.echo(
+            f"WARNING: {warned} figure{'s are' if warned != 1 else ' is'} as of more than "
+            "12 months before the effective date (listed above; recorded in manifest.json "
+            "and CHANGES.md; --strict refuses them)",
+            err=True,
+        )
+    tally = ", ".join(
+        [
+            "0 errors",
+            *([f"{warned} warning{'s' * (warned != 1)}"] if warned else []),
+            *([f"{noted} notice{'s' * (noted != 1)}"] if noted else []),
+        ]
+    )
     click.echo(
-        f"released {snapshot.version} to {Path(out) / snapshot.version}: {since}{signed}; 0 errors",
+        f"released {snapshot.version} to {os.path.join(result.shown_root, snapshot.version)}: "
+        f"{since}{signed}; {tally}",
         err=True,
     )
+
+
+def release_date(given: str | None, epoch: str | None) -> dt.date:
+    """Return the release's date: --date, else SOURCE_DATE_EPOCH's day (UTC), else today's."""
+    if given is not None:
+        try:
+            if len(given) == 10:
+                return dt.date.fromisoformat(given)
+        except ValueError:
+            pass
+        raise UsageError(f'--date "{given}" is not a date written YYYY-MM-DD, such as 2026-12-02')
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+        except (ValueError, OverflowError, OSError) as exc:
+            raise UsageError(
+                f'SOURCE_DATE_EPOCH "{epoch}" is not a time in seconds since 1970 (UTC)'
+            ) from exc
+    return dt.datetime.now(dt.UTC).date()
 
 
 @click.command()

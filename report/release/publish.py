@@ -11,31 +11,25 @@ interrupted release leaves no release folder, only that hidden one.
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import os
-import platform
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from report.assemble import publication_info
-from report.build import BuildOptions, build
 from report.build.context import Pause, no_pause
 from report.errors import Finding, SourceError, UsageError, WriteError
 from report.files import open_regular
-from report.inputs import ENGINE_PACKAGES
 from report.lock import release_lock
-from report.outputs import OutputFile, atomic_write, manifest_bytes
+from report.outputs import OutputFile, atomic_write
 from report.progress import Progress
-from report.release.changes import changes_markdown, next_snapshot
-from report.release.manifest import MANIFEST_NAME
-from report.release.model import SUMS_NAME
+from report.release.changes import next_snapshot
+from report.release.contents import render_release, write_sums
+from report.release.gate import Gate, Previous, gate_release
 from report.release.snapshot import (
-    SNAPSHOT_NAME,
     Snapshot,
     earlier_releases,
     normalise,
@@ -45,13 +39,14 @@ from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
 from report.sources.yaml import unreadable
-from report.stamp import PUBLICATION_SOURCE, EmbeddedSource, Release
+from report.stamp import PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from report.release.sign import SigningKey
 
 CHANGES_NAME = "CHANGES.md"
+DEFAULT_RELEASES = "releases"  # beside the sources folder, unless publication.yaml says
 
 Log = Callable[[str], None]
 
@@ -66,6 +61,9 @@ class ReleaseOptions:
     key: Path | None = None
     passphrase: str | None = None
     pause: Pause = no_pause  # the build's pause points, for tests (report/cli.py)
+    date: dt.date | None = None  # the release's date; None: today (UTC)
+    strict: bool = False  # refuse every warning
+    allow_unchanged: bool = False  # release even when nothing changed since the previous
 
 
 @dataclass
@@ -76,12 +74,29 @@ class ReleaseResult:
     snapshot: Snapshot
     files: list[OutputFile]
     signer: str | None = None
+    gate: Gate | None = None
+    shown_root: str = ""
+
+
+def releases_root(sources: Path, shown_sources: str) -> tuple[Path, str]:
+    """Return the folder of releases publication.yaml names (default releases), and as shown.
+
+    It is relative to the sources folder's parent: sources/ and releases/ side by side.
+    """
+    if not sources.is_dir():
+        raise UsageError(f"{shown_sources}: the sources folder does not exist")
+    publication, findings = load_publication(sources, shown_sources)
+    if publication is None:
+        raise SourceError(findings)
+    folder = publication.model.releases or DEFAULT_RELEASES
+    parent = os.path.dirname(os.path.normpath(shown_sources))
+    return sources.resolve().parent / folder, os.path.normpath(os.path.join(parent, folder))
 
 
 def make_release(
     sources: Path,
     version_text: str,
-    root: Path,
+    root: Path | None,
     options: ReleaseOptions = ReleaseOptions(),
     shown_sources: str | None = None,
     shown_root: str | None = None,
@@ -92,9 +107,12 @@ def make_release(
 
     Releases into one root are made one at a time: each holds root's release lock from
     before it reads the earlier releases until its folder is in place, so that a release
-    started meanwhile waits, then compares itself with this one.
+    started meanwhile waits, then compares itself with this one. root None: the folder
+    publication.yaml names.
     """
     shown_sources = str(sources) if shown_sources is None else shown_sources
+    if root is None:
+        root, shown_root = releases_root(sources, shown_sources)
     shown_root = str(root) if shown_root is None else shown_root
     version = parse_version(version_text)
     target = root / version.text
@@ -115,8 +133,9 @@ def make_release(
             previous = None
             if earlier:
                 other, folder = earlier[-1]
-                previous = read_snapshot(folder, os.path.join(shown_root, other.text))
-            snapshot, files = _write_release(
+                shown_previous = os.path.join(shown_root, other.text)
+                previous = Previous(read_snapshot(folder, shown_previous), folder, shown_previous)
+            snapshot, files, gate = _write_release(
                 sources,
                 version.text,
                 root,
@@ -131,7 +150,12 @@ def make_release(
             )
         finally:
             held.discard(folder=created_root)  # the folder only if the release failed
-    return ReleaseResult(target, snapshot, files, key.subject if key else None)
+    if previous is None:
+        log(
+            f"first release in {shown_root}: no earlier release found there; "
+            "the history starts here"
+        )
+    return ReleaseResult(target, snapshot, files, key.subject if key else None, gate, shown_root)
 
 
 def _refuse_existing(target: Path, shown_target: str, version: str) -> None:
@@ -148,14 +172,14 @@ def _write_release(
     version: str,
     root: Path,
     target: Path,
-    previous: Snapshot | None,
+    previous: Previous | None,
     key: SigningKey | None,
     options: ReleaseOptions,
     shown_sources: str,
     shown_target: str,
     log: Log,
     progress: Progress | None,
-) -> tuple[Snapshot, list[OutputFile]]:
+) -> tuple[Snapshot, list[OutputFile], Gate]:
     """Write the release in a hidden folder in root, then rename it to target."""
     try:
         work = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=root))
@@ -169,7 +193,21 @@ def _write_release(
         if errors:
             raise SourceError(errors)
         publication, codes = normalise(loaded)
-        snapshot = next_snapshot(previous, version, publication, codes)
+        gate = gate_release(
+            loaded,
+            version,
+            previous,
+            publication,
+            codes,
+            options.variant,
+            options.strict,
+            options.allow_unchanged,
+            log,
+        )
+        date = options.date or dt.datetime.now(dt.UTC).date()
+        snapshot = next_snapshot(
+            previous.snapshot if previous else None, version, publication, codes, date
+        )
         signing = key.manifest_entry() if key is not None else None
         files = render_release(
             frozen,
@@ -183,6 +221,7 @@ def _write_release(
             log,
             progress,
             options.pause,
+            warnings=gate.recorded,
         )
         shutil.rmtree(frozen)
         if key is not None:
@@ -206,7 +245,7 @@ def _write_release(
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    return snapshot, files
+    return snapshot, files, gate
 
 
 def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
@@ -248,96 +287,3 @@ def _copy_sources(sources: Path, target: Path, shown_path: str) -> tuple[Path, l
             except OSError as exc:
                 raise WriteError.of(target / name, exc) from exc
     return target, unread
-
-
-def source_files(folder: Path) -> tuple[EmbeddedSource, ...]:
-    """Return publication.yaml and every codes/*.yaml of a sources folder, in that order."""
-    files = [EmbeddedSource(PUBLICATION_SOURCE, (folder / PUBLICATION_SOURCE).read_bytes())]
-    files += [
-        EmbeddedSource(f"codes/{file.name}", file.read_bytes())
-        for file in sorted((folder / "codes").glob("*.yaml"))
-    ]
-    return tuple(files)
-
-
-def engine_versions() -> dict[str, str]:
-    """Return the versions of what shapes the output besides the builder: Python, libraries."""
-    import pikepdf
-
-    versions = {"python": platform.python_version()}
-    versions.update({name: metadata.version(name) for name in ENGINE_PACKAGES})
-    versions["qpdf"] = pikepdf.__libqpdf_version__
-    return versions
-
-
-def render_release(
-    sources: Path,
-    out: Path,
-    snapshot: Snapshot,
-    variant: str,
-    signing: dict[str, str] | None,
-    jobs: int | None,
-    timeout: float,
-    shown_path: str,
-    log: Log,
-    progress: Progress | None = None,
-    pause: Pause = no_pause,
-) -> list[OutputFile]:
-    """Write a release's files into out from validated sources and its snapshot.
-
-    The same sources, snapshot, variant and signer give the same bytes: `verify` calls
-    this again on the sources a release embeds and compares. pause is told the build's
-    points (report/build/context.py).
-    """
-    embedded = source_files(sources)
-    release = Release(snapshot.version, snapshot.previous, snapshot.history, embedded)
-    work = out / ".build"
-    options = BuildOptions(
-        variant=variant, jobs=jobs, force=True, timeout=timeout, release=release, pause=pause
-    )
-    result = build(sources, work, options, shown_path=shown_path, log=log, progress=progress)
-    if result.errors:
-        raise SourceError(result.errors)
-    files = []
-    for file in result.files:
-        os.replace(work / file.path, out / file.path)
-        files.append(file)
-    shutil.rmtree(work)
-    for name, kind, data in (
-        (CHANGES_NAME, "changes", changes_markdown(snapshot).encode()),
-        (SNAPSHOT_NAME, "snapshot", snapshot.dumps()),
-    ):
-        atomic_write(out / name, data)
-        files.append(
-            OutputFile(name, kind, None, None, len(data), hashlib.sha256(data).hexdigest())
-        )
-    publication, _ = load_publication(sources, shown_path)
-    assert publication is not None  # validated before
-    extra: dict[str, Any] = {
-        "version": snapshot.version,
-        "previous": snapshot.previous,
-        "pdf_variant": variant,
-        "engine": engine_versions(),
-        "sources": [
-            {
-                "path": source.path,
-                "bytes": len(source.data),
-                "sha256": hashlib.sha256(source.data).hexdigest(),
-            }
-            for source in embedded
-        ],
-        "signing": signing,
-    }
-    atomic_write(out / MANIFEST_NAME, manifest_bytes(publication_info(publication), files, extra))
-    write_sums(out)
-    return files
-
-
-def write_sums(folder: Path) -> None:
-    """Write SHA256SUMS for every file in folder, in the form `sha256sum -c` reads."""
-    lines = [
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
-        for path in sorted(folder.iterdir())
-        if path.is_file() and path.name != SUMS_NAME and not path.name.startswith(".")
-    ]
-    atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))

@@ -7,7 +7,9 @@ the release folder; `release` reads the latest earlier one, `verify` rebuilds fr
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -28,7 +30,9 @@ from report.sources import Sources
 from report.stamp import FieldChange, Revision
 
 SNAPSHOT_NAME = "snapshot.json"
-SNAPSHOT_FORMAT = 1
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+SNAPSHOT_FORMAT = 2  # 2 adds the release's date and each revision's; 1 is still read
+FORMATS = (1, SNAPSHOT_FORMAT)
 
 Normalised = dict[str, Any]
 
@@ -43,6 +47,7 @@ class Snapshot:
     codes: dict[str, Normalised]
     history: dict[str, tuple[Revision, ...]] = field(default_factory=dict)
     publication_history: tuple[Revision, ...] = ()
+    date: dt.date | None = None  # the day the release was made; None in a format 1 snapshot
 
     def heading(self, code: str) -> str:
         """Return a code's report heading, e.g. CPT 74440: Imaging of ..."""
@@ -54,6 +59,7 @@ class Snapshot:
         raw = {
             "format": SNAPSHOT_FORMAT,
             "version": self.version,
+            "date": self.date.isoformat() if self.date else None,
             "previous": self.previous,
             "publication": self.publication,
             "codes": {code: self.codes[code] for code in sorted(self.codes)},
@@ -75,8 +81,11 @@ class Snapshot:
         if top is None:
             raise ReleaseError(check.findings)
         form = top["format"]
-        if isinstance(form, bool) or form != SNAPSHOT_FORMAT:
-            check.fail(("format",), f"must be {SNAPSHOT_FORMAT}, not {describe(form)}")
+        if isinstance(form, bool) or form not in FORMATS:
+            check.fail(("format",), f"must be 1 or {SNAPSHOT_FORMAT}, not {describe(form)}")
+        date = _date(check, top.get("date"), ("date",))
+        if form == SNAPSHOT_FORMAT and top.get("date") is None:
+            check.fail(("date",), "must be a date, YYYY-MM-DD, not null")
         check.version(top["version"], ("version",))
         check.version(top["previous"], ("previous",), optional=True)
         publication = check.object(top["publication"], ("publication",), ())
@@ -97,7 +106,7 @@ class Snapshot:
         version, previous = top["version"], top["previous"]
         assert isinstance(version, str) and publication is not None
         assert previous is None or isinstance(previous, str)
-        return cls(version, previous, dict(publication), codes, history, publication_history)
+        return cls(version, previous, dict(publication), codes, history, publication_history, date)
 
 
 SNAPSHOT_KEYS = (
@@ -129,9 +138,23 @@ def _members(
     return []
 
 
+def _date(check: Checker, value: JsonValue, keys: tuple[Key, ...]) -> dt.date | None:
+    """Return a date written YYYY-MM-DD, None for null or absent; record anything else."""
+    if value is None:
+        return None
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    check.fail(keys, f"must be a date, YYYY-MM-DD, or null, not {describe(value)}")
+    return None
+
+
 def _revision_json(revision: Revision) -> dict[str, Any]:
     return {
         "version": revision.version,
+        "date": revision.date.isoformat() if revision.date else None,
         "kind": revision.kind,
         "title": revision.title,
         "changes": [
@@ -162,15 +185,19 @@ def _revisions(check: Checker, value: JsonValue, keys: tuple[Key, ...]) -> tuple
             change_kind = change["kind"]
             if check.choice(change_kind, (*where, "kind"), tuple(KINDS)) and name is not None:
                 changes.append(FieldChange(KINDS[str(change_kind)], name, old, new))
+        date = _date(check, raw.get("date"), (*at, "date"))
         if version is not None and title is not None and kind in KINDS:
-            found.append(Revision(version, KINDS[str(kind)], title, tuple(changes)))
+            found.append(Revision(version, KINDS[str(kind)], title, tuple(changes), date))
     return tuple(found)
 
 
 def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
     """Return the publication and every code source as validated, in plain JSON types."""
     assert sources.publication is not None
-    publication = sources.publication.model.model_dump(mode="json", exclude_none=True)
+    # Where releases are kept is not printed: moving them changes no report.
+    publication = sources.publication.model.model_dump(
+        mode="json", exclude_none=True, exclude={"releases"}
+    )
     codes = {
         code.code: code.model.model_dump(mode="json", exclude_none=True)
         for code in sorted(sources.codes, key=lambda c: c.code)

@@ -37,12 +37,13 @@ from report.errors import (
     UsageError,
     display_name,
 )
+from report.release.contents import Log, engine_versions, render_release
 from report.release.embedded import EmbeddedSources, embedded_sources
 from report.release.folder import BLOCK, ReleaseFolder
+from report.release.gate import inspect
 from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
 from report.release.model import SUMS_NAME, is_source_path
-from report.release.publish import Log, engine_versions, render_release
 from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
 from report.release.sums import check_sums
 from report.sources import load_sources
@@ -211,6 +212,7 @@ def _rebuild(
             DEFAULT_TIMEOUT,
             shown_sources,
             log,
+            warnings=inspect(loaded).recorded,
         )
     except LocatedError as exc:
         result.problems += exc.findings

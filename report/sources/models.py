@@ -121,6 +121,15 @@ def _language(value: str) -> str:
     return value
 
 
+def _releases_folder(value: str) -> str:
+    if value.startswith("/") or "\\" in value:
+        raise ValueError(
+            f'"{excerpt(value)}" must be a folder path relative to the sources\' parent folder, '
+            "written with /, such as releases"
+        )
+    return value
+
+
 def _modifier(value: str) -> str:
     if len(value) != 2:
         raise ValueError(f'modifier "{excerpt(value)}" must be 2 characters, such as "26" or "TC"')
@@ -186,6 +195,9 @@ class Publication(Strict):
     payers: Annotated[list[Payer], Field(min_length=1)]
     notices: Notices
     volumes: list[Volume] | None = None
+    # Where releases are written and the previous one is found, relative to the sources'
+    # parent folder; None: releases.
+    releases: Annotated[Text, AfterValidator(_releases_folder)] | None = None
 
 
 class Overview(Strict):
