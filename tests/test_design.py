@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from pypdf import PdfReader
 from qpdf import qpdf_check
 
-from report.assemble import BenchmarkGroup, BenchmarkRow, rvu_chart
+from report.figures import BenchmarkGroup, BenchmarkRow, rvu_chart
 from report.sources.models import Benchmark
 
 MINIMAL = FIXTURES / "valid" / "minimal"
