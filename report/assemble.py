@@ -5,12 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from report.figures import (
+    COMPONENT_NAMES,
+    STALE_MONTHS,
+    BenchmarkGroup,
+    IndicatorRow,
+    RvuChart,
+    SourceNote,
+    benchmark_groups,
+    fee_schedule_heading,
+    rvu_chart,
+    stale_cutoff,
+)
 from report.indicators import meaning
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
     Benchmark,
     CodeSource,
     Diagnosis,
+    Lookup,
     Modifier,
     Policy,
     Publication,
@@ -20,12 +33,19 @@ from report.sources.models import (
 from report.stamp import Release
 
 NOT_AVAILABLE = "Data not available in the source."
+# What a reader sees in a payer's row for a value the source does not give.
+NOT_IN_EDITION = "Not available in this edition."
+# Names of report/figures.py that other modules take from here, as they always have.
+__all__ = [
+    "COMPONENT_NAMES",
+    "STALE_MONTHS",
+    "BenchmarkGroup",
+    "IndicatorRow",
+    "RvuChart",
+    "rvu_chart",
+    "stale_cutoff",
+]
 
-COMPONENT_NAMES = {
-    "global": "Global",
-    "26": "Professional component (modifier 26)",
-    "TC": "Technical component (modifier TC)",
-}
 # The label of the sites of service, as the seed spells it: the plural only for several.
 SITE_OF_SERVICE, SITES_OF_SERVICE = "Typical site of service", "Typical sites of service"
 INDICATOR_NAMES = {
@@ -33,17 +53,6 @@ INDICATOR_NAMES = {
     "global_period": "Global period",
     "pc_tc": "PC/TC indicator",
 }
-STALE_MONTHS = 12  # a figure older than this before the effective date prints its date
-
-
-def stale_cutoff(effective_date: dt.date) -> dt.date:
-    """Return the earliest as-of date that is not stale: 12 months before effective_date."""
-    if effective_date.year == 1:
-        return dt.date.min
-    try:
-        return effective_date.replace(year=effective_date.year - 1)
-    except ValueError:  # February 29: a year earlier has none
-        return effective_date.replace(year=effective_date.year - 1, day=28)
 
 
 def stale_benchmarks(
@@ -102,78 +111,13 @@ class PayerRow:
     coverage: str | None
     prior_authorization: str | None
     policies: tuple[Policy, ...]
+    last_reviewed: dt.date | None = None
+    lookup: Lookup | None = None  # where a reader checks the payer's current policy
 
     @property
     def available(self) -> bool:
         """Return whether the source says anything about this payer."""
         return bool(self.coverage or self.prior_authorization or self.policies)
-
-
-@dataclass(frozen=True)
-class IndicatorRow:
-    """One fee-schedule indicator: its name, its value and what CMS says the value means."""
-
-    name: str
-    value: str
-    meaning: str | None
-
-
-@dataclass(frozen=True)
-class BenchmarkRow:
-    """One benchmark figure, the number of its source note, and whether it is stale."""
-
-    figure: Benchmark
-    note: int
-    stale: bool = False  # as of more than 12 months before the effective date: say when
-
-
-@dataclass(frozen=True)
-class BenchmarkGroup:
-    """Benchmarks of one component (global, 26 or TC), in source order."""
-
-    component: str
-    name: str
-    rows: tuple[BenchmarkRow, ...]
-
-
-@dataclass(frozen=True)
-class SourceNote:
-    """Where a set of benchmark figures comes from, and the date they hold for."""
-
-    number: int
-    source: str
-    as_of: dt.date
-
-
-@dataclass(frozen=True)
-class ChartBar:
-    """One component's RVU parts, in source order, and their sum."""
-
-    name: str
-    parts: tuple[tuple[str, float], ...]
-
-    @property
-    def total(self) -> float:
-        """Return the sum of the parts."""
-        return round(sum(value for _, value in self.parts), 4)
-
-
-@dataclass(frozen=True)
-class RvuChart:
-    """The RVU components of each billed component, as a stacked bar chart shows them."""
-
-    bars: tuple[ChartBar, ...]
-
-    @property
-    def description(self) -> str:
-        """Return the chart's text alternative: every figure it draws, in words."""
-        lines = [
-            f"{bar.name}: "
-            + ", ".join(f"{label} {value:.2f}" for label, value in bar.parts)
-            + f" (sum {bar.total:.2f})"
-            for bar in self.bars
-        ]
-        return "Stacked bar chart of relative value units by component. " + "; ".join(lines) + "."
 
 
 @dataclass
@@ -199,6 +143,7 @@ class ReportModel:
     benchmarks: tuple[BenchmarkGroup, ...]
     benchmark_notes: tuple[SourceNote, ...]
     chart: RvuChart | None
+    fee_schedule: str | None  # the figures' table heading: the fee schedule and its year
     considerations: tuple[str, ...]
     references: tuple[Reference, ...]
     availability: list[Availability] = field(default_factory=list)
@@ -212,6 +157,37 @@ class ReportModel:
     def sites_label(self) -> str:
         """Return the label of the sites of service, in the number the report has."""
         return sites_of_service_label(len(self.sites_of_service))
+
+    @property
+    def covered_payers(self) -> tuple[PayerRow, ...]:
+        """Return the key payers the source says something about, in publication order."""
+        return tuple(p for p in self.payers if p.available)
+
+    @property
+    def uncovered_payers(self) -> tuple[PayerRow, ...]:
+        """Return the key payers the source says nothing about, in publication order."""
+        return tuple(p for p in self.payers if not p.available)
+
+    @property
+    def has_figures(self) -> bool:
+        """Return whether any component has figures (not only a reason it has none)."""
+        return any(group.rows for group in self.benchmarks)
+
+    @property
+    def gap_lines(self) -> tuple[str, ...]:
+        """Return the Data availability summary: each section's items without data.
+
+        A section of one item is named alone ("References"), others with their items.
+        """
+        sections: dict[str, list[Availability]] = {}
+        for item in self.availability:
+            sections.setdefault(item.section, []).append(item)
+        lines = []
+        for section, items in sections.items():
+            missing = [item.item for item in items if not item.available]
+            if missing:
+                lines.append(section if len(items) == 1 else f"{section}: {', '.join(missing)}")
+        return tuple(lines)
 
     @property
     def missing(self) -> list[Availability]:
@@ -238,51 +214,6 @@ def publication_info(source: PublicationFile, release: Release | None = None) ->
     )
 
 
-def _benchmarks(
-    benchmarks: list[Benchmark], effective_date: dt.date
-) -> tuple[tuple[BenchmarkGroup, ...], tuple[SourceNote, ...]]:
-    notes: dict[tuple[str, dt.date], int] = {}
-    for b in benchmarks:
-        notes.setdefault((b.source, b.as_of), len(notes) + 1)
-    cutoff = stale_cutoff(effective_date)
-    groups = []
-    for component, name in COMPONENT_NAMES.items():
-        rows = tuple(
-            BenchmarkRow(b, notes[b.source, b.as_of], b.as_of < cutoff)
-            for b in benchmarks
-            if b.component == component
-        )
-        if rows:
-            groups.append(BenchmarkGroup(component, name, rows))
-    return tuple(groups), tuple(SourceNote(n, src, as_of) for (src, as_of), n in notes.items())
-
-
-def _chart_parts(group: BenchmarkGroup) -> tuple[tuple[str, float], ...]:
-    """Return the RVU parts a bar stacks: no totals; the non-facility setting when both are."""
-    parts = [
-        (row.figure.label, row.figure.value)
-        for row in group.rows
-        if row.figure.unit == "RVU"
-        and row.figure.value >= 0
-        and not row.figure.label.lower().startswith("total")
-    ]
-    if any(label.lower().startswith("non-facility") for label, _ in parts):
-        parts = [
-            (label, value) for label, value in parts if not label.lower().startswith("facility")
-        ]
-    return tuple(parts)
-
-
-def rvu_chart(groups: tuple[BenchmarkGroup, ...]) -> RvuChart | None:
-    """Chart the RVU parts (totals left out) of each component; None when too few to chart."""
-    bars = []
-    for group in groups:
-        parts = _chart_parts(group)
-        if len(parts) >= 2 and any(value > 0 for _, value in parts):
-            bars.append(ChartBar(group.name, parts))
-    return RvuChart(tuple(bars)) if bars else None
-
-
 def assemble(
     source: CodeFile, publication: PublicationFile, release: Release | None = None
 ) -> ReportModel:
@@ -298,11 +229,15 @@ def assemble(
             ((entry := entries.get(p.id)) and entry.coverage) or None,
             (entry and entry.prior_authorization) or None,
             tuple(entry.policies or ()) if entry else (),
+            entry.last_reviewed if entry else None,
+            p.lookup,
         )
         for p in publication.model.payers
     )
     indicators = code.indicators
-    groups, notes = _benchmarks(code.benchmarks or [], publication.model.effective_date)
+    groups, notes = benchmark_groups(
+        code.benchmarks or [], indicators, publication.model.effective_date
+    )
     report = ReportModel(
         code=code.code,
         system=code.system,
@@ -315,7 +250,7 @@ def assemble(
         indicators=tuple(
             IndicatorRow(INDICATOR_NAMES[key], value, meaning(key, value))
             for key, value in (indicators.model_dump() if indicators else {}).items()
-            if value is not None
+            if value is not None and key in INDICATOR_NAMES
         ),
         vignette=clinical.vignette if clinical else None,
         personnel=tuple(clinical.personnel or ()) if clinical else (),
@@ -327,6 +262,7 @@ def assemble(
         benchmarks=groups,
         benchmark_notes=notes,
         chart=rvu_chart(groups),
+        fee_schedule=fee_schedule_heading(code.benchmarks or []),
         considerations=tuple(code.coding_considerations or ()),
         references=tuple(code.references or ()),
     )

@@ -55,3 +55,34 @@ PAID_UNDER_THE_SCHEDULE = ("A", "R", "T")
 def meaning(indicator: str, value: str) -> str | None:
     """Return what an indicator value means, or None for a value CMS does not define."""
     return MEANINGS[indicator].get(value)
+
+
+# Why the fee schedule gives no national figures for a component with this status, and
+# what a reader does instead: printed in the Benchmarks table in the component's place.
+NO_FIGURES = {
+    "B": "Medicare pays for this service only as part of another service, never on its own.",
+    "C": "Medicare Administrative Contractors (MACs) price this code claim by claim: ask the "
+    "MAC that processes the claim for the amount.",
+    "D": "The code has been deleted; bill the code that replaced it.",
+    "E": "Excluded from the fee schedule by regulation: it is not paid under this schedule.",
+    "F": "The code has been deleted, with no grace period; bill the code that replaced it.",
+    "G": "Not valid for Medicare: Medicare uses another code for this service.",
+    "H": "The modifier has been deleted; bill the code without it.",
+    "I": "Not valid for Medicare purposes: Medicare uses another code for this service.",
+    "J": "Anesthesia services are paid from anesthesia base units and time, not from these "
+    "relative values.",
+    "L": "A local code: the Medicare Administrative Contractor (MAC) sets its relative "
+    "values; ask the MAC.",
+    "M": "A measurement code, reported for quality programs only: Medicare pays nothing for it.",
+    "N": "Medicare does not cover this service.",
+    "P": "Bundled or excluded: Medicare makes no separate payment for it.",
+    "Q": "Reported for therapy functional information only: Medicare pays nothing for it.",
+    "X": "Excluded from Medicare by law (a statutory exclusion): Medicare does not pay it.",
+}
+
+
+def no_figures_reason(status: str) -> str:
+    """Return why a component with this status has no national figures, and what to do."""
+    return NO_FIGURES.get(
+        status, f"The fee schedule gives no national figures for status {status}."
+    )

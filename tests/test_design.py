@@ -12,7 +12,7 @@ from conftest import FIXTURES
 from pypdf import PdfReader
 from qpdf import qpdf_check
 
-from report.assemble import BenchmarkGroup, BenchmarkRow, rvu_chart
+from report.figures import BenchmarkGroup, BenchmarkRow, RvuChart, rvu_chart
 from report.sources.models import Benchmark
 
 MINIMAL = FIXTURES / "valid" / "minimal"
@@ -25,6 +25,19 @@ def figure(label: str, value: float, unit: str = "RVU") -> BenchmarkRow:
     return BenchmarkRow(
         Benchmark(label=label, value=value, unit=unit, source="CMS", as_of=dt.date(2022, 1, 1)), 1
     )
+
+
+# A second component to chart beside the group under test: a chart needs two bars.
+OTHER = BenchmarkGroup(
+    "TC", "Technical component (modifier TC)", (figure("Work RVU", 0.0), figure("PE RVU", 2.4))
+)
+
+
+def chart_of(group: BenchmarkGroup) -> RvuChart:
+    """Return the chart of a group beside OTHER: the group's bar comes first."""
+    chart = rvu_chart((group, OTHER))
+    assert chart is not None
+    return chart
 
 
 def figures_of(path: Path) -> list[str]:
@@ -74,8 +87,7 @@ class TestRvuChart:
                 figure("Conversion factor", 34.6, "USD"),
             ),
         )
-        chart = rvu_chart((group,))
-        assert chart is not None
+        chart = chart_of(group)
         assert chart.bars[0].parts == (("Work RVU", 0.38), ("Practice expense RVU", 2.56))
         assert chart.bars[0].total == 2.94
 
@@ -93,7 +105,7 @@ class TestRvuChart:
                 figure("Total facility RVU", 1.95),
             ),
         )
-        bar = rvu_chart((group,)).bars[0]  # type: ignore[union-attr]
+        bar = chart_of(group).bars[0]
         assert [label for label, _ in bar.parts] == [
             "Work RVU",
             "Non-facility practice expense RVU",
@@ -112,14 +124,18 @@ class TestRvuChart:
                 figure("Malpractice RVU", 0.41),
             ),
         )
-        assert rvu_chart((group,)).bars[0].total == 5.41  # type: ignore[union-attr]
+        assert chart_of(group).bars[0].total == 5.41
 
     def test_a_single_part_makes_no_chart(self) -> None:
         """One figure per component is not a chart."""
         group = BenchmarkGroup(
             "global", "Global", (figure("Work RVU", 3.5), figure("Total RVU", 3.5))
         )
-        assert rvu_chart((group,)) is None
+        assert rvu_chart((group, OTHER)) is None  # OTHER's bar alone is left: no chart
+
+    def test_a_single_bar_makes_no_chart(self) -> None:
+        """A chart of one bar compares nothing the table does not show: none is drawn."""
+        assert rvu_chart((OTHER,)) is None
 
     def test_alternative_text_names_every_figure(self) -> None:
         """The text alternative carries every value the chart draws."""
@@ -132,7 +148,7 @@ class TestRvuChart:
                 figure("Malpractice RVU", 0.01),
             ),
         )
-        text = rvu_chart((group,)).description  # type: ignore[union-attr]
+        text = chart_of(group).description
         for part in (
             "Work RVU 0.38",
             "Practice expense RVU 0.13",
@@ -150,6 +166,10 @@ class TestChartInPdf:
         alts = figures_of(sample_build / "74440.pdf")
         assert len(alts) == 1
         assert "Work RVU 0.38" in alts[0] and "Non-facility practice expense RVU 2.43" in alts[0]
+
+    def test_report_with_one_component_has_no_figure(self, sample_build: Path) -> None:
+        """55300's figures are of the global component only: one bar, so no chart."""
+        assert figures_of(sample_build / "55300.pdf") == []
 
     def test_report_without_figures_has_no_figure(self, empty_a4: Path) -> None:
         """A report with no benchmarks has no chart and no empty frame."""

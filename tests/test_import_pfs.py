@@ -123,6 +123,8 @@ class TestFigures:
             "status": "A",
             "global_period": "XXX",
             "pc_tc": "1",
+            "status_26": "A",
+            "status_tc": "A",
         }
         assert code_import(pfs, "55300").indicators == {
             "status": "A",
@@ -363,7 +365,8 @@ class TestCreate:
         )
         assert (
             'code: "71045"\nsystem: CPT\ntitle: "X-ray exam chest 1 view"\n\nindicators:\n'
-            '  status: "A"\n  global_period: "XXX"\n  pc_tc: "1"\n\nbenchmarks:\n' in text
+            '  status: "A"\n  global_period: "XXX"\n  pc_tc: "1"\n  status_26: "A"\n'
+            '  status_tc: "A"\n\nbenchmarks:\n' in text
         )
         assert run("check", "--sources", str(sources_copy)).exit_code == 0
 

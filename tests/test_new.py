@@ -242,8 +242,9 @@ class TestRender:
         text = "\n".join(page.extract_text() for page in reader.pages)
         heading = f"CPT 99999: {PLACEHOLDER_TITLE}"
         assert reader.metadata.title == heading and heading in text.splitlines()
-        # 19 items without data, each with its note, and the Data availability sentence.
-        assert text.count(NOT_AVAILABLE) == 20
+        # The 14 items without data outside Payer Coverage, each with its note; Payer
+        # Coverage once for its 5 payers; and the Data availability sentence.
+        assert " ".join(text.split()).count(NOT_AVAILABLE) == 16
         assert "Summary & Overview\nData not available in the source." in text
 
 

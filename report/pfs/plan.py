@@ -13,7 +13,13 @@ from report.pfs.reader import PfsFile, PfsRow
 from report.sources.models import Benchmark, Component, Indicators
 
 COMPONENTS: dict[str, Component] = {"": "global", "26": "26", "TC": "TC"}
-INDICATOR_KEYS = ("status", "global_period", "pc_tc")
+INDICATOR_KEYS = ("status", "global_period", "pc_tc", "status_26", "status_tc")
+# The indicator that holds each component row's own status (the global row's is "status").
+COMPONENT_STATUS_KEYS: dict[Component, str] = {
+    "global": "status",
+    "26": "status_26",
+    "TC": "status_tc",
+}
 # Benchmarks whose source names a PFS relative value file (any year or release) are the
 # importer's: it replaces them all. Every other benchmark was written by hand and is kept.
 OWNED_SOURCE = re.compile(
@@ -140,7 +146,11 @@ def code_import(pfs: PfsFile, code: str) -> CodeImport | None:
         if m not in COMPONENTS
     ]
     main = rows.get("")
-    indicators = {key: getattr(main, key) for key in INDICATOR_KEYS} if main else {}
+    indicators = {key: getattr(main, key) for key in INDICATOR_KEYS[:3]} if main else {}
+    for modifier, component in COMPONENTS.items():
+        row = rows.get(modifier)
+        if row is not None and modifier:
+            indicators[COMPONENT_STATUS_KEYS[component]] = row.status
     description = next(iter(rows.values())).description
     return CodeImport(code, description, tuple(figures), indicators, tuple(skipped))
 

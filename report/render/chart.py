@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from report.assemble import RvuChart
+from report.figures import RvuChart
 
 WIDTH = 500.0
 LABEL_WIDTH = 150.0

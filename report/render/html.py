@@ -11,8 +11,9 @@ import jinja2
 from markupsafe import Markup
 
 from report import __version__
-from report.assemble import NOT_AVAILABLE, BenchmarkGroup, PublicationInfo, ReportModel
+from report.assemble import NOT_AVAILABLE, NOT_IN_EDITION, PublicationInfo, ReportModel
 from report.breaks import breakable
+from report.figures import BenchmarkGroup
 from report.markdown import nest_headings
 from report.markdown import parser as markdown_parser
 from report.render.chart import layout as chart_layout
@@ -103,6 +104,7 @@ def environment() -> jinja2.Environment:
         wide_figures=wide_figures,
     )
     env.globals["NOT_AVAILABLE"] = NOT_AVAILABLE
+    env.globals["NOT_IN_EDITION"] = NOT_IN_EDITION
     return env
 
 

@@ -158,11 +158,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+class Lookup(Strict):
+    """Where a reader checks a payer's current coverage: the lookup's name and address."""
+
+    title: Text
+    url: WebAddress
+
+
 class Payer(Strict):
-    """A key payer of the publication: the id sources use, and its name."""
+    """A key payer of the publication: the id sources use, its name and where to check it."""
 
     id: Annotated[str, AfterValidator(_payer_id)]
     name: Text
+    lookup: Lookup | None = None
 
 
 class Notices(Strict):
@@ -209,11 +217,16 @@ class Overview(Strict):
 
 
 class Indicators(Strict):
-    """The fee schedule's indicators of a code: status, global period, PC/TC."""
+    """The fee schedule's indicators of a code: statuses, global period, PC/TC.
+
+    status is the global row's; status_26 and status_tc those of the 26 and TC rows.
+    """
 
     status: Text | None = None
     global_period: GlobalPeriod | None = None
     pc_tc: Annotated[str, AfterValidator(_pc_tc)] | None = None
+    status_26: Text | None = None
+    status_tc: Text | None = None
 
 
 class ClinicalContext(Strict):
@@ -256,11 +269,12 @@ class Policy(Strict):
 
 
 class PayerEntry(Strict):
-    """What one key payer says of a code: coverage, prior authorization, policies."""
+    """What one key payer says of a code: coverage, prior authorization, policies, review."""
 
     coverage: Markdown | None = None
     prior_authorization: Text | None = None
     policies: list[Policy] | None = None
+    last_reviewed: Date | None = None
 
 
 class Benchmark(Strict):
