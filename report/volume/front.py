@@ -8,8 +8,9 @@ page, so the reports' page counts do not reach the contents. Which lines go on w
 page is planned from each line's measured height, the way the layout would break them:
 the heights are a function of the line's heading alone, measured once and kept in the
 cache. Every part is checked after rendering; a contents page that would not fit its
-lines, or an opening longer than assumed, is planned and rendered again. The plan and every part depend only
-on the inputs, so a volume built from the cache has the same bytes as one built without.
+lines, or an opening longer than assumed, is planned and rendered again. The plan and
+every part depend only on the inputs, so a volume built from the cache has the same bytes
+as one built without.
 """
 
 from __future__ import annotations
