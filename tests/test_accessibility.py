@@ -152,13 +152,12 @@ def header_cells(table: Node) -> list[tuple[str, str, str | None]]:
 
 @pytest.fixture(scope="module")
 def pdfa_builds(cli, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Build 74440 twice with --pdf-variant pdf/a-3b, into two folders."""
+    """Build the sample (its reports and volume) twice with --pdf-variant pdf/a-3b."""
     outs = []
     for _ in range(2):
         out = tmp_path_factory.mktemp("pdfa")
         result = cli(
             "build",
-            "74440",
             "--sources",
             str(SAMPLE_SOURCES),
             "--out",
