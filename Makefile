@@ -21,15 +21,22 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
+# Quiet installs: pip prints errors only (-qq), and setuptools' notice that comes with every
+# editable install ("Editable installation. Please be careful with folders ...") is
+# filtered out by its text. A failing install still prints pip's ERROR lines and stops make.
+PIP := PYTHONWARNINGS="ignore:Editable installation." $(BIN)/python -m pip
+
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
-	touch $@
+	@echo "setting up $(VENV): the builder, installed editable"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install -qq --upgrade pip
+	@$(PIP) install -qq -e .
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $@
+	@echo "installing the test extras into $(VENV)"
+	@$(PIP) install -qq -e '.[test]'
+	@touch $@
 
 # WeasyPrint needs HarfBuzz's subsetter for fast, reproducible font subsets.
 system-deps:

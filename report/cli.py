@@ -91,7 +91,7 @@ def build(
     scheduler: str | None = None,
     pause_at: str | None = None,
 ) -> None:
-    """Validate, then build the named codes (all when none) and the combined volume."""
+    """Validate, then build the named codes, or all reports and the volumes when none."""
     if scheduler is None:
         start_context()
     from report.build import BuildOptions
@@ -118,21 +118,28 @@ def build(
             on_errors=echo_findings,
             progress=progress_for(),
         )
-    click.echo(_buildcounts(result, out), err=True)
+    click.echo(_buildcounts(result, out, named=bool(codes)), err=True)
     sys.exit(1 if result.errors else 0)
 
 
-def _buildcounts(result: BuildResult, out: str) -> str:
-    """Say what the build did: reports rendered and kept, the volume, errors and timings."""
+def _buildcounts(result: BuildResult, out: str, named: bool = False) -> str:
+    """Say what the build did: reports rendered and kept, the volume, errors and timings.
+
+    named: a build of named codes, which writes no volume.
+    """
     rendered, kept = len(result.rendered), result.up_to_date
     if not rendered and not result.volume_built:
         done = f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
     else:
+        volume = (
+            ""
+            if named
+            else "; volume "
+            + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
+        )
         done = (
             f"rendered {rendered} report{'s' * (rendered != 1)} in "
-            f"{result.render_seconds:.1f} s ({kept} up to date); volume "
-            + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
-            + f"; written to {out}"
+            f"{result.render_seconds:.1f} s ({kept} up to date){volume}; written to {out}"
         )
     return f"{done}; {counts(len(result.errors))}"
 

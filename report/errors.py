@@ -145,6 +145,18 @@ class DataFileError(ReportError):
         return [str(f) for f in self.findings]
 
 
+class CodesNotFound(ReportError):
+    """Codes named on the command line that a data file does not hold: nothing is done."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+    def lines(self) -> list[str]:
+        """Return one line per code, then what was done: nothing."""
+        return list(self.messages)
+
+
 class RenderError(ReportError):
     """A report could not be rendered or written."""
 

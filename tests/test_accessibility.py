@@ -27,6 +27,8 @@ from report.render.tagging import finisher, scope_table_headers, walk_structure
 from report.stamp import Stamp
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
+# A report page's folio, then its page within the report: `74440-2 · Page 2 of 5`.
+FOLIO = re.compile(r"(\w+)-(\d+) · Page (\d+) of \d+")
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,13 +152,12 @@ def header_cells(table: Node) -> list[tuple[str, str, str | None]]:
 
 @pytest.fixture(scope="module")
 def pdfa_builds(cli, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Build 74440 twice with --pdf-variant pdf/a-3b, into two folders."""
+    """Build the sample (its reports and volume) twice with --pdf-variant pdf/a-3b."""
     outs = []
     for _ in range(2):
         out = tmp_path_factory.mktemp("pdfa")
         result = cli(
             "build",
-            "74440",
             "--sources",
             str(SAMPLE_SOURCES),
             "--out",
@@ -243,7 +244,7 @@ class TestTableHeaderScope:
 
 
 class TestPageLabels:
-    """Every PDF labels its pages in decimal, as the printed `Page N of M` numbers them."""
+    """Every PDF labels its pages as they print them: a report's `CODE-N · Page N of M`."""
 
     def test_volume_labels_follow_each_part(self, sample_build):
         """In the volume, front matter pages are 1..F and a report's pages CODE-1..CODE-M."""
@@ -257,15 +258,17 @@ class TestPageLabels:
 
     @pytest.mark.parametrize("name", ["74440.pdf"])
     def test_labels_follow_the_printed_numbers(self, sample_build, name):
-        """Page i is labelled i+1, which is the N of its `Page N of M`."""
+        """Page i is labelled CODE-(i+1), the folio it prints before its `Page N of M`."""
         path = sample_build / name
         with pikepdf.open(path) as pdf:
             assert "/PageLabels" in pdf.Root
         labels = pypdf.PdfReader(path).page_labels
-        assert labels == [str(i + 1) for i in range(len(labels))], labels
-        printed = [PAGE_OF.search(page.text) for page in page_texts(path)]
+        code = name.removesuffix(".pdf")
+        assert labels == [f"{code}-{i + 1}" for i in range(len(labels))], labels
+        printed = [FOLIO.search(page.text) for page in page_texts(path)]
         assert all(printed), [i + 1 for i, m in enumerate(printed) if not m]
-        assert labels == [m[1] for m in printed]
+        assert labels == [f"{m[1]}-{m[2]}" for m in printed]
+        assert all(m[2] == m[3] for m in printed)
 
 
 class TestPdfA3b:
@@ -294,7 +297,7 @@ class TestPdfA3b:
         assert {"/H1", "/Table", "/TH"} <= {n.type for n in tree.walk()}
         assert all(n.scope() for n in tree.walk() if n.type == "/TH")
         pages = page_texts(path)
-        assert pypdf.PdfReader(path).page_labels == [str(i + 1) for i in range(len(pages))]
+        assert pypdf.PdfReader(path).page_labels == [f"74440-{i + 1}" for i in range(len(pages))]
         for number, page in enumerate(pages, start=1):
             assert PAGE_OF.search(page.artifact), f"page {number}: running foot not an artifact"
             tagged = " ".join(page.by_mcid.values())

@@ -345,12 +345,64 @@ class TestCodes:
         ]
         assert not (sources_copy / "codes" / "71045.yaml").exists()
 
-    def test_a_named_code_in_neither(self, sources_copy: Path) -> None:
-        result = import_pfs(sources_copy, "74441")
-        assert result.exit_code == 0
-        assert result.stdout.splitlines() == [
-            "74441: neither in pprrvu22-sample.csv nor in the sources"
-        ]
+
+class TestNamedCodesNotInTheFile:
+    """A named code the file lacks refuses the whole run: every such code said, nothing written."""
+
+    @pytest.mark.parametrize(
+        ("args", "source", "expected"),
+        [
+            (
+                ("74441",),
+                False,
+                [
+                    "74441: neither in pprrvu22-sample.csv nor in the sources",
+                    "{file}: nothing written: 1 named code not in the file",
+                ],
+            ),
+            (
+                ("74440", "74441"),
+                True,
+                [
+                    "74441: not in pprrvu22-sample.csv; left untouched",
+                    "{file}: nothing written: 1 named code not in the file",
+                ],
+            ),
+            (
+                ("74441", "74440", "99999", "--dry-run"),
+                True,
+                [
+                    "74441: not in pprrvu22-sample.csv; left untouched",
+                    "99999: neither in pprrvu22-sample.csv nor in the sources",
+                    "{file}: nothing written: 2 named codes not in the file",
+                ],
+            ),
+            (
+                ("99999", "55300", "--create"),
+                False,
+                [
+                    "99999: neither in pprrvu22-sample.csv nor in the sources",
+                    "{file}: nothing written: 1 named code not in the file",
+                ],
+            ),
+        ],
+    )
+    def test_refused(self, stripped: Path, pfs, args, source, expected) -> None:
+        if source:
+            (stripped / "codes" / "74441.yaml").write_text(
+                'code: "74441"\nsystem: CPT\ntitle: "Not in the file"\n', encoding="utf-8"
+            )
+        before = hashes(stripped)
+        result = import_pfs(stripped, *args)
+        assert result.exit_code == 1
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [line.format(file=pfs.described) for line in expected]
+        assert hashes(stripped) == before
+
+    def test_every_named_code_in_the_file_still_writes(self, stripped: Path) -> None:
+        result = import_pfs(stripped, "74440", "55300")
+        assert result.exit_code == 0, result.output
+        assert "not in the file" not in result.stdout
 
 
 class TestCreate:

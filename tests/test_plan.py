@@ -150,10 +150,10 @@ class TestRebuildPlan:
         assert again.reports[0].pdf is not None and again.reports[0].pdf.stale == "--force"
         assert again.volume is not None and again.volume.stale == "--force"
 
-    def test_a_smaller_selection_is_another_volume(self) -> None:
-        """The volume of fewer reports has another key than the volume of all."""
+    def test_named_codes_plan_no_volume(self) -> None:
+        """A build of named codes leaves the volume of all reports as it is."""
         codes = [code("10000"), code("20000")]
         keys, present = built(plan(codes))
         one = plan(codes, keys, present, codes=["10000"])
         assert one.to_render() == []
-        assert one.volume is not None and one.volume.stale == "its inputs changed"
+        assert one.volumes == () and one.volume is None

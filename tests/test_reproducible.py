@@ -23,7 +23,7 @@ FALLBACK_BUILD = textwrap.dedent("""
     from pathlib import Path
     from report.build import BuildOptions, build
     sources, first, second = (Path(arg) for arg in sys.argv[1:4])
-    options = BuildOptions(codes=["74440"], jobs=1)
+    options = BuildOptions(jobs=1)
     build(sources, first, options, log=lambda line: print(line, file=sys.stderr))
     time.sleep(1.2)  # a clock-stamped font subset would now differ
     build(sources, second, options, log=lambda line: print(line, file=sys.stderr))

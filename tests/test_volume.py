@@ -98,14 +98,14 @@ class TestPages:
 
 
 class TestContents:
-    """The contents lists each report with the page it starts on, and links to that page."""
+    """The contents lists each report with the folio of its first page, and links to that page."""
 
-    def test_numbers_are_the_start_pages(self, built):
+    def test_lines_cite_each_report_first_folio(self, built):
         path, _, entries = built
         text = squash(read_pages(path)[contents_index(path)].body)
-        for entry, start in zip(entries, start_pages(front_pages(built), entries), strict=True):
-            match = re.search(phrase(entry.heading).pattern + r" (\d+)\b", text)
-            assert match and int(match[1]) == start, (entry.code, text)
+        for entry in entries:
+            match = re.search(phrase(entry.heading).pattern + r" (\S+)", text)
+            assert match and match[1] == f"{entry.code}-1", (entry.code, text)
 
     def test_links_go_to_each_report_first_page(self, built):
         path, _, entries = built
@@ -132,12 +132,12 @@ class TestContents:
         height = float(page.mediabox.height)
         image = pdfium.PdfDocument(path)[index].render(scale=scale, grayscale=True).to_pil()
         # The dots sit a few points above the line's bottom, right of the title and left of
-        # the number: take the darkest pixel of each column of that band.
+        # the folio (52pt of room at its right): take the darkest pixel of each column of that band.
         rows = range(int((height - min(ys) - 7) * scale), int((height - min(ys) - 2) * scale))
         row = [
             min(image.getpixel((x, y)) for y in rows)
             for x in range(
-                int((min(xs) + 0.75 * (max(xs) - min(xs))) * scale), int((max(xs) - 20) * scale)
+                int((min(xs) + 0.75 * (max(xs) - min(xs))) * scale), int((max(xs) - 60) * scale)
             )
         ]
         runs = re.findall(r"1+", "".join("1" if v < 128 else "0" for v in row))
@@ -378,9 +378,13 @@ class TestCache:
         write_sample_volume(sample_build, target)
         starts = report_start_pages(target)
         text = squash(read_pages(target)[contents_index(target)].body)
+        reader = pypdf.PdfReader(target)
         for code in codes():
-            match = re.search(phrase(heading(code)).pattern + r" (\d+)\b", text)
-            assert match and int(match[1]) == starts[code]
+            match = re.search(phrase(heading(code)).pattern + r" (\S+)", text)
+            assert match and match[1] == f"{code}-1"
+            page = reader.get_destination_page_number(reader.named_destinations[f"report-{code}"])
+            assert page + 1 == starts[code]
+            assert reader.page_labels[page] == match[1]
 
 
 class TestInputs:

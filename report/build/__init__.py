@@ -4,6 +4,7 @@ gather (read and validate every source; every error is reported before anything 
 rendered) → plan (which outputs are stale, and why: a pure function) → render (the stale
 reports, in worker processes) → assemble (the volume, from the report PDFs on disk) →
 record (the index and manifest.json). The output folder is locked for the whole build.
+A build of named codes renders those reports only and writes no volume.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from report.build.context import BuildContext, BuildOptions, BuildResult
 from report.build.gather import gather_sources
 from report.build.index import BuildIndex
 from report.build.plan import plan_build
-from report.build.record import record_build, save_index
+from report.build.record import left_volumes, record_build, save_index
 from report.build.render import render_reports
 from report.build.volume import assemble_volumes
 from report.errors import Finding, UsageError
@@ -37,8 +38,9 @@ def build(
 ) -> BuildResult:
     """Validate every source of folder, then build what is stale into out.
 
-    What is stale of the selected reports and of their volume is built; shown_path is
-    folder as messages name it.
+    What is stale of the selected reports is built, and of the volumes when no code is
+    named (a build of named codes leaves them as they are); shown_path is folder as
+    messages name it.
     """
     options.check()
     shown_path = str(folder) if shown_path is None else shown_path
@@ -62,4 +64,5 @@ def build(
             save_index(out, index)  # the reports are kept even if the volume fails
             volumes = assemble_volumes(planned, context, pool, out, index, result)
         record_build(planned, context, out, index, result, volumes)
+        left_volumes(context, out, result, log)
     return result

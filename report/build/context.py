@@ -93,6 +93,7 @@ class BuildContext:
             self.options.variant,
             epoch_of(self.effective_date),
             stamp_of(release, code, date) if release is not None else None,
+            code,
         )
 
 

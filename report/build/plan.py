@@ -65,7 +65,11 @@ class VolumePlan:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the build makes: the selected reports in code order, and the volumes of them."""
+    """What the build makes: the selected reports in code order, and the volumes of them.
+
+    A build of named codes makes no volume: a volume holds every report, and those not
+    named are not looked at.
+    """
 
     reports: tuple[ReportPlan, ...]
     volumes: tuple[VolumePlan, ...]  # none without PDF output
@@ -148,6 +152,8 @@ def plan_build(
         reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
     volumes = []
     keys = {r.code: r.pdf.key for r in reports if r.pdf is not None}
+    if options.codes:  # named codes: their reports only, the volumes left as they are
+        keys = {}
     for title, definition, path, held in defined_volumes(context, list(keys)):
         key = volume_key(context, definition, [(code, keys[code]) for code in held])
         volumes.append(VolumePlan(output(path, key), title, definition, tuple(held)))

@@ -1,16 +1,29 @@
-"""Record a build: the index of what each output was made from, and manifest.json."""
+"""Record a build: the index of what each output was made from, and manifest.json.
+
+A build of all reports writes a manifest of what it holds. A build of named codes leaves
+the volumes as they were, so its manifest is the one before it with the entries of the
+files it wrote replaced, and each volume that holds a report rendered again marked with
+`"outdated": [codes]`: its bytes are as listed, but it holds an earlier build of those
+reports, until a build of all reports writes the volume and a manifest without the mark.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from report.build.context import BuildContext, BuildResult
 from report.build.index import INDEX_NAME, BuildIndex
-from report.build.plan import Plan
+from report.build.plan import Plan, defined_volumes
 from report.files import read_regular
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 
 MANIFEST_NAME = "manifest.json"
+# Enough for the manifest of any folder the builder writes; a larger one is not its own.
+MANIFEST_LIMIT = 256 * 1024 * 1024
 
 
 def save_index(out: Path, index: BuildIndex) -> None:
@@ -49,9 +62,46 @@ def record_build(
             )
     result.up_to_date = plan.up_to_date
     manifest = manifest_bytes(context.info, result.files)
+    if context.options.codes:
+        manifest = _named_manifest(out, context, result, manifest)
     if not _holds(out / MANIFEST_NAME, manifest):
         atomic_write(out / MANIFEST_NAME, manifest)
     save_index(out, index)
+
+
+def left_volumes(
+    context: BuildContext, out: Path, result: BuildResult, log: Callable[[str], None]
+) -> None:
+    """Say, after a build of named codes, which volumes were left without its reports."""
+    if not context.options.codes:
+        return
+    for _, _, path, _ in defined_volumes(context, sorted(set(result.rendered))):
+        if (out / path).exists():
+            log(f"{path} left as it was: run build without codes to update it")
+        else:
+            log(f"{path} not written: run build without codes to make it")
+
+
+def _named_manifest(out: Path, context: BuildContext, result: BuildResult, written: bytes) -> bytes:
+    """Return the manifest of a build of named codes: the previous one, brought up to date.
+
+    written is the manifest of the files this build wrote; without a readable previous
+    manifest, that is the manifest.
+    """
+    try:
+        previous = json.loads(read_regular(out / MANIFEST_NAME, MANIFEST_LIMIT)[0])
+        files: dict[str, dict[str, Any]] = {entry["path"]: entry for entry in previous["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return written
+    for file in result.files:
+        files[file.path] = asdict(file)
+    for _, _, path, held in defined_volumes(context, sorted(set(result.rendered))):
+        entry = files.get(path)
+        if entry is not None and entry.get("kind") == "volume":
+            entry["outdated"] = sorted({*entry.get("outdated", ()), *held})
+    manifest = json.loads(written)
+    manifest["files"] = [files[path] for path in sorted(files)]
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from report.errors import CodesNotFound
 from report.exits import reported, say
 
 if TYPE_CHECKING:
@@ -26,13 +27,49 @@ def plan_lines(plan: ImportPlan, dry_run: bool) -> list[str]:
         lines += [f"  {change}" for change in edit.changes]
         lines += [f"  note: {note}" for note in edit.notes]
     lines += [f"{code}: up to date" for code in plan.unchanged]
-    lines += [f"{code}: not in {name}; left untouched" for code in plan.not_in_file]
+    lines += [_not_in_file(code, name) for code in plan.not_in_file]
     lines += [
         f"{code}: in {name} but has no source; --create makes one" for code in plan.without_source
     ]
     lines += [f"{code}: not a CPT or HCPCS code; no source created" for code in plan.not_creatable]
-    lines += [f"{code}: neither in {name} nor in the sources" for code in plan.unknown]
+    lines += [_in_neither(code, name) for code in plan.unknown]
     return lines
+
+
+def _not_in_file(code: str, name: str) -> str:
+    """Say that a code of the sources is not in the file name."""
+    return f"{code}: not in {name}; left untouched"
+
+
+def _in_neither(code: str, name: str) -> str:
+    """Say that a code is neither in the file name nor in the sources."""
+    return f"{code}: neither in {name} nor in the sources"
+
+
+def _missing_lines(plan: ImportPlan) -> list[str]:
+    """Say which codes are not in the file: those of the sources, then those of neither."""
+    name = os.path.basename(plan.pfs.path)
+    return [_not_in_file(c, name) for c in plan.not_in_file] + [
+        _in_neither(c, name) for c in plan.unknown
+    ]
+
+
+def refuse_missing(plan: ImportPlan, named: bool) -> None:
+    """Raise CodesNotFound if a code named on the command line (named) is not in the file.
+
+    The whole run is refused, nothing written: a named code the file lacks is a mistake
+    of the command line, and the import of the others should wait for it to be put right.
+    """
+    missing = _missing_lines(plan) if named else []
+    if missing:
+        count = len(missing)
+        raise CodesNotFound(
+            [
+                *missing,
+                f"{plan.pfs.described}: nothing written: "
+                f"{count} named code{'s' * (count != 1)} not in the file",
+            ]
+        )
 
 
 def _summary(plan: ImportPlan, dry_run: bool) -> str:
@@ -87,6 +124,7 @@ def import_pfs(
     with reported():
         pfs = read_pfs(Path(file), file, option_factor(file, factor))
         plan = plan_import(pfs, Path(sources), sources, codes, create)
+        refuse_missing(plan, named=bool(codes))
         if not dry_run:
             write_plan(plan)
         lines = plan_lines(plan, dry_run)

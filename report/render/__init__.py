@@ -24,9 +24,22 @@ class PdfSettings:
 
     epoch is the time font subsets are dated with (the effective date), so that no clock
     time of the machine reaches the bytes; stamp, in a release, the version and sources
-    the PDF carries.
+    the PDF carries; code, a report's: its pages are labelled with its folios (`CODE-1`,
+    `CODE-2`, ...), as its footer prints them. Without one (the volume's front matter) they
+    are labelled 1, 2, ...
     """
 
     variant: str = DEFAULT_PDF_VARIANT
     epoch: int = 0
     stamp: Stamp | None = None
+    code: str | None = None
+
+
+def folio_prefix(code: str) -> str:
+    """Return what precedes the page number in a report's folios and page labels: `CODE-`."""
+    return f"{code}-"
+
+
+def folio(code: str, page: int) -> str:
+    """Return the folio of a report's page (`74440-3`): its printed number and its label."""
+    return f"{folio_prefix(code)}{page}"

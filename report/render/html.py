@@ -166,11 +166,15 @@ def report_html(report: ReportModel, inline_styles: bool = False) -> str:
 
 @dataclass(frozen=True)
 class ContentsLine:
-    """One line of the volume's contents: a report's code, heading and first volume page."""
+    """One line of the volume's contents: a report's code, heading and the folio it cites.
+
+    The folio is that of the report's first page (`74440-1`), printed on that page and
+    its page label.
+    """
 
     code: str
     heading: str
-    page: int
+    folio: str
 
 
 @dataclass(frozen=True)

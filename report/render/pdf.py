@@ -113,7 +113,7 @@ class Renderer:
         }
         document = self.layout(html, **options)
         with self._refusals(), fixed_clock(settings.epoch), unambiguous_stream_ends():
-            data = document.write_pdf(finisher=finisher(variant), **options)
+            data = document.write_pdf(finisher=finisher(variant, settings.code), **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
         stamp = settings.stamp
         return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)

@@ -22,9 +22,10 @@ on the objects it is about to serialise (pydyf's), so that nothing is parsed aga
   such references move up to the /Link around them, and the ParentTree follows. Every
   annotation gets the Print flag (/F 4), which PDF/A requires and checkers expect of
   PDF/UA: a printed page keeps what the screen shows.
-- Page labels. The catalog gets /PageLabels with decimal labels from 1, which match a
-  report's printed `Page N of M` (styles/report.css prints counter(page)). The volume
-  replaces the labels of its parts with its own (report/volume/writer.py).
+- Page labels. The catalog gets /PageLabels that match the printed folios: a report's
+  pages `CODE-1`, `CODE-2`, ... (styles/report.css prints its code and counter(page)),
+  the volume's front matter's 1, 2, ... The volume replaces the labels of its parts with
+  its own, the same (report/volume/catalog.py).
 - Metadata. The XMP packet is stored unfiltered, and a PDF/A-3b file also claims
   PDF/UA-1 (report/render/xmp.py).
 
@@ -43,6 +44,7 @@ from typing import Any
 import pydyf
 from weasyprint.document import Document
 
+from report.render import folio_prefix
 from report.render.xmp import finish_metadata
 
 # Structure types that hold table rows, and the cell types of a row.
@@ -50,16 +52,22 @@ _ROW_GROUPS = ("/THead", "/TBody", "/TFoot")
 _CELLS = ("/TH", "/TD")
 
 
-def finisher(variant: str) -> Callable[[Document, pydyf.PDF], None]:
-    """Return the finisher for weasyprint.Document.write_pdf of a PDF of that variant."""
-    return partial(finish_tags, variant=variant)
+def finisher(variant: str, code: str | None = None) -> Callable[[Document, pydyf.PDF], None]:
+    """Return the finisher for weasyprint.Document.write_pdf of a PDF of that variant.
+
+    code is a report's, whose folios label its pages; None labels them 1, 2, ...
+    """
+    return partial(finish_tags, variant=variant, code=code)
 
 
-def finish_tags(_document: Document, pdf: pydyf.PDF, variant: str = "pdf/ua-1") -> None:
+def finish_tags(
+    _document: Document, pdf: pydyf.PDF, variant: str = "pdf/ua-1", code: str | None = None
+) -> None:
     """Mark artifacts, scope header cells, fix list bodies and links, label the pages.
 
     A finisher for weasyprint.Document.write_pdf, which passes the document laid out and
-    pdf, the objects about to be written; variant is the PDF variant being written.
+    pdf, the objects about to be written; variant is the PDF variant being written, code
+    the report's (None: the front matter's).
     """
     if "StructTreeRoot" in pdf.catalog:
         root = _deref(pdf, pdf.catalog["StructTreeRoot"])
@@ -69,7 +77,7 @@ def finish_tags(_document: Document, pdf: pydyf.PDF, variant: str = "pdf/ua-1") 
         wrap_list_bodies(pdf, elements)
         nest_link_annotations(pdf, root)
     print_annotations(pdf)
-    label_pages(pdf)
+    label_pages(pdf, code)
     finish_metadata(pdf, variant)
 
 
@@ -319,8 +327,11 @@ def print_annotations(pdf: pydyf.PDF) -> None:
 # Page labels
 
 
-def label_pages(pdf: pydyf.PDF) -> None:
-    """Label the pages 1, 2, 3, ... in decimal, as `Page N of M` prints them."""
-    labels = pydyf.Dictionary({"Nums": pydyf.Array([0, pydyf.Dictionary({"S": "/D"})])})
+def label_pages(pdf: pydyf.PDF, code: str | None = None) -> None:
+    """Label the pages as their folios print them: CODE-1, CODE-2, ...; or 1, 2, ... (None)."""
+    style = pydyf.Dictionary({"S": "/D"})
+    if code is not None:
+        style["P"] = pydyf.String(folio_prefix(code))
+    labels = pydyf.Dictionary({"Nums": pydyf.Array([0, style])})
     pdf.add_object(labels)
     pdf.catalog["PageLabels"] = labels.reference

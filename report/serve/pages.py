@@ -126,8 +126,11 @@ def pdf_input(snapshot: Snapshot, stem: str) -> tuple[str, PdfSettings] | None:
     state = snapshot.codes[stem]
     if snapshot.publication is None or state.source is None:
         return None
-    settings = PdfSettings(epoch=epoch_of(snapshot.publication.model.effective_date))
-    return report_html(assemble(state.source, snapshot.publication)), settings
+    report = assemble(state.source, snapshot.publication)
+    settings = PdfSettings(
+        epoch=epoch_of(snapshot.publication.model.effective_date), code=report.code
+    )
+    return report_html(report), settings
 
 
 def missing_page(path: str, events: str | None) -> str:

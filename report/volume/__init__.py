@@ -3,19 +3,20 @@
 The volume is never laid out as one document: only its front matter (cover, contents,
 notices) is rendered with WeasyPrint; every report's finished PDF follows it as it is.
 
-- Contents. The front matter prints the volume page on which each report starts,
-  computed from the entries' page counts once the front matter's own page count is known
-  (it is rendered again only when the count assumed was wrong). Each contents line links
-  to the named destination `report-CODE`, which the merge points at the report's first
-  page. The rendered front matter is cached under the key of its inputs (report/inputs.py).
+- Contents. Each contents line cites the folio of the report's first page, `CODE-1`,
+  which that page prints in its footer (each report page prints its own, `CODE-N`, as
+  rendered alone: the merge changes no page) and which is that page's label; it links to
+  the named destination `report-CODE`, which the merge points at the report's first
+  page. So the contents does not depend on the reports' page counts. The rendered front
+  matter is cached under the key of its inputs (report/inputs.py).
 - Outline. The front matter's bookmarks, then each report's own (its heading with its
   sections below it), closed; past 50 reports, in closed groups by code range
   (report/volume/outline.py), so that a volume of a thousand reports opens as a short
   list and no chain of bookmarks side by side is longer than a reader (or a validator's
   safety depth) follows.
 - Page labels. The front matter's pages are labelled 1 to F, as its `Page N of F`
-  prints them; each report's pages `CODE-1` to `CODE-M`, as its running head (the code)
-  and `Page N of M` print them.
+  prints them; each report's pages `CODE-1` to `CODE-M`, the folios its footer prints
+  (the same labels as the report's own PDF).
 - Structure tree. One /Document element holds the front matter's and each report's
   former /Document element, now a /Part titled with its heading. Their ParentTree
   entries are merged, the pages' /StructParents and annotations' /StructParent moved to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from report.render import folio_prefix
 from report.volume.analyse import Analysis
 from report.volume.outline import outline, write_outline
 from report.volume.place import Chunk, Objects
@@ -141,10 +142,8 @@ def finish_volume(
     labels, first = [], 0
     for index, (_, count, code) in enumerate(parts):
         if code is not None or index == 0:  # the front matter's pages run on from 1
-            labels.append(
-                b"%d << /S /D%s >>"
-                % (first, b" /P " + pdf_string(code.encode() + b"-") if code else b"")
-            )
+            prefix = b" /P " + pdf_string(folio_prefix(code).encode()) if code else b""
+            labels.append(b"%d << /S /D%s >>" % (first, prefix))
         first += count
     labels_num = volume.allocate()
     objects.append((labels_num, b"<< /Nums [ %s ] >>" % refs(labels)))

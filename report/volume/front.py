@@ -2,13 +2,15 @@
 
 The opening (cover and notices) is one part; each page of the contents is a part of its
 own, rendered separately and cached by its HTML, so that a rebuild after one report
-changed renders again only the contents page that lists it (or, when its page count
-changed, the pages whose numbers moved). Which lines go on which page is planned from
-each line's measured height, the way the layout would break them: the heights are a
-function of the line's heading alone, measured once and kept in the cache. Every part is
-checked after rendering; a contents page that would not fit its lines, or an opening
-longer than assumed, is planned and rendered again. The plan and every part depend only
-on the inputs, so a volume built from the cache has the same bytes as one built without.
+changed renders again only the contents page that lists it, and only when its heading
+changed: a line cites the folio of its report's first page (`CODE-1`), not a volume
+page, so the reports' page counts do not reach the contents. Which lines go on which
+page is planned from each line's measured height, the way the layout would break them:
+the heights are a function of the line's heading alone, measured once and kept in the
+cache. Every part is checked after rendering; a contents page that would not fit its
+lines, or an opening longer than assumed, is planned and rendered again. The plan and
+every part depend only on the inputs, so a volume built from the cache has the same bytes
+as one built without.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Protocol
 from report import inputs
 from report.assemble import PublicationInfo
 from report.inputs import sha256
-from report.render import PdfSettings
+from report.render import PdfSettings, folio
 from report.render.html import ContentsLine, FrontPart, front_html
 from report.render.measure import ContentsMetrics
 from report.volume.entry import VolumeEntry
@@ -170,18 +172,14 @@ def _parts(
 ) -> tuple[list[tuple[int, int]], list[FrontPart]]:
     """Plan the contents pages; return the plan and the parts.
 
-    The parts are the opening, then each contents page, numbered from the entries' page
-    counts.
+    The parts are the opening, then each contents page, whose lines cite the folio of each
+    report's first page (`CODE-1`): what that page prints and its page label.
     """
     plan = plan_pages(metrics.heights, metrics.gaps, metrics.first_room, metrics.room, limits)
     total = opening + len(plan)
     fronts = [FrontPart("opening", 1, total, report_count=len(entries))]
-    pages = start_pages(total, entries)
     for number, (start, end) in enumerate(plan):
-        lines = tuple(
-            ContentsLine(e.code, e.heading, page)
-            for e, page in zip(entries[start:end], pages[start:end], strict=True)
-        )
+        lines = tuple(ContentsLine(e.code, e.heading, folio(e.code, 1)) for e in entries[start:end])
         fronts.append(
             FrontPart("contents", opening + number + 1, total, lines, opens_contents=number == 0)
         )
@@ -195,7 +193,7 @@ def _shell() -> FrontPart:
 
 def _measure_html(publication: PublicationInfo, headings: Sequence[str]) -> str:
     """Return a contents document of headings, for measuring their lines."""
-    lines = tuple(ContentsLine(f"line-{n}", h, 0) for n, h in enumerate(headings))
+    lines = tuple(ContentsLine(f"line-{n}", h, "") for n, h in enumerate(headings))
     return front_html(publication, FrontPart("contents", 1, 1, lines, opens_contents=True))
 
 
