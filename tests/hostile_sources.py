@@ -32,6 +32,8 @@ PUBLICATION_FIELDS: dict[Path_, str] = {
     ("notices", "disclaimer"): MARKDOWN,
     ("payers", 0, "name"): PLAIN,
     ("payers", 1, "name"): PLAIN,
+    ("payers", 0, "lookup", "title"): PLAIN,
+    ("payers", 0, "lookup", "url"): ADDRESS,
 }
 CODE_FIELDS: dict[Path_, str] = {
     ("title",): PLAIN,
@@ -40,6 +42,8 @@ CODE_FIELDS: dict[Path_, str] = {
     ("overview", "service_type"): PLAIN,
     ("overview", "sites_of_service", 0): PLAIN,
     ("indicators", "status"): PLAIN,
+    ("indicators", "status_26"): PLAIN,
+    ("indicators", "status_tc"): PLAIN,
     ("clinical_context", "vignette"): MARKDOWN,
     ("clinical_context", "personnel", 0): PLAIN,
     ("clinical_context", "settings", 0): PLAIN,
@@ -121,7 +125,10 @@ def publication_skeleton() -> dict[str, Any]:
         "effective_date": dt.date(2026, 11, 1),
         "audience": "",
         "language": "en-US",
-        "payers": [{"id": "aetna", "name": ""}, {"id": "medicare", "name": ""}],
+        "payers": [
+            {"id": "aetna", "name": "", "lookup": {"title": "", "url": ""}},
+            {"id": "medicare", "name": ""},
+        ],
         "notices": {"copyright": "", "trademark": "", "disclaimer": ""},
     }
 
@@ -140,7 +147,13 @@ def code_skeleton() -> dict[str, Any]:
         "title": "",
         "summary": "",
         "overview": {"description": "", "service_type": "", "sites_of_service": [""]},
-        "indicators": {"status": "", "global_period": "XXX", "pc_tc": "1"},
+        "indicators": {
+            "status": "",
+            "global_period": "XXX",
+            "pc_tc": "1",
+            "status_26": "",
+            "status_tc": "",
+        },
         "clinical_context": {"vignette": "", "personnel": [""], "settings": [""]},
         "modifiers": [{"code": "", "description": "", "when_to_use": ""}],
         "related_codes": [{"code": "55300", "system": "CPT", "relationship": ""}],

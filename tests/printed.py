@@ -21,6 +21,7 @@ from report.sources.yaml import Node
 # Printed, but not as written: a component as its group's name, the page size not at all.
 TRANSFORMED = {("benchmarks", "component"), ("page_size",)}
 VOLUME_ONLY = {("subtitle",)}  # the cover prints it; a report does not
+MONEY = (("benchmarks", "unit"), "USD")  # printed as the figure's $, not as a unit
 # A hyphen of the source, or one a line end adds or marks: pypdf gives `-` and a line
 # break, PDFium U+FFFE and none (a soft hyphen it takes for a hyphenation point).
 HYPHENS = dict.fromkeys(map(ord, "-\u00ad\u2010\ufffe"))
@@ -38,7 +39,7 @@ def _printed(root: Node, kind: str, volume: bool) -> Iterator[tuple[tuple[str | 
     """Yield each printed text: a plain one whole, a Markdown one a block at a time."""
     for loc, value, markdown in printed_texts(root, kind):
         steps = tuple(step for step in loc if isinstance(step, str))
-        if steps in TRANSFORMED or (steps in VOLUME_ONLY and not volume):
+        if steps in TRANSFORMED or (steps in VOLUME_ONLY and not volume) or (steps, value) == MONEY:
             continue
         for block in printed_blocks(value) if markdown else [value]:
             yield loc, block

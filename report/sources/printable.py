@@ -35,7 +35,12 @@ MARKDOWN: dict[str, list[Pattern]] = {
 }
 NOT_PRINTED: dict[str, list[Pattern]] = {
     "code": [("references", int, "url"), ("payers", str, "policies", int, "url")],
-    "publication": [("audience",), ("language",), ("payers", int, "id")],
+    "publication": [
+        ("audience",),
+        ("language",),
+        ("payers", int, "id"),
+        ("payers", int, "lookup", "url"),  # the target of its title's link
+    ],
 }
 # Text printed in a page margin, whose box cannot grow: the most it may hold, and where.
 LIMITS: dict[str, dict[Path, tuple[int, str]]] = {
