@@ -84,6 +84,8 @@ class Variant:
 
 def _long_publication(path: Path_, kind: str) -> str:
     seed = "pub-" + "-".join(map(str, path))
+    if kind == ADDRESS:
+        return f"https://example.org/{word(seed, 2000)}"
     if path in LIMITED:
         return word(seed, LIMITED[path])
     if kind == MARKDOWN:
@@ -109,6 +111,8 @@ def _long_code(path: Path_, kind: str) -> str:
 
 
 def _limits_publication(path: Path_, kind: str) -> str:
+    if kind == ADDRESS:
+        return "https://example.org/lookup"
     if path in LIMITED:
         return wide(LIMITED[path])
     if kind == MARKDOWN:
