@@ -34,7 +34,7 @@ from conftest import (
     SigningKey,
     run_cli,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from markdown_sources import markdown_code
 from qpdf import qpdf_check
@@ -257,6 +257,9 @@ class TestGeneratedSourcesConform:
         max_examples=scaled(10),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        # Each example is a build and a validation: shrinking a failure would take minutes
+        # of the suite's budget. A failing example is reported whole, with its blob.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
     )
     def test_build_conforms(self, code: bytes, variant: str) -> None:
         with tempfile.TemporaryDirectory() as folder:
