@@ -44,6 +44,9 @@ print(json.dumps({
 """
 
 
+NO_OP = ("--sources", "sources", "--out", "dist")
+
+
 def build_in_fresh_interpreter(root: Path, formats: str = "pdf") -> dict[str, object]:
     """Build root/sources into root/dist in a new Python process; return what it says."""
     done = subprocess.run(
@@ -88,8 +91,7 @@ class TestNoOpBuild:
     def test_from_the_command_line(self, project: Path) -> None:
         """Neither the command nor any process it starts imports WeasyPrint."""
         done = subprocess.run(
-            [sys.executable, "-X", "importtime", str(ROOT / "build.py"), "build"]
-            + ["--sources", "sources", "--out", "dist"],
+            [sys.executable, "-X", "importtime", str(ROOT / "build.py"), "build", *NO_OP],
             cwd=project,
             capture_output=True,
             text=True,
