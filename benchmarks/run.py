@@ -671,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for line in describe_machine(args.python, bench.builder):
         print(line)
-    at_start = load()
+    at_start, commit = load(), commit_of(bench.builder)
     print(f"load average at start: {at_start}; other work on the machine skews every figure")
     if not bench.has_force:
         print("note: this build has no --force: the full build relies on a fresh out dir")
@@ -699,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         + f"  (run took {time.perf_counter() - started:.0f} s)"
     )
     print(
-        f"commit {commit_of(bench.builder) or '(not a git checkout)'}; "
+        f"commit {commit or '(not a git checkout)'}; "
         f"load average at start {at_start}, at end {load()}"
     )
     return 0
