@@ -1,17 +1,23 @@
 #!/usr/bin/env python3
 """Benchmark `build` against baselines measured in the same run, on the same machine.
 
-    python benchmarks/run.py [--sizes 24,200,1000] [--jobs 2] [--plain-max 200]
+    python benchmarks/run.py [--sizes 24,200,1000] [--sparse 600] [--jobs 2]
+                             [--plain-max 200] [--worker-reports 24]
                              [--compare OTHER/build.py]
 
-For each N (smallest first), one after another:
+For each N of --sizes (smallest first), then each N of --sparse, one after another:
 
-1. generate N synthetic sources (benchmarks/generate.py, fixed seed);
+1. write N sources: synthetic ones (benchmarks/generate.py, fixed seed), or, for --sparse,
+   real-shaped ones: those `import-pfs --create` makes from a synthetic CMS relative value
+   file of N codes (benchmarks/shapes.py: identity, indicators, benchmarks, nothing else);
 2. build them with --format html, to get html/CODE.html (not timed);
 3. baseline: a plain loop, in a fresh subprocess that imports WeasyPrint once, calling
    weasyprint.HTML(filename=...).write_pdf(target) per HTML file; only the loop is timed.
    Skipped above --plain-max N: the loop is then estimated from the per-file time at
    the largest N measured, and says so;
+   worker cost: a worker's render of up to --worker-reports of these reports
+   (report.render.pdf, with its finisher) against WeasyPrint's write_pdf() of the same
+   HTML, in one process, both warm (benchmarks/shapes.py);
 4. full build of the reports and the volume with --jobs J into a fresh out dir (with
    --force as well when the builder has it, so that no cache kept elsewhere is reused);
 5. no-op rebuild: the same command again, nothing changed;
@@ -33,7 +39,8 @@ process and can miss peaks shorter than that.
 
 The report/volume split comes from the build's own final timing line, such as
 "rendered 24 reports in 8.1 s; volume 0.9 s"; a builder that prints none gets
-"not available".
+"not available". The run prints the commit measured and the load average at its start
+and end; every figure is printed with its target.
 """
 
 from __future__ import annotations
@@ -53,19 +60,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shapes import sparse_sources, worker_cost
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GIB = 1024**3
 MIB = 1024**2
 
-# Targets: (figure, N or None for every N) -> (comparison, limit, how to print the limit).
+# Targets: (figure, N of the synthetic sources, or None for every N and both shapes) ->
+# (comparison, limit, how to print the limit). The sparse sources have the targets of
+# every N only; their other figures are printed against the synthetic ones'.
 TARGETS = {
-    ("full_ratio", 24): ("<=", 0.60, "<= 0.60"),
-    ("noop_ratio", 24): ("<=", 0.10, "<= 0.10"),
+    ("full_ratio", 24): ("<=", 0.42, "<= 0.42"),
+    ("full_ratio", 1000): ("<=", 0.40, "<= 0.40"),
+    ("noop_ratio", 24): ("<=", 0.05, "<= 0.05"),
+    ("noop_seconds", 24): ("<", 0.5, "< 0.5 s"),
     ("memory", 1000): ("<", 1 * GIB, "< 1 GiB"),
     ("volume_share", 1000): ("<", 0.15, "< 15%"),
-    ("noop_seconds", 1000): ("<", 3.0, "< 3 s"),
+    ("noop_seconds", 1000): ("<", 1.0, "< 1 s"),
     ("change_seconds", 1000): ("<", 6.0, "< 6 s"),
+    ("worker_ratio", None): ("<=", 0.60, "<= 0.60"),
 }
 
 TIMING_LINE = re.compile(
@@ -201,9 +215,11 @@ class Bench:
             own = other.parent / ".venv" / "bin" / "python"
             self.pythons[str(other)] = str(own) if own.exists() else args.python
         self.verdicts = Verdicts()
-        self.plain_per_file: tuple[int, float] | None = None  # (N, seconds per file)
+        # (N, seconds per file) of the synthetic sources, and of the sparse ones
+        self.plain_per_file: dict[bool, tuple[int, float]] = {}
         self.has_force = False
         self.serial = False
+        self.sparse = False  # whether the sources measured are the sparse, real-shaped ones
 
     # ---- running -----------------------------------------------------------------
 
@@ -242,18 +258,19 @@ class Bench:
 
     def verdict(self, figure: str, n: int, value: float | None) -> str:
         """Return the target text for a figure at N, and record whether it was met."""
-        target = TARGETS.get((figure, n))
+        target = TARGETS.get((figure, None)) or (None if self.sparse else TARGETS.get((figure, n)))
         if self.label:
             return "(compared; the targets are this builder's)"
         if target is None:
             elsewhere = [(tn, text) for (f, tn), (_, _, text) in TARGETS.items() if f == figure]
+            where = f"sparse N={n}" if self.sparse else f"N={n}"
             if elsewhere:
-                return "(no target at N={}; {})".format(
-                    n, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere)
+                return "(no target at {}; synthetic sources: {})".format(
+                    where, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere)
                 )
             return "(no target)"
         op, limit, text = target
-        name = f"N={n} {figure.replace('_', ' ')} {text}"
+        name = f"{'sparse ' * self.sparse}N={n} {figure.replace('_', ' ')} {text}"
         if value is None:
             self.verdicts.unknown.append(name)
             return f"(target {text}): not measured"
@@ -264,10 +281,11 @@ class Bench:
     def finish(self, sizes: list[int]) -> None:
         """Count the targets of sizes whose figure a failed step left unmeasured."""
         recorded = set(self.verdicts.met + self.verdicts.missed + self.verdicts.unknown)
-        for (figure, n), (_, _, text) in TARGETS.items():
-            name = f"N={n} {figure.replace('_', ' ')} {text}"
-            if n in sizes and name not in recorded:
-                self.verdicts.unknown.append(name)
+        for (figure, at), (_, _, text) in TARGETS.items():
+            for n in sizes if at is None else [at]:
+                name = f"N={n} {figure.replace('_', ' ')} {text}"
+                if n in sizes and name not in recorded:
+                    self.verdicts.unknown.append(name)
 
     @staticmethod
     def say(line: str = "") -> None:
@@ -276,42 +294,34 @@ class Bench:
 
     # ---- one size ----------------------------------------------------------------
 
-    def size(self, n: int) -> None:
-        """Measure every figure at n reports."""
-        base = self.work / f"n{n}"
+    def size(self, n: int, sparse: bool = False) -> None:
+        """Measure every figure at n reports: synthetic sources, or sparse real-shaped ones."""
+        self.sparse = sparse
+        base = self.work / (f"sparse{n}" if sparse else f"n{n}")
         sources = base / "sources"
-        self.say(f"--- N={n} ({base})")
-        gen = subprocess.run(
-            [
-                self.python,
-                str(HERE / "generate.py"),
-                str(n),
-                str(sources),
-                "--seed",
-                str(self.args.seed),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if gen.returncode != 0:
-            raise SystemExit(f"generate.py failed:\n{gen.stderr}")
+        shape = "sparse sources as import-pfs --create makes them" if sparse else "synthetic"
+        where = f"{'sparse ' * sparse}N={n}"
+        self.say(f"--- {where}: {shape} ({base})")
+        if sparse:
+            sparse_sources(self.python, self.builder, n, sources, self.args.seed)
+        else:
+            self.generate(n, sources)
         force = ["--force"] if self.has_force else []
 
         # HTML for the baseline (not timed against anything).
         html_cmd = self.build_cmd(sources, base / "html-build", "--format", "html", *force)
         html = self.measure(html_cmd, base / "html-build.log")
         if not html.ok:
-            self.say(f"N={n} html build failed (exit {html.rc}):\n{html.tail()}")
+            self.say(f"{where} html build failed (exit {html.rc}):\n{html.tail()}")
             return
         html_files = sorted((base / "html-build" / "html").glob("*.html"))
         if len(html_files) != n:
-            self.say(f"N={n} warning: the html build wrote {len(html_files)} HTML files, not {n}")
+            self.say(f"{where} warning: the html build wrote {len(html_files)} HTML files, not {n}")
 
         # Baseline: the plain loop.
         plain_seconds: float | None = None
         plain_note = ""
-        if n <= self.args.plain_max:
+        if n <= self.args.plain_max or sparse:
             loop = self.measure(
                 [
                     self.python,
@@ -325,27 +335,29 @@ class Bench:
             if loop.ok:
                 result = json.loads(loop.output.strip().splitlines()[-1])
                 plain_seconds = result["loop_seconds"]
-                self.plain_per_file = (n, plain_seconds / max(result["files"], 1))
+                per_file = plain_seconds / max(result["files"], 1)
+                self.plain_per_file[sparse] = (n, per_file)
                 self.say(
-                    f"N={n} plain loop: {result['files']} files in {plain_seconds:.1f} s "
-                    f"({self.plain_per_file[1]:.2f} s per file; one process, "
+                    f"{where} plain loop: {result['files']} files in {plain_seconds:.1f} s "
+                    f"({per_file:.2f} s per file; one process, "
                     f"peak RSS {loop.maxrss / MIB:.0f} MiB)"
                 )
             else:
-                self.say(f"N={n} plain loop failed (exit {loop.rc}):\n{loop.tail()}")
-        elif self.plain_per_file:
-            at, per_file = self.plain_per_file
+                self.say(f"{where} plain loop failed (exit {loop.rc}):\n{loop.tail()}")
+        elif sparse in self.plain_per_file:
+            at, per_file = self.plain_per_file[sparse]
             plain_seconds = per_file * n
             plain_note = f" (estimated: {per_file:.2f} s per file measured at N={at})"
             self.say(
-                f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}); "
+                f"{where} plain loop not run (N > --plain-max {self.args.plain_max}); "
                 f"estimated {plain_seconds:.1f} s from {per_file:.2f} s per file at N={at}"
             )
         else:
             self.say(
-                f"N={n} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
+                f"{where} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
                 "smaller N measured to estimate it from"
             )
+        self.worker_cost(n, sources, base / "html-build" / "html")
 
         for label, builder in self.builders:
             self.builder, self.label, self.python = builder, label, self.pythons[builder]
@@ -356,12 +368,45 @@ class Bench:
             self.steps(n, base, mine, plain_seconds, plain_note)
         self.builder, self.label, self.python = self.builders[-1][1], "", self.args.python
 
+    def generate(self, n: int, sources: Path) -> None:
+        """Write n synthetic sources into sources (benchmarks/generate.py)."""
+        seed = str(self.args.seed)
+        gen = subprocess.run(
+            [self.python, str(HERE / "generate.py"), str(n), str(sources), "--seed", seed],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if gen.returncode != 0:
+            raise SystemExit(f"generate.py failed:\n{gen.stderr}")
+
+    def worker_cost(self, n: int, sources: Path, html_dir: Path) -> None:
+        """Print a worker's render time per report against the plain write_pdf() of it."""
+        where = f"{'sparse ' * self.sparse}N={n}"
+        limit = min(n - 1, self.args.worker_reports)
+        if limit < 1:
+            self.say(f"{where} worker cost: not measured (one report warms up; needs N >= 2)")
+            self.verdict("worker_ratio", n, None)
+            return
+        try:
+            cost = worker_cost(self.python, sources, html_dir, limit, self.work)
+        except RuntimeError as exc:
+            self.say(f"{where} worker cost: failed ({exc}) {self.verdict('worker_ratio', n, None)}")
+            return
+        per = max(cost.reports, 1)
+        self.say(
+            f"{where} worker cost: {cost.worker / per:.2f} s per report (report.render.pdf, "
+            f"finisher included) vs write_pdf() {cost.plain / per:.2f} s of the same HTML, "
+            f"{cost.reports} reports, one process, both warm: ratio {cost.ratio:.2f} "
+            f"{self.verdict('worker_ratio', n, cost.ratio)}"
+        )
+
     def steps(
         self, n: int, base: Path, sources: Path, plain_seconds: float | None, plain_note: str
     ) -> None:
         """Measure the builder's full, no-op and one-change builds of sources at n reports."""
         force = ["--force"] if self.has_force else []
-        tag = f"N={n}" + (f" [{self.label}]" if self.label else "")
+        tag = f"{'sparse ' * self.sparse}N={n}" + (f" [{self.label}]" if self.label else "")
         folder = f"-{self.label}" if self.label else ""
 
         # Full build into a fresh out dir.
@@ -519,6 +564,16 @@ def edit_one(sources: Path) -> str:
     return path.stem
 
 
+def commit_of(builder: str) -> str:
+    """Return the git commit of the checkout of build.py (dirty if changed), or ""."""
+    return subprocess.run(
+        ["git", "-C", str(Path(builder).parent), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
 def describe_machine(python: str, builder: str) -> list[str]:
     """Return lines that say what the figures were measured on."""
     cpu = platform.processor() or platform.machine()
@@ -533,13 +588,7 @@ def describe_machine(python: str, builder: str) -> list[str]:
     versions = subprocess.run(
         [python, "-c", probe], capture_output=True, text=True, check=False
     ).stdout.split()
-    repo = Path(builder).parent
-    commit = subprocess.run(
-        ["git", "-C", str(repo), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    commit = commit_of(builder)
     return [
         f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"python {versions[0] if versions else '?'}, weasyprint "
@@ -555,6 +604,18 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes",
         default="24,200,1000",
         help="comma-separated numbers of reports (default 24,200,1000)",
+    )
+    parser.add_argument(
+        "--sparse",
+        default="600",
+        help="comma-separated numbers of sparse, real-shaped sources (as import-pfs --create "
+        "makes them; their plain loop always runs); 0 for none (default 600)",
+    )
+    parser.add_argument(
+        "--worker-reports",
+        type=int,
+        default=24,
+        help="reports timed for the worker cost at each N (default 24)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="--jobs passed to build (default 2)")
     parser.add_argument(
@@ -590,6 +651,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes takes numbers, e.g. 24,200,1000")
     if not sizes or min(sizes) < 1:
         parser.error("--sizes needs numbers of at least 1")
+    try:
+        sparse = sorted({int(s) for s in args.sparse.split(",") if s.strip()} - {0})
+    except ValueError:
+        parser.error("--sparse takes numbers, e.g. 600, or 0 for none")
+    if sparse and min(sparse) < 1:
+        parser.error("--sparse needs numbers of at least 1, or 0 for none")
 
     work = args.work or Path(tempfile.mkdtemp(prefix="report-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -598,12 +665,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(
         f"benchmark {dt.datetime.now().isoformat(timespec='seconds')}: sizes "
-        f"{', '.join(map(str, sizes))}; build --jobs {args.jobs}; plain loop up to N="
+        f"{', '.join(map(str, sizes))}; sparse {', '.join(map(str, sparse)) or 'none'}; "
+        f"build --jobs {args.jobs}; plain loop up to N="
         f"{args.plain_max}; seed {args.seed}"
     )
     for line in describe_machine(args.python, bench.builder):
         print(line)
-    print(f"load average at start: {load()}; other work on the machine skews every figure")
+    at_start, commit = load(), commit_of(bench.builder)
+    print(f"load average at start: {at_start}; other work on the machine skews every figure")
     if not bench.has_force:
         print("note: this build has no --force: the full build relies on a fresh out dir")
     if bench.serial:
@@ -612,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             bench.size(n)
+        for n in sparse:
+            bench.size(n, sparse=True)
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -626,6 +697,10 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; missed: {'; '.join(v.missed)}" if v.missed else "")
         + (f"; not measured: {'; '.join(v.unknown)}" if v.unknown else "")
         + f"  (run took {time.perf_counter() - started:.0f} s)"
+    )
+    print(
+        f"commit {commit or '(not a git checkout)'}; "
+        f"load average at start {at_start}, at end {load()}"
     )
     return 0
 

@@ -27,14 +27,15 @@ from report.progress import progress_for
 from report.release.command import release, verify
 from report.render import DEFAULT_PDF_VARIANT
 from report.serve.command import serve
-from report.workers import DEFAULT_TIMEOUT, start_context
+from report.workers import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from report.build import BuildResult
 
-# Commands import the builder when they run (it loads pydantic, Jinja, the report model:
-# about half a second), and those that render start the workers' fork server first, so
-# that it loads WeasyPrint meanwhile (report/workers.py).
+# Commands import the builder when they run (it loads pydantic, Jinja, the report model).
+# Those that always render (release, serve) start the workers' fork server first, so that
+# it loads WeasyPrint meanwhile (report/workers.py); build starts it only once it finds
+# something to render (report/build/__init__.py), so that a no-op build loads no engine.
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,8 +93,6 @@ def build(
     pause_at: str | None = None,
 ) -> None:
     """Validate, then build the named codes, or all reports and the volumes when none."""
-    if scheduler is None:
-        start_context()
     from report.build import BuildOptions
     from report.build import build as run_build
     from report.build.context import no_pause

@@ -2,8 +2,9 @@
 
 open_pool gives the build's local WorkerPool (report/workers.py) or an ExecutorPool on an
 existing Dask cluster; on_demand_pool opens either only when a task comes, so that a
-build with nothing to render starts no worker. PoolRenderer renders the volume's front
-matter in the same pool.
+build with nothing to render starts no worker. EarlyStart starts the workers' fork server
+as soon as a build knows it will render, so that it loads WeasyPrint while the build goes
+on. PoolRenderer renders the volume's front matter in the same pool.
 """
 
 from __future__ import annotations
@@ -27,7 +28,28 @@ from report.workers import (
     WorkerPool,
     default_jobs,
     render_task,
+    start_context,
 )
+
+
+class EarlyStart:
+    """Start the workers' fork server once, in the background, when a build will render.
+
+    Called as soon as the build knows it has a PDF to make (its index is empty, a source
+    changed, the plan finds a stale output): the server loads WeasyPrint while the build
+    reads and plans. A build that renders no PDF (nothing stale, HTML only) or renders on
+    a Dask cluster starts none, and never loads WeasyPrint.
+    """
+
+    def __init__(self, renders_pdf: bool, scheduler: str | None) -> None:
+        self.wanted = renders_pdf and scheduler is None
+        self.started = False
+
+    def __call__(self) -> None:
+        """Start the fork server, unless it is started or not wanted."""
+        if self.wanted and not self.started:
+            self.started = True
+            start_context()
 
 
 @contextmanager

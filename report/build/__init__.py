@@ -4,6 +4,8 @@ gather (read and validate every source; every error is reported before anything 
 rendered) → plan (which outputs are stale, and why: a pure function) → render (the stale
 reports, in worker processes) → assemble (the volume, from the report PDFs on disk) →
 record (the index and manifest.json). The output folder is locked for the whole build.
+Nothing is started that the build does not need: one with nothing to render starts no
+worker process and never loads WeasyPrint.
 A build of named codes renders those reports only and writes no volume.
 """
 
@@ -21,7 +23,7 @@ from report.build.render import render_reports
 from report.build.volume import assemble_volumes
 from report.errors import Finding, UsageError
 from report.lock import output_lock
-from report.pools import on_demand_pool
+from report.pools import EarlyStart, on_demand_pool
 from report.progress import Progress
 
 __all__ = ["BuildOptions", "BuildResult", "build"]
@@ -49,7 +51,11 @@ def build(
     result = BuildResult()
     with output_lock(out, log):
         index = BuildIndex.load(out)
-        sources = gather_sources(folder, shown_path, index, options.force)
+        # The workers' fork server starts at the first changed source, or once the plan
+        # finds a stale PDF: it loads WeasyPrint meanwhile. A build with nothing to render
+        # starts none.
+        early = EarlyStart("pdf" in options.formats, options.scheduler)
+        sources = gather_sources(folder, shown_path, index, options.force, early)
         result.errors += sources.errors
         if on_errors is not None:
             on_errors(sources.errors)
@@ -58,6 +64,8 @@ def build(
         context = BuildContext.of(options, sources.publication)
         recorded = {path: entry.key for path, entry in index.outputs.items()}
         planned = plan_build(sources.codes, context, shown_path, recorded, index.on_disk(out))
+        if planned.renders_pdf():
+            early()
         options.pause("planned")
         with on_demand_pool(options.jobs, options.timeout, options.scheduler) as pool:
             render_reports(planned, sources, context, pool, out, index, result, progress, log)

@@ -8,6 +8,7 @@ source is validated again (they are checked against its payers).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,17 +53,30 @@ class Sources:
     errors: list[Finding]
 
 
-def gather_sources(folder: Path, shown_path: str, index: BuildIndex, force: bool) -> Sources:
+def nothing() -> None:
+    """Do nothing: no one is told that a source changed."""
+
+
+def gather_sources(
+    folder: Path,
+    shown_path: str,
+    index: BuildIndex,
+    force: bool,
+    changed: Callable[[], None] = nothing,
+) -> Sources:
     """Hash and validate every source of folder; record what was read in the index.
 
-    What the index knows of an unchanged source is taken as it is.
+    What the index knows of an unchanged source is taken as it is. changed is called
+    before a changed source is validated (a sign that the build will render).
     """
     publication, errors = load_publication(folder, shown_path)
     shown_publication = os.path.join(shown_path, PUBLICATION_NAME)
     pub_sha = sha256(publication.data) if publication else ""
     previous = index.sources.get(shown_publication)
     reparse = force or previous is None or previous.sha256 != pub_sha
-    codes = _codes(folder, shown_path, index, publication, reparse)
+    if reparse and publication is not None:
+        changed()
+    codes = _codes(folder, shown_path, index, publication, reparse, changed)
     errors += [finding for code in codes for finding in code.errors]
     if not codes:
         where = os.path.join(shown_path, "codes")
@@ -82,6 +96,7 @@ def _codes(
     index: BuildIndex,
     publication: PublicationFile | None,
     reparse: bool,
+    changed: Callable[[], None],
 ) -> list[CodeSource]:
     """Hash every code source; validate only those that changed (or all when told to)."""
     files = sorted((folder / "codes").glob("*.yaml")) if (folder / "codes").is_dir() else []
@@ -90,13 +105,15 @@ def _codes(
     for file in files:
         path = os.path.join(shown_path, "codes", file.name)
         try:
-            digest, changed, stat = index.source_hash(path, file)
+            digest, edited, stat = index.source_hash(path, file)
         except OSError as exc:  # vanished, unreadable, or a FIFO or device: never read
             codes.append(CodeSource(file, path, "", unreadable(path, exc).findings))
             continue
         entry = index.sources.get(path)
         item = CodeSource(file, path, digest)
-        if changed or reparse or entry is None or publication is None:
+        if edited or reparse or entry is None or publication is None:
+            if publication is not None:
+                changed()
             item.source, item.errors = load_code(file, shown_path, pub_model)
             entry = SourceEntry(stat.st_size, stat.st_mtime_ns, digest)
             entry.errors = [

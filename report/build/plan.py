@@ -86,6 +86,11 @@ class Plan:
         """
         return sorted((r for r in self.reports if r.stale), key=lambda r: (-r.size, r.code))
 
+    def renders_pdf(self) -> bool:
+        """Return whether a PDF is stale: a report's or a volume's, to be rendered."""
+        stale = [r.pdf for r in self.reports] + [v.output for v in self.volumes]
+        return any(out is not None and out.stale for out in stale)
+
     @property
     def up_to_date(self) -> int:
         """Return how many reports keep their PDF as it is."""

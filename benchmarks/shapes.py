@@ -1,0 +1,120 @@
+"""Real-shaped sources and a worker's cost per report, for benchmarks/run.py.
+
+sparse_sources writes N sources as `import-pfs --create` makes them from a CMS relative
+value file (benchmarks/pprrvu.py): identity, the file's short description as title,
+indicators and benchmarks, everything else empty: what a publication of the whole fee
+schedule starts from.
+
+worker_cost times, in one fresh process, what a worker does per report (report.render.pdf's
+render_pdf of the report's HTML: layout, writing, the tagging finisher) against the plain
+loop's WeasyPrint `HTML(...).write_pdf()` of the same report's self-contained HTML (the
+build's html/CODE.html), both warm (one report rendered each way first, not timed), report
+by report in turn, so that other load on the machine weighs on both alike.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from pprrvu import pprrvu
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PPRRVU_NAME = "PPRRVU2026_Jan_nonQPP.csv"  # a name that tells import-pfs its factor
+
+# Times each report's render both ways; prints one JSON line.
+WORKER_COST = r"""
+import json, pathlib, sys, time
+import weasyprint
+from report.assemble import assemble
+from report.render import PdfSettings, epoch_of
+from report.render.html import report_html
+from report.render.pdf import render_pdf
+from report.sources import load_sources
+
+sources, html_dir, limit = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+loaded = load_sources(sources)
+publication = loaded.publication
+epoch = epoch_of(publication.model.effective_date)
+codes = sorted(loaded.codes, key=lambda c: c.model.code)
+pairs = []
+for source in codes:
+    path = html_dir / f"{source.model.code}.html"
+    if path.is_file():
+        pairs.append((source, path))
+step = max(1, len(pairs) // limit)
+pairs = pairs[::step][: limit + 1]
+worker = plain = 0.0
+for number, (source, path) in enumerate(pairs):
+    settings = PdfSettings(epoch=epoch, code=source.model.code)
+    html = report_html(assemble(source, publication, None))
+    own = path.read_text(encoding="utf-8")
+    start = time.perf_counter()
+    render_pdf(html, settings)
+    middle = time.perf_counter()
+    weasyprint.HTML(string=own, base_url=str(path)).write_pdf()
+    end = time.perf_counter()
+    if number:  # the first report of each warms its process up
+        worker += middle - start
+        plain += end - middle
+print(json.dumps({"reports": max(0, len(pairs) - 1), "worker": worker, "plain": plain}))
+"""
+
+
+@dataclass(frozen=True)
+class WorkerCost:
+    """A worker's render time against the plain write_pdf() of the same reports."""
+
+    reports: int
+    worker: float
+    plain: float
+
+    @property
+    def ratio(self) -> float:
+        """Return the worker's time over the plain loop's."""
+        return self.worker / self.plain if self.plain else float("inf")
+
+
+def worker_cost(python: str, sources: Path, html_dir: Path, limit: int, cwd: Path) -> WorkerCost:
+    """Time up to limit reports of sources both ways in one process of python.
+
+    html_dir holds each report's self-contained HTML (a build's html/ folder).
+    """
+    done = subprocess.run(
+        [python, "-c", WORKER_COST, str(sources), str(html_dir), str(limit)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "no output")
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return WorkerCost(found["reports"], found["worker"], found["plain"])
+
+
+def sparse_sources(python: str, builder: str, n: int, out: Path, seed: int) -> None:
+    """Write n sparse sources into out with `import-pfs --create` from a synthetic file.
+
+    The sample's publication.yaml comes first; any earlier codes/ is removed.
+    """
+    shutil.rmtree(out / "codes", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "sources" / "publication.yaml", out / "publication.yaml")
+    csv = out.parent / PPRRVU_NAME
+    csv.write_bytes(pprrvu(n, seed))
+    done = subprocess.run(
+        [python, builder, "import-pfs", str(csv), "--sources", str(out), "--create"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"import-pfs --create failed:\n{done.stderr[-2000:]}")
+    written = len(list((out / "codes").glob("*.yaml")))
+    if written != n:
+        raise SystemExit(f"import-pfs --create wrote {written} sources, not {n}")
