@@ -37,8 +37,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure import MIB, Run, describe_machine, load, measure_command
 from pprrvu import END_OF_FILE, pprrvu
-from run import MIB, Run, describe_machine, load, measure_command
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -47,154 +47,38 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
-import os
-import platform
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure import (
+    HERE,
+    MIB,
+    PLAIN_LOOP,
+    ROOT,
+    Run,
+    changed_files,
+    commit_of,
+    describe_machine,
+    digests,
+    edit_one,
+    load,
+    measure_command,
+    shorten,
+)
 from shapes import sparse_sources, worker_cost
-
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-GIB = 1024**3
-MIB = 1024**2
-
-# Targets: (figure, N of the synthetic sources, or None for every N and both shapes) ->
-# (comparison, limit, how to print the limit). The sparse sources have the targets of
-# every N only; their other figures are printed against the synthetic ones'.
-TARGETS = {
-    ("full_ratio", 24): ("<=", 0.42, "<= 0.42"),
-    ("full_ratio", 1000): ("<=", 0.40, "<= 0.40"),
-    ("noop_ratio", 24): ("<=", 0.05, "<= 0.05"),
-    ("noop_seconds", 24): ("<", 0.5, "< 0.5 s"),
-    ("memory", 1000): ("<", 1 * GIB, "< 1 GiB"),
-    ("volume_share", 1000): ("<", 0.15, "< 15%"),
-    ("noop_seconds", 1000): ("<", 1.0, "< 1 s"),
-    ("change_seconds", 1000): ("<", 6.0, "< 6 s"),
-    ("worker_ratio", None): ("<=", 0.60, "<= 0.60"),
-}
+from targets import Verdicts
 
 TIMING_LINE = re.compile(
     r"rendered\s+(?P<reports>\d+)\s+reports?\s+in\s+(?P<report_s>[\d.]+)\s*s\b"
     r".*?volume\s+(?P<volume_s>[\d.]+)\s*s\b",
     re.IGNORECASE,
 )
-
-# Runs one command and reports its wall time and memory as JSON on its last stdout line.
-WRAPPER = r"""
-import json, os, resource, subprocess, sys, threading, time
-cmd, log = json.loads(sys.argv[1]), sys.argv[2]
-page = os.sysconf("SC_PAGE_SIZE")
-peak = [0]
-largest = [0]
-done = threading.Event()
-
-def tree_rss(root):
-    children, rss = {}, {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read()
-            fields = stat[stat.rindex(b")") + 2:].split()
-            children.setdefault(int(fields[1]), []).append(int(name))
-            rss[int(name)] = int(fields[21]) * page
-        except (OSError, ValueError, IndexError):
-            pass
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        largest[0] = max(largest[0], high_water(pid))
-        todo += children.get(pid, [])
-    return total
-
-def high_water(pid):
-    # A process's own peak RSS: it counts even for processes that another one reaps
-    # (workers forked by a fork server), which getrusage(RUSAGE_CHILDREN) may not see.
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-def sample(pid):
-    while not done.wait(0.1):
-        try:
-            peak[0] = max(peak[0], tree_rss(pid))
-        except OSError:
-            pass
-
-with open(log, "wb") as out:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    sampler = None
-    if os.path.isdir("/proc/self"):
-        sampler = threading.Thread(target=sample, args=(proc.pid,), daemon=True)
-        sampler.start()
-    rc = proc.wait()
-    seconds = time.perf_counter() - start
-    done.set()
-    if sampler:
-        sampler.join()
-maxrss = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, largest[0])
-print(json.dumps({"rc": rc, "seconds": seconds, "maxrss": maxrss,
-                  "tree_peak": peak[0] if sampler else None}))
-"""
-
-# The baseline: what a plain script does with the same HTML files.
-PLAIN_LOOP = r"""
-import json, pathlib, sys, time
-import weasyprint
-html_dir, out_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-out_dir.mkdir(parents=True, exist_ok=True)
-files = sorted(html_dir.glob("*.html"))
-start = time.perf_counter()
-for path in files:
-    weasyprint.HTML(filename=str(path)).write_pdf(str(out_dir / (path.stem + ".pdf")))
-print(json.dumps({"files": len(files), "loop_seconds": time.perf_counter() - start}))
-"""
-
-
-@dataclass
-class Run:
-    """One measured command."""
-
-    rc: int
-    seconds: float
-    maxrss: int
-    tree_peak: int | None
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        """Return whether the command succeeded."""
-        return self.rc == 0
-
-    def tail(self, lines: int = 15) -> str:
-        """Return the last lines of the command's output, indented."""
-        return "\n".join("    " + line for line in self.output.splitlines()[-lines:])
-
-
-@dataclass
-class Verdicts:
-    """Every target checked in the run, for the closing summary."""
-
-    met: list[str] = field(default_factory=list)
-    missed: list[str] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)
 
 
 class Bench:
@@ -258,34 +142,7 @@ class Bench:
 
     def verdict(self, figure: str, n: int, value: float | None) -> str:
         """Return the target text for a figure at N, and record whether it was met."""
-        target = TARGETS.get((figure, None)) or (None if self.sparse else TARGETS.get((figure, n)))
-        if self.label:
-            return "(compared; the targets are this builder's)"
-        if target is None:
-            elsewhere = [(tn, text) for (f, tn), (_, _, text) in TARGETS.items() if f == figure]
-            where = f"sparse N={n}" if self.sparse else f"N={n}"
-            if elsewhere:
-                return "(no target at {}; synthetic sources: {})".format(
-                    where, ", ".join(f"{text} at N={tn}" for tn, text in elsewhere)
-                )
-            return "(no target)"
-        op, limit, text = target
-        name = f"{'sparse ' * self.sparse}N={n} {figure.replace('_', ' ')} {text}"
-        if value is None:
-            self.verdicts.unknown.append(name)
-            return f"(target {text}): not measured"
-        ok = value <= limit if op == "<=" else value < limit
-        (self.verdicts.met if ok else self.verdicts.missed).append(name)
-        return f"(target {text}) {'ok' if ok else 'MISSED'}"
-
-    def finish(self, sizes: list[int]) -> None:
-        """Count the targets of sizes whose figure a failed step left unmeasured."""
-        recorded = set(self.verdicts.met + self.verdicts.missed + self.verdicts.unknown)
-        for (figure, at), (_, _, text) in TARGETS.items():
-            for n in sizes if at is None else [at]:
-                name = f"N={n} {figure.replace('_', ' ')} {text}"
-                if n in sizes and name not in recorded:
-                    self.verdicts.unknown.append(name)
+        return self.verdicts.verdict(figure, n, value, self.sparse, self.label)
 
     @staticmethod
     def say(line: str = "") -> None:
@@ -503,100 +360,6 @@ class Bench:
         return f"; whole tree {run.tree_peak / MIB:.0f} MiB (summed RSS sampled every 0.1 s)"
 
 
-def measure_command(python: str, cmd: list[str], log: Path, cwd: Path) -> Run:
-    """Run a command under the measuring wrapper, its output in log, from the folder cwd.
-
-    From a working folder, so that no checkout is on the path by the current folder: each
-    builder and its workers import the builder installed in its environment.
-    """
-    wrapped = [python, "-c", WRAPPER, json.dumps(cmd), str(log)]
-    done = subprocess.run(wrapped, capture_output=True, text=True, check=False, cwd=cwd)
-    if done.returncode != 0 or not done.stdout.strip():
-        raise SystemExit(f"benchmark wrapper failed:\n{done.stderr}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    output = log.read_text(encoding="utf-8", errors="replace")
-    return Run(result["rc"], result["seconds"], result["maxrss"], result["tree_peak"], output)
-
-
-def digests(out: Path) -> dict[str, str]:
-    """Hash every output file under out (html/ fonts excluded), keyed by relative path."""
-    found = {}
-    for path in sorted(out.rglob("*")):
-        if path.is_file() and "fonts" not in path.parts:
-            found[str(path.relative_to(out))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
-
-
-def changed_files(before: dict[str, str], after: dict[str, str]) -> tuple[list[str], list[str]]:
-    """Split the files whose bytes changed into outputs and the builder's dot-named files."""
-    changed = sorted(name for name, digest in after.items() if before.get(name) != digest)
-    internal = [name for name in changed if any(part.startswith(".") for part in Path(name).parts)]
-    return [name for name in changed if name not in internal], internal
-
-
-def shorten(names: list[str], listed: int = 4) -> str:
-    """Return how many names there are, and the first few of them."""
-    if not names:
-        return "none"
-    more = f", and {len(names) - listed} more" if len(names) > listed else ""
-    return f"{len(names)}: {', '.join(names[:listed])}{more}"
-
-
-def load() -> str:
-    """Return the machine's load averages and cores."""
-    try:
-        return " ".join(f"{value:.2f}" for value in os.getloadavg()) + f" ({os.cpu_count()} cores)"
-    except OSError:
-        return "not available"
-
-
-def edit_one(sources: Path) -> str:
-    """Change one YAML value (the title of the middle code); return that code."""
-    files = sorted((sources / "codes").glob("*.yaml"))
-    path = files[len(files) // 2]
-    text = path.read_text(encoding="utf-8")
-    edited, count = re.subn(
-        r'^title: "(.*)"$', r'title: "\1 (revised)"', text, count=1, flags=re.MULTILINE
-    )
-    if not count:
-        raise SystemExit(f"no quoted title line to edit in {path}")
-    path.write_text(edited, encoding="utf-8")
-    return path.stem
-
-
-def commit_of(builder: str) -> str:
-    """Return the git commit of the checkout of build.py (dirty if changed), or ""."""
-    return subprocess.run(
-        ["git", "-C", str(Path(builder).parent), "describe", "--always", "--dirty"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
-
-
-def describe_machine(python: str, builder: str) -> list[str]:
-    """Return lines that say what the figures were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    probe = "import sys, weasyprint; print(sys.version.split()[0], weasyprint.__version__)"
-    versions = subprocess.run(
-        [python, "-c", probe], capture_output=True, text=True, check=False
-    ).stdout.split()
-    commit = commit_of(builder)
-    return [
-        f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-        f"python {versions[0] if versions else '?'}, weasyprint "
-        f"{versions[1] if len(versions) > 1 else '?'}; builder {builder}"
-        + (f" (git {commit})" if commit else " (not a git checkout)"),
-    ]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks the command line asks for; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -688,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
         elif args.keep or args.work:
             print(f"working folder kept: {work}")
-    bench.finish(sizes)
+    bench.verdicts.finish(sizes)
     v = bench.verdicts
     total = len(v.met) + len(v.missed) + len(v.unknown)
     print()
