@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Time warm renders of a few reports in this process, to weigh a change of layout.
+
+    python benchmarks/layout.py [--runs 9] [--generated 3] [--codes 74440]
+
+Renders the sample's reports named by --codes (sources/) and the --generated largest
+reports of a synthetic set (benchmarks/generate.py, fixed seed, written to a temporary
+folder) with the builder's own renderer (report.render.pdf), once to warm it up, then
+--runs times each, one report after another in turn. Prints, per report, the elements of
+its HTML, its pages, and the median time of laying it out (HTML to pages) and of a whole
+render (layout and PDF writing); the last line sums the medians. Run it before and after
+a change on an otherwise idle machine: only the medians of several runs say anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from report.assemble import assemble
+from report.render import PdfSettings, epoch_of
+from report.render.html import report_html
+from report.render.pdf import renderer
+from report.sources import Sources, load_sources
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def element_count(html: str) -> int:
+    """Return how many elements html holds (text never holds a bare `<`: it is escaped)."""
+    return len(re.findall(r"<[A-Za-z]", html))
+
+
+@dataclass
+class Subject:
+    """One report to time: its HTML, how it is written, and the times measured."""
+
+    name: str
+    html: str
+    settings: PdfSettings
+    layouts: list[float] = field(default_factory=list)
+    renders: list[float] = field(default_factory=list)
+    pages: int = 0
+
+
+def subjects_of(
+    sources: Sources, label: str, codes: list[str] | None, largest: int
+) -> list[Subject]:
+    """Return the reports of codes (or the largest ones by HTML) of a sources folder."""
+    publication = sources.publication
+    if publication is None or sources.errors:
+        raise SystemExit(f"{sources.folder}: the sources do not load cleanly")
+    epoch = epoch_of(publication.model.effective_date)
+    found: list[Subject] = []
+    for item in sources.codes:
+        code = item.model.code
+        if codes is not None and code not in codes:
+            continue
+        html = report_html(assemble(item, publication))
+        found.append(Subject(f"{label}:{code}", html, PdfSettings(epoch=epoch, code=code)))
+    if codes is None:
+        found.sort(key=lambda s: len(s.html), reverse=True)
+        found = found[:largest]
+    return found
+
+
+def generated(count: int, folder: Path) -> Sources:
+    """Write count synthetic sources into folder and load them."""
+    subprocess.run(
+        [sys.executable, str(HERE / "generate.py"), str(count), str(folder)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return load_sources(folder)
+
+
+def measure(subjects: list[Subject], runs: int) -> None:
+    """Render each subject once to warm up, then runs times, round robin."""
+    render = renderer()
+    for subject in subjects:
+        _, subject.pages = render.render(subject.html, subject.settings)
+    for _ in range(runs):
+        for subject in subjects:
+            start = time.perf_counter()
+            render.layout(subject.html)
+            middle = time.perf_counter()
+            render.render(subject.html, subject.settings)
+            end = time.perf_counter()
+            subject.layouts.append(middle - start)
+            subject.renders.append(end - middle)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the chosen reports and print the medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="timed renders per report")
+    parser.add_argument("--generated", type=int, default=3, help="largest synthetic reports")
+    parser.add_argument("--codes", default="74440", help="sample codes, comma-separated")
+    args = parser.parse_args(argv)
+    sample = load_sources(ROOT / "sources")
+    subjects = subjects_of(sample, "sample", args.codes.split(","), 0)
+    with tempfile.TemporaryDirectory() as temp:
+        if args.generated > 0:
+            synthetic = generated(max(12, 4 * args.generated), Path(temp))
+            subjects += subjects_of(synthetic, "generated", None, args.generated)
+        measure(subjects, args.runs)
+    print(f"{'report':<20} {'elements':>8} {'pages':>5} {'layout s':>9} {'render s':>9}")
+    layout_sum = render_sum = 0.0
+    for s in subjects:
+        layout, render = statistics.median(s.layouts), statistics.median(s.renders)
+        layout_sum += layout
+        render_sum += render
+        print(f"{s.name:<20} {element_count(s.html):>8} {s.pages:>5} {layout:>9.3f} {render:>9.3f}")
+    print(f"{'sum of medians':<35} {layout_sum:>9.3f} {render_sum:>9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
