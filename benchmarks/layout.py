@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time warm renders of a few reports in this process, to weigh a change of layout.
 
-    python benchmarks/layout.py [--runs 9] [--generated 3] [--codes 74440]
+    python benchmarks/layout.py [--runs 9] [--generated 3] [--codes 74440] [--against REF]
 
 Renders the sample's reports named by --codes (sources/) and the --generated largest
 reports of a synthetic set (benchmarks/generate.py, fixed seed, written to a temporary
@@ -10,6 +10,10 @@ folder) with the builder's own renderer (report.render.pdf), once to warm it up,
 its HTML, its pages, and the median time of laying it out (HTML to pages) and of a whole
 render (layout and PDF writing); the last line sums the medians. Run it before and after
 a change on an otherwise idle machine: only the medians of several runs say anything.
+
+With --against REF, each report is also rendered, in turn with the current stylesheet,
+with styles/report.css as git commit REF has it (the same HTML, the current fonts): a
+change of the stylesheet alone is weighed in one process, under the same load.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 from report.assemble import assemble
 from report.render import PdfSettings, epoch_of
 from report.render.html import report_html
-from report.render.pdf import renderer
+from report.render.pdf import Renderer, renderer
 from report.sources import Sources, load_sources
 
 HERE = Path(__file__).resolve().parent
@@ -46,8 +50,8 @@ class Subject:
     name: str
     html: str
     settings: PdfSettings
-    layouts: list[float] = field(default_factory=list)
-    renders: list[float] = field(default_factory=list)
+    layouts: dict[str, list[float]] = field(default_factory=dict)
+    renders: dict[str, list[float]] = field(default_factory=dict)
     pages: int = 0
 
 
@@ -82,20 +86,34 @@ def generated(count: int, folder: Path) -> Sources:
     return load_sources(folder)
 
 
-def measure(subjects: list[Subject], runs: int) -> None:
-    """Render each subject once to warm up, then runs times, round robin."""
-    render = renderer()
-    for subject in subjects:
-        _, subject.pages = render.render(subject.html, subject.settings)
+def stylesheet_at(ref: str) -> str:
+    """Return styles/report.css as git commit ref has it."""
+    return subprocess.run(
+        ["git", "show", f"{ref}:styles/report.css"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def measure(subjects: list[Subject], renderers: dict[str, Renderer], runs: int) -> None:
+    """Render each subject with each renderer once to warm up, then runs times, in turn."""
+    for name, render in renderers.items():
+        for subject in subjects:
+            _, subject.pages = render.render(subject.html, subject.settings)
+            subject.layouts[name] = []
+            subject.renders[name] = []
     for _ in range(runs):
         for subject in subjects:
-            start = time.perf_counter()
-            render.layout(subject.html)
-            middle = time.perf_counter()
-            render.render(subject.html, subject.settings)
-            end = time.perf_counter()
-            subject.layouts.append(middle - start)
-            subject.renders.append(end - middle)
+            for name, render in renderers.items():
+                start = time.perf_counter()
+                render.layout(subject.html)
+                middle = time.perf_counter()
+                render.render(subject.html, subject.settings)
+                end = time.perf_counter()
+                subject.layouts[name].append(middle - start)
+                subject.renders[name].append(end - middle)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,22 +122,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=9, help="timed renders per report")
     parser.add_argument("--generated", type=int, default=3, help="largest synthetic reports")
     parser.add_argument("--codes", default="74440", help="sample codes, comma-separated")
+    parser.add_argument("--against", metavar="REF", help="also render with REF's stylesheet")
     args = parser.parse_args(argv)
+    renderers = {"current": renderer()}
+    if args.against:
+        renderers[args.against] = Renderer(stylesheet_at(args.against))
     sample = load_sources(ROOT / "sources")
     subjects = subjects_of(sample, "sample", args.codes.split(","), 0)
     with tempfile.TemporaryDirectory() as temp:
         if args.generated > 0:
             synthetic = generated(max(12, 4 * args.generated), Path(temp))
             subjects += subjects_of(synthetic, "generated", None, args.generated)
-        measure(subjects, args.runs)
-    print(f"{'report':<20} {'elements':>8} {'pages':>5} {'layout s':>9} {'render s':>9}")
-    layout_sum = render_sum = 0.0
-    for s in subjects:
-        layout, render = statistics.median(s.layouts), statistics.median(s.renders)
-        layout_sum += layout
-        render_sum += render
-        print(f"{s.name:<20} {element_count(s.html):>8} {s.pages:>5} {layout:>9.3f} {render:>9.3f}")
-    print(f"{'sum of medians':<35} {layout_sum:>9.3f} {render_sum:>9.3f}")
+        measure(subjects, renderers, args.runs)
+    print(f"{'report':<20} {'css':<8} {'elements':>8} {'pages':>5} {'layout s':>9} {'render s':>9}")
+    for name in renderers:
+        layout_sum = render_sum = 0.0
+        for s in subjects:
+            layout = statistics.median(s.layouts[name])
+            render = statistics.median(s.renders[name])
+            layout_sum += layout
+            render_sum += render
+            count = element_count(s.html)
+            print(f"{s.name:<20} {name:<8} {count:>8} {s.pages:>5} {layout:>9.3f} {render:>9.3f}")
+        print(f"{'sum of medians':<20} {name:<8} {'':>14} {layout_sum:>9.3f} {render_sum:>9.3f}")
     return 0
 
 
