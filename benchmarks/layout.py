@@ -9,7 +9,9 @@ folder) with the builder's own renderer (report.render.pdf), once to warm it up,
 --runs times each, one report after another in turn. Prints, per report, the elements of
 its HTML, its pages, and the median time of laying it out (HTML to pages) and of a whole
 render (layout and PDF writing); the last line sums the medians. Run it before and after
-a change on an otherwise idle machine: only the medians of several runs say anything.
+a change: only the medians of several runs say anything. Times are this process's CPU
+time (time.process_time), not the wall clock, so that other work on a shared machine
+weighs less on them.
 
 With --against REF, each report is also rendered, in turn with the current stylesheet,
 with styles/report.css as git commit REF has it (the same HTML, the current fonts): a
@@ -107,11 +109,11 @@ def measure(subjects: list[Subject], renderers: dict[str, Renderer], runs: int) 
     for _ in range(runs):
         for subject in subjects:
             for name, render in renderers.items():
-                start = time.perf_counter()
+                start = time.process_time()
                 render.layout(subject.html)
-                middle = time.perf_counter()
+                middle = time.process_time()
                 render.render(subject.html, subject.settings)
-                end = time.perf_counter()
+                end = time.process_time()
                 subject.layouts[name].append(middle - start)
                 subject.renders[name].append(end - middle)
 
