@@ -185,6 +185,23 @@ class TestNotTaken:
         if "html" in ",".join(args):
             assert "Vasotomy" in (project / "dist/html/55300.html").read_text(encoding="utf-8")
 
+    @pytest.mark.parametrize(
+        "record",
+        [{"sources": []}, {"outputs": 7}, {"reports": "two"}, "settled", None],
+        ids=["sources-a-list", "outputs-a-number", "reports-a-string", "a-string", "none"],
+    )
+    def test_odd_record(self, project: Path, record: object) -> None:
+        """A record the builder cannot use is none; the rest of the index still holds."""
+        path = project / "dist" / ".build-index.json"
+        index = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(record, dict):
+            index["settled"].update(record)
+        else:
+            index["settled"] = record
+        path.write_text(json.dumps(index), encoding="utf-8")
+        assert build(project) == (0, NOTHING, True)
+        assert build(project) == (0, NOTHING, False)
+
     def test_errors_are_reported_every_time(self, project: Path) -> None:
         (project / "sources" / "codes" / "99999.yaml").write_text("code: [\n", encoding="utf-8")
         first, second = build(project), build(project)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,19 @@ class Settled:
     manifest: str  # SHA-256 of manifest.json
     reports: int  # the reports up to date
 
+    def well_formed(self) -> bool:
+        """Return whether every field holds what it is declared to (a record read back)."""
+        texts = [self.builder, self.folder, self.shown_path, self.variant, self.publication]
+        texts += [self.manifest, *self.formats, *self.outputs, *self.sources]
+        stats = list(self.sources.values())
+        return (
+            all(isinstance(text, str) for text in texts)
+            and isinstance(self.formats, list)
+            and isinstance(self.outputs, list)
+            and all(isinstance(s, list) and [type(n) for n in s] == [int, int] for s in stats)
+            and type(self.reports) is int
+        )
+
 
 @dataclass
 class BuildIndex:
@@ -96,14 +110,16 @@ class BuildIndex:
             raw = json.loads((out / INDEX_NAME).read_text(encoding="utf-8"))
             if raw.get("version") != INDEX_VERSION:
                 return cls()
-            settled = raw.get("settled")
-            return cls(
+            index = cls(
                 {k: SourceEntry(**v) for k, v in raw["sources"].items()},
                 {k: OutputEntry(**v) for k, v in raw["outputs"].items()},
-                Settled(**settled) if settled is not None else None,
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
+        with suppress(KeyError, TypeError, AttributeError):  # a record it cannot read: none
+            settled = Settled(**raw["settled"])
+            index.settled = settled if settled.well_formed() else None
+        return index
 
     def dumps(self) -> bytes:
         """Return the index as JSON bytes."""

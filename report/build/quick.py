@@ -25,6 +25,7 @@ from report.outputs import TEMP_SUFFIX
 
 PUBLICATION_NAME = "publication.yaml"
 MANIFEST_NAME = "manifest.json"
+READ_LIMIT = 256 * 1024 * 1024  # bytes read of publication.yaml or the manifest, at most
 
 
 def code_files(folder: Path) -> list[Path]:
@@ -71,7 +72,7 @@ def nothing_to_do(
             return None
         try:
             return _check(folder, shown_path, out, formats, variant)
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):  # an odd record
             return None
 
 
@@ -89,7 +90,7 @@ def _check(
         and last.formats == sorted(set(formats))
         and last.variant == variant
         and last.builder == builder_fingerprint()
-        and last.publication == sha256(read_regular(folder / PUBLICATION_NAME)[0])
+        and last.publication == sha256(read_regular(folder / PUBLICATION_NAME, READ_LIMIT)[0])
         and _same_sources(folder, shown_path, last.sources)
         and _same_outputs(out, index, last)
     )
@@ -119,6 +120,6 @@ def _same_outputs(out: Path, index: BuildIndex, last: Settled) -> bool:
     present = index.on_disk(out)
     if any(path not in present for path in last.outputs):
         return False
-    if sha256(read_regular(out / MANIFEST_NAME)[0]) != last.manifest:
+    if sha256(read_regular(out / MANIFEST_NAME, READ_LIMIT)[0]) != last.manifest:
         return False
     return not any(out.rglob(f".*{TEMP_SUFFIX}"))
