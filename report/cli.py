@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model).
 # Those that always render (release, serve) start the workers' fork server first, so that
 # it loads WeasyPrint meanwhile (report/workers.py); build starts it only once it finds
-# something to render (report/build/__init__.py), so that a no-op build loads no engine.
+# something to render (report/build/run.py), so that a no-op build loads no engine.
 # A build of all reports that has nothing to do says so before it loads any of it
 # (report/build/quick.py); the commands below main are imported when they run, or when
 # --help lists them.
