@@ -23,6 +23,7 @@ from report.console import (
 )
 from report.errors import Finding
 from report.exits import reported, say
+from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT
 from report.workers import DEFAULT_TIMEOUT
 
@@ -133,7 +134,6 @@ def build(
     from report.build import BuildOptions
     from report.build import build as run_build
     from report.build.context import no_pause
-    from report.progress import progress_for
 
     options = BuildOptions(
         codes,
