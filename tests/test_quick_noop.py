@@ -109,6 +109,17 @@ def edit_same_size(root: Path) -> None:
     assert len(edited) == len(text)
 
 
+def edit_publication_same_time(root: Path) -> None:
+    """Change a letter of publication.yaml's first comment, keeping its size and time."""
+    path = root / "sources" / "publication.yaml"
+    stat = path.stat()
+    data = path.read_bytes()
+    assert data.startswith(b"# The ")
+    path.write_bytes(b"# the " + data[len(b"# The ") :])
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
 def add_source(root: Path) -> None:
     """Add code 55301, a copy of 55300."""
     codes = root / "sources" / "codes"
@@ -146,6 +157,7 @@ class TestNotTaken:
             (add_source, (), "rendered 1 report in"),
             (remove("sources/codes/55300.yaml"), (), "rendered 0 reports in"),
             (append("sources/publication.yaml", b"# a comment\n"), (), NOTHING),
+            (edit_publication_same_time, (), NOTHING),
             (remove("dist/74440.pdf"), (), "rendered 1 report in"),
             (append("dist/55300.pdf", b"%"), (), "rendered 1 report in"),
             (remove("dist/volume.pdf"), (), "rendered 0 reports in"),
@@ -161,6 +173,7 @@ class TestNotTaken:
             "source-added",
             "source-removed",
             "publication-changed",
+            "publication-changed-same-size-and-time",
             "output-deleted",
             "output-modified",
             "volume-deleted",
