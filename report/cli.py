@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import shlex
 import sys
@@ -22,11 +23,8 @@ from report.console import (
 )
 from report.errors import Finding
 from report.exits import reported, say
-from report.pfs.command import import_pfs
 from report.progress import progress_for
-from report.release.command import release, verify
 from report.render import DEFAULT_PDF_VARIANT
-from report.serve.command import serve
 from report.workers import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -35,10 +33,42 @@ if TYPE_CHECKING:
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model).
 # Those that always render (release, serve) start the workers' fork server first, so that
 # it loads WeasyPrint meanwhile (report/workers.py); build starts it only once it finds
-# something to render (report/build/__init__.py), so that a no-op build loads no engine.
+# something to render (report/build/run.py), so that a no-op build loads no engine.
+# A build of all reports that has nothing to do says so before it loads any of it
+# (report/build/quick.py); the commands below main are imported when they run, or when
+# --help lists them.
+
+# The commands defined in modules of their own: name -> (module, attribute).
+LAZY_COMMANDS = {
+    "import-pfs": ("report.pfs.command", "import_pfs"),
+    "release": ("report.release.command", "release"),
+    "serve": ("report.serve.command", "serve"),
+    "verify": ("report.release.command", "verify"),
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands of LAZY_COMMANDS are imported only when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return every command's name, in order."""
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return the command named cmd_name, importing its module if need be."""
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, attribute = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="report")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -93,13 +123,21 @@ def build(
     pause_at: str | None = None,
 ) -> None:
     """Validate, then build the named codes, or all reports and the volumes when none."""
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    if not (codes or force or scheduler or pause_at):
+        from report.build.quick import nothing_to_do
+
+        kept = nothing_to_do(Path(sources), sources, Path(out), wanted, pdf_variant.lower())
+        if kept is not None:
+            click.echo(f"{_nothing_to_render(kept, out)}; {counts(0)}", err=True)
+            sys.exit(0)
     from report.build import BuildOptions
     from report.build import build as run_build
     from report.build.context import no_pause
 
     options = BuildOptions(
         codes,
-        [f.strip() for f in formats.split(",") if f.strip()],
+        wanted,
         pdf_variant.lower(),
         jobs,
         force,
@@ -128,7 +166,7 @@ def _buildcounts(result: BuildResult, out: str, named: bool = False) -> str:
     """
     rendered, kept = len(result.rendered), result.up_to_date
     if not rendered and not result.volume_built:
-        done = f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
+        done = _nothing_to_render(kept, out)
     else:
         volume = (
             ""
@@ -141,6 +179,11 @@ def _buildcounts(result: BuildResult, out: str, named: bool = False) -> str:
             f"{result.render_seconds:.1f} s ({kept} up to date){volume}; written to {out}"
         )
     return f"{done}; {counts(len(result.errors))}"
+
+
+def _nothing_to_render(kept: int, out: str) -> str:
+    """Say that no report was rendered, kept of them up to date in out."""
+    return f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
 
 
 @main.command()
@@ -223,9 +266,3 @@ def new(code: str, system: str | None = None, sources: str = "sources") -> None:
         path = new_code(Path(sources), sources, code, system)
         option = "" if sources == "sources" else f" --sources {shlex.quote(sources)}"
         say(f"wrote {path}; edit it, then run: python build.py check{option}")
-
-
-main.add_command(import_pfs)
-main.add_command(release)
-main.add_command(verify)
-main.add_command(serve)

@@ -96,6 +96,34 @@ def output_lock(
 
 
 @contextmanager
+def output_lock_if_free(out: Path) -> Iterator[bool]:
+    """Hold out's build lock for the body if no one holds it; say whether it is held.
+
+    Nothing waits and nothing is written: a missing lock file, or one that another build
+    (or this process) holds, is False, and the lock file is left as it was.
+    """
+    path = out / LOCK_NAME
+    with _guard:  # closing any descriptor of the file would drop this process's own lock
+        held_here = out.resolve() / LOCK_NAME in _held
+    try:
+        fd = None if held_here else os.open(path, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:
+        fd = None
+    if fd is None:
+        yield False
+        return
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            free = True
+        except OSError:  # another build holds it
+            free = False
+        yield free
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def release_lock(
     root: Path, log: Log = print, wait: float = DEFAULT_WAIT, poll: float = 0.1
 ) -> Iterator[HeldLock]:

@@ -11,11 +11,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from report import __version__
-from report.assemble import PublicationInfo
 from report.errors import WriteError
+
+if TYPE_CHECKING:  # the report model: a no-op build loads none of it
+    from report.assemble import PublicationInfo
 
 T = TypeVar("T")
 # atomic_stream's temporary files: ".NAME.RANDOM.tmp" beside NAME.

@@ -5,13 +5,16 @@ the key of the inputs it was made from (report/inputs.py) and what the file was 
 written: size, hash, pages and modification time. For each source it records its size,
 modification time and hash, and what checking it found (its errors, its report's
 heading), so that a source whose size and modification time are unchanged is not read
-again.
+again. After a build of all reports that left everything up to date, it also records
+what that build was (Settled), so that the next one can tell it has nothing to do without
+loading the sources (report/build/quick.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,11 +63,45 @@ class OutputEntry:
 
 
 @dataclass
+class Settled:
+    """What a build of all reports, without errors, left up to date, and from what.
+
+    Another build with the same builder, options and sources has nothing to do while every
+    output listed, and the manifest, are as written.
+    """
+
+    builder: str  # report.inputs.builder_fingerprint()
+    folder: str  # the sources folder, resolved
+    shown_path: str  # the sources folder as messages (and the index's keys) name it
+    formats: list[str]  # sorted
+    variant: str
+    publication: str  # SHA-256 of publication.yaml
+    sources: dict[str, list[int]]  # each code source, by shown path: [size, mtime_ns]
+    outputs: list[str]  # every output the build holds, within the output folder
+    manifest: str  # SHA-256 of manifest.json
+    reports: int  # the reports up to date
+
+    def well_formed(self) -> bool:
+        """Return whether every field holds what it is declared to (a record read back)."""
+        texts = [self.builder, self.folder, self.shown_path, self.variant, self.publication]
+        texts += [self.manifest, *self.formats, *self.outputs, *self.sources]
+        stats = list(self.sources.values())
+        return (
+            all(isinstance(text, str) for text in texts)
+            and isinstance(self.formats, list)
+            and isinstance(self.outputs, list)
+            and all(isinstance(s, list) and [type(n) for n in s] == [int, int] for s in stats)
+            and type(self.reports) is int
+        )
+
+
+@dataclass
 class BuildIndex:
     """The index of one output folder."""
 
     sources: dict[str, SourceEntry] = field(default_factory=dict)
     outputs: dict[str, OutputEntry] = field(default_factory=dict)
+    settled: Settled | None = None  # set by a build of all reports that left all up to date
 
     @classmethod
     def load(cls, out: Path) -> BuildIndex:
@@ -73,12 +110,16 @@ class BuildIndex:
             raw = json.loads((out / INDEX_NAME).read_text(encoding="utf-8"))
             if raw.get("version") != INDEX_VERSION:
                 return cls()
-            return cls(
+            index = cls(
                 {k: SourceEntry(**v) for k, v in raw["sources"].items()},
                 {k: OutputEntry(**v) for k, v in raw["outputs"].items()},
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
+        with suppress(KeyError, TypeError, AttributeError):  # a record it cannot read: none
+            settled = Settled(**raw["settled"])
+            index.settled = settled if settled.well_formed() else None
+        return index
 
     def dumps(self) -> bytes:
         """Return the index as JSON bytes."""
@@ -86,6 +127,7 @@ class BuildIndex:
             "version": INDEX_VERSION,
             "sources": {k: asdict(v) for k, v in sorted(self.sources.items())},
             "outputs": {k: asdict(v) for k, v in sorted(self.outputs.items())},
+            "settled": asdict(self.settled) if self.settled is not None else None,
         }
         return json.dumps(raw, separators=(",", ":")).encode("utf-8")
 

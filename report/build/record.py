@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from report.build.context import BuildContext, BuildResult
-from report.build.index import INDEX_NAME, BuildIndex
+from report.build.gather import Sources
+from report.build.index import INDEX_NAME, BuildIndex, Settled
 from report.build.plan import Plan, defined_volumes
+from report.build.quick import settled
 from report.files import read_regular
 from report.outputs import OutputFile, atomic_write, manifest_bytes
 
@@ -38,10 +40,12 @@ def record_build(
     index: BuildIndex,
     result: BuildResult,
     volume_keys: dict[str, str],
+    sources: Sources,
 ) -> None:
     """List every output the build holds, as built; write the index and the manifest.
 
-    volume_keys are those of the volumes the build holds, by path.
+    volume_keys are those of the volumes the build holds, by path. A build of all reports
+    that left every output up to date, without errors, records so in the index.
     """
     present = index.on_disk(out)
     for report in plan.reports:
@@ -66,7 +70,43 @@ def record_build(
         manifest = _named_manifest(out, context, result, manifest)
     if not _holds(out / MANIFEST_NAME, manifest):
         atomic_write(out / MANIFEST_NAME, manifest)
+    index.settled = _settled(plan, context, index, result, sources, manifest)
     save_index(out, index)
+
+
+def _settled(
+    plan: Plan,
+    context: BuildContext,
+    index: BuildIndex,
+    result: BuildResult,
+    sources: Sources,
+    manifest: bytes,
+) -> Settled | None:
+    """Return what a build of all reports left up to date, if it left all (else None)."""
+    options = context.options
+    planned = [out.path for r in plan.reports for out in (r.pdf, r.html) if out is not None]
+    planned += [v.output.path for v in plan.volumes]
+    held = {file.path for file in result.files}
+    entries = [index.sources.get(code.shown_path) for code in sources.codes]
+    if options.codes or options.release is not None or result.errors or sources.errors:
+        return None
+    if set(planned) != held or sources.publication is None or None in entries:
+        return None
+    return settled(
+        sources.folder,
+        sources.shown_path,
+        options.formats,
+        options.variant,
+        sources.publication.data,
+        {
+            code.shown_path: [e.size, e.mtime_ns]
+            for code, e in zip(sources.codes, entries, strict=True)
+            if e
+        },
+        sorted(held),
+        manifest,
+        len(plan.reports),  # each one up to date now
+    )
 
 
 def left_volumes(
