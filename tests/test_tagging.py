@@ -27,7 +27,7 @@ from report.release.embedded import PdfSources, run_length_decoded
 from report.release.sign import SIGNATURE_FIELD, load_key, sign_pdf
 from report.render.html import render_markdown
 from report.render.provenance import run_length, stamp_pdf
-from report.render.streams import unambiguous_stream_ends
+from report.render.streams import written_streams
 from report.render.tagging import finisher
 from report.render.xmp import claim_pdfua
 from report.stamp import Attachment, Stamp
@@ -298,11 +298,22 @@ class TestStreamEnds:
         pdf = pydyf.PDF()
         pdf.add_object(pydyf.Stream([data]))
         out = io.BytesIO()
-        with unambiguous_stream_ends():
+        with written_streams():
             pdf.write(out)
         assert end in out.getvalue()
         pdf.write(plain := io.BytesIO())  # outside, pydyf writes as it does
         assert data + b"\nendstream" in plain.getvalue()
+
+    def test_compression_level(self) -> None:
+        """A compressed stream is written at zlib's level 6, and reads back whole."""
+        data = b"BT /F1 9 Tf (Seminal vesicles) Tj ET\n" * 200
+        pdf = pydyf.PDF()
+        pdf.add_object(pydyf.Stream([data], compress=True))
+        with written_streams():
+            pdf.write(out := io.BytesIO())
+        written = out.getvalue()
+        assert zlib.compress(data, 6) in written
+        assert zlib.compress(data, 9) not in written
 
     @pytest.mark.parametrize(
         ("data", "end"), [(b"abc\r", b"\r\nendstream"), (b"abc", b"\nendstream")]

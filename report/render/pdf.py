@@ -23,7 +23,7 @@ from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.fonts import BundledFonts
 from report.render.provenance import stamp_pdf
-from report.render.streams import unambiguous_stream_ends
+from report.render.streams import written_streams
 from report.render.tagging import finisher
 from report.resources import fonts_dir, styles_dir, stylesheet
 
@@ -112,7 +112,7 @@ class Renderer:
             "pdf_tags": True,
         }
         document = self.layout(html, **options)
-        with self._refusals(), fixed_clock(settings.epoch), unambiguous_stream_ends():
+        with self._refusals(), fixed_clock(settings.epoch), written_streams():
             data = document.write_pdf(finisher=finisher(variant, settings.code), **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
         stamp = settings.stamp
