@@ -21,6 +21,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
+from report.render.cascade import SharedStyles, shared_styles
 from report.render.fonts import BundledFonts
 from report.render.provenance import stamp_pdf
 from report.render.streams import written_streams
@@ -97,6 +98,7 @@ class Renderer:
             url_fetcher=self.fetcher,
             font_config=self.font_config,
         )
+        self.shared = SharedStyles()  # computed styles, shared by the documents laid out
 
     def render(self, html: str, settings: PdfSettings) -> tuple[bytes, int]:
         """Render HTML (without inline styles) to tagged PDF bytes and its page count."""
@@ -120,7 +122,7 @@ class Renderer:
 
     def layout(self, html: str, **options: object) -> Document:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""
-        with self._refusals():
+        with self._refusals(), shared_styles(self.shared):
             return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=[self.stylesheet], **options
             )

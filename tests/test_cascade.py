@@ -1,0 +1,71 @@
+"""Computed styles shared across the reports one renderer lays out change no byte of any.
+
+report/render/cascade.py lets a renderer reuse the styles WeasyPrint computed for the
+reports before; a report's PDF must be the same whether it is laid out first, after other
+reports, or after reports of another publication.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from extreme_sources import write_extreme_sources
+
+from report.assemble import assemble
+from report.render import PDF_VARIANTS, PdfSettings, epoch_of
+from report.render.html import report_html
+from report.render.pdf import Renderer
+from report.sources import load_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+
+Report = tuple[str, str, PdfSettings]  # a name, the report's HTML, its settings
+
+
+def reports_of(folder: Path, variant: str) -> list[Report]:
+    """Return every report of a sources folder, as HTML with its settings."""
+    loaded = load_sources(folder)
+    epoch = epoch_of(loaded.publication.model.effective_date)
+    return [
+        (
+            f"{folder.name}/{source.model.code}",
+            report_html(assemble(source, loaded.publication, None)),
+            PdfSettings(epoch=epoch, code=source.model.code, variant=variant),
+        )
+        for source in sorted(loaded.codes, key=lambda c: c.model.code)
+    ]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory) -> list[Report]:
+    """Return the sample's reports and the extreme corpora's, in both variants."""
+    folders = [ROOT / "sources", *write_extreme_sources(tmp_path_factory.mktemp("x")).values()]
+    return [
+        report
+        for variant in PDF_VARIANTS
+        for folder in folders
+        for report in reports_of(folder, variant)
+    ]
+
+
+class TestSharedStyles:
+    """A report laid out after others is byte for byte the report laid out alone."""
+
+    def test_same_bytes_in_sequence(self, reports: list[Report]) -> None:
+        """Each report, rendered after every report before it, equals its render alone."""
+        shared = Renderer()
+        for name, html, settings in reports:
+            alone, _ = Renderer().render(html, settings)
+            after, _ = shared.render(html, settings)
+            assert after == alone, f"{name} differs when rendered after other reports"
+
+    def test_styles_are_shared(self, reports: list[Report]) -> None:
+        """A second layout of a report computes no new style: all come from the first."""
+        renderer = Renderer()
+        _, html, settings = reports[0]
+        renderer.render(html, settings)
+        kept = len(renderer.shared.styles)
+        renderer.render(html, settings)
+        assert kept > 100
+        assert len(renderer.shared.styles) == kept
