@@ -98,7 +98,7 @@ class FaceMerger:
             entry = font.entry(gid)
             if entry is None:
                 continue
-            sure, (_, advance, lsb) = entry
+            sure, (advance, lsb) = entry
             held = self.glyphs.get(gid)
             if held is None or (sure and not held.sure):
                 self.glyphs[gid] = _glyph(font, gid, sure, (advance, lsb))
@@ -209,7 +209,12 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
     """
     groups: dict[bytes, dict[bytes, list[int]]] = {}  # by face or bytes: distinct programs
     mergers: dict[bytes, FaceMerger | None] = {}  # None: a face whose subsets disagree
+    known: dict[bytes, bytes] = {}  # a program seen before -> its group's key
     for index, use in enumerate(uses):
+        same = hashlib.sha256(b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)).digest()
+        if same in known:  # the same subset again: read and merged once
+            groups[known[same]][same].append(index)
+            continue
         key = b"bytes:" + hashlib.sha256(use.dictionary + b"\n" + use.data).digest()
         font = None
         data = program(use) if use.key == b"/FontFile2" else None
@@ -219,9 +224,9 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
                 key = b"face:" + font.face()
             except NotMerged:
                 font = None
-        same = hashlib.sha256(b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)).digest()
+        known[same] = key
         distinct = groups.setdefault(key, {})
-        if same not in distinct and font is not None:
+        if font is not None:
             merger = mergers.setdefault(key, FaceMerger())
             try:
                 if merger is not None:

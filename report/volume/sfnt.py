@@ -79,15 +79,20 @@ class Sfnt:
             digest.update(tag + struct.pack(">I", len(table)) + table)
         return digest.digest()
 
-    def entry(self, gid: int) -> tuple[bool, tuple[bytes, int, int]] | None:
-        """Return a glyph's (outline, advance, side bearing), and whether it is surely kept."""
+    def entry(self, gid: int) -> tuple[bool, tuple[int, int]] | None:
+        """Return a glyph's (advance, side bearing), and whether it is surely kept.
+
+        None for a glyph the union does not take from this subset. Its outline is compared
+        (canonical) only where the union takes or holds it: most ids of a subset that keeps
+        the face's glyph ids are empty.
+        """
         if gid > self.last:
             return None
-        glyph, (advance, lsb) = self.canonical(gid), self.metrics[gid]
+        advance, lsb = self.metrics[gid]
         if self.glyphs[gid] or gid == self.last or (gid < self.long_metrics and advance | lsb):
-            return True, (glyph, advance, lsb)
+            return True, (advance, lsb)
         if gid >= self.long_metrics:  # past the long metrics: the advance is the last one's
-            return False, (glyph, advance, lsb)
+            return False, (advance, lsb)
         return None
 
     def canonical(self, gid: int) -> bytes:
