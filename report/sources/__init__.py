@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from hashlib import sha256
 from pathlib import Path
 
 from report.errors import Finding, SourceError, UsageError
+from report.sources.indices import Indices, check_localities, load_indices
 from report.sources.models import CodeSource, Publication
 from report.sources.printable import printing_findings
 from report.sources.validate import check_code, check_publication, validate_model
@@ -26,12 +28,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PublicationFile:
-    """The validated publication with the file it came from."""
+    """The validated publication with the file it came from, and the folder's indices.
+
+    indices holds each year's geographic practice cost indices (gpci/YEAR.yaml), which
+    every report of the publication may use.
+    """
 
     path: str
     root: Node
     model: Publication
     data: bytes
+    indices: dict[int, Indices] = field(default_factory=dict)
+
+    def indices_digest(self) -> str:
+        """Return what identifies the indices every report may use: each file's path and hash."""
+        return ";".join(
+            f"{item.path}={sha256(item.data).hexdigest()}"
+            for _, item in sorted(self.indices.items())
+        )
 
 
 @dataclass(frozen=True)
@@ -60,17 +74,23 @@ class Sources:
 
 
 def load_publication(folder: Path, shown_path: str) -> tuple[PublicationFile | None, list[Finding]]:
-    """Load and validate folder/publication.yaml; return it (or None) and its errors."""
+    """Load and validate folder/publication.yaml and the indices of gpci/.
+
+    Return the publication (or None) and the errors of both: the indices are shared by
+    every report, as the publication is.
+    """
     path = os.path.join(shown_path, "publication.yaml")
+    indices, errors = load_indices(folder, shown_path)
     try:
         data, root = load_yaml(folder / "publication.yaml", path)
     except SourceError as exc:
-        return None, exc.findings
+        return None, exc.findings + errors
     model, findings = validate_model(path, root, Publication)
     if model is None:
-        return None, findings
+        return None, findings + errors
     findings = check_publication(path, root, model) + printing_findings(path, root, "publication")
-    return (None if findings else PublicationFile(path, root, model, data)), findings
+    findings += check_localities(path, root, model, indices) + errors
+    return (None if findings else PublicationFile(path, root, model, data, indices)), findings
 
 
 def load_code(
