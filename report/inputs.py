@@ -65,6 +65,12 @@ def builder_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def files_digest(files: list[tuple[str, bytes]]) -> str:
+    """Return the hash of named files: each name with its content's hash, in name order."""
+    lines = "".join(f"{name}={sha256(data)}\n" for name, data in sorted(files))
+    return sha256(lines.encode())
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The inputs of one output; subclasses declare them as fields."""
@@ -79,20 +85,22 @@ class Inputs:
 
 @dataclass(frozen=True)
 class ReportPdf(Inputs):
-    """A report's PDF: its source, the publication, the PDF variant and a release's stamp."""
+    """A report's PDF: its source, the publication, the indices, PDF variant, release stamp."""
 
     source: str  # SHA-256 of codes/CODE.yaml
     publication: str  # SHA-256 of publication.yaml (its effective date sets the clock)
+    indices: str  # files_digest of gpci/*.yaml: Medicare payments by locality
     variant: str
     release: str  # Release.key() in a release; empty in a build
 
 
 @dataclass(frozen=True)
 class ReportHtml(Inputs):
-    """A report's HTML file: its source, the publication and a release's stamp."""
+    """A report's HTML file: its source, the publication, the indices and a release's stamp."""
 
     source: str
     publication: str
+    indices: str  # files_digest of gpci/*.yaml
     release: str
 
 

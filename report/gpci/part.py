@@ -183,6 +183,30 @@ def named_localities(publication: Publication, indices: Indices) -> list[Localit
     return chosen
 
 
+def missing_inputs(year: int, factor: bool, indices: dict[int, Indices]) -> str | None:
+    """Name what the sources lack to compute payments of year's RVUs, or None if nothing.
+
+    factor: whether the figures hold a conversion factor of that year.
+    """
+    lacking = [] if factor else [f"a conversion factor of {year} among the benchmarks"]
+    if year not in indices:
+        held = ", ".join(str(other) for other in sorted(indices))
+        lacking.append(
+            f"the geographic practice cost indices of {year} (gpci/{year}.yaml, which "
+            f"import-gpci writes; {'they hold those of ' + held if held else 'they hold none'})"
+        )
+    return " and ".join(lacking) or None
+
+
+def locality_notice(benchmarks: list[Benchmark], indices: dict[int, Indices]) -> str | None:
+    """Say what a code's payments by locality lack, for `check`; None if nothing or no RVUs."""
+    years, priced = rvu_parts(benchmarks)
+    if not years:
+        return None
+    year = years[-1]
+    return missing_inputs(year, any(p.year == year for p in priced), indices)
+
+
 def locality_part(
     benchmarks: list[Benchmark],
     publication: Publication,
@@ -200,18 +224,10 @@ def locality_part(
     year = years[-1]
     of_year = [parts for parts in priced if parts.year == year]
     held = indices.get(year)
-    lacking = []
-    if not of_year:
-        lacking.append(f"a conversion factor of {year} among the benchmarks")
-    if held is None:
-        lacking.append(
-            f"the geographic practice cost indices of {year} (gpci/{year}.yaml; "
-            "import them with import-gpci)"
-        )
     if held is None or not of_year:
         missing = (
-            f"Payments by locality need the relative values, conversion factor and indices "
-            f"of one year; the sources lack {' and '.join(lacking)}."
+            "No payments by locality: they need the relative values, conversion factor and "
+            f"indices of one year, and the sources lack {missing_inputs(year, bool(of_year), indices)}."
         )
         return LocalityPart(year, (), (), 0, missing)
     source = of_year[0].source

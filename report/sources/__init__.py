@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from hashlib import sha256
 from pathlib import Path
 
 from report.errors import Finding, SourceError, UsageError
+from report.inputs import files_digest
 from report.sources.indices import Indices, check_localities, load_indices
 from report.sources.models import CodeSource, Publication
 from report.sources.printable import printing_findings
@@ -41,11 +41,8 @@ class PublicationFile:
     indices: dict[int, Indices] = field(default_factory=dict)
 
     def indices_digest(self) -> str:
-        """Return what identifies the indices every report may use: each file's path and hash."""
-        return ";".join(
-            f"{item.path}={sha256(item.data).hexdigest()}"
-            for _, item in sorted(self.indices.items())
-        )
+        """Return the hash of the indices files every report may use (report/inputs.py)."""
+        return files_digest([(os.path.basename(i.path), i.data) for i in self.indices.values()])
 
 
 @dataclass(frozen=True)
