@@ -225,9 +225,10 @@ def locality_part(
     of_year = [parts for parts in priced if parts.year == year]
     held = indices.get(year)
     if held is None or not of_year:
+        lacking = missing_inputs(year, bool(of_year), indices)
         missing = (
             "No payments by locality: they need the relative values, conversion factor and "
-            f"indices of one year, and the sources lack {missing_inputs(year, bool(of_year), indices)}."
+            f"indices of one year, and the sources lack {lacking}."
         )
         return LocalityPart(year, (), (), 0, missing)
     source = of_year[0].source
