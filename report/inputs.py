@@ -89,7 +89,7 @@ class ReportPdf(Inputs):
 
     source: str  # SHA-256 of codes/CODE.yaml
     publication: str  # SHA-256 of publication.yaml (its effective date sets the clock)
-    indices: str  # files_digest of gpci/*.yaml: Medicare payments by locality
+    indices: str  # PublicationFile.indices_key(): gpci/*.yaml, Medicare payments by locality
     variant: str
     release: str  # Release.key() in a release; empty in a build
 
@@ -100,7 +100,7 @@ class ReportHtml(Inputs):
 
     source: str
     publication: str
-    indices: str  # files_digest of gpci/*.yaml
+    indices: str  # PublicationFile.indices_key()
     release: str
 
 

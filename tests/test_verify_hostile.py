@@ -55,8 +55,7 @@ from report.release.verify import first_difference
 SOURCE_NAMES = "publication.yaml, CODE.yaml (CODE a CPT or HCPCS code) or gpci-YEAR.yaml"
 SOURCE_PATHS = "publication.yaml, codes/CODE.yaml (CODE a CPT or HCPCS code) or gpci/YEAR.yaml"
 NOT_OWN = (
-    "which is not its own: a report embeds publication.yaml, the indices and its code's "
-    "source only"
+    "which is not its own: a report embeds publication.yaml, the indices and its code's source only"
 )
 
 

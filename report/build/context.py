@@ -73,7 +73,7 @@ class BuildContext:
             publication,
             sha256(publication.model.model_dump_json(exclude={"volumes"}).encode()),
             publication_info(publication, options.release),
-            publication.indices_digest(),
+            publication.indices_key(),
         )
 
     @property

@@ -76,7 +76,7 @@ class Settled:
     formats: list[str]  # sorted
     variant: str
     publication: str  # SHA-256 of publication.yaml
-    indices: str  # report.inputs.files_digest of gpci/*.yaml, the indices reports use
+    indices: str  # files_digest of the bytes of gpci/*.yaml, the indices reports use
     sources: dict[str, list[int]]  # each code source, by shown path: [size, mtime_ns]
     outputs: list[str]  # every output the build holds, within the output folder
     manifest: str  # SHA-256 of manifest.json

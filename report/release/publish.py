@@ -38,8 +38,8 @@ from report.release.snapshot import (
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
-from report.sources.yaml import unreadable
 from report.sources.indices import indices_files
+from report.sources.yaml import unreadable
 from report.stamp import INDICES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT
 

@@ -40,8 +40,20 @@ class PublicationFile:
     data: bytes
     indices: dict[int, Indices] = field(default_factory=dict)
 
-    def indices_digest(self) -> str:
-        """Return the hash of the indices files every report may use (report/inputs.py)."""
+    def indices_key(self) -> str:
+        """Return the hash of the indices every report may use, as validated (report/inputs.py).
+
+        Comments and layout are not in it: editing them renders no report again.
+        """
+        return files_digest(
+            [
+                (str(year), item.model.model_dump_json().encode())
+                for year, item in self.indices.items()
+            ]
+        )
+
+    def indices_files(self) -> str:
+        """Return the hash of the indices files' bytes, as report/build/quick.py compares them."""
         return files_digest([(os.path.basename(i.path), i.data) for i in self.indices.values()])
 
 
