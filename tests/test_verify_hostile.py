@@ -86,7 +86,7 @@ CASES = [
         "traversal with manifest entry",
         traversal,
         (
-            '{R}/manifest.json:1:1: "sources"[3]["path"] must be ' + SOURCE_PATHS + ", not the "
+            '{R}/manifest.json:1:1: "sources"[4]["path"] must be ' + SOURCE_PATHS + ", not the "
             'string "codes/' + "../" * 17 + ".…",
         ),
     ),
