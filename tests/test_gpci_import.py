@@ -133,7 +133,7 @@ def moved_to_end(number: int) -> list[bytes]:
     """Return the addendum with line number moved after the footnotes."""
     found = lines()
     line = found.pop(number - 1)
-    return found[:-1] + [line, b""]
+    return [*found[:-1], line, b""]
 
 
 BROKEN = [
