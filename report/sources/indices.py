@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from report.errors import Finding, SourceError, excerpt
 from report.sources.models import Publication, Strict, Text
-from report.sources.validate import locate, validate_model
+from report.sources.validate import describe, locate, validate_model
 from report.sources.yaml import Node, load_yaml
 
 INDICES_FOLDER = "gpci"
@@ -31,14 +31,14 @@ MAX_INDEX = Decimal(10)  # indices are near 1; the largest ever published are be
 FIRST_YEAR = 1992  # the fee schedule's first year
 
 
-def _index(value: object) -> object:
-    """Read a YAML number as the exact decimal it is written as; leave anything else to fail."""
+def _index(value: object) -> Decimal:
+    """Read a YAML number as the exact decimal it is written as; refuse anything else."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
+        raise ValueError(f"an index must be a number, not {describe(value)}")
     try:
         return Decimal(str(value))  # the shortest text of a float is the one written
-    except InvalidOperation:
-        return value
+    except InvalidOperation as exc:
+        raise ValueError(f"an index must be a finite number, not {value}") from exc
 
 
 def _in_range(value: Decimal) -> Decimal:

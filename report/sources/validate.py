@@ -19,7 +19,6 @@ M = TypeVar("M", bound=BaseModel)
 _EXPECTED = {
     "string_type": "text",
     "float_type": "a number",
-    "decimal_type": "a number",
     "int_type": "a whole number",
     "bool_type": "true or false",
     "date_type": "a date written YYYY-MM-DD",
