@@ -277,6 +277,27 @@ class TestReportPart:
             "LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES CNTY)",
         ]
 
+    def test_median_of_equal_middle_payments(
+        self, sample: tuple[PublicationFile, dict[str, CodeFile]]
+    ) -> None:
+        """55300's 56th and 57th facility payments are the same: the median names one and counts."""
+        publication, codes = sample
+        part = assemble(codes["55300"], publication).localities
+        assert part is not None
+        (group,) = part.groups
+        median = next(row for row in group.rows if row.label.startswith("Median"))
+        assert (median.detail, [c.text for c in median.cells]) == (
+            "MADERA and 10 more",
+            ["NA", "$188.15"],
+        )
+        note = next(n.text for n in part.notes if n.number == median.note)
+        assert note == (
+            "Global, median of 112 localities: non-facility: NA; facility: the 56th and 57th of "
+            "112 pay the same, MADERA (CA, locality 58) (the same in 10 other localities): (3.50 "
+            "× 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = $188.145949974, rounded to "
+            "$188.15. Sources: [3]."
+        )
+
     def test_statistics_checked_with_fractions(
         self, sample: tuple[PublicationFile, dict[str, CodeFile]]
     ) -> None:

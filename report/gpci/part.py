@@ -106,8 +106,12 @@ def _statistic(kind: str, found: list[Payment], count: int) -> Statistic | None:
     if not found:
         return None
     ranked = sorted(found, key=lambda p: p.amount)  # stable: the addendum's order on ties
-    if kind == "median" and len(ranked) % 2 == 0:
-        middle = len(ranked) // 2
+    middle = len(ranked) // 2
+    if (
+        kind == "median"
+        and len(ranked) % 2 == 0
+        and ranked[middle - 1].amount != ranked[middle].amount
+    ):
         low, high = ranked[middle - 1], ranked[middle]
         amount = (low.amount + high.amount) / 2
         return Statistic(
@@ -117,13 +121,20 @@ def _statistic(kind: str, found: list[Payment], count: int) -> Statistic | None:
             f"{_amount_text(low.amount)} and {_place(high.locality)} "
             f"{_amount_text(high.amount)}: {_amount_text(amount)}, rounded to {money(amount)}",
         )
-    chosen = {"lowest": ranked[0], "median": ranked[len(ranked) // 2]}.get(kind, ranked[-1])
+    chosen = {"lowest": ranked[0], "median": ranked[middle]}.get(kind, ranked[-1])
     ties = sum(1 for p in found if p.amount == chosen.amount) - 1
     also = f" (the same in {ties} other localit{'y' if ties == 1 else 'ies'})" if ties else ""
+    which = ""
+    if kind == "median":
+        which = (
+            f"the {middle}th and {middle + 1}th of {count} pay the same, "
+            if len(ranked) % 2 == 0
+            else f"the middle of {count}, "
+        )
     return Statistic(
         chosen.amount,
         chosen.locality.name + (f" and {ties} more" if ties else ""),
-        f"{_place(chosen.locality)}{also}: {_worked(chosen)}",
+        f"{which}{_place(chosen.locality)}{also}: {_worked(chosen)}",
     )
 
 
