@@ -324,7 +324,7 @@ def _stat(pid: str) -> tuple[str, int]:
 
 
 class TestWhatAChangeAffects:
-    """A code source's change affects its own pages; the publication, indices, templates all."""
+    """A code source's change affects its pages; publication, indices, templates, styles: all."""
 
     def test_classify(self, tmp_path: Path) -> None:
         layout = Layout(tmp_path / "src", tmp_path / "templates", tmp_path / "styles")
