@@ -133,9 +133,10 @@ def rvu_parts(benchmarks: list[Benchmark]) -> tuple[list[int], list[RvuParts]]:
     years: set[int] = set()
     found: list[RvuParts] = []
     for component in ("global", "26", "TC"):
-        work = _one([b for b in benchmarks if b.component == component], (WORK,))
+        scheduled = [b for b in benchmarks if b.component == component and _year(b) is not None]
+        work = _one(scheduled, (WORK,))
         year = _year(work) if work is not None else None
-        if work is None or year is None:
+        if work is None or year is None:  # no work RVU from the fee schedule
             continue
         figures = [b for b in benchmarks if b.component == component and _year(b) == year]
         mp = _one(figures, (MALPRACTICE,))
