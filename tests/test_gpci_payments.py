@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +17,7 @@ from report.checking import check_folder
 from report.gpci.payments import RvuParts, cents, payment, rvu_parts
 from report.sources import CodeFile, PublicationFile, load_sources
 from report.sources.indices import Locality, matching
+from report.sources.models import Benchmark
 
 
 @pytest.fixture(scope="module")
@@ -413,3 +415,67 @@ class TestYearsMatch:
         text = normal(" ".join(page.body for page in read_pages(out / "74440.pdf")))
         assert normal("they hold those of 2021)") in text
         assert "$92.46" not in text
+
+
+def figure(
+    label: str,
+    value: float,
+    source: str = "2022 National Physician Fee Schedule "
+    "Relative Value File January Release, released 12/15/2021",
+) -> Benchmark:
+    """Return a global benchmark figure as of 2022-01-01."""
+    return Benchmark(label=label, value=value, unit="RVU", source=source, as_of=date(2022, 1, 1))
+
+
+class TestWhichFigures:
+    """Only the fee schedule's figures make a payment; an author's own are left alone."""
+
+    @pytest.mark.parametrize(
+        ("figures", "years", "priced"),
+        [
+            (
+                [
+                    figure("Work RVU", 9.99, source="Specialty society survey, 2021"),
+                    figure("Work RVU", 0.38),
+                    figure("Practice expense RVU", 0.13),
+                    figure("Malpractice RVU", 0.01),
+                    figure("Conversion factor", 34.6062),
+                ],
+                [2022],
+                ("0.38", "0.13", "0.13", "0.01", "34.6062"),
+            ),
+            (
+                [
+                    figure("Work RVU", 0.38, source="Specialty society survey, 2021"),
+                    figure("Malpractice RVU", 0.01, source="Specialty society survey, 2021"),
+                ],
+                [],
+                None,
+            ),
+            (
+                [
+                    figure("Work RVU", 0.38),
+                    figure("Facility practice expense RVU", 0.13),
+                    figure("Malpractice RVU", 0.01),
+                ],
+                [2022],
+                None,  # no conversion factor of 2022: the part says so
+            ),
+        ],
+        ids=["author's-figure-first", "author's-figures-only", "no-conversion-factor"],
+    )
+    def test_parts(
+        self, figures: list[Benchmark], years: list[int], priced: tuple[str, ...] | None
+    ) -> None:
+        found_years, found = rvu_parts(figures)
+        assert found_years == years
+        assert [
+            (
+                str(p.work),
+                str(p.pe["non-facility"]),
+                str(p.pe["facility"]),
+                str(p.mp),
+                str(p.factor),
+            )
+            for p in found
+        ] == ([priced] if priced else [])
