@@ -65,12 +65,6 @@ def builder_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def files_digest(files: list[tuple[str, bytes]]) -> str:
-    """Return the hash of named files: each name with its content's hash, in name order."""
-    lines = "".join(f"{name}={sha256(data)}\n" for name, data in sorted(files))
-    return sha256(lines.encode())
-
-
 @dataclass(frozen=True)
 class Inputs:
     """The inputs of one output; subclasses declare them as fields."""

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from report.build.index import BuildIndex, Settled
-from report.files import read_regular
-from report.inputs import builder_fingerprint, files_digest, sha256
+from report.files import files_digest, read_regular
+from report.inputs import builder_fingerprint, sha256
 from report.lock import output_lock_if_free
 from report.outputs import TEMP_SUFFIX
 

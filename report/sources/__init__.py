@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from report.errors import Finding, SourceError, UsageError
-from report.inputs import files_digest
+from report.files import files_digest
 from report.sources.indices import Indices, check_localities, load_indices
 from report.sources.models import CodeSource, Publication
 from report.sources.printable import printing_findings
