@@ -294,9 +294,9 @@ class TestReportPart:
         )
         note = next(n.text for n in part.notes if n.number == median.note)
         assert note == (
-            "Global, median of 112 localities: non-facility: NA; facility: the 56th and 57th of "
-            "112 pay the same, MADERA (CA, locality 58) (the same in 10 other localities): (3.50 "
-            "× 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = $188.145949974, rounded to "
+            "Global, median of 112 localities: non-facility: NA, not priced; facility: the 56th "
+            "and 57th of 112 pay the same, MADERA (CA, locality 58) (the same in 10 other "
+            "localities): (3.50 × 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = $188.145949974, rounded to "
             "$188.15. Sources: [3]."
         )
 
@@ -337,7 +337,8 @@ class TestReportPart:
         assert notes[9] == (
             "Global, median of 112 localities: non-facility: the mean of the 56th and 57th of "
             "112, HOUSTON (TX, locality 18) $105.35511528 and MIAMI (FL, locality 4) "
-            "$105.599435052: $105.477275166, rounded to $105.48; facility: NA. Sources: [3]."
+            "$105.599435052: $105.477275166, rounded to $105.48; facility: NA, not priced. "
+            "Sources: [3]."
         )
 
     def test_printed(self, sample_build: Path) -> None:

@@ -175,7 +175,9 @@ def _group(
     ]
     for kind in ("lowest", "median", "highest"):
         stats = [_statistic(kind, paid, len(every)) for paid in everywhere]
-        said = _by_setting([stat.working if stat else NOT_PRICED for stat in stats])
+        said = _by_setting(
+            [stat.working if stat else f"{NOT_PRICED}, not priced" for stat in stats]
+        )
         number = first_note + len(notes)
         label = f"{kind.capitalize()} of {len(every)} localities"
         notes.append(LocalityNote(number, f"{name}, {label.lower()}: {said}. Sources: {sources}."))
