@@ -296,8 +296,8 @@ class TestReportPart:
         assert note == (
             "Global, median of 112 localities: non-facility: NA, not priced; facility: the 56th "
             "and 57th of 112 pay the same, MADERA (CA, locality 58) (the same in 10 other "
-            "localities): (3.50 × 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = $188.145949974, rounded to "
-            "$188.15. Sources: [3]."
+            "localities): (3.50 × 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = "
+            "$188.145949974, rounded to $188.15. Sources: [3]."
         )
 
     def test_statistics_checked_with_fractions(
