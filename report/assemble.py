@@ -17,6 +17,7 @@ from report.figures import (
     rvu_chart,
     stale_cutoff,
 )
+from report.gpci.part import LocalityPart, locality_part
 from report.indicators import meaning
 from report.sources import CodeFile, PublicationFile
 from report.sources.models import (
@@ -147,6 +148,8 @@ class ReportModel:
     considerations: tuple[str, ...]
     references: tuple[Reference, ...]
     availability: list[Availability] = field(default_factory=list)
+    # Medicare payment by locality, when the figures have RVU parts (report/gpci/part.py)
+    localities: LocalityPart | None = None
 
     @property
     def heading(self) -> str:
@@ -267,6 +270,13 @@ def assemble(
         references=tuple(code.references or ()),
     )
     report.availability = availability(code, publication.model)
+    report.localities = locality_part(
+        code.benchmarks or [],
+        publication.model,
+        publication.indices,
+        len(notes) + 1,
+        {note.source: note.as_of for note in notes},
+    )
     return report
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from report.assemble import STALE_MONTHS, availability, stale_benchmarks
 from report.errors import Finding, Location, excerpt
+from report.gpci.part import locality_notice
 from report.scaffold import PLACEHOLDER_TITLE
 from report.sources import CodeFile, PublicationFile, load_code, open_folder
 from report.sources.batch import each
@@ -59,13 +60,29 @@ def code_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
     """List the notices of a valid code source, located.
 
     One for each outline item it has no data for, for a title still the placeholder
-    `new` wrote, and for each benchmark as of more than 12 months before the
-    publication's effective date.
+    `new` wrote, for each benchmark as of more than 12 months before the publication's
+    effective date, and for payments by locality that lack indices or a conversion factor.
     """
     return [
         *missing_notices(code, publication),
         *placeholder_notices(code),
         *stale_notices(code, publication),
+        *locality_notices(code, publication),
+    ]
+
+
+def locality_notices(code: CodeFile, publication: PublicationFile) -> list[Finding]:
+    """List a notice if the code's RVUs lack the indices or factor of their year, else none."""
+    said = locality_notice(code.model.benchmarks or [], publication.indices)
+    if said is None:
+        return []
+    return [
+        Finding(
+            locate(code.path, code.root, ("benchmarks",), True),
+            f"Benchmarks: Medicare payment by locality: the sources lack {said}; "
+            "the report says so instead of giving payments",
+            "notice",
+        )
     ]
 
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 # The commands defined in modules of their own: name -> (module, attribute).
 LAZY_COMMANDS = {
+    "import-gpci": ("report.gpci.command", "import_gpci"),
     "import-pfs": ("report.pfs.command", "import_pfs"),
     "release": ("report.release.command", "release"),
     "serve": ("report.serve.command", "serve"),

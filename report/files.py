@@ -8,6 +8,7 @@ wait for a writer forever, and a device can give bytes without end.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from pathlib import Path
@@ -45,6 +46,12 @@ def open_regular(path: Path) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def files_digest(files: list[tuple[str, bytes]]) -> str:
+    """Return the hex SHA-256 of named files: each name with its content's hash, in name order."""
+    lines = "".join(f"{name}={hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files))
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def read_regular(path: Path, limit: int | None = None) -> tuple[bytes, int]:

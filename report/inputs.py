@@ -79,20 +79,22 @@ class Inputs:
 
 @dataclass(frozen=True)
 class ReportPdf(Inputs):
-    """A report's PDF: its source, the publication, the PDF variant and a release's stamp."""
+    """A report's PDF: its source, the publication, the indices, PDF variant, release stamp."""
 
     source: str  # SHA-256 of codes/CODE.yaml
     publication: str  # SHA-256 of publication.yaml (its effective date sets the clock)
+    indices: str  # PublicationFile.indices_key(): gpci/*.yaml, Medicare payments by locality
     variant: str
     release: str  # Release.key() in a release; empty in a build
 
 
 @dataclass(frozen=True)
 class ReportHtml(Inputs):
-    """A report's HTML file: its source, the publication and a release's stamp."""
+    """A report's HTML file: its source, the publication, the indices and a release's stamp."""
 
     source: str
     publication: str
+    indices: str  # PublicationFile.indices_key()
     release: str
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 PUBLICATION_SOURCE = "publication.yaml"
 CODES_FOLDER = "codes"
+INDICES_FOLDER = "gpci"  # gpci/YEAR.yaml: the indices of Medicare payments by locality
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,20 @@ class Revision:
 class EmbeddedSource:
     """A source file that release PDFs carry as an associated file (relationship Source)."""
 
-    path: str  # within the sources folder: publication.yaml or codes/CODE.yaml
+    path: str  # within the sources folder: publication.yaml, codes/CODE.yaml, gpci/YEAR.yaml
     data: bytes
 
     @property
     def name(self) -> str:
-        """Return the file's name inside the PDF, e.g. 74440.yaml."""
-        return self.path.rpartition("/")[2]
+        """Return the file's name inside the PDF, e.g. 74440.yaml, gpci-2022.yaml."""
+        return source_name(self.path)
+
+
+def source_name(path: str) -> str:
+    """Return the name a PDF embeds a source under: its file name; gpci-YEAR.yaml for indices."""
+    if path.startswith(f"{INDICES_FOLDER}/"):
+        return path.replace("/", "-")
+    return path.rpartition("/")[2]
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,11 +98,18 @@ class Release:
         return bool(revisions) and revisions[0].version == self.version
 
     def sources_of(self, code: str | None) -> tuple[EmbeddedSource, ...]:
-        """Return the sources a document embeds: the publication, and the code's or all."""
+        """Return the sources a document embeds: the publication, the indices, the code's or all.
+
+        A report embeds every indices file: its key holds them all (report/inputs.py).
+        """
         if code is None:
             return self.sources
         wanted = (PUBLICATION_SOURCE, f"{CODES_FOLDER}/{code}.yaml")
-        return tuple(source for source in self.sources if source.path in wanted)
+        return tuple(
+            source
+            for source in self.sources
+            if source.path in wanted or source.path.startswith(f"{INDICES_FOLDER}/")
+        )
 
     def key(self) -> str:
         """Return a text that changes whenever anything printed or embedded changes."""

@@ -87,6 +87,8 @@ class TestEveryFieldKindIsCovered:
         constrained = {("language",), ("payers", "id"), ("releases",)}  # releases: a folder
         # A defined volume is written as a file of its own (tests/test_volumes_*.py).
         constrained |= {("volumes", "title"), ("volumes", "file"), ("volumes", "codes")}
+        # A locality entry must name a locality of the indices (invalid/pub-locality-unknown).
+        constrained |= {("localities",)}
         assert field_names(PUBLICATION_FIELDS) == text_fields(Publication) - constrained
 
 

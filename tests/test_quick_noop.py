@@ -120,6 +120,17 @@ def edit_publication_same_time(root: Path) -> None:
     assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
 
 
+def edit_indices_same_time(root: Path) -> None:
+    """Change Alabama's PE index (0.888 to 0.889), keeping the file's size and time."""
+    path = root / "sources" / "gpci" / "2022.yaml"
+    stat = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"pe: 0.888, mp: 0.921}", b"pe: 0.889, mp: 0.921}", 1))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert path.read_bytes() != data
+
+
 def add_source(root: Path) -> None:
     """Add code 55301, a copy of 55300."""
     codes = root / "sources" / "codes"
@@ -158,6 +169,9 @@ class TestNotTaken:
             (remove("sources/codes/55300.yaml"), (), "rendered 0 reports in"),
             (append("sources/publication.yaml", b"# a comment\n"), (), NOTHING),
             (edit_publication_same_time, (), NOTHING),
+            (edit_indices_same_time, (), "rendered 2 reports in"),
+            (append("sources/gpci/2022.yaml", b"# a comment\n"), (), NOTHING),
+            (remove("sources/gpci/2022.yaml"), (), "rendered 2 reports in"),
             (remove("dist/74440.pdf"), (), "rendered 1 report in"),
             (append("dist/55300.pdf", b"%"), (), "rendered 1 report in"),
             (remove("dist/volume.pdf"), (), "rendered 0 reports in"),
@@ -174,6 +188,9 @@ class TestNotTaken:
             "source-removed",
             "publication-changed",
             "publication-changed-same-size-and-time",
+            "indices-changed-same-size-and-time",
+            "indices-comment-added",
+            "indices-removed",
             "output-deleted",
             "output-modified",
             "volume-deleted",

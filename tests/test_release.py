@@ -131,9 +131,9 @@ class TestEmbeddedSources:
     @pytest.mark.parametrize(
         "name, sources",
         [
-            ("74440.pdf", ("74440.yaml", "publication.yaml")),
-            ("55300.pdf", ("55300.yaml", "publication.yaml")),
-            ("volume.pdf", ("55300.yaml", "74440.yaml", "publication.yaml")),
+            ("74440.pdf", ("74440.yaml", "gpci-2022.yaml", "publication.yaml")),
+            ("55300.pdf", ("55300.yaml", "gpci-2022.yaml", "publication.yaml")),
+            ("volume.pdf", ("55300.yaml", "74440.yaml", "gpci-2022.yaml", "publication.yaml")),
         ],
     )
     def test_sources_are_associated_files(
@@ -143,7 +143,13 @@ class TestEmbeddedSources:
             associated = {str(spec.UF): spec for spec in pdf.Root.AF}
             assert sorted(associated) == sorted(pdf.attachments) == list(sources)
             for file, spec in associated.items():
-                path = releases.sources / (file if file == "publication.yaml" else f"codes/{file}")
+                path = releases.sources / (
+                    file
+                    if file == "publication.yaml"
+                    else "gpci/2022.yaml"
+                    if file == "gpci-2022.yaml"
+                    else f"codes/{file}"
+                )
                 data = spec.EF.F.read_bytes()
                 assert data == path.read_bytes(), file
                 assert spec.AFRelationship == pikepdf.Name.Source
@@ -166,7 +172,7 @@ class TestEmbeddedSources:
                 for obj in pdf.objects
                 if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/Filespec"
             ]
-        assert len(embedded) == len(specs) == 3
+        assert len(embedded) == len(specs) == 4  # publication, two codes, the indices
 
 
 class TestManifest:
@@ -179,9 +185,14 @@ class TestManifest:
         assert manifest["pdf_variant"] == "pdf/ua-1" and manifest["signing"] is None
         assert manifest["engine"]["weasyprint"] == "70.0"
         assert {"python", "pikepdf", "qpdf", "pydyf"} <= set(manifest["engine"])
-        expected = [("publication.yaml", releases.changed_sources / "publication.yaml")] + [
-            (f"codes/{p.name}", p) for p in sorted((releases.changed_sources / "codes").iterdir())
-        ]
+        expected = (
+            [("publication.yaml", releases.changed_sources / "publication.yaml")]
+            + [
+                (f"codes/{p.name}", p)
+                for p in sorted((releases.changed_sources / "codes").iterdir())
+            ]
+            + [("gpci/2022.yaml", releases.changed_sources / "gpci" / "2022.yaml")]
+        )
         assert [(s["path"], s["sha256"], s["bytes"]) for s in manifest["sources"]] == [
             (path, hashlib.sha256(file.read_bytes()).hexdigest(), file.stat().st_size)
             for path, file in expected

@@ -23,7 +23,7 @@ from report.resources import styles_dir
 from report.serve.pdfs import PdfCache
 from report.serve.server import TEMPLATES_DIR
 from report.serve.site import Site
-from report.serve.watch import Change, Layout
+from report.serve.watch import Change, Layout, Watched
 
 AT = PdfSettings(epoch=1_790_000_000)  # a fixed date the PDFs are written at
 
@@ -324,7 +324,7 @@ def _stat(pid: str) -> tuple[str, int]:
 
 
 class TestWhatAChangeAffects:
-    """A code source's change affects its own pages; the publication, templates and styles all."""
+    """A code source's change affects its pages; publication, indices, templates, styles: all."""
 
     def test_classify(self, tmp_path: Path) -> None:
         layout = Layout(tmp_path / "src", tmp_path / "templates", tmp_path / "styles")
@@ -332,6 +332,8 @@ class TestWhatAChangeAffects:
             codes=frozenset({"74440"})
         )
         assert layout.classify([tmp_path / "src/publication.yaml"]).everything
+        assert layout.classify([tmp_path / "src/gpci/2022.yaml"]) == Change(publication=True)
+        assert Watched(tmp_path / "src/gpci", "*.yaml") in layout.watched()
         assert layout.classify([tmp_path / "templates/sections.html.j2"]) == Change(templates=True)
         assert layout.classify([tmp_path / "styles/fonts/x.ttf"]) == Change(styles=True)
         assert not layout.classify([tmp_path / "src/codes/notes.txt"])

@@ -51,8 +51,8 @@ class TestVerifyUntouched:
         lines = result.stderr.splitlines()
         assert "SHA256SUMS: 6 of 6 files match" in lines
         assert (
-            "sources: publication.yaml and 2 codes taken from the PDFs, as manifest.json "
-            "records" in lines
+            "sources: publication.yaml, 1 indices file and 2 codes taken from the PDFs, as "
+            "manifest.json records" in lines
         )
         assert "rebuild: 6 of 6 files identical to a rebuild from the embedded sources" in lines
         assert lines[-1] == f"{releases.changed}: verified; 0 errors"

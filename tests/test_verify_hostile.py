@@ -52,9 +52,11 @@ from tampering import (
 from report.release.folder import ReleaseFolder
 from report.release.verify import first_difference
 
-SOURCE_NAMES = "publication.yaml or CODE.yaml (CODE a CPT or HCPCS code)"
-SOURCE_PATHS = "publication.yaml or codes/CODE.yaml (CODE a CPT or HCPCS code)"
-NOT_OWN = "which is not its own: a report embeds publication.yaml and its code's source only"
+SOURCE_NAMES = "publication.yaml, CODE.yaml (CODE a CPT or HCPCS code) or gpci-YEAR.yaml"
+SOURCE_PATHS = "publication.yaml, codes/CODE.yaml (CODE a CPT or HCPCS code) or gpci/YEAR.yaml"
+NOT_OWN = (
+    "which is not its own: a report embeds publication.yaml, the indices and its code's source only"
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ CASES = [
         "traversal with manifest entry",
         traversal,
         (
-            '{R}/manifest.json:1:1: "sources"[3]["path"] must be ' + SOURCE_PATHS + ", not the "
+            '{R}/manifest.json:1:1: "sources"[4]["path"] must be ' + SOURCE_PATHS + ", not the "
             'string "codes/' + "../" * 17 + ".…",
         ),
     ),

@@ -158,7 +158,7 @@ class TestRelease:
         for name in ("volume-surgery.pdf", "volume-radiology.pdf"):
             assert f"  {name}\n" in sums
             with pikepdf.open(folder / name) as pdf:
-                assert len(pdf.attachments) == 3  # every source
+                assert len(pdf.attachments) == 4  # every source: the indices too
         assert not (folder / "volume.pdf").exists()
         checked = run_cli("verify", str(folder))
         assert checked.code == 0, checked.stdout + checked.stderr

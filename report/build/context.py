@@ -63,6 +63,7 @@ class BuildContext:
     publication: PublicationFile
     publication_sha: str  # of the publication as reports print it: without its volumes
     info: PublicationInfo  # what reports and covers print of the publication
+    indices_sha: str  # of the indices (gpci/*.yaml) every report's payments by locality use
 
     @classmethod
     def of(cls, options: BuildOptions, publication: PublicationFile) -> BuildContext:
@@ -72,6 +73,7 @@ class BuildContext:
             publication,
             sha256(publication.model.model_dump_json(exclude={"volumes"}).encode()),
             publication_info(publication, options.release),
+            publication.indices_key(),
         )
 
     @property

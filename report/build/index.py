@@ -76,6 +76,7 @@ class Settled:
     formats: list[str]  # sorted
     variant: str
     publication: str  # SHA-256 of publication.yaml
+    indices: str  # files_digest of the bytes of gpci/*.yaml, the indices reports use
     sources: dict[str, list[int]]  # each code source, by shown path: [size, mtime_ns]
     outputs: list[str]  # every output the build holds, within the output folder
     manifest: str  # SHA-256 of manifest.json
@@ -84,6 +85,7 @@ class Settled:
     def well_formed(self) -> bool:
         """Return whether every field holds what it is declared to (a record read back)."""
         texts = [self.builder, self.folder, self.shown_path, self.variant, self.publication]
+        texts.append(self.indices)
         texts += [self.manifest, *self.formats, *self.outputs, *self.sources]
         stats = list(self.sources.values())
         return (

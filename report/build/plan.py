@@ -148,11 +148,17 @@ def plan_build(
         pdf = html = None
         if "pdf" in options.formats:
             key = inputs.ReportPdf(
-                item.sha, context.publication_sha, options.variant, context.release_key
+                item.sha,
+                context.publication_sha,
+                context.indices_sha,
+                options.variant,
+                context.release_key,
             ).key()
             pdf = output(f"{item.code}.pdf", key)
         if "html" in options.formats:
-            key = inputs.ReportHtml(item.sha, context.publication_sha, context.release_key).key()
+            key = inputs.ReportHtml(
+                item.sha, context.publication_sha, context.indices_sha, context.release_key
+            ).key()
             html = output(f"html/{item.code}.html", key)
         reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
     volumes = []

@@ -3,8 +3,9 @@
 A build that left every output up to date records in the index what it was built from
 (Settled). A later build of all reports, with no code named, not forced and with the same
 options, has nothing to do when the builder is the same (its fingerprint), as are the
-sources folder, the bytes of publication.yaml, the set of code sources and each one's size
-and modification time, and every output it listed and manifest.json are on disk as written.
+sources folder, the bytes of publication.yaml and of the indices (gpci/*.yaml), the set
+of code sources and each one's size and modification time, and every output it listed
+and manifest.json are on disk as written.
 Then the sources are not validated, no key is computed and nothing is written. At any
 doubt the answer is None, and the normal build runs (report/build/run.py), which decides
 everything again: its correctness never depends on this check.
@@ -18,12 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from report.build.index import BuildIndex, Settled
-from report.files import read_regular
+from report.files import files_digest, read_regular
 from report.inputs import builder_fingerprint, sha256
 from report.lock import output_lock_if_free
 from report.outputs import TEMP_SUFFIX
 
 PUBLICATION_NAME = "publication.yaml"
+INDICES_FOLDER = "gpci"  # the geographic practice cost indices, gpci/YEAR.yaml
 MANIFEST_NAME = "manifest.json"
 READ_LIMIT = 256 * 1024 * 1024  # bytes read of publication.yaml or the manifest, at most
 
@@ -34,12 +36,20 @@ def code_files(folder: Path) -> list[Path]:
     return sorted(codes.glob("*.yaml")) if codes.is_dir() else []
 
 
+def indices_now(folder: Path) -> str:
+    """Return the digest of the indices files of folder as they are on disk now."""
+    found = folder / INDICES_FOLDER
+    files = sorted(found.glob("*.yaml")) if found.is_dir() else []
+    return files_digest([(file.name, read_regular(file, READ_LIMIT)[0]) for file in files])
+
+
 def settled(
     folder: Path,
     shown_path: str,
     formats: Sequence[str],
     variant: str,
     publication: bytes,
+    indices: str,
     sources: dict[str, list[int]],
     outputs: list[str],
     manifest: bytes,
@@ -53,6 +63,7 @@ def settled(
         sorted(set(formats)),
         variant,
         sha256(publication),
+        indices,
         sources,
         sorted(outputs),
         sha256(manifest),
@@ -91,6 +102,7 @@ def _check(
         and last.variant == variant
         and last.builder == builder_fingerprint()
         and last.publication == sha256(read_regular(folder / PUBLICATION_NAME, READ_LIMIT)[0])
+        and last.indices == indices_now(folder)
         and _same_sources(folder, shown_path, last.sources)
         and _same_outputs(out, index, last)
     )

@@ -98,6 +98,7 @@ def _settled(
         options.formats,
         options.variant,
         sources.publication.data,
+        sources.publication.indices_files(),
         {
             code.shown_path: [e.size, e.mtime_ns]
             for code, e in zip(sources.codes, entries, strict=True)

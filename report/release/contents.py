@@ -29,7 +29,8 @@ from report.release.model import SUMS_NAME
 from report.release.recorded import Recorded
 from report.release.snapshot import SNAPSHOT_NAME, Snapshot
 from report.sources import load_publication
-from report.stamp import PUBLICATION_SOURCE, EmbeddedSource, Release
+from report.sources.indices import indices_files
+from report.stamp import INDICES_FOLDER, PUBLICATION_SOURCE, EmbeddedSource, Release
 
 CHANGES_NAME = "CHANGES.md"
 
@@ -37,11 +38,15 @@ Log = Callable[[str], None]
 
 
 def source_files(folder: Path) -> tuple[EmbeddedSource, ...]:
-    """Return publication.yaml and every codes/*.yaml of a sources folder, in that order."""
+    """Return publication.yaml, every codes/*.yaml and gpci/*.yaml of a sources folder."""
     files = [EmbeddedSource(PUBLICATION_SOURCE, (folder / PUBLICATION_SOURCE).read_bytes())]
     files += [
         EmbeddedSource(f"codes/{file.name}", file.read_bytes())
         for file in sorted((folder / "codes").glob("*.yaml"))
+    ]
+    files += [
+        EmbeddedSource(f"{INDICES_FOLDER}/{file.name}", file.read_bytes())
+        for file in indices_files(folder)
     ]
     return tuple(files)
 

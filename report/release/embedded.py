@@ -24,7 +24,7 @@ from report.release.manifest import MANIFEST_NAME, Manifest
 from report.release.model import SOURCE_NAMES, source_path
 from report.sources.volumes import VOLUME_FILE
 from report.sources.yaml import MAX_FILE_BYTES as MAX_SOURCE_BYTES
-from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
+from report.stamp import CODES_FOLDER, INDICES_FOLDER, PUBLICATION_SOURCE, source_name
 
 VOLUME_PDF = "volume.pdf"  # a publication's volumes, when it defines some: VOLUME_FILE
 # What pikepdf and qpdf raise on a malformed PDF, besides their own errors.
@@ -162,9 +162,9 @@ def _wanted(pdf: str, listed: set[str]) -> set[str] | None:
     if pdf == VOLUME_PDF or VOLUME_FILE.fullmatch(pdf):
         return set(listed)
     path = source_path(pdf.removesuffix(".pdf") + ".yaml")
-    if path is None or path == PUBLICATION_SOURCE:
+    if path is None or not path.startswith(f"{CODES_FOLDER}/"):
         return None
-    return {PUBLICATION_SOURCE, path}
+    return {PUBLICATION_SOURCE, path} | {p for p in listed if p.startswith(f"{INDICES_FOLDER}/")}
 
 
 def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSources:
@@ -199,7 +199,7 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
             elif path not in wanted:
                 problem = (
                     f"embeds {name}, which is not its own: a report embeds "
-                    f"{PUBLICATION_SOURCE} and its code's source only"
+                    f"{PUBLICATION_SOURCE}, the indices and its code's source only"
                 )
             elif hashlib.sha256(data).hexdigest() != expected[path]:
                 problem = f"its embedded {name} is not the {path} that {MANIFEST_NAME} records"
@@ -211,7 +211,7 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
                 result.problems.append(Finding.at(reader.shown_pdf, problem))
         for path in sorted(wanted - seen):
             result.problems.append(
-                Finding.at(reader.shown_pdf, f"does not embed {path.rpartition('/')[2]}")
+                Finding.at(reader.shown_pdf, f"does not embed {source_name(path)}")
             )
     missing = sorted(set(expected) - set(found))
     for path in missing:
@@ -225,8 +225,10 @@ def embedded_sources(release: ReleaseFolder, manifest: Manifest) -> EmbeddedSour
     if not result.problems:
         result.sources = found
         codes = sum(path.startswith(f"{CODES_FOLDER}/") for path in found)
+        indices = sum(path.startswith(f"{INDICES_FOLDER}/") for path in found)
+        held = f", {indices} indices file{'s' * (indices != 1)}" if indices else ""
         result.summary = (
-            f"sources: {PUBLICATION_SOURCE} and {codes} code{'s' * (codes != 1)} "
+            f"sources: {PUBLICATION_SOURCE}{held} and {codes} code{'s' * (codes != 1)} "
             f"taken from the PDFs, as {MANIFEST_NAME} records"
         )
     return result

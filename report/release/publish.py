@@ -38,8 +38,9 @@ from report.release.snapshot import (
 from report.release.version import parse_version
 from report.render import DEFAULT_PDF_VARIANT
 from report.sources import load_publication, load_sources
+from report.sources.indices import indices_files
 from report.sources.yaml import unreadable
-from report.stamp import PUBLICATION_SOURCE
+from report.stamp import INDICES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -262,17 +263,19 @@ def _in_target(exc: WriteError, work: Path, shown_target: str) -> WriteError:
 
 
 def _copy_sources(sources: Path, target: Path, shown_path: str) -> tuple[Path, list[Finding]]:
-    """Copy publication.yaml and codes/*.yaml aside; return the copy's folder and errors.
+    """Copy publication.yaml, codes/*.yaml and gpci/*.yaml aside; return the copy and errors.
 
     A source that cannot be read (or is not a regular file) is left out, with its error.
     """
-    try:
-        (target / "codes").mkdir(parents=True)
-    except OSError as exc:
-        raise WriteError.of(target / "codes", exc) from exc
+    for folder in ("codes", INDICES_FOLDER):
+        try:
+            (target / folder).mkdir(parents=True)
+        except OSError as exc:
+            raise WriteError.of(target / folder, exc) from exc
     names = [PUBLICATION_SOURCE] if os.path.lexists(sources / PUBLICATION_SOURCE) else []
     if (sources / "codes").is_dir():
         names += [f"codes/{file.name}" for file in sorted((sources / "codes").glob("*.yaml"))]
+    names += [f"{INDICES_FOLDER}/{file.name}" for file in indices_files(sources)]
     unread: list[Finding] = []
     for name in names:
         try:

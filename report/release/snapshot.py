@@ -198,6 +198,13 @@ def normalise(sources: Sources) -> tuple[Normalised, dict[str, Normalised]]:
     publication = sources.publication.model.model_dump(
         mode="json", exclude_none=True, exclude={"releases"}
     )
+    # The indices (gpci/YEAR.yaml) belong with the publication: every report may use them.
+    indices = sources.publication.indices
+    if indices:
+        publication["indices"] = {
+            str(year): indices[year].model.model_dump(mode="json", exclude_none=True)
+            for year in sorted(indices)
+        }
     codes = {
         code.code: code.model.model_dump(mode="json", exclude_none=True)
         for code in sorted(sources.codes, key=lambda c: c.code)

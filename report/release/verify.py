@@ -47,7 +47,7 @@ from report.release.model import SUMS_NAME, is_source_path
 from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
 from report.release.sums import check_sums
 from report.sources import load_sources
-from report.stamp import CODES_FOLDER, PUBLICATION_SOURCE
+from report.stamp import CODES_FOLDER, INDICES_FOLDER, PUBLICATION_SOURCE
 from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
@@ -188,6 +188,7 @@ def _rebuild(
     assert embedded.sources is not None
     source_dir, out = temp / "sources", temp / "release"
     (source_dir / CODES_FOLDER).mkdir(parents=True)
+    (source_dir / INDICES_FOLDER).mkdir()
     out.mkdir()
     for path, data in embedded.sources.items():
         assert is_source_path(path)  # derived by source_path(), never a PDF's own text

@@ -58,6 +58,7 @@ class Layout:
         return [
             Watched(self.sources, "publication.yaml"),
             Watched(self.sources / "codes", "*.yaml"),
+            Watched(self.sources / "gpci", "*.yaml"),  # the indices every report may use
             Watched(self.templates, "*.j2"),
             Watched(self.styles, "**/*"),
         ]
@@ -67,7 +68,9 @@ class Layout:
         codes: set[str] = set()
         publication = templates = styles = False
         for path in paths:
-            if path == self.sources / "publication.yaml":
+            if path == self.sources / "publication.yaml" or (
+                path.parent == self.sources / "gpci" and path.suffix == ".yaml"
+            ):
                 publication = True
             elif path.parent == self.sources / "codes" and path.suffix == ".yaml":
                 codes.add(path.stem)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from report.errors import Finding, SourceError, UsageError
+from report.files import files_digest
+from report.sources.indices import Indices, check_localities, load_indices
 from report.sources.models import CodeSource, Publication
 from report.sources.printable import printing_findings
 from report.sources.validate import check_code, check_publication, validate_model
@@ -26,12 +28,33 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PublicationFile:
-    """The validated publication with the file it came from."""
+    """The validated publication with the file it came from, and the folder's indices.
+
+    indices holds each year's geographic practice cost indices (gpci/YEAR.yaml), which
+    every report of the publication may use.
+    """
 
     path: str
     root: Node
     model: Publication
     data: bytes
+    indices: dict[int, Indices] = field(default_factory=dict)
+
+    def indices_key(self) -> str:
+        """Return the hash of the indices every report may use, as validated (report/inputs.py).
+
+        Comments and layout are not in it: editing them renders no report again.
+        """
+        return files_digest(
+            [
+                (str(year), item.model.model_dump_json().encode())
+                for year, item in self.indices.items()
+            ]
+        )
+
+    def indices_files(self) -> str:
+        """Return the hash of the indices files' bytes, as report/build/quick.py compares them."""
+        return files_digest([(os.path.basename(i.path), i.data) for i in self.indices.values()])
 
 
 @dataclass(frozen=True)
@@ -60,17 +83,23 @@ class Sources:
 
 
 def load_publication(folder: Path, shown_path: str) -> tuple[PublicationFile | None, list[Finding]]:
-    """Load and validate folder/publication.yaml; return it (or None) and its errors."""
+    """Load and validate folder/publication.yaml and the indices of gpci/.
+
+    Return the publication (or None) and the errors of both: the indices are shared by
+    every report, as the publication is.
+    """
     path = os.path.join(shown_path, "publication.yaml")
+    indices, errors = load_indices(folder, shown_path)
     try:
         data, root = load_yaml(folder / "publication.yaml", path)
     except SourceError as exc:
-        return None, exc.findings
+        return None, exc.findings + errors
     model, findings = validate_model(path, root, Publication)
     if model is None:
-        return None, findings
+        return None, findings + errors
     findings = check_publication(path, root, model) + printing_findings(path, root, "publication")
-    return (None if findings else PublicationFile(path, root, model, data)), findings
+    findings += check_localities(path, root, model, indices) + errors
+    return (None if findings else PublicationFile(path, root, model, data, indices)), findings
 
 
 def load_code(

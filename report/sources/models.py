@@ -206,6 +206,9 @@ class Publication(Strict):
     # Where releases are written and the previous one is found, relative to the sources'
     # parent folder; None: releases.
     releases: Annotated[Text, AfterValidator(_releases_folder)] | None = None
+    # The payment localities whose Medicare payments every report gives (gpci/YEAR.yaml):
+    # a state ("AK"), a state and locality number ("CA 18") or a locality's name.
+    localities: Annotated[list[Text], Field(min_length=1)] | None = None
 
 
 class Overview(Strict):

@@ -40,6 +40,7 @@ NOT_PRINTED: dict[str, list[Pattern]] = {
         ("language",),
         ("payers", int, "id"),
         ("payers", int, "lookup", "url"),  # the target of its title's link
+        ("localities", int),  # names a locality of the indices, which print it as they say
     ],
 }
 # Text printed in a page margin, whose box cannot grow: the most it may hold, and where.

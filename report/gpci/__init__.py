@@ -1,0 +1,1 @@
+"""Geographic practice cost indices: `import-gpci` and Medicare payments by locality."""
