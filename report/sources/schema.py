@@ -12,7 +12,7 @@ tests/test_schema.py shows the two agree on every other invalid source of the te
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -25,6 +25,7 @@ from report.sources.models import (
     CodeSource,
     Publication,
 )
+from report.sources.printable import LIMITS
 from report.sources.volumes import FORMS, VOLUME_STEM
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -151,26 +152,74 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
 }
 
 _CODE_FORM = "|".join(pattern.pattern for pattern, _ in FORMS)
+# What text may not hold (models.NOT_IN_TEXT): control characters, bidirectional
+# formatting characters, U+FEFF, U+FFFE and U+FFFF; written as JSON Schema's
+# ECMA-262 patterns and Python's re both read it.
+_NOT_IN_TEXT = (
+    r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069"
+    r"\ufeff\ufffe\uffff"
+)
+TEXT = {
+    "pattern": f"^[^{_NOT_IN_TEXT}]*$",
+    "patternErrorMessage": "Control characters and bidirectional formatting characters "
+    "are not allowed in text.",
+}
+# models.WEB_ADDRESS's pattern, its letters matched in either case (no flags in a schema).
+_WEB = r"(?:[hH][tT][tT][pP][sS]?://[^\s/?#@]+|[mM][aA][iI][lL][tT][oO]:[^\s/]+@)\S*"
+WEB_ADDRESS = {
+    "pattern": f"^(?=[^{_NOT_IN_TEXT}]*$){_WEB}$",
+    "patternErrorMessage": "Write a web address that starts with https://, http:// or mailto:.",
+}
 # What the models check in code, said in the schema: (definition, property) -> schema.
 CONSTRAINTS: dict[tuple[str, str], Schema] = {
-    ("Payer", "id"): {"pattern": f"^{PAYER_ID.pattern}$"},
+    ("Payer", "id"): {
+        "pattern": f"^{PAYER_ID.pattern}$",
+        "patternErrorMessage": "A lowercase letter, then lowercase letters, digits, - and _.",
+    },
+    ("Lookup", "url"): WEB_ADDRESS,
+    ("Policy", "url"): WEB_ADDRESS,
+    ("Reference", "url"): WEB_ADDRESS,
     ("Publication", "language"): {"pattern": f"^{LANGUAGE_TAG.pattern}$"},
     ("Publication", "releases"): {"pattern": r"^[^/\\][^\\]*$"},
     ("Volume", "file"): {"pattern": rf"^{VOLUME_STEM.pattern}(\.pdf)?$"},
     ("Volume", "codes"): {"pattern": rf"^\s*({_CODE_FORM})\s*(-\s*({_CODE_FORM})\s*)?$"},
     ("Modifier", "code"): {"minLength": 2, "maxLength": 2},
-    ("Indicators", "pc_tc"): {"pattern": "^[0-9]$"},
+    ("Indicators", "pc_tc"): {
+        "pattern": "^[0-9]$",
+        "patternErrorMessage": 'One digit in quotes, "0" to "9".',
+    },
     ("Benchmark", "value"): {"exclusiveMinimum": -MAX_FIGURE, "exclusiveMaximum": MAX_FIGURE},
 }
 
 
 def _code_rule(system: str) -> Schema:
     """Return the rule that the code of an object whose system is system has its form."""
-    pattern, _ = CODE_PATTERNS[system]
+    pattern, rule = CODE_PATTERNS[system]
+    code = {"pattern": f"^{pattern.pattern}$", "patternErrorMessage": f"A {system} code: {rule}."}
     return {
         "if": {"properties": {"system": {"const": system}}, "required": ["system"]},
-        "then": {"properties": {"code": {"pattern": f"^{pattern.pattern}$"}}},
+        "then": {"properties": {"code": code}},
     }
+
+
+def _model_of(annotation: Any) -> type[BaseModel]:
+    """Return the model an annotation holds (alone or in a union with None)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(_model_of(a) for a in get_args(annotation) if a is not type(None))
+
+
+def _lengths() -> dict[tuple[str, str], Schema]:
+    """Return the longest text each margin holds (printable.LIMITS) by definition and key."""
+    models: dict[str, type[BaseModel]] = {"code": CodeSource, "publication": Publication}
+    found = {}
+    for kind, limits in LIMITS.items():
+        for path, (limit, _) in limits.items():
+            model = models[kind]
+            for step in path[:-1]:
+                model = _model_of(model.model_fields[str(step)].annotation)
+            found[model.__name__, str(path[-1])] = {"maxLength": limit}
+    return found
 
 
 def _strings(schema: Schema) -> list[Schema]:
@@ -190,17 +239,20 @@ def _finish(name: str, definition: Schema) -> None:
     properties: dict[str, Schema] = definition["properties"]
     if set(properties) != set(described):
         raise RuntimeError(f"{name}: describe exactly its keys {sorted(properties)}")
+    lengths = _lengths()
     for key, schema in properties.items():
         schema.pop("title", None)
         schema["description"] = described[key]
+        constraint = {**CONSTRAINTS.get((name, key), {}), **lengths.get((name, key), {})}
         for string in _strings(schema):
-            string.update(CONSTRAINTS.get((name, key), {}))
+            string.update(constraint)
             if string.get("format") == "date":
                 string["pattern"] = f"^{ISO_DATE.pattern}$"
+                string["patternErrorMessage"] = "A date written YYYY-MM-DD."
+            elif "pattern" not in string and "enum" not in string:
+                string.update(TEXT)
         if schema.get("type") == "number":
-            schema.update(CONSTRAINTS.get((name, key), {}))
-        if schema.get("format") == "date":
-            schema["pattern"] = f"^{ISO_DATE.pattern}$"
+            schema.update(constraint)
     if name in {"CodeSource", "RelatedCode"}:
         definition["allOf"] = [_code_rule(system) for system in CODE_PATTERNS]
 
