@@ -116,6 +116,46 @@ class TestNoDrift:
                     assert value["description"].endswith((".", '"')), (name, key)
 
 
+def key_paths(schema: dict[str, Any], node: dict[str, Any], prefix: str = "") -> list[str]:
+    """Return every key a schema allows, as the reference writes them: payers[].id, payers.ID."""
+    if "$ref" in node:
+        node = schema["$defs"][node["$ref"].rsplit("/", 1)[1]]
+    if "anyOf" in node:
+        return [p for part in node["anyOf"] for p in key_paths(schema, part, prefix)]
+    if node.get("type") == "array":
+        return key_paths(schema, node["items"], prefix + "[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        each = node["additionalProperties"]
+        return [f"{prefix}.ID\tnull", *key_paths(schema, each, prefix + ".ID")]
+    paths = []
+    for key, value in node.get("properties", {}).items():
+        path = f"{prefix}.{key}" if prefix else key
+        paths += [f"{path}\t{json.dumps(value.get('default'))}", *key_paths(schema, value, path)]
+    return paths
+
+
+class TestTheReferenceIsComplete:
+    """docs/reference/source-format.md has a row for every key of the schema, with its default."""
+
+    @pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+    def test_every_key_has_its_row(self, kind: str) -> None:
+        text = REFERENCE.read_text(encoding="utf-8")
+        table = text.split(f"<!-- keys: {kind} -->\n", 1)[1].split("\n\n", 1)[0]
+        rows = {
+            m[1]: m[2]
+            for m in re.finditer(r"^\| `([^`]+)` \|[^|]*\|([^|]*)\|", table, re.MULTILINE)
+        }
+        schema = json.loads((SCHEMA_FOLDER / SCHEMA_FILES[kind]).read_text(encoding="utf-8"))
+        expected = {}
+        for found in key_paths(schema, schema):
+            path, default = found.split("\t")
+            expected[path] = json.loads(default)
+        assert sorted(rows) == sorted(expected)
+        for path, default in expected.items():
+            if default is not None:
+                assert f"default `{default}`" in rows[path], path
+
+
 class TestValidSources:
     """Every valid source of the tests, the sample's included, passes the schema."""
 

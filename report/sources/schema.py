@@ -26,7 +26,7 @@ from report.sources.models import (
     Publication,
 )
 from report.sources.printable import LIMITS
-from report.sources.volumes import FORMS, VOLUME_STEM
+from report.sources.volumes import FORMS, MAX_VOLUME_TITLE, VOLUME_STEM
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -181,6 +181,7 @@ CONSTRAINTS: dict[tuple[str, str], Schema] = {
     ("Reference", "url"): WEB_ADDRESS,
     ("Publication", "language"): {"pattern": f"^{LANGUAGE_TAG.pattern}$"},
     ("Publication", "releases"): {"pattern": r"^[^/\\][^\\]*$"},
+    ("Volume", "title"): {"maxLength": MAX_VOLUME_TITLE},
     ("Volume", "file"): {"pattern": rf"^{VOLUME_STEM.pattern}(\.pdf)?$"},
     ("Volume", "codes"): {"pattern": rf"^\s*({_CODE_FORM})\s*(-\s*({_CODE_FORM})\s*)?$"},
     ("Modifier", "code"): {"minLength": 2, "maxLength": 2},
