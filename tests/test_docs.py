@@ -26,6 +26,9 @@ NOT_RUN = re.compile(r"<!-- not run: (.+?) -->")
 EXIT = re.compile(r"<!-- exit: (\d+) -->")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 FENCE = re.compile(r"^```(\S*)")
+# A file or folder of the repository named in a page (sources/ is left out: pages name
+# the sources a reader writes).
+REPO_PATH = re.compile(r"(?<![\w./-])((?:report|tests|benchmarks|styles|docs)/[\w/.-]*\w)")
 
 
 @dataclass(frozen=True)
@@ -174,3 +177,10 @@ class TestLinks:
             if not linked.exists() or unknown:
                 broken.append(target)
         assert broken == []
+
+    @pytest.mark.parametrize("page", PAGES, ids=name)
+    def test_named_files_exist(self, page: Path) -> None:
+        """A module, test or stylesheet a page names is where it says (placeholders aside)."""
+        named = set(REPO_PATH.findall(page.read_text(encoding="utf-8")))
+        placeholders = {path for path in named if re.search(r"[A-Z]|test_x", path)}
+        assert sorted(p for p in named - placeholders if not (ROOT / p).exists()) == []
