@@ -15,7 +15,8 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 
 from report.cli import main
 from report.errors import SourceError
-from report.sources.schema import SCHEMA_FILES, schema_text, schemas
+from report.sources.models import CodeSource, Publication
+from report.sources.schema import DESCRIPTIONS, SCHEMA_FILES, schema_text, schemas
 from report.sources.yaml import parse_yaml
 
 SCHEMA_FOLDER = ROOT / "docs" / "schema"
@@ -113,7 +114,18 @@ class TestNoDrift:
             schema = json.loads((SCHEMA_FOLDER / name).read_text(encoding="utf-8"))
             for definition in [schema, *schema["$defs"].values()]:
                 for key, value in definition["properties"].items():
-                    assert value["description"].endswith((".", '"')), (name, key)
+                    assert value.get("description", "").endswith((".", '"')), (name, key)
+
+    def test_no_description_without_its_key(self) -> None:
+        keys: dict[str, set[str]] = {}
+        for model in (Publication, CodeSource):
+            schema = model.model_json_schema()
+            for definition in [schema, *schema.get("$defs", {}).values()]:
+                keys[definition["title"]] = set(definition["properties"])
+        stale = {
+            name: set(keys_of) - keys.get(name, set()) for name, keys_of in DESCRIPTIONS.items()
+        }
+        assert stale == {name: set() for name in DESCRIPTIONS}
 
 
 def key_paths(schema: dict[str, Any], node: dict[str, Any], prefix: str = "") -> list[str]:
