@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,13 +16,14 @@ from report.console import (
     SOURCES_HELP,
     counts,
     echo_findings,
+    examples,
     holding_pause,
     log,
     pause_option,
     pdf_variant_option,
 )
 from report.errors import Finding
-from report.exits import reported, say
+from report.exits import reported, say, usage_pointer
 from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT
 from report.workers import DEFAULT_TIMEOUT
@@ -43,6 +44,7 @@ LAZY_COMMANDS = {
     "import-gpci": ("report.gpci.command", "import_gpci"),
     "import-pfs": ("report.pfs.command", "import_pfs"),
     "release": ("report.release.command", "release"),
+    "schema": ("report.sources.command", "schema"),
     "serve": ("report.serve.command", "serve"),
     "verify": ("report.release.command", "verify"),
 }
@@ -64,21 +66,69 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parse the group's own options; an error of usage says where the docs explain."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _pointed(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command asked for; an error of usage says where the docs explain it."""
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _pointed(exc) from None
+
+
+def _pointed(exc: click.UsageError) -> click.UsageError:
+    """Add to a click usage error the page of the documentation that explains its command."""
+    pointer = usage_pointer(exc.ctx)
+    message = exc.format_message().rstrip()
+    if message.endswith(pointer):  # a subcommand's error, pointed already
+        return exc
+    return click.UsageError(f"{message}\n{pointer}", exc.ctx)
+
 
 @click.group(
     cls=LazyGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "python build.py new 99999        # start sources/codes/99999.yaml",
+        "python build.py check            # every problem of the sources, at once",
+        "python build.py serve            # live preview at http://127.0.0.1:8000/",
+        "python build.py                  # build sources/ into dist/",
+        "python build.py release 2026.12  # a numbered, reproducible release",
+    )
+    + "\n\nThe documentation starts at docs/index.md; every command is in "
+    + "docs/reference/cli.md.",
 )
 @click.version_option(__version__, prog_name="report")
 @click.pass_context
 def main(ctx: click.Context) -> None:
-    """Build CPT/HCPCS code reports from YAML sources into PDF."""
+    """Build CPT/HCPCS code reports from YAML sources into PDF.
+
+    With no command, build: the same as `build`.
+    """
     if ctx.invoked_subcommand is None:
         ctx.invoke(build)
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "python build.py build",
+        "python build.py build 74440 --format pdf,html",
+        "python build.py build --pdf-variant pdf/a-3b --out archive",
+        "python build.py build --jobs 8 --scheduler tcp://10.0.0.5:8786",
+    )
+)
 @click.argument("codes", nargs=-1)
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option("--out", default="dist", show_default=True, help="Output folder.")
@@ -187,7 +237,13 @@ def _nothing_to_render(kept: int, out: str) -> str:
     return f"nothing to render: {kept} report{'s' * (kept != 1)} up to date in {out}"
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "python build.py check",
+        "python build.py check --sources drafts --strict",
+        "python build.py check --format json > findings.json",
+    )
+)
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option(
     "--format",
@@ -250,7 +306,12 @@ def check(sources: str = "sources", output: str = "text", strict: bool = False) 
     sys.exit(1 if errors else 0)
 
 
-@main.command()
+@main.command(
+    epilog=examples(
+        "python build.py new 99999",
+        "python build.py new G0101 --sources drafts",
+    )
+)
 @click.argument("code")
 @click.option(
     "--system",

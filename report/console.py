@@ -28,6 +28,11 @@ pdf_variant_option = click.option(
 pause_option = click.option("--pause-at", "pause_at", default=None, hidden=True, help=PAUSE_HELP)
 
 
+def examples(*commands: str) -> str:
+    """Return the examples a command's help ends with, one command a line, as written."""
+    return "\b\nExamples:\n" + "\n".join(f"  {command}" for command in commands)
+
+
 def echo_findings(findings: Sequence[Finding]) -> None:
     """Print findings on standard error, one a line (in one write: there may be many)."""
     if findings:

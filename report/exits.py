@@ -19,11 +19,28 @@ import click
 from report.errors import ReportError, SystemFault, WriteError
 
 STDOUT = "standard output"
+# The page of the documentation that explains every command and its options, one section
+# each (docs/generate.py writes it from the commands' help).
+CLI_REFERENCE = "docs/reference/cli.md"
+
+
+def usage_pointer(ctx: click.Context | None = None) -> str:
+    """Say where the documentation explains the command of ctx (else the current one)."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None or ctx.parent is None or ctx.command.name is None:
+        return f"see {CLI_REFERENCE}"
+    return f"see {CLI_REFERENCE}#{ctx.command.name}"
 
 
 def fail(exc: ReportError) -> NoReturn:
-    """Print the error's lines on standard error and exit with its code."""
-    for line in exc.lines():
+    """Print the error's lines on standard error and exit with its code.
+
+    An error of usage (exit code 2) ends with where the documentation explains the command.
+    """
+    lines = exc.lines()
+    if exc.exit_code == 2:
+        lines = [*lines, usage_pointer()]
+    for line in lines:
         click.echo(line, err=True)
     sys.exit(exc.exit_code)
 

@@ -29,6 +29,10 @@ TEMPLATE = "code.yaml.j2"
 # Printed until the author writes the real one; `check` gives a notice for it.
 PLACEHOLDER_TITLE = "Title to be written"
 COMMENT_COLUMN = 24  # where the inline comments of the skeleton start
+# The JSON Schema of a code source in the checkout the builder runs from (written by
+# `python build.py schema`), which the skeleton's first line points editors at.
+CHECKOUT = Path(__file__).resolve().parents[1]
+CODE_SCHEMA = CHECKOUT / "docs" / "schema" / "code.schema.json"
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class Skeleton:
     global_periods: str
     components: str
     not_available: str
+    schema: str | None
 
 
 def _choices(literal: object, quote_all: bool = False) -> str:
@@ -98,8 +103,26 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def skeleton(code: str, system: str, publication: Publication) -> bytes:
-    """Return the skeleton source of a code: every key of the format, empty and commented."""
+def schema_reference(target: Path, schema: Path = CODE_SCHEMA) -> str | None:
+    """Return where a source written to target finds the schema; None if there is none.
+
+    A source inside the checkout names it relative to its own folder, as the YAML
+    language server reads it, so the reference holds in every clone; one elsewhere by
+    its file URI. A builder installed from a wheel has no checkout, and names none.
+    """
+    if not schema.is_file():
+        return None
+    folder = target.parent.resolve()
+    if folder.is_relative_to(schema.parents[2]):
+        return Path(os.path.relpath(schema, folder)).as_posix()
+    return schema.as_uri()
+
+
+def skeleton(code: str, system: str, publication: Publication, schema: str | None = None) -> bytes:
+    """Return the skeleton source of a code: every key of the format, empty and commented.
+
+    schema: where the first line points an editor's YAML language server (none: no line).
+    """
     context = Skeleton(
         code=code,
         system=system,
@@ -110,6 +133,7 @@ def skeleton(code: str, system: str, publication: Publication) -> bytes:
         global_periods=_choices(GlobalPeriod, quote_all=True),
         components=_choices(Component),
         not_available=NOT_AVAILABLE,
+        schema=schema,
     )
     return _environment().get_template(TEMPLATE).render(s=context).encode("utf-8")
 
@@ -140,7 +164,7 @@ def new_code(folder: Path, shown_path: str, code: str, system: str | None = None
     publication, findings = load_publication(folder, shown_path)
     if publication is None:
         raise SourceError(findings)
-    data = skeleton(code, system, publication.model)
+    data = skeleton(code, system, publication.model, schema_reference(target))
     valid, findings = code_from_bytes(data, path, code, publication.model)
     if valid is None:  # the template and the models disagree: a bug, not the author's doing
         raise RuntimeError(

@@ -12,13 +12,14 @@ from typing import Any, get_args, get_origin
 import pytest
 from click.testing import CliRunner, Result
 from conftest import PFS_SAMPLE, SAMPLE_SOURCES, Run, run_cli
+from jsonschema import Draft202012Validator
 from pydantic import BaseModel
 from pypdf import PdfReader
 
 import report.scaffold
 from report.assemble import NOT_AVAILABLE, assemble
 from report.cli import main
-from report.scaffold import PLACEHOLDER_TITLE
+from report.scaffold import CHECKOUT, CODE_SCHEMA, PLACEHOLDER_TITLE, schema_reference, skeleton
 from report.sources import code_from_bytes, load_sources
 from report.sources.models import CodeSource, PayerEntry
 from report.sources.yaml import Node, parse_yaml
@@ -27,6 +28,8 @@ NEXT_STEP = "edit it, then run: python build.py check"
 EXAMPLE_LINE = re.compile(r"^#(?=  )", re.MULTILINE)  # "#" then two spaces: an example entry
 KEY_LINE = re.compile(r"^ *([a-z_]+):")
 MARK = "empty: not available"
+# What an error of usage ends with: where the documentation explains the command.
+POINTER = "see docs/reference/cli.md#new\n"
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,8 @@ class TestNewThenCheck:
         assert loaded.errors == []
         systems = {c.code: c.model.system for c in loaded.codes}
         assert (systems["99999"], systems["G0101"]) == ("CPT", "HCPCS")
-        assert skeleton_text(scaffolded, "G0101").startswith("# HCPCS G0101: a new code source")
+        second = skeleton_text(scaffolded, "G0101").splitlines()[1]
+        assert second.startswith("# HCPCS G0101: a new code source")
 
     def test_strict_check_counts_every_empty_item(self, scaffolded: Scaffolded) -> None:
         report = json.loads(scaffolded.check_json.stdout)
@@ -263,6 +267,40 @@ class TestImportIntoSkeleton:
         assert run_cli("check", cwd=cwd).code == 0
 
 
+class TestSchemaLine:
+    """The skeleton's first line points an editor's YAML language server at the schema."""
+
+    def test_outside_the_checkout_by_file_uri(self, scaffolded: Scaffolded) -> None:
+        first = skeleton_text(scaffolded).splitlines()[0]
+        assert first == f"# yaml-language-server: $schema={CODE_SCHEMA.as_uri()}"
+
+    @pytest.mark.parametrize(
+        ("target", "reference"),
+        [
+            ("sources/codes/99999.yaml", "../../docs/schema/code.schema.json"),
+            ("drafts/cardiology/codes/99999.yaml", "../../../docs/schema/code.schema.json"),
+        ],
+    )
+    def test_inside_the_checkout_relative_to_the_source(self, target: str, reference: str) -> None:
+        assert schema_reference(CHECKOUT / target) == reference
+        assert (CHECKOUT / target).parent.joinpath(reference).resolve() == CODE_SCHEMA
+
+    def test_none_without_a_schema_file(self, tmp_path: Path) -> None:
+        """A builder installed from a wheel has no checkout: the skeleton names no schema."""
+        missing = tmp_path / "docs" / "schema" / "code.schema.json"
+        assert schema_reference(tmp_path / "sources/codes/1.yaml", missing) is None
+        publication = load_sources(SAMPLE_SOURCES).publication
+        assert publication is not None
+        text = skeleton("99999", "CPT", publication.model).decode("utf-8")
+        assert text.startswith("# CPT 99999: a new code source")
+
+    def test_the_schema_passes_the_written_skeleton(self, scaffolded: Scaffolded) -> None:
+        schema = json.loads(CODE_SCHEMA.read_text(encoding="utf-8"))
+        for code in ("99999", "G0101"):
+            value = tree(skeleton_text(scaffolded, code)).plain()
+            assert list(Draft202012Validator(schema).iter_errors(value)) == []
+
+
 def new(*args: str) -> Result:
     """Run `new ARGS` in this process, in the current folder."""
     return CliRunner().invoke(main, ["new", *args])
@@ -312,7 +350,7 @@ class TestRefusals:
         monkeypatch.chdir(sources_copy.parent)
         before = sorted(sources_copy.rglob("*"))
         result = new(*args)
-        assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n")
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", message + "\n" + POINTER)
         assert sorted(sources_copy.rglob("*")) == before
 
     def test_existing_file_is_left_alone(
@@ -324,7 +362,7 @@ class TestRefusals:
         result = new("74440")
         assert (result.exit_code, result.stdout) == (2, "")
         assert result.stderr == (
-            "sources/codes/74440.yaml already exists; new never overwrites a source\n"
+            "sources/codes/74440.yaml already exists; new never overwrites a source\n" + POINTER
         )
         assert target.read_bytes() == before
 
@@ -344,7 +382,7 @@ class TestRefusals:
         result = new("99999")
         assert (result.exit_code, result.stderr) == (
             2,
-            "sources/codes/99999.yaml already exists; new never overwrites a source\n",
+            "sources/codes/99999.yaml already exists; new never overwrites a source\n" + POINTER,
         )
         assert target.read_bytes() == b"# written by someone else\n"
         assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
@@ -358,7 +396,7 @@ class TestRefusals:
         assert (result.exit_code, result.stderr) == (
             2,
             "drafts/publication.yaml: not found; new adds a code to a sources folder "
-            "that has its publication.yaml\n",
+            "that has its publication.yaml\n" + POINTER,
         )
         assert list((tmp_path / "drafts").iterdir()) == []
 
@@ -367,7 +405,7 @@ class TestRefusals:
         result = new("99999", "--sources", "nowhere")
         assert (result.exit_code, result.stderr) == (
             2,
-            "nowhere: the sources folder does not exist\n",
+            "nowhere: the sources folder does not exist\n" + POINTER,
         )
         assert not (tmp_path / "nowhere").exists()
 

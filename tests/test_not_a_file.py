@@ -30,6 +30,8 @@ from report.progress import Progress
 from report.workers import RenderResult, RenderTask
 
 FIFO, DEVICE = "a FIFO, not a regular file", "a character device, not a regular file"
+# The line an error of usage ends with: the command's section of the reference.
+POINTER = "see docs/reference/cli.md"
 
 
 def make(path: Path, kind: str) -> None:
@@ -201,8 +203,8 @@ class TestNotAFile:
         result = run(*args, *sources, cwd=work)
         assert result.code == code, result.stderr
         assert message in result.lines
-        if code == 2:
-            assert result.stderr == message + "\n"
+        if code == 2:  # an error of usage ends with where the docs explain the command
+            assert result.stderr == f"{message}\n{POINTER}#{args[0]}\n"
         assert not (work / "releases" / "1.0.0").exists()
 
     def test_build_builds_the_other_reports(self, work: Path) -> None:
@@ -267,7 +269,10 @@ class TestVanished:
     )
     def test_no_sources_folder(self, tmp_path: Path, args: tuple[str, ...]) -> None:
         result = run(*args, "--sources", "gone", cwd=tmp_path)
-        assert (result.code, result.stderr) == (2, "gone: the sources folder does not exist\n")
+        assert (result.code, result.stderr) == (
+            2,
+            f"gone: the sources folder does not exist\n{POINTER}#{args[0]}\n",
+        )
         assert sorted(p.name for p in tmp_path.iterdir()) == []
 
     @pytest.mark.parametrize(
@@ -291,7 +296,7 @@ class TestVanished:
     def test_no_such_file(self, work: Path, args: tuple[str, ...], message: str) -> None:
         sources = () if args[0] == "verify" else ("--sources", "sources")
         result = run(*args, *sources, cwd=work)
-        assert (result.code, result.stderr) == (2, message + "\n")
+        assert (result.code, result.stderr) == (2, f"{message}\n{POINTER}#{args[0]}\n")
 
     def test_sources_removed_during_a_build(
         self, work: Path, monkeypatch: pytest.MonkeyPatch

@@ -152,7 +152,8 @@ class TestNeitherNameNorOption:
         assert result.exit_code == 2
         assert result.stderr.splitlines() == [
             f"{csv}: the file's name says it holds the QPP conversion factor, but "
-            "--conversion-factor says non-qpp; leave the option out, or check which file this is"
+            "--conversion-factor says non-qpp; leave the option out, or check which file this is",
+            "see docs/reference/cli.md#import-pfs",
         ]
 
     @pytest.mark.parametrize(

@@ -331,7 +331,10 @@ class TestRefused:
     def test_malformed_version(self, tmp_path: Path, version: str, hint: str) -> None:
         result = run_cli("release", version, "--out", "out", cwd=tmp_path)
         assert result.code == 2
-        assert result.stderr == f'release version "{version}" is malformed: use {FORMATS}{hint}\n'
+        assert result.stderr == (
+            f'release version "{version}" is malformed: use {FORMATS}{hint}\n'
+            "see docs/reference/cli.md#release\n"
+        )
         assert files_in(tmp_path) == []
 
     def test_existing_version(self, releases: Releases) -> None:
@@ -342,6 +345,7 @@ class TestRefused:
         assert result.stderr == (
             f"{out}/{RELEASE}: release {RELEASE} already exists; a release "
             "is never rebuilt in place: choose a new version\n"
+            "see docs/reference/cli.md#release\n"
         )
         assert {name: (releases.first / name).read_bytes() for name in FILES} == before
         assert files_in(releases.first.parent) == sorted([RELEASE, NEXT_RELEASE])

@@ -77,6 +77,7 @@ class TestListening:
         assert result.stderr == (
             f"cannot listen on 127.0.0.1 port {preview.port}: Address "
             "already in use; choose another with --port or --host\n"
+            "see docs/reference/cli.md#serve\n"
         )
 
     def test_refuses_other_methods(self, preview: Preview) -> None:

@@ -97,7 +97,8 @@ class TestVerifyDamaged:
         result = run_cli("verify", str(tmp_path))
         assert (result.code, result.stderr) == (
             2,
-            f"{tmp_path}: not a release folder: it has no SHA256SUMS\n",
+            f"{tmp_path}: not a release folder: it has no SHA256SUMS\n"
+            "see docs/reference/cli.md#verify\n",
         )
 
 

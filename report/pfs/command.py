@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from report.console import examples
 from report.errors import CodesNotFound
 from report.exits import reported, say
 
@@ -84,7 +85,14 @@ def _summary(plan: ImportPlan, dry_run: bool) -> str:
     return f"{plan.pfs.described}: " + ", ".join(parts) + tail
 
 
-@click.command("import-pfs")
+@click.command(
+    "import-pfs",
+    epilog=examples(
+        "python build.py import-pfs PPRRVU22_JAN.csv --dry-run",
+        "python build.py import-pfs PPRRVU22_JAN.csv 71045 --create",
+        "python build.py import-pfs PPRRVU2026_Jan_nonQPP.csv",
+    ),
+)
 @click.argument("file")
 @click.argument("codes", nargs=-1)
 @click.option(

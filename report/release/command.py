@@ -13,6 +13,7 @@ from report.console import (
     SOURCES_HELP,
     counts,
     echo_findings,
+    examples,
     holding_pause,
     log,
     pause_option,
@@ -25,7 +26,13 @@ from report.render import DEFAULT_PDF_VARIANT
 from report.workers import DEFAULT_TIMEOUT, start_context
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "python build.py release 2026.12",
+        "python build.py release 1.4.0 --date 2026-12-02 --sign signer.p12",
+        "python build.py release 2026.12 --pdf-variant pdf/a-3b --out archive",
+    )
+)
 @click.argument("version")
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option(
@@ -165,7 +172,12 @@ def release_date(given: str | None, epoch: str | None) -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "python build.py verify releases/2026.12",
+        "python build.py verify releases/2026.12 --trust signer.pem",
+    )
+)
 @click.argument("folder")
 @click.option(
     "--trust",

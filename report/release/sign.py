@@ -4,7 +4,7 @@ A signature is written as an incremental update after the PDF's unsigned bytes, 
 stay as they were: `verify` compares them with a rebuild, then checks that the signature
 is intact, covers the whole file and was made with the release's certificate. The
 signature itself holds the signing time from the clock, so a signed PDF is reproducible
-up to its unsigned revision only (see the README). The update holds the signature field,
+up to its unsigned revision only (docs/guides/releases.md). The update holds the signature field,
 tagged and described for PDF/UA-1 (report/release/signature_field.py), and leaves the
 document information and XMP metadata as released.
 """

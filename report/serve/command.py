@@ -6,12 +6,17 @@ from pathlib import Path
 
 import click
 
-from report.console import SOURCES_HELP, log
+from report.console import SOURCES_HELP, examples, log
 from report.exits import reported, say
 from report.workers import start_context
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "python build.py serve",
+        "python build.py serve --sources drafts --port 0",
+    )
+)
 @click.option("--sources", "sources", default="sources", show_default=True, help=SOURCES_HELP)
 @click.option(
     "--port",
