@@ -4,7 +4,7 @@ Convention: commands a reader runs are in ```console blocks, each on a line that
 with `$ ` (a line ending with `\` goes on). A block preceded by `<!-- not run: REASON -->`
 is skipped (the reasons are listed by `pytest -s`); one preceded by `<!-- exit: N -->`
 must exit N, every other 0. A page's blocks run in order, in a folder of its own holding
-a copy of sources/ and tests/fixtures/pfs/ (the files the pages name), where `python
+a copy of sources/ and tests/fixtures/pfs/ and gpci/ (the files the pages name), where `python
 build.py` and `.venv/bin/python build.py` are the installed builder.
 """
 
@@ -82,7 +82,8 @@ def console_blocks(page: Path) -> list[Block]:
 def workspace(folder: Path) -> dict[str, str]:
     """Fill a reader's folder: the sources, the data files, the builder; return its environment."""
     shutil.copytree(SAMPLE_SOURCES, folder / "sources")
-    shutil.copytree(FIXTURES / "pfs", folder / "tests" / "fixtures" / "pfs")
+    for fixture in ("pfs", "gpci"):
+        shutil.copytree(FIXTURES / fixture, folder / "tests" / "fixtures" / fixture)
     shutil.copy(ROOT / "build.py", folder / "build.py")
     for bin_folder in (folder / "bin", folder / ".venv" / "bin"):
         bin_folder.mkdir(parents=True)

@@ -44,6 +44,12 @@ NOT_IN_SCHEMA = {
     "no-codes-folder": "the layout of the sources folder",
     "codes-folder-empty": "the layout of the sources folder",
     "no-publication-file": "the layout of the sources folder",
+    "pub-locality-unknown": "that each of `localities` names a locality of the indices",
+    "gpci-footnote-undefined": "the indices files of `gpci/`",
+    "gpci-index-out-of-range": "the indices files of `gpci/`",
+    "gpci-index-quoted": "the indices files of `gpci/`",
+    "gpci-locality-twice": "the indices files of `gpci/`",
+    "gpci-year-not-file-name": "the indices files of `gpci/`",
 }
 
 

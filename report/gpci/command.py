@@ -7,10 +7,17 @@ from pathlib import Path
 
 import click
 
+from report.console import examples
 from report.exits import reported, say
 
 
-@click.command("import-gpci")
+@click.command(
+    "import-gpci",
+    epilog=examples(
+        "python build.py import-gpci tests/fixtures/gpci/gpci2022.csv --dry-run",
+        "python build.py import-gpci GPCI2022.csv --sources sources",
+    ),
+)
 @click.argument("file")
 @click.option(
     "--sources",
@@ -21,7 +28,12 @@ from report.exits import reported, say
 )
 @click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
 def import_gpci(file: str, sources: str = "sources", dry_run: bool = False) -> None:
-    """Write gpci/YEAR.yaml from the GPCI addendum of a PFS final rule (CMS's CSV)."""
+    """Write gpci/YEAR.yaml from the GPCI addendum of a PFS final rule (CMS's CSV).
+
+    Every report whose benchmarks hold the RVU parts then gives Medicare's payment in the
+    localities publication.yaml names (localities:), and the lowest, median and highest of
+    all; see docs/guides/locality-payments.md.
+    """
     from report.errors import UsageError
     from report.files import read_regular
     from report.gpci.reader import read_addendum

@@ -54,6 +54,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "volumes": "Publish the reports in these volumes instead of one volume.pdf.",
         "releases": "Folder of the releases, relative to the sources folder's parent "
         "(default releases).",
+        "localities": "The payment localities whose Medicare payments every report gives "
+        '(gpci/YEAR.yaml): a state ("AK"), a state and locality number ("CA 18") or a '
+        'locality name as the addendum prints it ("MANHATTAN").',
     },
     "Payer": {
         "id": "The id code sources use under payers: a lowercase letter, then lowercase "
