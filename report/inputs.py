@@ -97,6 +97,29 @@ class ReportHtml(Inputs):
 
 
 @dataclass(frozen=True)
+class SitePage(Inputs):
+    """A report's page of the web edition: its source, the publication, release, volume."""
+
+    source: str
+    publication: str
+    release: str
+    volume: str  # the path of the volume that holds it, which the page links to
+
+
+@dataclass(frozen=True)
+class SiteWhole(Inputs):
+    """The web edition's shared files: index, search index, styles, fonts, release pages.
+
+    Made from every page of the site (their keys) and every PDF it offers.
+    """
+
+    publication: str
+    release: str
+    pages: tuple[tuple[str, str], ...]  # (path, key) of each code page, in code order
+    pdfs: tuple[str, ...]  # the site's PDF copies, by path
+
+
+@dataclass(frozen=True)
 class Volume(Inputs):
     """A volume: the publication, its definition, variant, release, and each report's PDF.
 

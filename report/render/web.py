@@ -1,0 +1,47 @@
+"""The stylesheet and fonts of pages read in a browser: report.css, web.css, WOFF2 fonts.
+
+The PDF renderer reads the bundled TrueType fonts; a browser gets the same faces as
+WOFF2, committed beside them in styles/fonts (made from them by fontTools with Brotli:
+`make webfonts`), about a third of their size. The print stylesheet's @font-face rules
+are rewritten to name them, so a page reads exactly the faces its PDF prints with.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from report.resources import fonts_dir, styles_dir, stylesheet
+
+_TRUETYPE = re.compile(r'url\("fonts/([A-Za-z0-9-]+)\.ttf"\)')
+
+
+def web_css(fonts: str = "fonts/") -> str:
+    """Return report.css with its fonts as WOFF2 under fonts, then the screen's web.css."""
+    printed = _TRUETYPE.sub(
+        lambda match: f'url("{fonts}{match[1]}.woff2") format("woff2")', stylesheet()
+    )
+    screen = (styles_dir() / "web.css").read_text(encoding="utf-8")
+    return f"{printed}\n{screen}"
+
+
+def web_fonts() -> list[Path]:
+    """Return the files a page's fonts folder holds: every WOFF2 face and its licence."""
+    folder = fonts_dir()
+    return sorted([*folder.glob("*.woff2"), *folder.glob("OFL-*.md")])
+
+
+def make_woff2(ttf: Path) -> Path:
+    """Write the WOFF2 form of a TrueType font beside it; return its path."""
+    from fontTools.ttLib import TTFont
+
+    target = ttf.with_suffix(".woff2")
+    font = TTFont(ttf)
+    font.flavor = "woff2"
+    font.save(target)
+    return target
+
+
+if __name__ == "__main__":  # make webfonts
+    for face in sorted(fonts_dir().glob("*.ttf")):
+        make_woff2(face)
