@@ -14,6 +14,8 @@ from pathlib import Path
 from report.errors import RenderError
 
 SEARCH_FOLDER = "pagefind"
+# Not searched: what every report's title block repeats (facts, notice, disclaimer).
+EXCLUDED = "article > header > :not(h1)"
 TIMEOUT = 600.0  # seconds the indexer may take, for a whole fee schedule's pages
 # The bundle's parts a page never asks for: Pagefind's own search widgets.
 UNUSED = ("pagefind-ui.", "pagefind-component-ui.", "pagefind-modular-ui.", "pagefind-highlight.")
@@ -45,6 +47,8 @@ def search_bundle(site: Path, language: str) -> dict[str, bytes]:
             str(bundle),
             "--glob",
             "codes/*.html",
+            "--exclude-selectors",
+            EXCLUDED,
             "--force-language",
             language.split("-")[0].lower() or "en",
             "--silent",
