@@ -7,6 +7,8 @@ site's own files load, and runs no script but the site's search (styles/site.js)
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -64,6 +66,17 @@ class SitePage:
         """Return the release's version, if the site is a release's."""
         release = self.publication.release
         return release.version if release is not None else None
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One release in the Atom feed: its version, date, what it changed, and its id."""
+
+    version: str
+    date: dt.date
+    summary: str
+    id: str  # a UUID made from the publication and the version: the same in every rebuild
+    current: bool  # the release the feed is part of
 
 
 def one_line(markdown: str) -> str:
@@ -127,3 +140,32 @@ def index_page(
     )
     template = environment().get_template("site-index.html.j2")
     return template.render(page=page, cards=cards, pdfs=pdfs)
+
+
+def changes_page(publication: PublicationInfo, changes: str) -> str:
+    """Render the release's What changed page from its CHANGES.md."""
+    version = publication.release.version if publication.release else ""
+    page = SitePage(
+        "changes",
+        f"What changed in release {version}",
+        "",
+        publication,
+        f"{publication.title}: what changed in release {version}",
+    )
+    template = environment().get_template("site-changes.html.j2")
+    return template.render(page=page, changes=changes)
+
+
+def feed_xml(publication: PublicationInfo, entries: list[FeedEntry]) -> str:
+    """Render the Atom feed of the releases: one entry each, the newest first."""
+    name = f"{publication.title}\n{publication.publisher}\nreleases"
+    return (
+        environment()
+        .get_template("feed.xml.j2")
+        .render(
+            publication=publication,
+            entries=entries,
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            updated=entries[0].date if entries else publication.effective_date,
+        )
+    )
