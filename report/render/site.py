@@ -55,6 +55,7 @@ class SitePage:
     description: str
     code: str | None = None
     volume: str | None = None  # the volume's file name in pdf/, which holds the code
+    live: str | None = None  # in the preview: the reload events' address the page follows
 
     @property
     def csp(self) -> str:
@@ -108,8 +109,11 @@ def site_css() -> str:
     return f"{web_css('fonts/')}\n{own}"
 
 
-def code_page(report: ReportModel, volume: str | None) -> str:
-    """Render a code's page: its report, as its PDF has it, in the site's frame."""
+def code_page(report: ReportModel, volume: str | None, live: str | None = None) -> str:
+    """Render a code's page: its report, as its PDF has it, in the site's frame.
+
+    live: in the preview, the reload events' address the page follows.
+    """
     pub = report.publication
     page = SitePage(
         "code",
@@ -119,17 +123,22 @@ def code_page(report: ReportModel, volume: str | None) -> str:
         f"{report.heading}. {pub.title}, edition {pub.edition}",
         code=report.code,
         volume=volume,
+        live=live,
     )
     template = environment().get_template("site-code.html.j2")
     return template.render(doc=report_context(report), page=page)
 
 
 def index_page(
-    publication: PublicationInfo, cards: list[CodeCard], pdfs: list[tuple[str, str]]
+    publication: PublicationInfo,
+    cards: list[CodeCard],
+    pdfs: list[tuple[str, str]],
+    live: str | None = None,
 ) -> str:
     """Render the index: every code with its system, title and summary, and the search.
 
-    pdfs are the volumes the site offers: (file name in pdf/, what it is).
+    pdfs are the volumes the site offers: (file name in pdf/, what it is); live, in the
+    preview, the reload events' address the page follows.
     """
     page = SitePage(
         "index",
@@ -137,6 +146,7 @@ def index_page(
         "",
         publication,
         f"{publication.title}, edition {publication.edition}: every code, searchable",
+        live=live,
     )
     template = environment().get_template("site-index.html.j2")
     return template.render(page=page, cards=cards, pdfs=pdfs)

@@ -16,13 +16,17 @@ from report.resources import fonts_dir, styles_dir, stylesheet
 _TRUETYPE = re.compile(r'url\("fonts/([A-Za-z0-9-]+)\.ttf"\)')
 
 
-def web_css(fonts: str = "fonts/") -> str:
-    """Return report.css with its fonts as WOFF2 under fonts, then the screen's web.css."""
-    printed = _TRUETYPE.sub(
+def woff2_css(fonts: str = "fonts/") -> str:
+    """Return report.css with its fonts read as WOFF2 from the folder fonts."""
+    return _TRUETYPE.sub(
         lambda match: f'url("{fonts}{match[1]}.woff2") format("woff2")', stylesheet()
     )
+
+
+def web_css(fonts: str = "fonts/") -> str:
+    """Return report.css with its fonts as WOFF2 under fonts, then the screen's web.css."""
     screen = (styles_dir() / "web.css").read_text(encoding="utf-8")
-    return f"{printed}\n{screen}"
+    return f"{woff2_css(fonts)}\n{screen}"
 
 
 def web_fonts() -> list[Path]:
