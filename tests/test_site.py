@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -23,6 +24,7 @@ import pytest
 from cdp import Browser, Page
 from conftest import SAMPLE_SOURCES, RecordingServer, run_cli
 from hostile_sources import write_hostile_sources
+from serving import Preview, start_preview
 from test_axe import AXE, assert_clean, audit
 
 PAGES = ["index.html", "codes/55300.html", "codes/74440.html"]
@@ -360,3 +362,63 @@ class TestBrowser:
         print(f"\n{len(checked)} addresses checked")
         assert not missing
         assert len(checked) >= len(TREE) - 2  # the licences are linked from no page
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Preview]:
+    """Serve a copy of the sample sources with `serve`."""
+    sources = tmp_path_factory.mktemp("preview-site") / "sources"
+    shutil.copytree(SAMPLE_SOURCES, sources)
+    server = start_preview(sources, sources.parent / "serve.log")
+    yield server
+    server.stop()
+
+
+def resolve_all(base: str, page: Page, names: list[str]) -> list[str]:
+    """Open each page under base; return every address of base they name that is not 200."""
+    checked: set[str] = set()
+    for name in names:
+        page.goto(base + name)
+        addresses = page.evaluate(
+            "Array.from(document.querySelectorAll('a[href], link[href], script[src]'),"
+            " e => e.href || e.src)"
+        )
+        checked |= {a.split("#")[0] for a in addresses if a.startswith(base)}
+    missing = []
+    for address in sorted(checked):
+        try:
+            with urllib.request.urlopen(address) as answer:
+                assert answer.status == 200
+        except urllib.error.HTTPError as exc:
+            missing.append(f"{address}: {exc.code}")
+    return missing
+
+
+class TestPreview:
+    """`serve` offers the web edition at /site/ as published, reloading as sources change."""
+
+    @pytest.mark.parametrize("name", PAGES)
+    def test_axe(self, preview: Preview, page: Page, axe: str, name: str) -> None:
+        page.goto(preview.url + "site/" + name)
+        assert_clean(audit(page, axe, f"preview site/{name}"))
+
+    def test_search(self, preview: Preview, page: Page) -> None:
+        page.goto(preview.url + "site/index.html?q=seminal")
+        page.wait_for_text("matches")
+        results = page.evaluate(
+            "Array.from(document.querySelectorAll('#search-results a'), a => a.href)"
+        )
+        assert preview.url + "site/codes/74440.html" in results
+
+    def test_every_link_resolves(self, preview: Preview, page: Page) -> None:
+        names = [*PAGES, "codes/74440.html"]
+        assert resolve_all(preview.url + "site/", page, names) == []
+
+    def test_reloads_when_a_source_changes(self, preview: Preview, page: Page) -> None:
+        page.goto(preview.url + "site/codes/55300.html")
+        file = preview.sources / "codes" / "55300.yaml"
+        text = file.read_text(encoding="utf-8")
+        file.write_text(text.replace("Vasotomy for Vasograms", "Vasotomy (edited)"), "utf-8")
+        page.wait_for_text("CPT 55300: Vasotomy (edited)")
+        page.goto(preview.url + "site/index.html")
+        assert "Vasotomy (edited)" in page.text()
