@@ -27,6 +27,9 @@ from hostile_sources import write_hostile_sources
 from serving import Preview, start_preview
 from test_axe import AXE, assert_clean, audit
 
+from report.render.web import woff2_of
+from report.resources import fonts_dir
+
 PAGES = ["index.html", "codes/55300.html", "codes/74440.html"]
 # The site's files besides the search bundle (pagefind/), which Pagefind names by content.
 TREE = [
@@ -229,6 +232,17 @@ class TestPages:
         assert (
             "CPT code 74440 represents radiographic imaging supervision and interpretation" in text
         )
+
+
+class TestWebFonts:
+    """The committed WOFF2 faces are exactly what `make webfonts` makes of the TrueType ones."""
+
+    @pytest.mark.parametrize("face", sorted(p.stem for p in fonts_dir().glob("*.ttf")))
+    def test_made_from_the_truetype_face(self, face: str) -> None:
+        ttf = fonts_dir() / f"{face}.ttf"
+        committed = ttf.with_suffix(".woff2").read_bytes()
+        assert committed == woff2_of(ttf)
+        assert len(committed) < ttf.stat().st_size / 2
 
 
 class TestHtmlExport:

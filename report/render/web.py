@@ -35,17 +35,19 @@ def web_fonts() -> list[Path]:
     return sorted([*folder.glob("*.woff2"), *folder.glob("OFL-*.md")])
 
 
-def make_woff2(ttf: Path) -> Path:
-    """Write the WOFF2 form of a TrueType font beside it; return its path."""
+def woff2_of(ttf: Path) -> bytes:
+    """Return the WOFF2 form of a TrueType font: the same bytes for the same font."""
+    from io import BytesIO
+
     from fontTools.ttLib import TTFont
 
-    target = ttf.with_suffix(".woff2")
-    font = TTFont(ttf)
+    font = TTFont(ttf, recalcTimestamp=False)  # the font's own date, not today's
     font.flavor = "woff2"
-    font.save(target)
-    return target
+    data = BytesIO()
+    font.save(data)
+    return data.getvalue()
 
 
 if __name__ == "__main__":  # make webfonts
     for face in sorted(fonts_dir().glob("*.ttf")):
-        make_woff2(face)
+        face.with_suffix(".woff2").write_bytes(woff2_of(face))
