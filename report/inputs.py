@@ -23,7 +23,15 @@ import report
 from report.resources import styles_dir
 
 # The packages whose versions shape the bytes of an output, besides the builder's own files.
-ENGINE_PACKAGES = ("weasyprint", "pydyf", "pikepdf", "fonttools", "jinja2", "markdown-it-py")
+ENGINE_PACKAGES = (
+    "weasyprint",
+    "pydyf",
+    "pikepdf",
+    "fonttools",
+    "jinja2",
+    "markdown-it-py",
+    "pagefind-bin",  # the web edition's search index
+)
 # Bump when the meaning of a key changes without any file of the package changing.
 KEY_FORMAT = "1"
 
