@@ -245,6 +245,28 @@ class TestWebFonts:
         assert len(committed) < ttf.stat().st_size / 2
 
 
+class TestNamedCodes:
+    """A build of named codes writes their pages and PDFs, and says the index is left."""
+
+    def test_named_then_all(self, tmp_path: Path) -> None:
+        out = tmp_path / "out"
+        args = ("--sources", str(SAMPLE_SOURCES), "--out", str(out), "--format", "site")
+        first = run_cli("build", "74440", *args)
+        assert first.code == 0, first.stderr
+        assert first.stderr.splitlines()[:2] == [
+            "site/index.html not written: run build without codes to make it",
+            "volume.pdf not written: run build without codes to make it",
+        ]
+        assert files_under(out / "site") == ["codes/74440.html", "pdf/74440.pdf"]
+        every = run_cli("build", *args)
+        assert every.code == 0, every.stderr
+        assert [f for f in files_under(out / "site") if not f.startswith("pagefind/")] == TREE
+        again = run_cli("build", "74440", "--force", *args)
+        assert again.stderr.splitlines()[0] == (
+            "site/index.html left as it was: run build without codes to update it"
+        )
+
+
 class TestHtmlExport:
     """`--format html` says what it wrote, and its pages read on a phone."""
 

@@ -117,9 +117,14 @@ def _settled(
 def left_volumes(
     context: BuildContext, out: Path, result: BuildResult, log: Callable[[str], None]
 ) -> None:
-    """Say, after a build of named codes, which volumes were left without its reports."""
+    """Say, after a build of named codes, which volumes (and site index) it left as they were."""
     if not context.options.codes:
         return
+    if any(path.startswith("site/codes/") for path in result.written):
+        if (out / "site" / "index.html").exists():
+            log("site/index.html left as it was: run build without codes to update it")
+        else:
+            log("site/index.html not written: run build without codes to make it")
     for _, _, path, _ in defined_volumes(context, sorted(set(result.rendered))):
         if (out / path).exists():
             log(f"{path} left as it was: run build without codes to update it")
