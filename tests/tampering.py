@@ -329,7 +329,7 @@ def malformed_sums(folder: Path, context: Context) -> None:
     Its messages name the added lines as line0, line1, ... (the site's files come first).
     """
     listed = len((folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines())
-    context.values.update({f"line{i}": listed + 1 + i for i in range(14)})
+    context.values.update({f"line{i}": listed + 1 + i for i in range(15)})
     sums_lines(
         "not a sum",
         "0" * 64 + " 74440.pdf",
@@ -342,6 +342,7 @@ def malformed_sums(folder: Path, context: Context) -> None:
         "0" * 64 + "  site/./index.html",
         "0" * 64 + "  site/pagefind/fragment/a/b.html",
         "0" * 64 + "  /site/index.html",
+        "0" * 64 + "  site/codes",
         "",
         listed_line("CHANGES.md")(folder),
         raw=b"\xff\n",

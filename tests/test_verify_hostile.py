@@ -312,9 +312,10 @@ CASES = [
                 '{R}/SHA256SUMS:{line10}:67: "/site/index.html" is not a plain file name: '
                 'it holds a "/"'
             ),
-            "{R}/SHA256SUMS:{line11}:1: not a line of the form `SHA256  NAME`",
-            '{R}/SHA256SUMS:{line12}:67: "CHANGES.md" is listed twice (first on line 3)',
-            "{R}/SHA256SUMS:{line13}:1: not UTF-8 text",
+            "{R}/SHA256SUMS:{line12}:1: not a line of the form `SHA256  NAME`",
+            '{R}/SHA256SUMS:{line13}:67: "CHANGES.md" is listed twice (first on line 3)',
+            "{R}/SHA256SUMS:{line14}:1: not UTF-8 text",
+            "{R}/site/codes:1:1: is a folder, listed in SHA256SUMS as a file",
         ),
         rebuilds=True,
     ),

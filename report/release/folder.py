@@ -62,6 +62,7 @@ class ReleaseFolder:
         self.sizes: dict[str, int] = {}  # the regular files that may be read, and their sizes
         self._digests: dict[str, str] = {}
         self._folders: dict[str, int] = {"": fd}  # each listed folder's descriptor, by path
+        self.folders: set[str] = set()  # the folders of site/ that were listed
         self._entries = 0
         try:
             self._list("", fd)
@@ -169,6 +170,7 @@ class ReleaseFolder:
             self.fail(name, f"cannot be read: {exc.strerror}")
             return
         self._folders[name] = fd
+        self.folders.add(name)
         self._list(f"{name}/", fd)
 
     def files(self) -> list[str]:

@@ -125,6 +125,10 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
             result.problems.append(
                 Finding.at(release.path(name), f"listed in {SUMS_NAME} but missing")
             )
+        elif name in release.folders:
+            result.problems.append(
+                Finding.at(release.path(name), f"is a folder, listed in {SUMS_NAME} as a file")
+            )
         elif name in release.sizes:  # else not a regular file: the listing named it
             try:
                 ok = release.sha256(name) == entry.digest
