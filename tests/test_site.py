@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from cdp import Browser, Page
-from conftest import SAMPLE_SOURCES, RecordingServer, run_cli
+from conftest import SAMPLE_SOURCES, RecordingServer, Releases, run_cli
 from hostile_sources import write_hostile_sources
 from serving import Preview, start_preview
 from test_axe import AXE, assert_clean, audit
@@ -112,7 +112,18 @@ def site_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def served(site_build: Path) -> Iterator[str]:
     """Serve the site over loopback with Python's http.server; return its address."""
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(site_build / "site"))
+    yield from serve_folder(site_build / "site")
+
+
+@pytest.fixture(scope="module")
+def served_release(releases: Releases) -> Iterator[str]:
+    """Serve the site of the session's release 9.9.10 over loopback; return its address."""
+    yield from serve_folder(releases.changed / "site")
+
+
+def serve_folder(folder: Path) -> Iterator[str]:
+    """Serve folder over loopback with Python's http.server until the generator closes."""
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *_: None  # type: ignore[method-assign]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -459,3 +470,18 @@ class TestPreview:
         page.wait_for_text("CPT 55300: Vasotomy (edited)")
         page.goto(preview.url + "site/index.html")
         assert "Vasotomy (edited)" in page.text()
+
+
+class TestReleaseSite:
+    """A release's site in Chromium: its What changed page too, every link resolving."""
+
+    @pytest.mark.parametrize("name", ["index.html", "changes.html", "codes/74440.html"])
+    def test_axe(self, served_release: str, page: Page, axe: str, name: str) -> None:
+        page.goto(served_release + name)
+        assert_clean(audit(page, axe, f"release site/{name}"))
+
+    def test_every_link_resolves(self, served_release: str, page: Page) -> None:
+        names = [*PAGES, "changes.html"]
+        assert resolve_all(served_release, page, names) == []
+        with urllib.request.urlopen(served_release + "feed.xml") as answer:
+            assert answer.read().startswith(b'<?xml version="1.0" encoding="utf-8"?>')
