@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import re
 import shutil
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -121,11 +122,26 @@ def served_release(releases: Releases) -> Iterator[str]:
     yield from serve_folder(releases.changed / "site")
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Python's file server, without a line for every request."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Say nothing."""
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading file server that ignores a browser closing a connection early."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Ignore a connection the browser closed; report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 def serve_folder(folder: Path) -> Iterator[str]:
     """Serve folder over loopback with Python's http.server until the generator closes."""
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *_: None  # type: ignore[method-assign]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler = partial(QuietHandler, directory=str(folder))
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
