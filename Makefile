@@ -92,3 +92,9 @@ clean:
 .PHONY: visual-refs
 visual-refs: $(VENV)/.installed-test system-deps
 	$(BIN)/python tests/visual/render.py
+
+# After a change of the bundled TrueType fonts: make their WOFF2 forms for the web pages
+# again (report/render/web.py). fontTools compresses with Brotli.
+.PHONY: webfonts
+webfonts: $(VENV)/.installed
+	$(BIN)/python -m report.render.web

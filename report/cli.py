@@ -143,7 +143,7 @@ def main(ctx: click.Context) -> None:
     "formats",
     default="pdf",
     show_default=True,
-    help="Comma-separated outputs: pdf, html.",
+    help="Comma-separated outputs: pdf, html, site (the web edition, with its PDFs).",
 )
 @pdf_variant_option
 @click.option("--force", is_flag=True, help="Rebuild every output, changed or not.")
@@ -206,30 +206,38 @@ def build(
             on_errors=echo_findings,
             progress=progress_for(),
         )
-    click.echo(_buildcounts(result, out, named=bool(codes)), err=True)
+    pdf = "pdf" in wanted or "site" in wanted
+    click.echo(_buildcounts(result, out, named=bool(codes), pdf=pdf), err=True)
     sys.exit(1 if result.errors else 0)
 
 
-def _buildcounts(result: BuildResult, out: str, named: bool = False) -> str:
-    """Say what the build did: reports rendered and kept, the volume, errors and timings.
+def _buildcounts(result: BuildResult, out: str, named: bool = False, pdf: bool = True) -> str:
+    """Say what the build did: reports rendered and kept, the volume, pages, errors, timings.
 
-    named: a build of named codes, which writes no volume.
+    named: a build of named codes, which writes no volume; pdf: the build makes PDFs.
     """
     rendered, kept = len(result.rendered), result.up_to_date
-    if not rendered and not result.volume_built:
-        done = _nothing_to_render(kept, out)
-    else:
+    pages = sum(path.startswith("html/") for path in result.written)
+    site = sum(path.startswith("site/") for path in result.written)
+    if not rendered and not result.volume_built and not result.written:
+        return f"{_nothing_to_render(kept, out)}; {counts(len(result.errors))}"
+    said = []
+    if pdf:
         volume = (
             ""
             if named
             else "; volume "
             + (f"{result.volume_seconds:.1f} s" if result.volume_built else "up to date")
         )
-        done = (
+        said.append(
             f"rendered {rendered} report{'s' * (rendered != 1)} in "
-            f"{result.render_seconds:.1f} s ({kept} up to date){volume}; written to {out}"
+            f"{result.render_seconds:.1f} s ({kept} up to date){volume}"
         )
-    return f"{done}; {counts(len(result.errors))}"
+    if pages:
+        said.append(f"wrote {pages} HTML page{'s' * (pages != 1)}")
+    if site:
+        said.append(f"site: {site} file{'s' * (site != 1)} written")
+    return f"{'; '.join(said)}; written to {out}; {counts(len(result.errors))}"
 
 
 def _nothing_to_render(kept: int, out: str) -> str:

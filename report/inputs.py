@@ -23,7 +23,15 @@ import report
 from report.resources import styles_dir
 
 # The packages whose versions shape the bytes of an output, besides the builder's own files.
-ENGINE_PACKAGES = ("weasyprint", "pydyf", "pikepdf", "fonttools", "jinja2", "markdown-it-py")
+ENGINE_PACKAGES = (
+    "weasyprint",
+    "pydyf",
+    "pikepdf",
+    "fonttools",
+    "jinja2",
+    "markdown-it-py",
+    "pagefind-bin",  # the web edition's search index
+)
 # Bump when the meaning of a key changes without any file of the package changing.
 KEY_FORMAT = "1"
 
@@ -96,6 +104,29 @@ class ReportHtml(Inputs):
     publication: str
     indices: str  # PublicationFile.indices_key()
     release: str
+
+
+@dataclass(frozen=True)
+class SitePage(Inputs):
+    """A report's page of the web edition: its source, the publication, release, volume."""
+
+    source: str
+    publication: str
+    release: str
+    volume: str  # the path of the volume that holds it, which the page links to
+
+
+@dataclass(frozen=True)
+class SiteWhole(Inputs):
+    """The web edition's shared files: index, search index, styles, fonts, release pages.
+
+    Made from every page of the site (their keys) and every PDF it offers.
+    """
+
+    publication: str
+    release: str
+    pages: tuple[tuple[str, str], ...]  # (path, key) of each code page, in code order
+    pdfs: tuple[str, ...]  # the site's PDF copies, by path
 
 
 @dataclass(frozen=True)

@@ -55,12 +55,20 @@ Damage = Callable[[Path, Context], None]
 
 
 def write_sums(folder: Path, hidden: bool = False) -> None:
-    """Rewrite SHA256SUMS for the regular files there now, as a forger would."""
+    """Rewrite SHA256SUMS for the regular files there now, as a forger would.
+
+    The web edition's files are listed by their paths in site/.
+    """
     lines = []
-    for path in sorted(folder.iterdir()):
+    paths = sorted(folder.iterdir())
+    site = folder / "site"
+    if stat.S_ISDIR(site.lstat().st_mode if os.path.lexists(site) else 0):
+        paths += sorted(site.rglob("*"))
+    for path in paths:
         regular = stat.S_ISREG(path.lstat().st_mode)
         if regular and path.name != "SHA256SUMS" and (hidden or path.name[0] != "."):
-            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n")
+            name = path.relative_to(folder).as_posix()
+            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}\n")
     (folder / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
@@ -242,6 +250,7 @@ def resigned_all(folder: Path, context: Context) -> None:
     for name in ("55300.pdf", "74440.pdf", "volume.pdf"):
         unsigned = (context.releases.first / name).read_bytes()
         (folder / name).write_bytes(sign_pdf(unsigned, key, RELEASE))
+        shutil.copyfile(folder / name, folder / "site" / "pdf" / name)  # the site's copy
     edit_json(folder, "manifest.json", set_key("signing", value=key.manifest_entry()))
     write_sums(folder)
 
@@ -315,7 +324,12 @@ def listed_line(name: str) -> Callable[[Path], str]:
 
 
 def malformed_sums(folder: Path, context: Context) -> None:
-    """Lines added to SHA256SUMS: malformed ones, names that are no file's, a duplicate."""
+    """Lines added to SHA256SUMS: malformed ones, names that are no file's, a duplicate.
+
+    Its messages name the added lines as line0, line1, ... (the site's files come first).
+    """
+    listed = len((folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines())
+    context.values.update({f"line{i}": listed + 1 + i for i in range(15)})
     sums_lines(
         "not a sum",
         "0" * 64 + " 74440.pdf",
@@ -323,10 +337,42 @@ def malformed_sums(folder: Path, context: Context) -> None:
         "0" * 64 + "  ..",
         "0" * 64 + "  a\\b",
         "0" * 64 + "  tab\there",
+        "0" * 64 + "  site/../manifest.json",
+        "0" * 64 + "  site//index.html",
+        "0" * 64 + "  site/./index.html",
+        "0" * 64 + "  site/pagefind/fragment/a/b.html",
+        "0" * 64 + "  /site/index.html",
+        "0" * 64 + "  site/codes",
         "",
         listed_line("CHANGES.md")(folder),
         raw=b"\xff\n",
     )(folder, context)
+
+
+def site_link(folder: Path, context: Context) -> None:
+    """site/codes/evil.html a link to a file outside, listed in SHA256SUMS with its hash."""
+    outside = context.tmp / "outside.html"
+    outside.write_text("<p>outside</p>", encoding="utf-8")
+    (folder / "site" / "codes" / "evil.html").symlink_to(outside)
+    digest = hashlib.sha256(outside.read_bytes()).hexdigest()
+    with (folder / "SHA256SUMS").open("a", encoding="utf-8") as sums:
+        sums.write(f"{digest}  site/codes/evil.html\n")
+
+
+def site_specials(folder: Path, context: Context) -> None:
+    """Put a named pipe among the site's pages, and a folder deeper than the site goes."""
+    os.mkfifo(folder / "site" / "codes" / "pipe.html")
+    deep = folder / "site" / "pagefind" / "fragment" / "deeper"
+    deep.mkdir()
+    (deep / "x.html").write_text("<p>deep</p>", encoding="utf-8")
+
+
+def site_page_forged(folder: Path, context: Context) -> None:
+    """site/codes/74440.html replaced by a page with a script, SHA256SUMS to match."""
+    page = folder / "site" / "codes" / "74440.html"
+    context.values["size"] = page.stat().st_size
+    page.write_bytes(b"<script>alert(1)</script>")
+    write_sums(folder)
 
 
 def huge(name: str) -> Damage:

@@ -212,7 +212,7 @@ class TestPreview:
                 " link.sheet || new Promise(done => link.addEventListener('load', done))))"
                 ".then(() => getComputedStyle(document.querySelector('main')).maxWidth)"
             )
-            == "816px"
+            == "960px"  # the preview's own pages: 60rem
         )
         assert page.evaluate("document.querySelector('main').dataset.page") == "failed"
         assert_clean(audit(page, axe_source, "preview failed PDF"))

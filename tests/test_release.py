@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pikepdf
@@ -29,7 +30,7 @@ from report.release.snapshot import earlier_releases
 from report.release.version import parse_version
 
 PDFS = ("55300.pdf", "74440.pdf", "volume.pdf")
-FILES = (*PDFS, "CHANGES.md", "SHA256SUMS", "manifest.json", "snapshot.json")
+FILES = (*PDFS, "CHANGES.md", "SHA256SUMS", "manifest.json", "site", "snapshot.json")
 CPT_55300 = "CPT 55300: Vasotomy for Vasograms, Seminal Vesiculograms, or Epididymograms"
 CHANGED_LINE = "Benchmarks › Global › Work RVU › Value: changed from 0.38 to 0.40"
 
@@ -61,12 +62,20 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def every_file(folder: Path) -> list[str]:
+    """Return every file under a folder by its path within it, those of site/ too."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
 class TestReproducible:
     """Two `release 9.9.9` runs of the same sources into two folders give the same bytes."""
 
     def test_every_file_is_identical(self, releases: Releases) -> None:
         assert files_in(releases.first) == files_in(releases.again) == sorted(FILES)
-        for name in FILES:
+        names = every_file(releases.first)
+        assert names == every_file(releases.again)
+        assert "site/index.html" in names and "site/feed.xml" in names
+        for name in names:
             first, again = (
                 (releases.first / name).read_bytes(),
                 (releases.again / name).read_bytes(),
@@ -83,7 +92,7 @@ class TestReproducible:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         assert sorted(done.stdout.splitlines()) == sorted(
-            f"{name}: OK" for name in FILES if name != "SHA256SUMS"
+            f"{name}: OK" for name in every_file(releases.first) if name != "SHA256SUMS"
         )
 
 
@@ -198,7 +207,9 @@ class TestManifest:
             for path, file in expected
         ]
         listed = {f["path"]: f for f in manifest["files"]}
-        assert sorted(listed) == sorted(set(FILES) - {"SHA256SUMS", "manifest.json"})
+        assert sorted(listed) == sorted(
+            set(every_file(releases.changed)) - {"SHA256SUMS", "manifest.json"}
+        )
         for name, entry in listed.items():
             data = (releases.changed / name).read_bytes()
             assert (entry["bytes"], entry["sha256"]) == (
@@ -338,7 +349,7 @@ class TestRefused:
         assert files_in(tmp_path) == []
 
     def test_existing_version(self, releases: Releases) -> None:
-        before = {name: (releases.first / name).read_bytes() for name in FILES}
+        before = {name: (releases.first / name).read_bytes() for name in every_file(releases.first)}
         out = str(releases.first.parent)
         result = run_cli("release", RELEASE, "--sources", str(releases.sources), "--out", out)
         assert result.code == 2
@@ -347,7 +358,9 @@ class TestRefused:
             "is never rebuilt in place: choose a new version\n"
             "see docs/reference/cli.md#release\n"
         )
-        assert {name: (releases.first / name).read_bytes() for name in FILES} == before
+        assert {
+            name: (releases.first / name).read_bytes() for name in every_file(releases.first)
+        } == before
         assert files_in(releases.first.parent) == sorted([RELEASE, NEXT_RELEASE])
 
     def test_invalid_sources(self, sources_copy: Path) -> None:
@@ -427,3 +440,40 @@ class TestInterrupted:
         names = [name for name in files_in(out) if name != RELEASE_LOCK_NAME]  # not held
         assert len(names) == 1 and re.fullmatch(r"\.3\.0\.0\..+\.partial", names[0]), names
         assert earlier_releases(out, parse_version("4.0.0")) == []
+
+
+class TestSite:
+    """A release carries its web edition: the version on every page, What changed, a feed."""
+
+    @pytest.mark.parametrize("page", ["index.html", "codes/74440.html", "changes.html"])
+    def test_version_on_every_page(self, releases: Releases, page: str) -> None:
+        text = (releases.changed / "site" / page).read_text(encoding="utf-8")
+        assert f"Edition 2026.11 · Release {NEXT_RELEASE}" in text
+        assert 'href="feed.xml"' in text or 'href="../feed.xml"' in text
+
+    def test_what_changed(self, releases: Releases) -> None:
+        text = (releases.changed / "site" / "changes.html").read_text(encoding="utf-8")
+        assert f"<h1>Changes in release {NEXT_RELEASE}</h1>" in text
+        assert CHANGED_LINE in text
+        assert text.count("<h1>") == 1
+
+    def test_feed_has_an_entry_per_release(self, releases: Releases) -> None:
+        atom = "{http://www.w3.org/2005/Atom}"
+        feed = ET.fromstring((releases.changed / "site" / "feed.xml").read_bytes())
+        titles = [e.findtext(f"{atom}title") for e in feed.iter(f"{atom}entry")]
+        assert titles == [f"Release {NEXT_RELEASE}", f"Release {RELEASE}"]
+        ids = [e.findtext(f"{atom}id") for e in feed.iter(f"{atom}entry")]
+        assert len(set(ids)) == 2 and all(i and i.startswith("urn:uuid:") for i in ids)
+        first = ET.fromstring((releases.first / "site" / "feed.xml").read_bytes())
+        assert [e.findtext(f"{atom}id") for e in first.iter(f"{atom}entry")] == ids[1:]
+
+    @pytest.mark.parametrize("name", PDFS)
+    def test_site_pdfs_are_the_releases(self, releases: Releases, name: str) -> None:
+        site = (releases.changed / "site" / "pdf" / name).read_bytes()
+        assert site == (releases.changed / name).read_bytes()
+
+    @pytest.mark.parametrize("name", PDFS)
+    def test_signed_site_pdfs_are_the_signed_ones(self, signed_release: Path, name: str) -> None:
+        site = (signed_release / "site" / "pdf" / name).read_bytes()
+        assert b"/ByteRange" in site
+        assert site == (signed_release / name).read_bytes()

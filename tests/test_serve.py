@@ -136,7 +136,8 @@ class TestPages:
             "(() => { const s = getComputedStyle(document.querySelector("
             "'main')); return [s.backgroundColor, s.maxWidth]; })()"
         )
-        assert style == ["rgb(255, 255, 255)", "816px"]  # a letter-wide white sheet
+        # A white sheet as wide as a line of some 70 characters and its margins.
+        assert style == ["rgb(255, 255, 255)", "720px"]
 
     @pytest.mark.parametrize(
         "path",

@@ -35,6 +35,9 @@ from tampering import (
     resigned_one,
     run_verify,
     set_key,
+    site_link,
+    site_page_forged,
+    site_specials,
     snapshot_missing,
     snapshot_value,
     source_bomb,
@@ -54,6 +57,7 @@ from report.release.verify import first_difference
 
 SOURCE_NAMES = "publication.yaml, CODE.yaml (CODE a CPT or HCPCS code) or gpci-YEAR.yaml"
 SOURCE_PATHS = "publication.yaml, codes/CODE.yaml (CODE a CPT or HCPCS code) or gpci/YEAR.yaml"
+SITE_PART = 'a part of its path is empty, "." or ".."'
 NOT_OWN = (
     "which is not its own: a report embeds publication.yaml, the indices and its code's source only"
 )
@@ -82,6 +86,35 @@ NOT_TRUSTED = (
     "{R}/%s:1:1: its signer Common Name: Someone Else is not trusted by the given certificate"
 )
 CASES = [
+    Case(
+        "a link among the site's pages",
+        site_link,
+        ("{R}/site/codes/evil.html:1:1: is a symbolic link, not a regular file: not followed",),
+        rebuilds=True,
+    ),
+    Case(
+        "a named pipe and a deep folder in the site",
+        site_specials,
+        (
+            "{R}/site/codes/pipe.html:1:1: is a named pipe, not a regular file: not opened",
+            (
+                "{R}/site/pagefind/fragment/deeper:1:1: is a folder deeper than a release's "
+                "site/ goes: not looked into"
+            ),
+        ),
+        rebuilds=True,
+    ),
+    Case(
+        "a site page forged, SHA256SUMS to match",
+        site_page_forged,
+        (
+            (
+                "{R}/site/codes/74440.html:1:1: differs from the rebuild from the embedded "
+                "sources (first difference at byte 1; 25 bytes, the rebuild {size})"
+            ),
+        ),
+        rebuilds=True,
+    ),
     Case(
         "traversal with manifest entry",
         traversal,
@@ -142,7 +175,17 @@ CASES = [
     Case(
         "every PDF and the manifest re-signed by another key, --trust",
         resigned_all,
-        tuple(NOT_TRUSTED % name for name in ("55300.pdf", "74440.pdf", "volume.pdf")),
+        tuple(
+            NOT_TRUSTED % name
+            for name in (
+                "55300.pdf",
+                "74440.pdf",
+                "site/pdf/55300.pdf",
+                "site/pdf/74440.pdf",
+                "site/pdf/volume.pdf",
+                "volume.pdf",
+            )
+        ),
         base="signed",
         trust=True,
         rebuilds=True,
@@ -248,18 +291,33 @@ CASES = [
         "malformed and duplicated SHA256SUMS lines",
         malformed_sums,
         (
-            "{R}/SHA256SUMS:7:1: not a line of the form `SHA256  NAME`",
-            "{R}/SHA256SUMS:8:1: not a line of the form `SHA256  NAME`",
-            '{R}/SHA256SUMS:9:67: "extra/fees.html" is not a plain file name: it holds a "/"',
-            '{R}/SHA256SUMS:10:67: ".." is not a plain file name: it is ".."',
-            '{R}/SHA256SUMS:11:67: "a\\b" is not a plain file name: it holds a "\\"',
+            "{R}/SHA256SUMS:{line0}:1: not a line of the form `SHA256  NAME`",
+            "{R}/SHA256SUMS:{line1}:1: not a line of the form `SHA256  NAME`",
+            '{R}/SHA256SUMS:{line2}:67: "extra/fees.html" is not a plain file name: it holds a "/"',
+            '{R}/SHA256SUMS:{line3}:67: ".." is not a plain file name: it is ".."',
+            '{R}/SHA256SUMS:{line4}:67: "a\\b" is not a plain file name: it holds a "\\"',
             (
-                '{R}/SHA256SUMS:12:67: "tab\\there" is not a plain file name: it holds a control '
-                "character"
+                '{R}/SHA256SUMS:{line5}:67: "tab\\there" is not a plain file name: it holds a '
+                "control character"
             ),
-            "{R}/SHA256SUMS:13:1: not a line of the form `SHA256  NAME`",
-            '{R}/SHA256SUMS:14:67: "CHANGES.md" is listed twice (first on line 3)',
-            "{R}/SHA256SUMS:15:1: not UTF-8 text",
+            (
+                '{R}/SHA256SUMS:{line6}:67: "site/../manifest.json" is not a plain file name: '
+                + SITE_PART
+            ),
+            '{R}/SHA256SUMS:{line7}:67: "site//index.html" is not a plain file name: ' + SITE_PART,
+            '{R}/SHA256SUMS:{line8}:67: "site/./index.html" is not a plain file name: ' + SITE_PART,
+            (
+                '{R}/SHA256SUMS:{line9}:67: "site/pagefind/fragment/a/b.html" is not a plain '
+                "file name: its path is deeper than a release's site/ goes"
+            ),
+            (
+                '{R}/SHA256SUMS:{line10}:67: "/site/index.html" is not a plain file name: '
+                'it holds a "/"'
+            ),
+            "{R}/SHA256SUMS:{line12}:1: not a line of the form `SHA256  NAME`",
+            '{R}/SHA256SUMS:{line13}:67: "CHANGES.md" is listed twice (first on line 3)',
+            "{R}/SHA256SUMS:{line14}:1: not UTF-8 text",
+            "{R}/site/codes:1:1: is a folder, listed in SHA256SUMS as a file",
         ),
         rebuilds=True,
     ),
@@ -525,7 +583,33 @@ class TestTrustIsWhatCatchesAnotherSigner:
 
 
 class TestFolderListing:
-    """A folder with absurdly many entries is listed only up to the limit."""
+    """A folder with absurdly many entries is listed only up to the limit; site/ is listed."""
+
+    def test_site_link_not_followed(self, tmp_path: Path) -> None:
+        outside = tmp_path / "outside"
+        (outside / "codes").mkdir(parents=True)
+        (outside / "codes" / "secret.html").write_bytes(b"secret")
+        release = tmp_path / "release"
+        release.mkdir()
+        (release / "site").symlink_to(outside)
+        with ReleaseFolder.open(release, "R") as folder:
+            assert [str(p) for p in folder.problems] == [
+                "R/site:1:1: is a symbolic link, not a regular file: not followed"
+            ]
+            assert folder.files() == [] and folder.present == ["site"]
+
+    def test_site_files_by_path(self, tmp_path: Path) -> None:
+        (tmp_path / "site" / "codes").mkdir(parents=True)
+        (tmp_path / "site" / "codes" / "74440.html").write_bytes(b"<p>page</p>")
+        (tmp_path / "site" / "a" / "b" / "c").mkdir(parents=True)
+        (tmp_path / "other").mkdir()
+        with ReleaseFolder.open(tmp_path, "R") as folder:
+            assert folder.files() == ["site/codes/74440.html"]
+            assert folder.read("site/codes/74440.html") == b"<p>page</p>"
+            assert [str(p) for p in folder.problems] == [
+                "R/other:1:1: is a folder, not a regular file: not looked into",
+                "R/site/a/b/c:1:1: is a folder deeper than a release's site/ goes: not looked into",
+            ]
 
     def test_entry_limit(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr("report.release.folder.MAX_ENTRIES", 3)

@@ -15,7 +15,7 @@ from report.sources import PublicationFile
 from report.stamp import Release, stamp_of
 from report.workers import DEFAULT_TIMEOUT
 
-FORMATS = ("pdf", "html")
+FORMATS = ("pdf", "html", "site")
 
 Pause = Callable[[str], None]  # told the name of each point the build passes
 
@@ -37,6 +37,11 @@ class BuildOptions:
     scheduler: str | None = None
     release: Release | None = None  # a versioned release: version, history, embedded sources
     pause: Pause = no_pause  # the points a test may hold the build at (report/cli.py)
+
+    @property
+    def makes_pdf(self) -> bool:
+        """Return whether the build has PDFs: asked for, or the web edition's to link to."""
+        return "pdf" in self.formats or "site" in self.formats
 
     def check(self) -> None:
         """Raise UsageError for a format or PDF variant the builder does not know."""
@@ -108,5 +113,6 @@ class BuildResult:
     rendered: list[str] = field(default_factory=list)
     up_to_date: int = 0
     volume_built: bool = False
+    written: list[str] = field(default_factory=list)  # pages and copies: not rendered PDFs
     render_seconds: float = 0.0
     volume_seconds: float = 0.0

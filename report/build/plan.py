@@ -19,6 +19,7 @@ from report.errors import UsageError
 from report.sources.volumes import volume_codes, volume_stem
 
 VOLUME = "volume.pdf"
+SITE = "site"  # the web edition's folder in the output folder
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,24 @@ class Output:
 
 @dataclass(frozen=True)
 class ReportPlan:
-    """The outputs of one report: its PDF and HTML, each when the build makes that format."""
+    """The outputs of one report: PDF, HTML and web page, each when the build makes it."""
 
     code: str
     heading: str
     size: int  # of its source: reports as long as their sources render longest first
     pdf: Output | None
     html: Output | None
+    page: Output | None = None  # site/codes/CODE.html, with the web edition
+
+    @property
+    def outputs(self) -> tuple[Output, ...]:
+        """Return the outputs the build makes of the report."""
+        return tuple(out for out in (self.pdf, self.html, self.page) if out is not None)
 
     @property
     def stale(self) -> bool:
         """Return whether any output of the report must be made again."""
-        return any(out is not None and out.stale for out in (self.pdf, self.html))
+        return any(out.stale for out in self.outputs)
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,10 @@ class Plan:
         """Return whether a PDF is stale: a report's or a volume's, to be rendered."""
         stale = [r.pdf for r in self.reports] + [v.output for v in self.volumes]
         return any(out is not None and out.stale for out in stale)
+
+    def renders_any(self) -> bool:
+        """Return whether any output of a report or volume is stale."""
+        return any(r.stale for r in self.reports) or any(v.output.stale for v in self.volumes)
 
     @property
     def up_to_date(self) -> int:
@@ -143,10 +154,11 @@ def plan_build(
         return Output(path, key, staleness(path, key, force, recorded, present))
 
     reports = []
+    holders = volume_of(context, [c.code for c in codes])
     for item in select(codes, options.codes, shown_path):
         assert item.heading is not None
-        pdf = html = None
-        if "pdf" in options.formats:
+        pdf = html = page = None
+        if options.makes_pdf:
             key = inputs.ReportPdf(
                 item.sha,
                 context.publication_sha,
@@ -160,7 +172,13 @@ def plan_build(
                 item.sha, context.publication_sha, context.indices_sha, context.release_key
             ).key()
             html = output(f"html/{item.code}.html", key)
-        reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html))
+        if "site" in options.formats:
+            volume = holders.get(item.code, "")
+            key = inputs.SitePage(
+                item.sha, context.publication_sha, context.release_key, volume
+            ).key()
+            page = output(f"{SITE}/codes/{item.code}.html", key)
+        reports.append(ReportPlan(item.code, item.heading, item.size, pdf, html, page))
     volumes = []
     keys = {r.code: r.pdf.key for r in reports if r.pdf is not None}
     if options.codes:  # named codes: their reports only, the volumes left as they are
@@ -189,6 +207,15 @@ def defined_volumes(
             stem = volume_stem(volume.file, volume.title)
             definition = repr((volume.title, stem, tuple(volume.codes)))
             found.append((volume.title, definition, f"{stem}.pdf", held))
+    return found
+
+
+def volume_of(context: BuildContext, codes: Sequence[str]) -> dict[str, str]:
+    """Return the path of the volume that holds each of codes (the first, if several)."""
+    found: dict[str, str] = {}
+    for _, _, path, held in defined_volumes(context, sorted(codes)):
+        for code in held:
+            found.setdefault(code, path)
     return found
 
 

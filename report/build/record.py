@@ -10,7 +10,7 @@ reports, until a build of all reports writes the volume and a manifest without t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -41,10 +41,12 @@ def record_build(
     result: BuildResult,
     volume_keys: dict[str, str],
     sources: Sources,
+    site: Sequence[OutputFile] = (),
 ) -> None:
     """List every output the build holds, as built; write the index and the manifest.
 
-    volume_keys are those of the volumes the build holds, by path. A build of all reports
+    volume_keys are those of the volumes the build holds, by path; site the files of the
+    web edition it holds. A build of all reports
     that left every output up to date, without errors, records so in the index.
     """
     present = index.on_disk(out)
@@ -64,13 +66,14 @@ def record_build(
             result.files.append(
                 OutputFile(path, "volume", None, volume.pages, volume.size, volume.sha256)
             )
+    result.files += site
     result.up_to_date = plan.up_to_date
     manifest = manifest_bytes(context.info, result.files)
     if context.options.codes:
         manifest = _named_manifest(out, context, result, manifest)
     if not _holds(out / MANIFEST_NAME, manifest):
         atomic_write(out / MANIFEST_NAME, manifest)
-    index.settled = _settled(plan, context, index, result, sources, manifest)
+    index.settled = _settled(plan, context, index, result, sources, manifest, site)
     save_index(out, index)
 
 
@@ -81,11 +84,13 @@ def _settled(
     result: BuildResult,
     sources: Sources,
     manifest: bytes,
+    site: Sequence[OutputFile],
 ) -> Settled | None:
     """Return what a build of all reports left up to date, if it left all (else None)."""
     options = context.options
-    planned = [out.path for r in plan.reports for out in (r.pdf, r.html) if out is not None]
+    planned = [out.path for r in plan.reports for out in r.outputs]
     planned += [v.output.path for v in plan.volumes]
+    planned += [file.path for file in site]
     held = {file.path for file in result.files}
     entries = [index.sources.get(code.shown_path) for code in sources.codes]
     if options.codes or options.release is not None or result.errors or sources.errors:
@@ -113,9 +118,14 @@ def _settled(
 def left_volumes(
     context: BuildContext, out: Path, result: BuildResult, log: Callable[[str], None]
 ) -> None:
-    """Say, after a build of named codes, which volumes were left without its reports."""
+    """Say, after a build of named codes, which volumes (and site index) it left as they were."""
     if not context.options.codes:
         return
+    if any(path.startswith("site/codes/") for path in result.written):
+        if (out / "site" / "index.html").exists():
+            log("site/index.html left as it was: run build without codes to update it")
+        else:
+            log("site/index.html not written: run build without codes to make it")
     for _, _, path, _ in defined_volumes(context, sorted(set(result.rendered))):
         if (out / path).exists():
             log(f"{path} left as it was: run build without codes to update it")

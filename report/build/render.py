@@ -15,13 +15,14 @@ from report.assemble import assemble
 from report.build.context import BuildContext, BuildResult
 from report.build.gather import CodeSource, Sources, load_again
 from report.build.index import BuildIndex, OutputEntry
-from report.build.plan import Output, Plan, ReportPlan
+from report.build.plan import Output, Plan, ReportPlan, volume_of
 from report.errors import Finding, Location, WriteError
 from report.files import read_regular
 from report.outputs import atomic_write
 from report.progress import Progress
 from report.render.html import report_html
-from report.resources import fonts_dir
+from report.render.site import code_page
+from report.render.web import web_fonts
 from report.workers import Pool, RenderTask
 
 HARFBUZZ_WARNING = (
@@ -48,6 +49,7 @@ def render_reports(
     """Make every stale output of the plan's reports: HTML here, PDFs in the pool."""
     todo = plan.to_render()
     by_code = {item.code: item for item in sources.codes}
+    volumes = volume_of(context, list(by_code))
     if any(r.html is not None and r.html.stale for r in todo):
         copy_fonts(out / "html" / "fonts")
 
@@ -64,6 +66,12 @@ def render_reports(
             if html is not None and html.stale:
                 page = report_html(report, inline_styles=True).encode("utf-8")
                 store(out, html, page, None, index)
+                result.written.append(html.path)
+            site = report_plan.page
+            if site is not None and site.stale:
+                volume = Path(volumes[item.code]).name if item.code in volumes else None
+                store(out, site, code_page(report, volume).encode("utf-8"), None, index)
+                result.written.append(site.path)
             if report_plan.pdf is not None and report_plan.pdf.stale:
                 yield RenderTask(item.code, report_html(report), context.settings(item.code))
 
@@ -107,9 +115,8 @@ def _failed(
 
     Its outputs no longer count as built.
     """
-    for output in (report_plan.pdf, report_plan.html):
-        if output is not None:
-            index.outputs.pop(output.path, None)
+    for output in report_plan.outputs:
+        index.outputs.pop(output.path, None)
     result.errors += item.errors
     for finding in item.errors:
         log(str(finding))
@@ -126,8 +133,8 @@ def store(out: Path, output: Output, data: bytes, pages: int | None, index: Buil
 
 
 def copy_fonts(target: Path) -> None:
-    """Place the bundled fonts beside the HTML files so each renders as the PDF did."""
-    for font in sorted(fonts_dir().iterdir()):
+    """Place the bundled fonts, as WOFF2, beside the HTML files so each reads as its PDF."""
+    for font in web_fonts():
         data = font.read_bytes()
         try:
             same = read_regular(target / font.name, len(data) + 1)[0] == data

@@ -11,6 +11,7 @@ from report.build.index import BuildIndex
 from report.build.plan import plan_build
 from report.build.record import left_volumes, record_build, save_index
 from report.build.render import render_reports
+from report.build.site import publish_site
 from report.build.volume import assemble_volumes
 from report.errors import Finding, UsageError
 from report.lock import output_lock
@@ -61,6 +62,7 @@ def build(
             render_reports(planned, sources, context, pool, out, index, result, progress, log)
             save_index(out, index)  # the reports are kept even if the volume fails
             volumes = assemble_volumes(planned, context, pool, out, index, result)
-        record_build(planned, context, out, index, result, volumes, sources)
+        site = publish_site(planned, context, sources, out, index, result, volumes)
+        record_build(planned, context, out, index, result, volumes, sources, site)
         left_volumes(context, out, result, log)
     return result

@@ -25,8 +25,9 @@ from report.outputs import OutputFile, atomic_write, manifest_bytes
 from report.progress import Progress
 from report.release.changes import changes_markdown
 from report.release.manifest import MANIFEST_NAME
-from report.release.model import SUMS_NAME
+from report.release.model import SITE_FOLDER, SUMS_NAME
 from report.release.recorded import Recorded
+from report.release.site import release_site
 from report.release.snapshot import SNAPSHOT_NAME, Snapshot
 from report.sources import load_publication
 from report.sources.indices import indices_files
@@ -87,26 +88,36 @@ def render_release(
     )
     work = out / ".build"
     options = BuildOptions(
-        variant=variant, jobs=jobs, force=True, timeout=timeout, release=release, pause=pause
+        formats=("pdf", "site"),
+        variant=variant,
+        jobs=jobs,
+        force=True,
+        timeout=timeout,
+        release=release,
+        pause=pause,
     )
     result = build(sources, work, options, shown_path=shown_path, log=log, progress=progress)
     if result.errors:
         raise SourceError(result.errors)
     files = []
     for file in result.files:
+        (out / file.path).parent.mkdir(parents=True, exist_ok=True)
         os.replace(work / file.path, out / file.path)
         files.append(file)
     shutil.rmtree(work)
+    publication, _ = load_publication(sources, shown_path)
+    assert publication is not None  # validated before
+    changes = changes_markdown(snapshot, warnings)
+    pages = release_site(publication_info(publication, release), snapshot, changes)
     for name, kind, data in (
-        (CHANGES_NAME, "changes", changes_markdown(snapshot, warnings).encode()),
+        (CHANGES_NAME, "changes", changes.encode()),
         (SNAPSHOT_NAME, "snapshot", snapshot.dumps()),
+        *((path, "site", page) for path, page in pages.items()),
     ):
         atomic_write(out / name, data)
         files.append(
             OutputFile(name, kind, None, None, len(data), hashlib.sha256(data).hexdigest())
         )
-    publication, _ = load_publication(sources, shown_path)
-    assert publication is not None  # validated before
     extra: dict[str, Any] = {
         "version": snapshot.version,
         "date": snapshot.date.isoformat() if snapshot.date else None,
@@ -130,10 +141,20 @@ def render_release(
 
 
 def write_sums(folder: Path) -> None:
-    """Write SHA256SUMS for every file in folder, in the form `sha256sum -c` reads."""
-    lines = [
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
-        for path in sorted(folder.iterdir())
+    """Write SHA256SUMS for every file in folder, in the form `sha256sum -c` reads.
+
+    The files of the web edition are listed by their paths in site/.
+    """
+    files = [
+        path
+        for path in folder.iterdir()
         if path.is_file() and path.name != SUMS_NAME and not path.name.startswith(".")
+    ]
+    site = folder / SITE_FOLDER
+    if site.is_dir():
+        files += [path for path in site.rglob("*") if path.is_file()]
+    lines = [
+        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.relative_to(folder).as_posix()}\n"
+        for path in sorted(files, key=lambda path: path.relative_to(folder).as_posix())
     ]
     atomic_write(folder / SUMS_NAME, "".join(lines).encode("ascii"))

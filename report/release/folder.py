@@ -4,8 +4,12 @@ Its entries are listed once, through a descriptor of the folder, and only regula
 are ever opened: by the names that listing gave (never a name read from inside a file),
 relative to that descriptor, without following a symbolic link and without blocking. A
 folder, symbolic link, named pipe, device or socket in a release is a problem, named and
-never opened or followed. No file is read whole that is larger than a release's file of
-its kind can be; PDFs are hashed and compared in blocks.
+never opened or followed, except the web edition's folder site/: it and the folders in
+it, at most SITE_DEPTH deep, are opened without following a link, each through its
+parent's descriptor, and listed the same way; their files are named by their paths
+(site/codes/74440.html) and opened through their own folder's descriptor. No file is
+read whole that is larger than a release's file of its kind can be; PDFs are hashed and
+compared in blocks.
 """
 
 from __future__ import annotations
@@ -20,15 +24,16 @@ from typing import BinaryIO, Self
 from report.errors import Finding, ReleaseError, UsageError, display_name
 from report.release.jsondoc import MAX_JSON_BYTES, too_large
 from report.release.manifest import MANIFEST_NAME
-from report.release.model import SUMS_NAME
+from report.release.model import SITE_DEPTH, SITE_FOLDER, SUMS_NAME
 from report.release.snapshot import SNAPSHOT_NAME
 
-MAX_ENTRIES = 100_000  # a release holds one PDF per report and five files more
+MAX_ENTRIES = 100_000  # a release holds a PDF, a page and a copy per report, and some more
 # A volume of 1,000 reports is some 60 MB: a file of a gibibyte is no release's.
 MAX_FILE_BYTES = 1 << 30
 JSON_FILES = (SUMS_NAME, MANIFEST_NAME, SNAPSHOT_NAME)
 BLOCK = 1 << 20
 OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _not_regular(mode: int) -> str | None:
@@ -56,7 +61,14 @@ class ReleaseFolder:
         self.present: list[str] = []  # every entry's name, sorted
         self.sizes: dict[str, int] = {}  # the regular files that may be read, and their sizes
         self._digests: dict[str, str] = {}
-        self._list()
+        self._folders: dict[str, int] = {"": fd}  # each listed folder's descriptor, by path
+        self.folders: set[str] = set()  # the folders of site/ that were listed
+        self._entries = 0
+        try:
+            self._list("", fd)
+        except BaseException:
+            self._close_folders()
+            raise
 
     @classmethod
     def open(cls, folder: Path, shown_path: str) -> ReleaseFolder:
@@ -76,8 +88,16 @@ class ReleaseFolder:
             raise
 
     def close(self) -> None:
-        """Close the folder's descriptor."""
+        """Close the folder's descriptor, and those of the folders listed in it."""
+        self._close_folders()
         os.close(self.fd)
+
+    def _close_folders(self) -> None:
+        """Close the descriptors of the folders within the release."""
+        for path, fd in self._folders.items():
+            if path:
+                os.close(fd)
+        self._folders = {"": self.fd}
 
     def __enter__(self) -> Self:
         return self
@@ -98,11 +118,12 @@ class ReleaseFolder:
         """Record a problem with one entry."""
         self.problems.append(Finding.at(self.path(name), message))
 
-    def _list(self) -> None:
+    def _list(self, prefix: str, fd: int) -> None:
+        """List the folder open as fd, whose entries' paths begin with prefix."""
         names: list[str] = []
-        with os.scandir(self.fd) as entries:
+        with os.scandir(fd) as entries:
             for entry in entries:
-                if len(names) == MAX_ENTRIES:
+                if self._entries == MAX_ENTRIES:
                     self.problems.append(
                         Finding.at(
                             self.shown_path,
@@ -111,13 +132,18 @@ class ReleaseFolder:
                         )
                     )
                     break
+                self._entries += 1
                 names.append(entry.name)
-        for name in sorted(names):
+        for base in sorted(names):
+            name = prefix + base
             try:
-                info = os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+                info = os.stat(base, dir_fd=fd, follow_symlinks=False)
             except OSError:
                 continue  # gone meanwhile
             self.present.append(name)
+            if stat.S_ISDIR(info.st_mode) and name.split("/")[0] == SITE_FOLDER:
+                self._enter(name, base, fd)
+                continue
             limit, what = (
                 (MAX_JSON_BYTES, f"a release's {name}")
                 if name in JSON_FILES
@@ -130,14 +156,34 @@ class ReleaseFolder:
             else:
                 self.sizes[name] = info.st_size
 
+    def _enter(self, name: str, base: str, parent: int) -> None:
+        """Open the folder of site/ name (base in the folder open as parent) and list it."""
+        if len(name.split("/")) > SITE_DEPTH:
+            self.fail(
+                name,
+                f"is a folder deeper than a release's {SITE_FOLDER}/ goes: not looked into",
+            )
+            return
+        try:
+            fd = os.open(base, FOLDER_FLAGS, dir_fd=parent)
+        except OSError as exc:
+            self.fail(name, f"cannot be read: {exc.strerror}")
+            return
+        self._folders[name] = fd
+        self.folders.add(name)
+        self._list(f"{name}/", fd)
+
     def files(self) -> list[str]:
         """Return the names of the regular files that may be read, sorted."""
         return sorted(self.sizes)
 
     def open_file(self, name: str) -> BinaryIO:
         """Open a regular file of the listing; raise ReleaseError if it is no longer one."""
+        folder, _, base = name.rpartition("/")
         try:
-            fd = os.open(name, OPEN_FLAGS, dir_fd=self.fd)
+            if folder not in self._folders:  # never: only listed files are opened
+                raise FileNotFoundError(2, "No such file or directory")
+            fd = os.open(base, OPEN_FLAGS, dir_fd=self._folders[folder])
         except OSError as exc:
             raise ReleaseError.at(self.path(name), 1, 1, f"cannot be read: {exc.strerror}") from exc
         info = os.fstat(fd)

@@ -9,6 +9,12 @@ from report.stamp import CODES_FOLDER, INDICES_FOLDER, PUBLICATION_SOURCE, sourc
 
 SUMS_NAME = "SHA256SUMS"  # the checksums of every other file, as `sha256sum -c` reads them
 
+# The web edition a release carries: the one folder of a release, its files listed in
+# SHA256SUMS by their paths (site/codes/74440.html), at most SITE_DEPTH folders deep
+# (site/pagefind/fragment/FILE is three).
+SITE_FOLDER = "site"
+SITE_DEPTH = 3
+
 SOURCE_NAMES = (
     f"{PUBLICATION_SOURCE}, CODE.yaml (CODE a CPT or HCPCS code) or {INDICES_FOLDER}-YEAR.yaml"
 )

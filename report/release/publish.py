@@ -29,6 +29,7 @@ from report.progress import Progress
 from report.release.changes import next_snapshot
 from report.release.contents import render_release, write_sums
 from report.release.gate import Gate, Previous, gate_release
+from report.release.model import SITE_FOLDER
 from report.release.snapshot import (
     Snapshot,
     earlier_releases,
@@ -228,10 +229,15 @@ def _write_release(
         if key is not None:
             from report.release.sign import sign_pdf
 
+            signed = {}
             for file in files:
-                if file.path.endswith(".pdf"):
+                if file.path.endswith(".pdf") and "/" not in file.path:
                     path = work / file.path
-                    atomic_write(path, sign_pdf(path.read_bytes(), key, version))
+                    signed[file.path] = sign_pdf(path.read_bytes(), key, version)
+                    atomic_write(path, signed[file.path])
+            for file in files:  # the site's PDFs: the same bytes as the release's
+                if file.path.startswith(f"{SITE_FOLDER}/pdf/"):
+                    atomic_write(work / file.path, signed[file.path.rsplit("/", 1)[1]])
             write_sums(work)
         os.chmod(work, 0o755)
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from report.errors import Finding, Location, ReleaseError, display_name
 from report.release.jsondoc import position
-from report.release.model import SUMS_NAME
+from report.release.model import SITE_DEPTH, SITE_FOLDER, SUMS_NAME
 
 if TYPE_CHECKING:
     from report.release.folder import ReleaseFolder
@@ -41,9 +41,17 @@ class SumsCheck:
 
 
 def name_problem(name: str) -> str | None:
-    """Say why name is not the plain name of a file in the release folder, or None if it is."""
-    if "/" in name:
+    """Say why name is not the plain name of a file in the release folder, or None if it is.
+
+    A file of the web edition is named by its path in site/, each part a plain name.
+    """
+    if "/" in name and not name.startswith(f"{SITE_FOLDER}/"):
         return 'it holds a "/"'
+    parts = name.split("/")
+    if len(parts) > 1 and any(part in ("", ".", "..") for part in parts):
+        return 'a part of its path is empty, "." or ".."'
+    if len(parts) > SITE_DEPTH + 1:
+        return f"its path is deeper than a release's {SITE_FOLDER}/ goes"
     if "\\" in name:
         return 'it holds a "\\"'
     if not name.isprintable():
@@ -116,6 +124,10 @@ def check_sums(release: ReleaseFolder) -> SumsCheck:
         if name not in release.present:
             result.problems.append(
                 Finding.at(release.path(name), f"listed in {SUMS_NAME} but missing")
+            )
+        elif name in release.folders:
+            result.problems.append(
+                Finding.at(release.path(name), f"is a folder, listed in {SUMS_NAME} as a file")
             )
         elif name in release.sizes:  # else not a regular file: the listing named it
             try:

@@ -43,7 +43,7 @@ from report.release.folder import BLOCK, ReleaseFolder
 from report.release.gate import inspect
 from report.release.jsondoc import key_path
 from report.release.manifest import MANIFEST_NAME, Manifest, Signing, parse_manifest
-from report.release.model import SUMS_NAME, is_source_path
+from report.release.model import SITE_FOLDER, SUMS_NAME, is_source_path
 from report.release.snapshot import SNAPSHOT_NAME, Normalised, Snapshot, normalise
 from report.release.sums import check_sums
 from report.sources import load_sources
@@ -279,6 +279,12 @@ def compare(
     listed, listed but missing) are not named again.
     """
     rebuilt_names = {p.name for p in rebuilt.iterdir() if p.is_file() and p.name[0] != "."}
+    if (rebuilt / SITE_FOLDER).is_dir():
+        rebuilt_names |= {
+            p.relative_to(rebuilt).as_posix()
+            for p in (rebuilt / SITE_FOLDER).rglob("*")
+            if p.is_file()
+        }
     names = sorted((rebuilt_names | (listed & set(release.sizes))) - {SUMS_NAME})
     same = 0
     signers: set[str] = set()

@@ -17,7 +17,7 @@ from report.figures import BenchmarkGroup
 from report.markdown import nest_headings
 from report.markdown import parser as markdown_parser
 from report.render.chart import layout as chart_layout
-from report.resources import stylesheet
+from report.render.web import web_css
 from report.sources.models import Benchmark
 from report.stamp import Release
 
@@ -130,7 +130,7 @@ def _context(
         generator=f"report {__version__}",
         publication=publication,
         reports=reports,
-        css=stylesheet() if inline_styles else "",
+        css=web_css() if inline_styles else "",
         release=release,
     )
 

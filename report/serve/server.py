@@ -15,8 +15,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from report.errors import RenderError, UsageError
+from report.render.site import CONTENT_SECURITY_POLICY as SITE_POLICY
+from report.render.web import woff2_css
 from report.resources import styles_dir
-from report.serve import pages
+from report.serve import pages, published
 from report.serve.connections import DEFAULT_LIMITS, LimitedServer, Limits
 from report.serve.pdfs import PdfCache
 from report.serve.protocol import (
@@ -51,6 +53,16 @@ class Response:
     content_type: str
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def site_html(body: str) -> Response:
+    """Return a page of the web edition with the site's own security policy."""
+    return Response(
+        HTTPStatus.OK,
+        "text/html; charset=utf-8",
+        body.encode("utf-8"),
+        {"Content-Security-Policy": SITE_POLICY},
+    )
 
 
 def html(status: int, body: str | bytes) -> Response:
@@ -149,6 +161,10 @@ class Handler(BaseHTTPRequestHandler):
             )
         if path.startswith("/styles/"):
             return self._static(path.removeprefix("/styles/"))
+        if path == "/live.js":
+            return Response(HTTPStatus.OK, published.ASSET_TYPES[".js"], published.live_script())
+        if path.startswith("/site/"):
+            return self._site(path)
         match = REPORT_PATH.fullmatch(path)
         stem = match["stem"] if match else ""
         snapshot, version = site.state(stem)
@@ -182,6 +198,40 @@ class Handler(BaseHTTPRequestHandler):
             {"Content-Disposition": f'inline; filename="{stem}.pdf"'},
         )
 
+    def _site(self, path: str) -> Response:
+        """Answer for the web edition: its pages, assets, PDFs and search, as published."""
+        site = self.server.site
+        missing = html(HTTPStatus.NOT_FOUND, pages.missing_page(path, None))
+        if path in ("/site/", "/site/index.html"):
+            snapshot, version = site.state("")
+            index = published.site_index(snapshot, version)
+            if index is None:  # the publication has errors: the preview's index lists them
+                return self._route("/")
+            return site_html(index)
+        page = published.SITE_PAGE.fullmatch(path)
+        pdf = published.SITE_PDF.fullmatch(path)
+        match = page or pdf
+        stem = match["stem"] if match is not None else ""
+        if stem:
+            snapshot, version = site.state(stem)
+            if stem not in snapshot.codes:
+                return missing
+            if pdf is not None:
+                return self._route(f"/{stem}.pdf")
+            body = published.site_page(snapshot, stem, version)
+            if body is None:  # its errors, in the preview's page that reloads once fixed
+                return self._route(f"/{stem}.html")
+            return site_html(body)
+        found = None
+        if path.startswith("/site/assets/"):
+            found = published.site_asset(path.removeprefix("/site/assets/"))
+        elif path.startswith("/site/pagefind/"):
+            snapshot, version = site.state("")
+            found = self.server.search.file(snapshot, version, path.removeprefix("/site/pagefind/"))
+        if found is None:
+            return missing
+        return Response(HTTPStatus.OK, *found)
+
     def _static(self, relative: str) -> Response:
         """Serve a style or font file from styles/, and nothing outside it."""
         root = styles_dir()
@@ -191,6 +241,8 @@ class Handler(BaseHTTPRequestHandler):
             kind = STATIC_TYPES.get(file.suffix.lower())
             if kind is None or not file.is_relative_to(root) or not file.is_file():
                 return missing
+            if file == root / "report.css":  # its fonts as the web reads them: WOFF2
+                return Response(HTTPStatus.OK, kind, woff2_css().encode("utf-8"))
             return Response(HTTPStatus.OK, kind, file.read_bytes())
         except (OSError, ValueError):  # a name the system refuses, or a file gone meanwhile
             return missing
@@ -254,6 +306,7 @@ class PreviewServer(LimitedServer):
     ) -> None:
         self.site = site
         self.pdfs = pdfs
+        self.search = published.SearchBundles()
         self.loopback = is_loopback(address[0])
         self.address_family = socket.getaddrinfo(address[0], address[1], type=socket.SOCK_STREAM)[
             0
