@@ -75,7 +75,7 @@ class TestCommands:
 
     def test_import_and_check(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         outputs = []
-        for name, parallel_from in (("one", 10**9), ("many", 1)):
+        for name, parallel_from in (("serial-folder", 10**9), ("parallel-folder", 1)):
             monkeypatch.setattr(batch, "PARALLEL_FROM", parallel_from)
             monkeypatch.setattr(batch, "CHUNK", 2)
             sources = self.folder(tmp_path, name)

@@ -112,7 +112,10 @@ class TestImport:
     )
     def test_usage(self, args: tuple[str, ...], message: str) -> None:
         result = run("import-gpci", *args)
-        assert (result.exit_code, result.stderr) == (2, message + "\n")
+        assert (result.exit_code, result.stderr) == (
+            2,
+            message + "\nsee docs/reference/cli.md#import-gpci\n",
+        )
 
 
 def replaced(number: int, line: bytes) -> list[bytes]:

@@ -22,7 +22,7 @@ from report.release.snapshot import Snapshot
 
 STALE = "more than 12 months before the effective date 2026-11-01"
 PLACEHOLDER = (
-    'sources/codes/74450.yaml:24:8: title: still "Title to be written", as new wrote it: '
+    'sources/codes/74450.yaml:25:8: title: still "Title to be written", as new wrote it: '
     "write the title before releasing the report"
 )
 EMPTY = (
