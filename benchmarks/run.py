@@ -10,7 +10,8 @@ For each N of --sizes (smallest first), then each N of --sparse, one after anoth
 1. write N sources: synthetic ones (benchmarks/generate.py, fixed seed), or, for --sparse,
    real-shaped ones: those `import-pfs --create` makes from a synthetic CMS relative value
    file of N codes (benchmarks/shapes.py: identity, indicators, benchmarks, nothing else);
-2. build them with --format html, to get html/CODE.html (not timed);
+2. write each report's HTML as the workers render it, with the print stylesheet inline and
+   the bundled fonts beside it (benchmarks/shapes.py's print_html; not timed);
 3. baseline: a plain loop, in a fresh subprocess that imports WeasyPrint once, calling
    weasyprint.HTML(filename=...).write_pdf(target) per HTML file; only the loop is timed.
    Skipped above --plain-max N: the loop is then estimated from the per-file time at
@@ -71,7 +72,7 @@ from measure import (
     measure_command,
     shorten,
 )
-from shapes import sparse_sources, worker_cost
+from shapes import print_html, sparse_sources, worker_cost
 from targets import Verdicts
 
 TIMING_LINE = re.compile(
@@ -163,17 +164,16 @@ class Bench:
             sparse_sources(self.python, self.builder, n, sources, self.args.seed)
         else:
             self.generate(n, sources)
-        force = ["--force"] if self.has_force else []
 
         # HTML for the baseline (not timed against anything).
-        html_cmd = self.build_cmd(sources, base / "html-build", "--format", "html", *force)
-        html = self.measure(html_cmd, base / "html-build.log")
-        if not html.ok:
-            self.say(f"{where} html build failed (exit {html.rc}):\n{html.tail()}")
+        html_dir = base / "plain-html"
+        try:
+            written = print_html(self.python, sources, html_dir, self.work)
+        except RuntimeError as exc:
+            self.say(f"{where} writing the plain loop's HTML failed: {exc}")
             return
-        html_files = sorted((base / "html-build" / "html").glob("*.html"))
-        if len(html_files) != n:
-            self.say(f"{where} warning: the html build wrote {len(html_files)} HTML files, not {n}")
+        if written != n:
+            self.say(f"{where} warning: {written} HTML files written, not {n}")
 
         # Baseline: the plain loop.
         plain_seconds: float | None = None
@@ -184,7 +184,7 @@ class Bench:
                     self.python,
                     "-c",
                     PLAIN_LOOP,
-                    str(base / "html-build" / "html"),
+                    str(html_dir),
                     str(base / "plain-out"),
                 ],
                 base / "plain.log",
@@ -214,7 +214,7 @@ class Bench:
                 f"{where} plain loop not run (N > --plain-max {self.args.plain_max}) and no "
                 "smaller N measured to estimate it from"
             )
-        self.worker_cost(n, sources, base / "html-build" / "html")
+        self.worker_cost(n, sources, html_dir)
 
         for label, builder in self.builders:
             self.builder, self.label, self.python = builder, label, self.pythons[builder]

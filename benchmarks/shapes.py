@@ -5,11 +5,14 @@ value file (benchmarks/pprrvu.py): identity, the file's short description as tit
 indicators and benchmarks, everything else empty: what a publication of the whole fee
 schedule starts from.
 
-worker_cost times, in one fresh process, what a worker does per report (report.render.pdf's
-render_pdf of the report's HTML: layout, writing, the tagging finisher) against the plain
-loop's WeasyPrint `HTML(...).write_pdf()` of the same report's self-contained HTML (the
-build's html/CODE.html), both warm (one report rendered each way first, not timed), report
-by report in turn, so that other load on the machine weighs on both alike.
+print_html writes, for the plain loop, each report's HTML as the builder's workers render
+it, with the print stylesheet inline and the bundled TrueType fonts beside it: the same
+document, with nothing of the web edition's (screen rules, WOFF2 fonts) that `--format
+html` adds. worker_cost times, in one fresh process, what a worker does per report
+(report.render.pdf's render_pdf of the report's HTML: layout, writing, the tagging
+finisher) against the plain loop's WeasyPrint `HTML(...).write_pdf()` of that file, both
+warm (one report rendered each way first, not timed), report by report in turn, so that
+other load on the machine weighs on both alike.
 """
 
 from __future__ import annotations
@@ -25,6 +28,25 @@ from pprrvu import pprrvu
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PPRRVU_NAME = "PPRRVU2026_Jan_nonQPP.csv"  # a name that tells import-pfs its factor
+
+# Writes each report's print HTML with its stylesheet inline; prints how many.
+PRINT_HTML = r"""
+import pathlib, sys
+from report.assemble import assemble
+from report.render.html import report_html
+from report.resources import fonts_dir, stylesheet
+from report.sources import load_sources
+
+sources, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+(out / "fonts").symlink_to(fonts_dir(), target_is_directory=True)
+style = "<style>\n" + stylesheet() + "\n</style>\n</head>"
+loaded = load_sources(sources)
+for source in loaded.codes:
+    html = report_html(assemble(source, loaded.publication, None)).replace("</head>", style, 1)
+    (out / f"{source.model.code}.html").write_text(html, encoding="utf-8")
+print(len(loaded.codes))
+"""
 
 # Times each report's render both ways; prints one JSON line.
 WORKER_COST = r"""
@@ -79,10 +101,24 @@ class WorkerCost:
         return self.worker / self.plain if self.plain else float("inf")
 
 
+def print_html(python: str, sources: Path, out: Path, cwd: Path) -> int:
+    """Write each report's print HTML, stylesheet inline, into out; return how many."""
+    done = subprocess.run(
+        [python, "-c", PRINT_HTML, str(sources), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "no output")
+    return int(done.stdout.strip().splitlines()[-1])
+
+
 def worker_cost(python: str, sources: Path, html_dir: Path, limit: int, cwd: Path) -> WorkerCost:
     """Time up to limit reports of sources both ways in one process of python.
 
-    html_dir holds each report's self-contained HTML (a build's html/ folder).
+    html_dir holds each report's self-contained HTML (print_html's).
     """
     done = subprocess.run(
         [python, "-c", WORKER_COST, str(sources), str(html_dir), str(limit)],
