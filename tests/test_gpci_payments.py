@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -454,6 +455,65 @@ class TestSettingsApart:
             "rounded to $18.62. Sources: 2022 National Physician Fee Schedule Relative Value "
             "File January Release, released 12/15/2021, [3]."
         )
+
+
+def sample_figures() -> list[Benchmark]:
+    """Return 74440's global fee-schedule figures, non-facility only (facility NA)."""
+    return [
+        figure("Work RVU", 0.38),
+        figure("Non-facility practice expense RVU", 2.56),
+        figure("Malpractice RVU", 0.02),
+        figure("Conversion factor", 34.6062),
+    ]
+
+
+class TestSaidOnce:
+    """The addendum's footnotes of the rows shown, and the median's rule, are said once."""
+
+    def test_footnote_of_several_localities(
+        self, sample: tuple[PublicationFile, dict[str, CodeFile]]
+    ) -> None:
+        publication, _ = sample
+        named = publication.model.model_copy(update={"localities": ["MT", "WY", "AL"]})
+        part = locality_part(sample_figures(), named, publication.indices, 3, ())
+        assert part is not None
+        assert [row.marker for row in part.groups[0].rows][:3] == ["**", "**", ""]
+        assert part.remarks[0] == (
+            "** The addendum's footnote to MONTANA and WYOMING: PE GPCI reflects a 1.0 floor "
+            "for frontier states established by the ACA."
+        )
+        assert part.notes[1].text.split(". ")[1].startswith("MONTANA, non-facility: ")
+
+    @pytest.mark.parametrize(
+        ("drop", "rule"),
+        [
+            (
+                0,
+                "Median of 112: the mean of the 56th and 57th payments from the lowest, "
+                "rounded to the cent; as no one locality's, its indices print “—”.",
+            ),
+            (1, "Median of 111: the 56th payment from the lowest."),
+        ],
+        ids=["even", "odd"],
+    )
+    def test_median_rule(
+        self, sample: tuple[PublicationFile, dict[str, CodeFile]], drop: int, rule: str
+    ) -> None:
+        publication, _ = sample
+        held = publication.indices[2022]
+        every = held.model.localities
+        fewer = held.model.model_copy(update={"localities": every[: len(every) - drop]})
+        indices = {2022: dataclasses.replace(held, model=fewer)}
+        bare = publication.model.model_copy(update={"localities": None})
+        part = locality_part(sample_figures(), bare, indices, 3, ())
+        assert part is not None
+        assert part.remarks == (rule,)
+        assert [row.label for row in part.groups[0].rows] == [
+            f"Lowest of {len(fewer.localities)}",
+            f"Median of {len(fewer.localities)}",
+            f"Highest of {len(fewer.localities)}",
+        ]
+        assert part.notes[1].text.split(". ")[1].startswith("MISSISSIPPI, non-facility: ")
 
 
 class TestOrdinal:
