@@ -112,7 +112,8 @@ class TestImport:
     )
     def test_usage(self, args: tuple[str, ...], message: str) -> None:
         result = run("import-gpci", *args)
-        assert (result.exit_code, result.stderr) == (2, message + "\n")
+        pointer = "see docs/reference/cli.md#import-gpci"
+        assert (result.exit_code, result.stderr) == (2, f"{message}\n{pointer}\n")
 
 
 def replaced(number: int, line: bytes) -> list[bytes]:
