@@ -275,7 +275,7 @@ def assemble(
         publication.model,
         publication.indices,
         len(notes) + 1,
-        {note.source: note.as_of for note in notes},
+        notes,
     )
     return report
 

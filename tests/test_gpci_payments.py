@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from pdf_text import normal, read_pages
 
 from report.assemble import assemble
 from report.checking import check_folder
+from report.gpci.part import locality_part, ordinal
 from report.gpci.payments import RvuParts, cents, payment, rvu_parts
 from report.sources import CodeFile, PublicationFile, load_sources
 from report.sources.indices import Locality, matching
@@ -253,6 +255,27 @@ def fraction_payment(code: CodeFile, where: Locality) -> Fraction:
     ) * Fraction("34.6062")
 
 
+NOTE_4 = (
+    "Global: payment = (work RVU 0.38 × work GPCI + PE RVU (2.56 non-facility, NA facility) × "
+    "PE GPCI + MP RVU 0.02 × MP GPCI) × conversion factor $34.6062, rounded to the cent. "
+    "ALABAMA, non-facility: (0.38 × 1 + 2.56 × 0.888 + 0.02 × 0.921) × $34.6062 = "
+    "$92.45738454, rounded to $92.46. Median, non-facility: (HOUSTON $105.35511528 + MIAMI "
+    "$105.599435052) ÷ 2 = $105.477275166, rounded to $105.48. Sources: [1], [3]."
+)
+NOTE_5 = (
+    "Professional component (modifier 26): payment = (work RVU 0.38 × work GPCI + PE RVU 0.13 "
+    "× PE GPCI + MP RVU 0.01 × MP GPCI) × conversion factor $34.6062, rounded to the cent. "
+    "ALABAMA, both settings: (0.38 × 1 + 0.13 × 0.888 + 0.01 × 0.921) × $34.6062 = "
+    "$17.46401883, rounded to $17.46. Median, both settings: (FORT LAUDERDALE $18.297336126 "
+    "+ REST OF MARYLAND $18.330558078) ÷ 2 = $18.313947102, rounded to $18.31. Sources: "
+    "[1], [3]."
+)
+ALASKA_FOOTNOTE = (
+    "* The addendum's footnote to ALASKA: Work GPCI reflects a 1.5 floor in Alaska "
+    "established by the MIPPA."
+)
+
+
 class TestReportPart:
     """The 74440 report names the publication's localities, then the lowest, median, highest."""
 
@@ -261,43 +284,86 @@ class TestReportPart:
         part = assemble(codes["74440"], publication).localities
         assert part is not None and part.missing is None and part.year == 2022
         rows = {
-            (group.component, row.label): tuple(cell.text for cell in row.cells)
+            (group.component, row.label): (row.detail, *row.indices, *(c.text for c in row.cells))
             for group in part.groups
             for row in group.rows
         }
-        assert rows[("global", "ALABAMA")] == ("$92.46", "NA")
-        assert rows[("global", "ALASKA")] == ("$119.20", "NA")
-        assert rows[("26", "ALASKA")] == ("$24.97", "$24.97")
-        assert rows[("TC", "MANHATTAN")] == ("$101.87", "NA")
-        assert rows[("global", "Lowest of 112 localities")] == ("$88.21", "NA")
-        assert rows[("global", "Median of 112 localities")] == ("$105.48", "NA")
-        assert rows[("global", "Highest of 112 localities")] == ("$137.35", "NA")
+        assert rows[("global", "ALABAMA")] == (
+            "AL, locality 0",
+            "1",
+            "0.888",
+            "0.921",
+            "$92.46",
+            "NA",
+        )
+        assert rows[("global", "ALASKA")] == (
+            "AK, locality 1",
+            "1.5",
+            "1.118",
+            "0.614",
+            "$119.20",
+            "NA",
+        )
+        assert rows[("26", "ALASKA")][-2:] == ("$24.97", "$24.97")
+        assert rows[("TC", "MANHATTAN")][1:] == ("1.056", "1.203", "2.031", "$101.87", "NA")
+        assert rows[("global", "Lowest of 112")] == (
+            "MISSISSIPPI (MS, locality 0)",
+            "1",
+            "0.842",
+            "0.671",
+            "$88.21",
+            "NA",
+        )
+        assert rows[("global", "Median of 112")] == (
+            "mean of HOUSTON and MIAMI",
+            "—",
+            "—",
+            "—",
+            "$105.48",
+            "NA",
+        )
+        assert rows[("global", "Highest of 112")] == (
+            "SAN JOSE-SUNNYVALE-SANTA CLARA (SAN BENITO CNTY) (CA, locality 65)",
+            "1.096",
+            "1.383",
+            "0.597",
+            "$137.35",
+            "NA",
+        )
+        assert rows[("26", "Highest of 112")][0] == "ALASKA* (AK, locality 1)"
         assert [row.label for row in part.groups[0].rows][:4] == [
             "ALABAMA",
             "ALASKA",
             "MANHATTAN",
             "LOS ANGELES-LONG BEACH-ANAHEIM (LOS ANGELES CNTY)",
         ]
+        assert [(g.component, g.note) for g in part.groups] == [("global", 4), ("26", 5), ("TC", 6)]
+        assert [row.marker for row in part.groups[0].rows][:2] == ["", "*"]
 
     def test_median_of_equal_middle_payments(
         self, sample: tuple[PublicationFile, dict[str, CodeFile]]
     ) -> None:
-        """55300's 56th and 57th facility payments are the same: the median names one and counts."""
+        """55300's 56th and 57th facility payments are the same: the median is one of them."""
         publication, codes = sample
         part = assemble(codes["55300"], publication).localities
         assert part is not None
         (group,) = part.groups
         median = next(row for row in group.rows if row.label.startswith("Median"))
-        assert (median.detail, [c.text for c in median.cells]) == (
-            "MADERA and 10 more",
+        assert (median.detail, median.indices, [c.text for c in median.cells]) == (
+            "MADERA (CA, locality 58) and 10 more paying the same",
+            ("1.027", "1.065", "0.597"),
             ["NA", "$188.15"],
         )
-        note = next(n.text for n in part.notes if n.number == median.note)
-        assert note == (
-            "Global, median of 112 localities: non-facility: NA, not priced; facility: the 56th "
-            "and 57th of 112 pay the same, MADERA (CA, locality 58) (the same in 10 other "
-            "localities): (3.50 × 1.027 + 1.50 × 1.065 + 0.41 × 0.597) × $34.6062 = "
-            "$188.145949974, rounded to $188.15. Sources: [3]."
+        assert part.notes[1].text == (
+            "Global: payment = (work RVU 3.50 × work GPCI + PE RVU (NA non-facility, 1.50 "
+            "facility) × PE GPCI + MP RVU 0.41 × MP GPCI) × conversion factor $34.6062, rounded "
+            "to the cent. ALABAMA, facility: (3.50 × 1 + 1.50 × 0.888 + 0.41 × 0.921) × "
+            "$34.6062 = $180.284805582, rounded to $180.28. Sources: [1], [3]."
+        )
+        assert part.remarks == (
+            ALASKA_FOOTNOTE,
+            "Median of 112: the mean of the 56th and 57th payments from the lowest, rounded "
+            "to the cent; where the two are equal, one of the localities that pay it.",
         )
 
     def test_statistics_checked_with_fractions(
@@ -316,29 +382,23 @@ class TestReportPart:
         assert median == Fraction("105.477275166")
 
     def test_notes(self, sample: tuple[PublicationFile, dict[str, CodeFile]]) -> None:
+        """One note for the indices' source, then one per component; the rest said once."""
         publication, codes = sample
         part = assemble(codes["74440"], publication).localities
         assert part is not None
         notes = {note.number: note.text for note in part.notes}
+        assert sorted(notes) == [3, 4, 5, 6]
         assert notes[3] == (
-            "Relative values and conversion factor: 2022 National Physician Fee Schedule "
-            "Relative Value File January Release, released 12/15/2021, as of January 1, 2022; "
-            "geographic practice cost indices: ADDENDUM E. FINAL CY 2022 GEOGRAPHIC PRACTICE "
-            "COST INDICES (GPCIs) BY STATE AND MEDICARE LOCALITY, 2022. Each payment is (work "
-            "RVU × work GPCI + PE RVU × PE GPCI + MP RVU × MP GPCI) × conversion factor, "
-            "rounded to the cent at the end."
+            "ADDENDUM E. FINAL CY 2022 GEOGRAPHIC PRACTICE COST INDICES (GPCIs) BY STATE AND "
+            "MEDICARE LOCALITY; the indices of 2022."
         )
-        assert notes[5] == (
-            "Global, ALASKA (AK, locality 1): non-facility: (0.38 × 1.5 + 2.56 × 1.118 + 0.02 "
-            "× 0.614) × $34.6062 = $119.196211032, rounded to $119.20; facility: NA, not "
-            "priced. The addendum's footnote *: Work GPCI reflects a 1.5 floor in Alaska "
-            "established by the MIPPA. Sources: [3]."
-        )
-        assert notes[9] == (
-            "Global, median of 112 localities: non-facility: the mean of the 56th and 57th of "
-            "112, HOUSTON (TX, locality 18) $105.35511528 and MIAMI (FL, locality 4) "
-            "$105.599435052: $105.477275166, rounded to $105.48; facility: NA, not priced. "
-            "Sources: [3]."
+        assert notes[4] == NOTE_4
+        assert notes[5] == NOTE_5
+        assert notes[6].startswith("Technical component (modifier TC): payment = (work RVU 0.00")
+        assert part.remarks == (
+            ALASKA_FOOTNOTE,
+            "Median of 112: the mean of the 56th and 57th payments from the lowest, rounded "
+            "to the cent; as no one locality's, its indices print “—”.",
         )
 
     def test_printed(self, sample_build: Path) -> None:
@@ -346,11 +406,138 @@ class TestReportPart:
         text = normal(" ".join(page.body for page in read_pages(sample_build / "74440.pdf")))
         for said in (
             "Medicare payment by locality, 2022",
-            "ALABAMA AL, locality 0 $92.46 NA [4]",
-            "Lowest of 112 localities MISSISSIPPI $88.21 NA [8]",
+            "Global [4] Work GPCI PE GPCI MP GPCI Non-facility Facility",
+            "ALABAMA AL, locality 0 1 0.888 0.921 $92.46 NA",
+            "Lowest of 112: MISSISSIPPI (MS, locality 0) 1 0.842 0.671 $88.21 NA",
+            "Median of 112: mean of HOUSTON and MIAMI — — — $105.48 NA",
             "= $92.45738454, rounded to $92.46",
+            ALASKA_FOOTNOTE,
         ):
             assert normal(said) in text
+        assert text.count(normal("Sources: [1], [3].")) == 3
+
+
+class TestSettingsApart:
+    """Where the settings' lowest, median or highest differ, each setting has its own row."""
+
+    def test_rows(self, sample: tuple[PublicationFile, dict[str, CodeFile]]) -> None:
+        publication, _ = sample
+        figures = [
+            figure("Work RVU", 0.38),
+            figure("Non-facility practice expense RVU", 2.56),
+            figure("Facility practice expense RVU", 0.13),
+            figure("Malpractice RVU", 0.02),
+            figure("Conversion factor", 34.6062),
+        ]
+        part = locality_part(figures, publication.model, publication.indices, 3, ())
+        assert part is not None
+        (group,) = part.groups
+        assert [
+            (row.label, row.detail, row.indices[0], *(c.text for c in row.cells))
+            for row in group.rows
+            if row.statistic
+        ] == [
+            ("Lowest of 112, non-facility", "MISSISSIPPI (MS, locality 0)", "1", "$88.21", "—"),
+            ("Lowest of 112, facility", "ARKANSAS (AR, locality 13)", "1", "—", "$17.28"),
+            ("Median of 112, non-facility", "mean of HOUSTON and MIAMI", "—", "$105.48", "—"),
+            ("Median of 112, facility", "mean of PORTLAND and NEVADA", "—", "—", "$18.62"),
+            (
+                "Highest of 112, non-facility",
+                "SAN JOSE-SUNNYVALE-SANTA CLARA (SAN BENITO CNTY) (CA, locality 65)",
+                "1.096",
+                "$137.35",
+                "—",
+            ),
+            ("Highest of 112, facility", "ALASKA* (AK, locality 1)", "1.5", "—", "$25.18"),
+        ]
+        assert part.notes[1].text.endswith(
+            "facility: (PORTLAND $18.59218095 + NEVADA $18.649973304) ÷ 2 = $18.621077127, "
+            "rounded to $18.62. Sources: 2022 National Physician Fee Schedule Relative Value "
+            "File January Release, released 12/15/2021, [3]."
+        )
+
+
+def sample_figures() -> list[Benchmark]:
+    """Return 74440's global fee-schedule figures, non-facility only (facility NA)."""
+    return [
+        figure("Work RVU", 0.38),
+        figure("Non-facility practice expense RVU", 2.56),
+        figure("Malpractice RVU", 0.02),
+        figure("Conversion factor", 34.6062),
+    ]
+
+
+class TestSaidOnce:
+    """The addendum's footnotes of the rows shown, and the median's rule, are said once."""
+
+    def test_footnote_of_several_localities(
+        self, sample: tuple[PublicationFile, dict[str, CodeFile]]
+    ) -> None:
+        publication, _ = sample
+        named = publication.model.model_copy(update={"localities": ["MT", "WY", "AL"]})
+        part = locality_part(sample_figures(), named, publication.indices, 3, ())
+        assert part is not None
+        assert [row.marker for row in part.groups[0].rows][:3] == ["**", "**", ""]
+        assert part.remarks[0] == (
+            "** The addendum's footnote to MONTANA and WYOMING: PE GPCI reflects a 1.0 floor "
+            "for frontier states established by the ACA."
+        )
+        assert part.notes[1].text.split(". ")[1].startswith("MONTANA, non-facility: ")
+
+    @pytest.mark.parametrize(
+        ("drop", "rule"),
+        [
+            (
+                0,
+                "Median of 112: the mean of the 56th and 57th payments from the lowest, "
+                "rounded to the cent; as no one locality's, its indices print “—”.",
+            ),
+            (1, "Median of 111: the 56th payment from the lowest."),
+        ],
+        ids=["even", "odd"],
+    )
+    def test_median_rule(
+        self, sample: tuple[PublicationFile, dict[str, CodeFile]], drop: int, rule: str
+    ) -> None:
+        publication, _ = sample
+        held = publication.indices[2022]
+        every = held.model.localities
+        fewer = held.model.model_copy(update={"localities": every[: len(every) - drop]})
+        indices = {2022: dataclasses.replace(held, model=fewer)}
+        bare = publication.model.model_copy(update={"localities": None})
+        part = locality_part(sample_figures(), bare, indices, 3, ())
+        assert part is not None
+        assert part.remarks == (rule,)
+        assert [row.label for row in part.groups[0].rows] == [
+            f"Lowest of {len(fewer.localities)}",
+            f"Median of {len(fewer.localities)}",
+            f"Highest of {len(fewer.localities)}",
+        ]
+        assert part.notes[1].text.split(". ")[1].startswith("MISSISSIPPI, non-facility: ")
+
+
+class TestOrdinal:
+    """Positions read as English ordinals."""
+
+    @pytest.mark.parametrize(
+        ("number", "said"),
+        [
+            (1, "1st"),
+            (2, "2nd"),
+            (3, "3rd"),
+            (4, "4th"),
+            (11, "11th"),
+            (12, "12th"),
+            (13, "13th"),
+            (21, "21st"),
+            (56, "56th"),
+            (57, "57th"),
+            (102, "102nd"),
+            (111, "111th"),
+        ],
+    )
+    def test_ordinal(self, number: int, said: str) -> None:
+        assert ordinal(number) == said
 
 
 def with_indices_of(tmp_path: Path, year: int) -> Path:
