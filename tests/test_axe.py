@@ -45,7 +45,7 @@ RUN = f"axe.run(document, {OPTIONS})" + (
 # table) heads data cells axe does not follow. Anything else left undecided fails.
 REVIEWED: dict[str, Callable[[dict[str, str]], bool]] = {
     "color-contrast": lambda node: node["html"].startswith("<text "),
-    "th-has-data-cells": lambda node: node["target"].endswith("-benchmarks > table"),
+    "th-has-data-cells": lambda node: node["html"].startswith('<table class="benchmarks"'),
 }
 
 # A source with errors beside the sample's: its page lists them, and so does the index.
