@@ -8,15 +8,13 @@ carries the marker of the footnote that applies to it (`ALASKA*`).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from report.errors import DataFileError, LineFinding, UsageError, display_name, why
-from report.files import read_regular
+from report.cmsfile import LineChecker, read_file, read_records
+from report.errors import DataFileError, display_name
 
 TITLE = re.compile(
     r"ADDENDUM [A-Z]{1,2}\. (?P<stage>FINAL|PROPOSED) CY (?P<year>\d{4}) GEOGRAPHIC PRACTICE "
@@ -75,39 +73,11 @@ class GpciAddendum:
     notes: list[str] = field(default_factory=list)
 
 
-class _Checker:
-    """Collect every problem of one file before anything is returned."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.findings: list[LineFinding] = []
-
-    def add(self, line: int, message: str) -> None:
-        self.findings.append(LineFinding(self.path, line, message))
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # CMS publishes Windows text files
-
-
-def _records(text: str) -> list[tuple[int, list[str]]]:
-    """Return each CSV record with the line it starts on, its fields stripped."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 1
-    for fields in reader:
-        records.append((start, [f.strip() for f in fields]))
-        start = reader.line_num + 1
-    return records
-
-
 def _texts(fields: list[str]) -> list[str]:
     return [f for f in fields if f]
 
 
-def _title(check: _Checker, records: list[tuple[int, list[str]]]) -> tuple[str, int] | None:
+def _title(check: LineChecker, records: list[tuple[int, list[str]]]) -> tuple[str, int] | None:
     line, fields = records[0] if records else (1, [])
     title = " ".join(_texts(fields))
     match = TITLE.fullmatch(title.upper())
@@ -133,7 +103,7 @@ def _title(check: _Checker, records: list[tuple[int, list[str]]]) -> tuple[str, 
     return title, year
 
 
-def _header(check: _Checker, line: int, fields: list[str], year: int) -> bool:
+def _header(check: LineChecker, line: int, fields: list[str], year: int) -> bool:
     """Check the column header: the seven columns in order, each index of the title's year."""
     names = fields[: len(COLUMNS)]
     extra = _texts(fields[len(COLUMNS) :])
@@ -153,7 +123,7 @@ def _header(check: _Checker, line: int, fields: list[str], year: int) -> bool:
     return ok
 
 
-def _index(check: _Checker, line: int, key: str, text: str) -> Decimal | None:
+def _index(check: LineChecker, line: int, key: str, text: str) -> Decimal | None:
     name = INDEX_NAMES[key]
     if not NUMBER.fullmatch(text):
         check.add(line, f'{name} "{display_name(text)}" is not a number')
@@ -165,7 +135,7 @@ def _index(check: _Checker, line: int, key: str, text: str) -> Decimal | None:
     return value
 
 
-def _row(check: _Checker, line: int, fields: list[str], floor: bool) -> GpciRow | None:
+def _row(check: LineChecker, line: int, fields: list[str], floor: bool) -> GpciRow | None:
     before = len(check.findings)
     mac, state, number, marked = fields[:4]
     if not DIGITS.fullmatch(mac):
@@ -195,11 +165,8 @@ def _is_text_line(fields: list[str]) -> bool:
 
 def parse_addendum(data: bytes, path: str) -> GpciAddendum:
     """Parse and check a whole addendum; raise DataFileError listing every problem."""
-    check = _Checker(path)
-    try:
-        records = _records(_decode(data))
-    except csv.Error as exc:
-        raise DataFileError([LineFinding(path, 1, f"not a readable CSV file: {exc}")]) from exc
+    check = LineChecker(path)
+    records = [(line, [f.strip() for f in fields]) for line, fields in read_records(data, path)]
     titled = _title(check, records)
     rest = [(line, fields) for line, fields in records[1:] if any(fields)]
     if titled is None:
@@ -264,13 +231,5 @@ def parse_addendum(data: bytes, path: str) -> GpciAddendum:
 
 def read_addendum(path: Path, shown_path: str) -> GpciAddendum:
     """Read and check the addendum at path; shown_path is the path used in messages."""
-    try:
-        data, size = read_regular(path, MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"{shown_path}: cannot read the file: {why(exc)}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise UsageError(
-            f"{shown_path}: the file is {max(size, len(data)):,} bytes; the GPCI addendum "
-            f"is at most {MAX_FILE_BYTES:,} bytes"
-        )
+    data = read_file(path, shown_path, MAX_FILE_BYTES, "the GPCI addendum")
     return parse_addendum(data, shown_path)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import get_args
 
-from report.errors import DataFileError, LineFinding, UsageError, display_name, why
-from report.files import read_regular
+from report.cmsfile import LineChecker, read_file, read_records
+from report.errors import DataFileError, display_name
 from report.pfs.factor import Factor, factor_problem
 from report.sources.models import GlobalPeriod
 
@@ -106,40 +104,12 @@ class PfsFile:
         return self.source + (f" ({self.factor} conversion factor)" if self.factor else "")
 
 
-class _Checker:
-    """Collect every problem of one file before anything is returned."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.findings: list[LineFinding] = []
-
-    def add(self, line: int, message: str) -> None:
-        self.findings.append(LineFinding(self.path, line, message))
-
-
 def _first_text(fields: list[str]) -> str:
     return next((f.strip() for f in fields if f.strip()), "")
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # CMS publishes Windows text files
-
-
-def _lines(text: str) -> list[tuple[int, list[str]]]:
-    """Return each CSV record with the line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    records, start = [], 1
-    for fields in reader:
-        records.append((start, fields))
-        start = reader.line_num + 1
-    return records
-
-
 def _release(
-    check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+    check: LineChecker, head: list[tuple[int, list[str]]], header_line: int
 ) -> tuple[str, str, dt.date] | None:
     title = _first_text(head[0][1]) if head else ""
     match = TITLE.fullmatch(title)
@@ -179,7 +149,7 @@ def _release(
 
 
 def _columns(
-    check: _Checker, head: list[tuple[int, list[str]]], header_line: int
+    check: LineChecker, head: list[tuple[int, list[str]]], header_line: int
 ) -> dict[str, int] | None:
     # The names stack over the lines below the last line of running text (title, notices,
     # release), which holds at most one field.
@@ -209,7 +179,7 @@ def _end_of_file(fields: list[str]) -> bool:
     return fields[0] == END_OF_FILE and not any(f.strip() for f in fields[1:])
 
 
-def _number(check: _Checker, line: int, name: str, text: str) -> Decimal:
+def _number(check: LineChecker, line: int, name: str, text: str) -> Decimal:
     if not NUMBER.fullmatch(text):
         check.add(line, f'{name} is "{display_name(text)}", not a number')
         return Decimal(0)
@@ -217,7 +187,7 @@ def _number(check: _Checker, line: int, name: str, text: str) -> Decimal:
 
 
 def _row(
-    check: _Checker, line: int, fields: list[str], columns: dict[str, int], width: int
+    check: LineChecker, line: int, fields: list[str], columns: dict[str, int], width: int
 ) -> PfsRow | None:
     if len(fields) != width:
         check.add(
@@ -285,11 +255,8 @@ def parse_pfs(data: bytes, path: str, factor_option: Factor | None = None) -> Pf
 
     factor_option is the conversion factor --conversion-factor names, if it does.
     """
-    check = _Checker(path)
-    try:
-        records = _lines(_decode(data))
-    except csv.Error as exc:
-        raise DataFileError([LineFinding(path, 1, f"not a readable CSV file: {exc}")]) from exc
+    check = LineChecker(path)
+    records = read_records(data, path)
     header_at = next(
         (
             i
@@ -344,13 +311,5 @@ def parse_pfs(data: bytes, path: str, factor_option: Factor | None = None) -> Pf
 
 def read_pfs(path: Path, shown_path: str, factor_option: Factor | None = None) -> PfsFile:
     """Read and check the relative value file at path; shown_path is the path used in messages."""
-    try:
-        data, size = read_regular(path, MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"{shown_path}: cannot read the file: {why(exc)}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise UsageError(
-            f"{shown_path}: the file is {max(size, len(data)):,} bytes; a relative "
-            f"value file is at most {MAX_FILE_BYTES:,} bytes"
-        )
+    data = read_file(path, shown_path, MAX_FILE_BYTES, "a relative value file")
     return parse_pfs(data, shown_path, factor_option)
