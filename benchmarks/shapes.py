@@ -101,18 +101,22 @@ class WorkerCost:
         return self.worker / self.plain if self.plain else float("inf")
 
 
-def print_html(python: str, sources: Path, out: Path, cwd: Path) -> int:
-    """Write each report's print HTML, stylesheet inline, into out; return how many."""
+def last_line(python: str, script: str, args: list[str], cwd: Path) -> str:
+    """Run a script with python in a fresh process; return the last line it printed.
+
+    RuntimeError, with the last line of its standard error, if it failed or printed nothing.
+    """
     done = subprocess.run(
-        [python, "-c", PRINT_HTML, str(sources), str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
+        [python, "-c", script, *args], capture_output=True, text=True, check=False, cwd=cwd
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "no output")
-    return int(done.stdout.strip().splitlines()[-1])
+    return done.stdout.strip().splitlines()[-1]
+
+
+def print_html(python: str, sources: Path, out: Path, cwd: Path) -> int:
+    """Write each report's print HTML, stylesheet inline, into out; return how many."""
+    return int(last_line(python, PRINT_HTML, [str(sources), str(out)], cwd))
 
 
 def worker_cost(python: str, sources: Path, html_dir: Path, limit: int, cwd: Path) -> WorkerCost:
@@ -120,16 +124,9 @@ def worker_cost(python: str, sources: Path, html_dir: Path, limit: int, cwd: Pat
 
     html_dir holds each report's self-contained HTML (print_html's).
     """
-    done = subprocess.run(
-        [python, "-c", WORKER_COST, str(sources), str(html_dir), str(limit)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
+    found = json.loads(
+        last_line(python, WORKER_COST, [str(sources), str(html_dir), str(limit)], cwd)
     )
-    if done.returncode != 0 or not done.stdout.strip():
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr else "no output")
-    found = json.loads(done.stdout.strip().splitlines()[-1])
     return WorkerCost(found["reports"], found["worker"], found["plain"])
 
 

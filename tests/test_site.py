@@ -416,13 +416,7 @@ class TestBrowser:
             urllib.request.urlopen(served + "assets/site.css").read().decode(),
         )
         checked |= {urljoin(served + "assets/site.css", font) for font in fonts}
-        missing = []
-        for address in sorted(checked):
-            try:
-                with urllib.request.urlopen(address) as answer:
-                    assert answer.status == 200
-            except urllib.error.HTTPError as exc:
-                missing.append(f"{address}: {exc.code}")
+        missing = not_answered(checked)
         print(f"\n{len(checked)} addresses checked")
         assert not missing
         assert len(checked) >= len(TREE) - 2  # the licences are linked from no page
@@ -448,8 +442,13 @@ def resolve_all(base: str, page: Page, names: list[str]) -> list[str]:
             " e => e.href || e.src)"
         )
         checked |= {a.split("#")[0] for a in addresses if a.startswith(base)}
+    return not_answered(checked)
+
+
+def not_answered(addresses: set[str]) -> list[str]:
+    """Return each address, with its status, that does not answer 200."""
     missing = []
-    for address in sorted(checked):
+    for address in sorted(addresses):
         try:
             with urllib.request.urlopen(address) as answer:
                 assert answer.status == 200
