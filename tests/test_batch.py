@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from conftest import PFS_SAMPLE, SAMPLE_SOURCES
+from in_process import hashes, run
 
-from report.cli import main
 from report.sources import batch
 
 BROKEN = 'code: "99999"\nsystem: CPT\ntitel: "Broken on purpose"\n'
-
-
-def run(*args: str) -> Result:
-    """Run the command line in this process."""
-    return CliRunner().invoke(main, list(args))
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    """Return the sha256 of every file under folder."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

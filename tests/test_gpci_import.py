@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from conftest import FIXTURES, SAMPLE_SOURCES
+from in_process import hashes, run
 
-from report.cli import main
 from report.errors import DataFileError
 from report.gpci.reader import parse_addendum
 from report.sources import load_publication
@@ -19,23 +17,9 @@ GPCI_SAMPLE = FIXTURES / "gpci" / "gpci2022.csv"
 SHIPPED = SAMPLE_SOURCES / "gpci" / "2022.yaml"
 
 
-def run(*args: str) -> Result:
-    """Run the command line in this process."""
-    return CliRunner().invoke(main, list(args))
-
-
 def lines() -> list[bytes]:
     """Return the addendum's lines, without their CRLF."""
     return GPCI_SAMPLE.read_bytes().split(b"\r\n")
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    """Return the sha256 of every file under folder."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture

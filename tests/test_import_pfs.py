@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from conftest import FIXTURES, PFS_SAMPLE, PFS_SOURCE, SAMPLE_SOURCES, pfs_lines
+from in_process import hashes, run
 
 from report.assemble import IndicatorRow, assemble
-from report.cli import main
 from report.errors import SourceError
 from report.pfs.importer import plan_import
 from report.pfs.plan import code_import, owned
@@ -23,23 +22,9 @@ COMMENTED = FIXTURES / "pfs" / "commented"
 COMPUTED = f"Computed from the {PFS_SOURCE}"
 
 
-def run(*args: str) -> Result:
-    """Run the command line in this process."""
-    return CliRunner().invoke(main, list(args))
-
-
 def import_pfs(sources: Path, *args: str, csv: Path = PFS_SAMPLE) -> Result:
     """Run `import-pfs CSV --sources SOURCES ARGS`."""
     return run("import-pfs", str(csv), "--sources", str(sources), *args)
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    """Return the sha256 of every file under folder."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def strip_imported(source: Path) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from conftest import FIXTURES, PFS_SAMPLE, pfs_lines
+from in_process import hashes, run
 
-from report.cli import main
 from report.pfs.factor import named_factor
 from report.pfs.plan import code_import
 from report.pfs.reader import read_pfs
@@ -28,20 +26,6 @@ UNNAMED = (
     "CMS's name (PPRRVU2026_Jan_QPP.csv or PPRRVU2026_Jan_nonQPP.csv) or pass "
     "--conversion-factor qpp or non-qpp"
 )
-
-
-def run(*args: str) -> Result:
-    """Run the command line in this process."""
-    return CliRunner().invoke(main, list(args))
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    """Return the sha256 of every file under folder."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def unnamed(tmp_path: Path, name: str = "pprrvu.csv") -> Path:
