@@ -18,7 +18,8 @@ For each N of --sizes (smallest first), then each N of --sparse, one after anoth
    the largest N measured, and says so;
    worker cost: a worker's render of up to --worker-reports of these reports
    (report.render.pdf, with its finisher) against WeasyPrint's write_pdf() of the same
-   HTML, in one process, both warm (benchmarks/shapes.py);
+   HTML, each side in fresh processes of its own, taking turns, both warm
+   (benchmarks/shapes.py);
 4. full build of the reports and the volume with --jobs J into a fresh out dir (with
    --force as well when the builder has it, so that no cache kept elsewhere is reused);
 5. no-op rebuild: the same command again, nothing changed;
@@ -254,8 +255,8 @@ class Bench:
         self.say(
             f"{where} worker cost: {cost.worker / per:.2f} s per report (report.render.pdf, "
             f"finisher included) vs write_pdf() {cost.plain / per:.2f} s of the same HTML, "
-            f"{cost.reports} reports, one process, both warm: ratio {cost.ratio:.2f} "
-            f"{self.verdict('worker_ratio', n, cost.ratio)}"
+            f"{cost.reports} renders each, each side in its own processes, both warm: "
+            f"ratio {cost.ratio:.2f} {self.verdict('worker_ratio', n, cost.ratio)}"
         )
 
     def steps(

@@ -8,11 +8,12 @@ schedule starts from.
 print_html writes, for the plain loop, each report's HTML as the builder's workers render
 it, with the print stylesheet inline and the bundled TrueType fonts beside it: the same
 document, with nothing of the web edition's (screen rules, WOFF2 fonts) that `--format
-html` adds. worker_cost times, in one fresh process, what a worker does per report
-(report.render.pdf's render_pdf of the report's HTML: layout, writing, the tagging
-finisher) against the plain loop's WeasyPrint `HTML(...).write_pdf()` of that file, both
-warm (one report rendered each way first, not timed), report by report in turn, so that
-other load on the machine weighs on both alike.
+html` adds. worker_cost times what a worker does per report (report.render.pdf's
+render_pdf of the report's HTML: layout, writing, the tagging finisher) against the plain
+loop's WeasyPrint `HTML(...).write_pdf()` of that file, each side in fresh processes of
+its own, as a build's worker is alone in its process, both warm (one report rendered
+first, not timed), the sides taking turns twice so that other load on the machine weighs
+on both alike.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ for source in loaded.codes:
 print(len(loaded.codes))
 """
 
-# Times each report's render both ways; prints one JSON line.
+# Times one side's render of each report; prints one JSON line.
 WORKER_COST = r"""
 import json, pathlib, sys, time
 import weasyprint
@@ -59,6 +60,7 @@ from report.render.pdf import render_pdf
 from report.sources import load_sources
 
 sources, html_dir, limit = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+side = sys.argv[4]
 loaded = load_sources(sources)
 publication = loaded.publication
 epoch = epoch_of(publication.model.effective_date)
@@ -70,21 +72,22 @@ for source in codes:
         pairs.append((source, path))
 step = max(1, len(pairs) // limit)
 pairs = pairs[::step][: limit + 1]
-worker = plain = 0.0
+seconds = 0.0
 for number, (source, path) in enumerate(pairs):
-    settings = PdfSettings(epoch=epoch, code=source.model.code)
-    html = report_html(assemble(source, publication, None))
-    own = path.read_text(encoding="utf-8")
-    start = time.perf_counter()
-    render_pdf(html, settings)
-    middle = time.perf_counter()
-    weasyprint.HTML(string=own, base_url=str(path)).write_pdf()
-    end = time.perf_counter()
-    if number:  # the first report of each warms its process up
-        worker += middle - start
-        plain += end - middle
-print(json.dumps({"reports": max(0, len(pairs) - 1), "worker": worker, "plain": plain}))
+    if side == "worker":
+        settings = PdfSettings(epoch=epoch, code=source.model.code)
+        html = report_html(assemble(source, publication, None))
+        start = time.perf_counter()
+        render_pdf(html, settings)
+    else:
+        own = path.read_text(encoding="utf-8")
+        start = time.perf_counter()
+        weasyprint.HTML(string=own, base_url=str(path)).write_pdf()
+    if number:  # the first report warms the process up
+        seconds += time.perf_counter() - start
+print(json.dumps({"reports": max(0, len(pairs) - 1), "seconds": seconds}))
 """
+ROUNDS = 2  # each side runs this many times, in turn, each in a fresh process
 
 
 @dataclass(frozen=True)
@@ -120,14 +123,21 @@ def print_html(python: str, sources: Path, out: Path, cwd: Path) -> int:
 
 
 def worker_cost(python: str, sources: Path, html_dir: Path, limit: int, cwd: Path) -> WorkerCost:
-    """Time up to limit reports of sources both ways in one process of python.
+    """Time up to limit reports of sources both ways, each side in fresh processes of python.
 
-    html_dir holds each report's self-contained HTML (print_html's).
+    html_dir holds each report's self-contained HTML (print_html's). The sides take
+    turns, ROUNDS times each, so that other load on the machine weighs on both alike; each
+    side's time is the sum of its rounds.
     """
-    found = json.loads(
-        last_line(python, WORKER_COST, [str(sources), str(html_dir), str(limit)], cwd)
-    )
-    return WorkerCost(found["reports"], found["worker"], found["plain"])
+    times = {"worker": 0.0, "plain": 0.0}
+    reports = 0
+    for _ in range(ROUNDS):
+        for side in times:
+            args = [str(sources), str(html_dir), str(limit), side]
+            found = json.loads(last_line(python, WORKER_COST, args, cwd))
+            times[side] += found["seconds"]
+            reports = found["reports"]
+    return WorkerCost(reports * ROUNDS, times["worker"], times["plain"])
 
 
 def sparse_sources(python: str, builder: str, n: int, out: Path, seed: int) -> None:

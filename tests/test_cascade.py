@@ -1,8 +1,9 @@
-"""Computed styles shared across the reports one renderer lays out change no byte of any.
+"""What a renderer shares across the reports it lays out changes no byte of any.
 
 report/render/cascade.py lets a renderer reuse the styles WeasyPrint computed for the
-reports before; a report's PDF must be the same whether it is laid out first, after other
-reports, or after reports of another publication.
+reports before, and report/render/lines.py the first-line splits of their texts; a
+report's PDF must be the same whether it is laid out first, after other reports, or after
+reports of another publication.
 """
 
 from __future__ import annotations
@@ -69,3 +70,32 @@ class TestSharedStyles:
         renderer.render(html, settings)
         assert kept > 100
         assert len(renderer.shared.styles) == kept
+
+    def test_ids_do_not_split_styles(self, reports: list[Report]) -> None:
+        """A report whose elements differ from one laid out before only in ids adds no style."""
+        renderer = Renderer()
+        name, html, settings = reports[0]
+        code = name.rsplit("/", 1)[1]
+        renderer.render(html, settings)
+        kept = len(renderer.shared.styles)
+        renamed = html.replace(f'id="{code}-', f'id="other-{code}-').replace(
+            f'href="#{code}-', f'href="#other-{code}-'
+        )
+        assert renamed.count('id="other-') > 10
+        renderer.render(renamed, settings)
+        assert len(renderer.shared.styles) == kept
+
+
+class TestSharedLines:
+    """A text split in one report is not split again by Pango in the next."""
+
+    def test_second_layout_splits_nothing_new(self, reports: list[Report]) -> None:
+        """A second layout of a report asks as many splits as the first, all answered."""
+        renderer = Renderer()
+        _, html, settings = reports[0]
+        renderer.render(html, settings)
+        asked, kept = renderer.lines.asked, len(renderer.lines.answers)
+        renderer.render(html, settings)
+        assert kept > 100
+        assert renderer.lines.asked == 2 * asked
+        assert len(renderer.lines.answers) == kept

@@ -25,11 +25,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import weasyprint.css
-from weasyprint.css import StyleFor
+from weasyprint.css import AnonymousStyle, StyleFor
 
 MAX_STYLES = 50_000  # styles kept before the cache starts again; a report holds about 600
 # Weights of the declarations WeasyPrint makes from an element's attributes, per document.
 ATTRIBUTE_SPECIFICITIES = ((0, 0, 0), (1, 0, 0))
+
+ANCHOR = "<an anchor>"  # what the key holds for an element's anchor, whatever its name
+CANONICAL = "_shared_style"  # attribute of a style copied for its anchor: the style shared
 
 Key = tuple[int, str | None, bool, frozenset[tuple[str, object, str]]]
 
@@ -40,18 +43,33 @@ class SharedStyles:
     def __init__(self) -> None:
         # key -> (computed style, the objects the key names by identity, kept alive)
         self.styles: dict[Key, tuple[Any, tuple[object, ...]]] = {}
+        self.held: set[int] = set()  # identities of the styles in styles
         self.style_for = sharing_style_for(self)
 
+    def holds(self, style: object) -> bool:
+        """Return whether style is shared: one kept here, or an anonymous style of one."""
+        while isinstance(style, AnonymousStyle):
+            style = style.parent_style
+        return id(style) in self.held
+
     def key(self, parent_style: object, pseudo: str | None, root: bool, cascaded: Any) -> Key:
-        """Return the key of a style from its parent style and cascaded declarations."""
+        """Return the key of a style from its parent style and cascaded declarations.
+
+        An anchor (an element's id) is keyed by its presence alone: elements that differ
+        only in their ids share one style, each with its own anchor (own_anchor).
+        """
         return (
-            id(parent_style),
+            id(getattr(parent_style, CANONICAL, parent_style)),
             pseudo,
             root,
             frozenset(
                 (
                     name,
-                    repr(value) if tuple(weight[2]) in ATTRIBUTE_SPECIFICITIES else id(value),
+                    ANCHOR
+                    if name == "anchor"
+                    else repr(value)
+                    if tuple(weight[2]) in ATTRIBUTE_SPECIFICITIES
+                    else id(value),
                     repr(weight),
                 )
                 for name, (value, weight) in cascaded.items()
@@ -62,6 +80,8 @@ class SharedStyles:
         """Keep style under key, with every object the key names by identity."""
         if len(self.styles) >= MAX_STYLES:
             self.styles.clear()
+            self.held.clear()
+        self.held.add(id(style))
         alive = (parent_style, *(value for value, _ in cascaded.values()))
         self.styles[key] = (style, alive)
 
@@ -99,11 +119,31 @@ def sharing_style_for(shared: SharedStyles) -> type[StyleFor]:
                 )
                 shared.remember(key, computed[element, pseudo_type], parent_style, cascaded)
                 return
-            style = computed[element, pseudo_type] = found[0]
+            style = found[0]
+            if "anchor" in cascaded:
+                style = own_anchor(style, cascaded)
+            computed[element, pseudo_type] = style
             if target_collector and style["anchor"]:
                 target_collector.collect_anchor(style["anchor"])
 
     return SharingStyleFor
+
+
+def own_anchor(style: Any, cascaded: Any) -> Any:
+    """Return a copy of a shared style with the anchor of the element cascaded is of.
+
+    The copy names the shared style, so that the element's children are keyed as the
+    children of any element with that style, and its anonymous boxes (its text) take the
+    shared style's anonymous style: an anchor is not inherited, and no other property is
+    computed from it.
+    """
+    copy = style.copy()
+    copy.cascaded = cascaded
+    copy.pop("anchor", None)
+    copy["anchor"]  # computed again, from this element's own declaration
+    setattr(copy, CANONICAL, getattr(style, CANONICAL, style))
+    copy.__dict__["anonymous_style"] = style.anonymous_style  # its text boxes' style, shared
+    return copy
 
 
 @contextmanager

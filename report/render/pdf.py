@@ -23,6 +23,7 @@ from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.cascade import SharedStyles, shared_styles
 from report.render.fonts import BundledFonts
+from report.render.lines import SharedLines, shared_lines
 from report.render.provenance import stamp_pdf
 from report.render.streams import written_streams
 from report.render.tagging import finisher
@@ -99,6 +100,7 @@ class Renderer:
             font_config=self.font_config,
         )
         self.shared = SharedStyles()  # computed styles, shared by the documents laid out
+        self.lines = SharedLines(self.shared.holds)  # first-line splits of texts, shared likewise
 
     def render(self, html: str, settings: PdfSettings) -> tuple[bytes, int]:
         """Render HTML (without inline styles) to tagged PDF bytes and its page count."""
@@ -122,7 +124,7 @@ class Renderer:
 
     def layout(self, html: str, **options: object) -> Document:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""
-        with self._refusals(), shared_styles(self.shared):
+        with self._refusals(), shared_styles(self.shared), shared_lines(self.lines):
             return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=[self.stylesheet], **options
             )
