@@ -27,7 +27,7 @@ from report.release.embedded import PdfSources, run_length_decoded
 from report.release.sign import SIGNATURE_FIELD, load_key, sign_pdf
 from report.render.html import render_markdown
 from report.render.provenance import run_length, stamp_pdf
-from report.render.streams import written_streams
+from report.render.streams import stream_bytes, written_streams
 from report.render.tagging import finisher
 from report.render.xmp import claim_pdfua
 from report.stamp import Attachment, Stamp
@@ -314,6 +314,29 @@ class TestStreamEnds:
         written = out.getvalue()
         assert zlib.compress(data, 6) in written
         assert zlib.compress(data, 9) not in written
+
+    def test_objects_made_once_per_file(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each stream is compressed once per file written, the file as if made twice."""
+        data = b"BT /F1 9 Tf (Seminal vesicles) Tj ET\n" * 200
+
+        def written() -> bytes:
+            pdf = pydyf.PDF()
+            pdf.add_object(pydyf.Stream([data], compress=True))
+            pdf.add_object(pydyf.Dictionary({"Type": "/Example", "Count": 3}))
+            pdf.write(out := io.BytesIO(), identifier=b"0123456789abcdef", compress=True)
+            return out.getvalue()
+
+        calls = []
+        compressobj = zlib.compressobj
+        monkeypatch.setattr(zlib, "compressobj", lambda **kw: calls.append(kw) or compressobj(**kw))
+        with written_streams():
+            once = written()
+        made = len(calls)
+        calls.clear()
+        monkeypatch.setattr(pydyf.Stream, "data", property(stream_bytes))  # no bytes kept
+        anew = written()
+        assert (made, len(calls)) == (3, 5)
+        assert once == anew
 
     @pytest.mark.parametrize(
         ("data", "end"), [(b"abc\r", b"\r\nendstream"), (b"abc", b"\nendstream")]

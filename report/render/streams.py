@@ -12,14 +12,21 @@ byte longer than the LF written: PDF/A (ISO 19005-2 and -3, 6.1.7.1), which coun
 stream's /Length up to that marker, then finds it one byte short. Such a stream is
 written `data CR LF endstream`: the marker is CR LF and the data keeps its CR.
 
-Both hold while the body of `written_streams` runs; pydyf is left as it was after it.
+pydyf serialises every object twice: once to write it, and once more, all of them, to
+hash the file for the second half of its /ID; each stream is compressed both times. While
+one PDF is written, each stream's and dictionary's bytes are kept from the first time and
+given again the second (nothing changes an object while pydyf writes the file): a report
+is written in about half the time (the bytes are the same, tests/test_cascade.py).
+
+All this holds while the body of `written_streams` runs; pydyf is left as it was after it.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pydyf
 
@@ -27,7 +34,7 @@ _END = b"\nendstream"
 LEVEL = 6  # zlib's own default; pydyf uses 9
 
 
-def _data(stream: pydyf.Stream) -> bytes:
+def stream_bytes(stream: pydyf.Stream) -> bytes:
     """Return a stream as pydyf writes it, compressed at LEVEL, with an unambiguous end."""
     data = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
     extra = pydyf.Dictionary(stream.extra.copy())
@@ -42,12 +49,43 @@ def _data(stream: pydyf.Stream) -> bytes:
     return text
 
 
+def _kept(data: Callable[[Any], bytes], kept: dict[int, tuple[object, bytes]]) -> property:
+    """Return a data property that gives an object's bytes again once made, from kept."""
+
+    def once(item: object) -> bytes:
+        found = kept.get(id(item))
+        if found is None:
+            found = kept[id(item)] = (item, data(item))  # the object kept alive: its id stays
+        return found[1]
+
+    return property(once)
+
+
+def _writing_once(write: Callable[..., Any]) -> Callable[..., Any]:
+    """Return pydyf's PDF.write making each stream's and dictionary's bytes once per file."""
+
+    def write_once(pdf: pydyf.PDF, *args: Any, **kwargs: Any) -> Any:
+        kept: dict[int, tuple[object, bytes]] = {}
+        stream, dictionary = pydyf.Stream.data, pydyf.Dictionary.data
+        pydyf.Stream.data = _kept(stream_bytes, kept)
+        pydyf.Dictionary.data = _kept(pydyf.Dictionary.__dict__["data"].fget, kept)
+        try:
+            return write(pdf, *args, **kwargs)
+        finally:
+            pydyf.Stream.data, pydyf.Dictionary.data = stream, dictionary
+
+    return write_once
+
+
 @contextmanager
 def written_streams() -> Iterator[None]:
-    """Write streams at LEVEL, with CR LF before endstream after a CR, in the body."""
-    original = pydyf.Stream.__dict__["data"]
-    pydyf.Stream.data = property(_data)
+    """Write streams at LEVEL, ended unambiguously, each object's bytes made once, in the body."""
+    originalstream_bytes = pydyf.Stream.__dict__["data"]
+    original_write = pydyf.PDF.__dict__["write"]
+    pydyf.Stream.data = property(stream_bytes)
+    pydyf.PDF.write = _writing_once(original_write)
     try:
         yield
     finally:
-        pydyf.Stream.data = original
+        pydyf.Stream.data = originalstream_bytes
+        pydyf.PDF.write = original_write
