@@ -26,15 +26,16 @@ from report.errors import Finding
 from report.exits import reported, say, usage_pointer
 from report.progress import progress_for
 from report.render import DEFAULT_PDF_VARIANT
-from report.workers import DEFAULT_TIMEOUT
+from report.workers import DEFAULT_TIMEOUT, start_context
 
 if TYPE_CHECKING:
     from report.build import BuildResult
 
 # Commands import the builder when they run (it loads pydantic, Jinja, the report model).
 # Those that always render (release, serve) start the workers' fork server first, so that
-# it loads WeasyPrint meanwhile (report/workers.py); build starts it only once it finds
-# something to render (report/build/run.py), so that a no-op build loads no engine.
+# it loads WeasyPrint meanwhile (report/workers.py); so does build when it is sure to
+# render (forced, or into a folder it never built); otherwise it starts it only once it
+# finds something to render (report/build/run.py), so that a no-op build loads no engine.
 # A build of all reports that has nothing to do says so before it loads any of it
 # (report/build/quick.py); the commands below main are imported when they run, or when
 # --help lists them.
@@ -175,6 +176,10 @@ def build(
 ) -> None:
     """Validate, then build the named codes, or all reports and the volumes when none."""
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    from report.build.quick import certain_to_render
+
+    if certain_to_render(Path(out), "pdf" in wanted or "site" in wanted, force, scheduler):
+        start_context()  # the fork server loads WeasyPrint while the builder loads
     if not (codes or force or scheduler or pause_at):
         from report.build.quick import nothing_to_do
 

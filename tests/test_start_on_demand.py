@@ -12,6 +12,8 @@ import pytest
 from conftest import ROOT, SAMPLE_SOURCES, run_cli
 
 import report.pools as pools
+from report.build.index import INDEX_NAME
+from report.build.quick import certain_to_render
 from report.pools import EarlyStart
 
 # Runs one build of sources/ into dist/ (formats from argv) in a fresh interpreter; prints
@@ -169,3 +171,30 @@ class TestEarlyStart:
         early()
         early()
         assert len(calls) == starts
+
+
+class TestCertainToRender:
+    """A build starts its fork server before loading the builder only when sure to render."""
+
+    @pytest.mark.parametrize(
+        ("indexed", "makes_pdf", "force", "scheduler", "certain"),
+        [
+            (False, True, False, None, True),  # a folder never built into
+            (True, True, True, None, True),  # forced
+            (True, True, False, None, False),  # built before: the plan decides
+            (False, False, False, None, False),  # HTML only
+            (False, True, True, "tcp://127.0.0.1:8786", False),  # on a Dask cluster
+        ],
+    )
+    def test_certain(
+        self,
+        tmp_path: Path,
+        indexed: bool,
+        makes_pdf: bool,
+        force: bool,
+        scheduler: str | None,
+        certain: bool,
+    ) -> None:
+        if indexed:
+            (tmp_path / INDEX_NAME).write_text("{}", encoding="utf-8")
+        assert certain_to_render(tmp_path, makes_pdf, force, scheduler) is certain

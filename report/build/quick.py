@@ -18,7 +18,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from report.build.index import BuildIndex, Settled
+from report.build.index import INDEX_NAME, BuildIndex, Settled
 from report.files import files_digest, read_regular
 from report.inputs import builder_fingerprint, sha256
 from report.lock import output_lock_if_free
@@ -69,6 +69,15 @@ def settled(
         sha256(manifest),
         reports,
     )
+
+
+def certain_to_render(out: Path, makes_pdf: bool, force: bool, scheduler: str | None) -> bool:
+    """Return whether a build will render in local workers, if its sources are valid.
+
+    So it will when it makes PDFs here and is forced, or writes into a folder it has no
+    index of: its workers' fork server may start before the build loads anything else.
+    """
+    return makes_pdf and scheduler is None and (force or not (out / INDEX_NAME).exists())
 
 
 def nothing_to_do(

@@ -45,7 +45,7 @@ def build(
         # The workers' fork server starts at the first changed source, or once the plan
         # finds a stale PDF: it loads WeasyPrint meanwhile. A build with nothing to render
         # starts none.
-        early = EarlyStart("pdf" in options.formats, options.scheduler)
+        early = EarlyStart(options.makes_pdf, options.scheduler)
         sources = gather_sources(folder, shown_path, index, options.force, early)
         result.errors += sources.errors
         if on_errors is not None:
