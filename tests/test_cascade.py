@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from extreme_sources import write_extreme_sources
+from weasyprint.text.line_break import Layout
 
 from report.assemble import assemble
 from report.render import PDF_VARIANTS, PdfSettings, epoch_of
@@ -99,3 +100,23 @@ class TestSharedLines:
         assert kept > 100
         assert renderer.lines.asked == 2 * asked
         assert len(renderer.lines.answers) == kept
+
+    def test_repeated_texts_stay_set_up(
+        self, reports: list[Report], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """From its third drawing on, a shared text's layout is not set up again; same bytes."""
+        setups: list[None] = []
+        setup = Layout.setup
+        monkeypatch.setattr(
+            Layout, "setup", lambda layout, style: setups.append(None) or setup(layout, style)
+        )
+        renderer = Renderer()
+        _, html, settings = reports[0]
+        counts, pdfs = [], []
+        for _ in range(3):
+            setups.clear()
+            pdfs.append(renderer.render(html, settings)[0])
+            counts.append(len(setups))
+        assert counts[2] < counts[1] - 50
+        assert renderer.lines.set_up > 50
+        assert pdfs[0] == pdfs[1] == pdfs[2]

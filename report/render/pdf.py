@@ -23,7 +23,7 @@ from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.cascade import SharedStyles, shared_styles
 from report.render.fonts import BundledFonts
-from report.render.lines import SharedLines, shared_lines
+from report.render.lines import SharedLines, drawn_lines, shared_lines
 from report.render.provenance import stamp_pdf
 from report.render.streams import written_streams
 from report.render.tagging import finisher
@@ -116,8 +116,14 @@ class Renderer:
             "pdf_tags": True,
         }
         document = self.layout(html, **options)
-        with self._refusals(), fixed_clock(settings.epoch), written_streams():
-            data = document.write_pdf(finisher=finisher(variant, settings.code), **options)
+        finish = finisher(variant, settings.code)
+        with (
+            self._refusals(),
+            fixed_clock(settings.epoch),
+            written_streams(),
+            drawn_lines(self.lines),
+        ):
+            data = document.write_pdf(finisher=finish, **options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
         stamp = settings.stamp
         return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)
