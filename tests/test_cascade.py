@@ -8,10 +8,14 @@ reports of another publication.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pydyf
 import pytest
+import weasyprint.css
 from extreme_sources import write_extreme_sources
+from weasyprint.css import StyleFor
 from weasyprint.text.line_break import Layout
 
 from report.assemble import assemble
@@ -120,3 +124,23 @@ class TestSharedLines:
         assert counts[2] < counts[1] - 50
         assert renderer.lines.set_up > 50
         assert pdfs[0] == pdfs[1] == pdfs[2]
+
+
+class TestThreads:
+    """Renders asked for from several threads of one process run one at a time."""
+
+    def test_same_bytes_and_hooks_put_back(self, reports: list[Report]) -> None:
+        """Four threads render the same reports; each gets the bytes a lone render gives."""
+        chosen = reports[:4]
+        alone = [Renderer().render(html, settings)[0] for _, html, settings in chosen]
+        hooks = (StyleFor, pydyf.PDF.write, pydyf.Stream.data, Layout.reactivate)
+        shared = Renderer()
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(lambda r: shared.render(r[1], r[2])[0], chosen * 2))
+        assert got == alone * 2
+        assert (
+            weasyprint.css.StyleFor,
+            pydyf.PDF.write,
+            pydyf.Stream.data,
+            Layout.reactivate,
+        ) == hooks

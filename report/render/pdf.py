@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache, lru_cache
@@ -30,6 +31,11 @@ from report.render.tagging import finisher
 from report.resources import fonts_dir, styles_dir, stylesheet
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
+# One document at a time per process: a render sets process-wide state for its duration
+# (WeasyPrint's, pydyf's and Pango's hooks of report/render/cascade.py, lines.py and
+# streams.py, and SOURCE_DATE_EPOCH), and Pango's font map is not for concurrent use. A
+# process that renders in threads (a Dask worker with several) renders one at a time.
+RENDERING = threading.RLock()
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type information
@@ -115,22 +121,30 @@ class Renderer:
             "pdf_identifier": digest[:32].encode("ascii"),
             "pdf_tags": True,
         }
-        document = self.layout(html, **options)
-        finish = finisher(variant, settings.code)
+        with RENDERING:
+            document = self.layout(html, **options)
+            data = self._write(document, settings, options)
+        # A release document gets its stamp in a pikepdf pass; any other is final as written.
+        stamp = settings.stamp
+        return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)
+
+    def _write(
+        self, document: Document, settings: PdfSettings, options: dict[str, object]
+    ) -> bytes:
+        """Write a laid-out document as tagged PDF bytes, dated at the settings' epoch."""
+        finish = finisher(settings.variant, settings.code)
         with (
             self._refusals(),
             fixed_clock(settings.epoch),
             written_streams(),
             drawn_lines(self.lines),
         ):
-            data = document.write_pdf(finisher=finish, **options)
-        # A release document gets its stamp in a pikepdf pass; any other is final as written.
-        stamp = settings.stamp
-        return (data if stamp is None else stamp_pdf(data, stamp)), len(document.pages)
+            data: bytes = document.write_pdf(finisher=finish, **options)
+        return data
 
     def layout(self, html: str, **options: object) -> Document:
         """Lay HTML (without inline styles) out in pages, without writing a PDF."""
-        with self._refusals(), shared_styles(self.shared), shared_lines(self.lines):
+        with RENDERING, self._refusals(), shared_styles(self.shared), shared_lines(self.lines):
             return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
                 font_config=self.font_config, stylesheets=[self.stylesheet], **options
             )
