@@ -92,9 +92,7 @@ class SharedStyles:
             style = cascades.setdefault(pseudo, {})
             for name, values, importance in declarations:
                 weight = (declaration_precedence(origin, importance), layer, specificity)
-                old = style.get(name)
-                if old is None or old[1] <= weight:
-                    style[name] = values, weight
+                declare(style, name, values, weight)
         if len(self.cascades) >= MAX_CASCADES:
             self.cascades.clear()
         self.cascades[signature] = (cascades, [rule[3] for rule in rules])
@@ -118,6 +116,13 @@ class SharedStyles:
             self.held.clear()
         self.held.add(id(style))
         self.styles[key] = (style, (parent_style, rules))
+
+
+def declare(style: Cascade, name: str, values: Any, weight: Any) -> None:
+    """Set a property's declared value in a cascade if its weight wins; a tie goes to it."""
+    old = style.get(name)
+    if old is None or old[1] <= weight:
+        style[name] = values, weight
 
 
 def own_key(own: Cascade) -> frozenset[tuple[str, str, str]]:
@@ -162,9 +167,7 @@ def sharing_style_for(shared: SharedStyles) -> type[StyleFor]:
                 elements_declarations[element] = tuple(declarations)
                 for name, values, importance in preprocess_declarations(base_url, declarations):
                     weight = (declaration_precedence("author", importance), inf, specificity)
-                    old_weight = style.get(name, (None, None))[1]
-                    if old_weight is None or old_weight <= weight:
-                        style[name] = values, weight
+                    declare(style, name, values, weight)
 
             # Elements in tree order, so that parents have computed styles before children.
             computed_cache: dict[tuple[object, ...], Any] = {}
@@ -219,9 +222,7 @@ def sharing_style_for(shared: SharedStyles) -> type[StyleFor]:
             for pseudo_type, rules in cascades.items():
                 if pseudo_type is None and own is not None:
                     for name, (values, weight) in rules.items():
-                        old = own.get(name)
-                        if old is None or old[1] <= weight:
-                            own[name] = values, weight
+                        declare(own, name, values, weight)
                 else:
                     cascaded_styles[element, pseudo_type] = rules
                     self._keys[element, pseudo_type] = (rules, NO_OWN)

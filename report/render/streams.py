@@ -16,7 +16,7 @@ pydyf serialises every object twice: once to write it, and once more, all of the
 hash the file for the second half of its /ID; each stream is compressed both times. While
 one PDF is written, each stream's and dictionary's bytes are kept from the first time and
 given again the second (nothing changes an object while pydyf writes the file): a report
-is written in about half the time (the bytes are the same, tests/test_cascade.py).
+is written in about half the time, the bytes the same (tests/test_tagging.py).
 
 All this holds while the body of `written_streams` runs; pydyf is left as it was after it.
 """
@@ -66,13 +66,14 @@ def _writing_once(write: Callable[..., Any]) -> Callable[..., Any]:
 
     def write_once(pdf: pydyf.PDF, *args: Any, **kwargs: Any) -> Any:
         kept: dict[int, tuple[object, bytes]] = {}
-        stream, dictionary = pydyf.Stream.data, pydyf.Dictionary.data
-        pydyf.Stream.data = _kept(stream_bytes, kept)
-        pydyf.Dictionary.data = _kept(pydyf.Dictionary.__dict__["data"].fget, kept)
+        made = [(kind, kind.__dict__["data"]) for kind in (pydyf.Stream, pydyf.Dictionary)]
+        for kind, data in made:
+            kind.data = _kept(data.fget, kept)
         try:
             return write(pdf, *args, **kwargs)
         finally:
-            pydyf.Stream.data, pydyf.Dictionary.data = stream, dictionary
+            for kind, data in made:
+                kind.data = data
 
     return write_once
 
@@ -80,12 +81,12 @@ def _writing_once(write: Callable[..., Any]) -> Callable[..., Any]:
 @contextmanager
 def written_streams() -> Iterator[None]:
     """Write streams at LEVEL, ended unambiguously, each object's bytes made once, in the body."""
-    originalstream_bytes = pydyf.Stream.__dict__["data"]
+    original_data = pydyf.Stream.__dict__["data"]
     original_write = pydyf.PDF.__dict__["write"]
     pydyf.Stream.data = property(stream_bytes)
     pydyf.PDF.write = _writing_once(original_write)
     try:
         yield
     finally:
-        pydyf.Stream.data = originalstream_bytes
+        pydyf.Stream.data = original_data
         pydyf.PDF.write = original_write
