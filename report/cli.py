@@ -178,7 +178,7 @@ def build(
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     from report.build.quick import certain_to_render
 
-    if certain_to_render(Path(out), "pdf" in wanted or "site" in wanted, force, scheduler):
+    if certain_to_render(Path(out), wanted, force, scheduler):
         start_context()  # the fork server loads WeasyPrint while the builder loads
     if not (codes or force or scheduler or pause_at):
         from report.build.quick import nothing_to_do

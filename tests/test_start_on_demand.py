@@ -177,24 +177,25 @@ class TestCertainToRender:
     """A build starts its fork server before loading the builder only when sure to render."""
 
     @pytest.mark.parametrize(
-        ("indexed", "makes_pdf", "force", "scheduler", "certain"),
+        ("indexed", "formats", "force", "scheduler", "certain"),
         [
-            (False, True, False, None, True),  # a folder never built into
-            (True, True, True, None, True),  # forced
-            (True, True, False, None, False),  # built before: the plan decides
-            (False, False, False, None, False),  # HTML only
-            (False, True, True, "tcp://127.0.0.1:8786", False),  # on a Dask cluster
+            (False, ["pdf"], False, None, True),  # a folder never built into
+            (True, ["pdf"], True, None, True),  # forced
+            (False, ["site"], False, None, True),  # the web edition links to its PDFs
+            (True, ["pdf"], False, None, False),  # built before: the plan decides
+            (False, ["html"], False, None, False),  # HTML only
+            (False, ["pdf"], True, "tcp://127.0.0.1:8786", False),  # on a Dask cluster
         ],
     )
     def test_certain(
         self,
         tmp_path: Path,
         indexed: bool,
-        makes_pdf: bool,
+        formats: list[str],
         force: bool,
         scheduler: str | None,
         certain: bool,
     ) -> None:
         if indexed:
             (tmp_path / INDEX_NAME).write_text("{}", encoding="utf-8")
-        assert certain_to_render(tmp_path, makes_pdf, force, scheduler) is certain
+        assert certain_to_render(tmp_path, formats, force, scheduler) is certain

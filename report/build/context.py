@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from report.assemble import PublicationInfo, publication_info
+from report.build.quick import makes_pdf
 from report.errors import Finding, UsageError
 from report.inputs import sha256
 from report.outputs import OutputFile
@@ -41,7 +42,7 @@ class BuildOptions:
     @property
     def makes_pdf(self) -> bool:
         """Return whether the build has PDFs: asked for, or the web edition's to link to."""
-        return "pdf" in self.formats or "site" in self.formats
+        return makes_pdf(self.formats)
 
     def check(self) -> None:
         """Raise UsageError for a format or PDF variant the builder does not know."""

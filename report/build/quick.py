@@ -27,6 +27,7 @@ from report.outputs import TEMP_SUFFIX
 PUBLICATION_NAME = "publication.yaml"
 INDICES_FOLDER = "gpci"  # the geographic practice cost indices, gpci/YEAR.yaml
 MANIFEST_NAME = "manifest.json"
+PDF_FORMATS = ("pdf", "site")  # the formats a build makes PDFs for (the site links to them)
 READ_LIMIT = 256 * 1024 * 1024  # bytes read of publication.yaml or the manifest, at most
 
 
@@ -71,13 +72,21 @@ def settled(
     )
 
 
-def certain_to_render(out: Path, makes_pdf: bool, force: bool, scheduler: str | None) -> bool:
+def makes_pdf(formats: Sequence[str]) -> bool:
+    """Return whether a build of formats makes PDFs: asked for, or the web edition's."""
+    return any(kind in PDF_FORMATS for kind in formats)
+
+
+def certain_to_render(
+    out: Path, formats: Sequence[str], force: bool, scheduler: str | None
+) -> bool:
     """Return whether a build will render in local workers, if its sources are valid.
 
     So it will when it makes PDFs here and is forced, or writes into a folder it has no
     index of: its workers' fork server may start before the build loads anything else.
     """
-    return makes_pdf and scheduler is None and (force or not (out / INDEX_NAME).exists())
+    fresh = force or not (out / INDEX_NAME).exists()
+    return makes_pdf(formats) and scheduler is None and fresh
 
 
 def nothing_to_do(
