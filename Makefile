@@ -4,12 +4,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: all build test lint system-deps chromium qpdf axe clean
+.PHONY: all build bytecode test lint system-deps chromium qpdf axe clean
 
 all: build
 
-build: $(VENV)/.installed system-deps
+build: $(VENV)/.installed system-deps bytecode
 	$(BIN)/python build.py build --sources sources --out dist
+
+# The builder's modules compiled ahead, as pip compiles an installed package: every command
+# then starts without compiling them, even where PYTHONDONTWRITEBYTECODE keeps Python from
+# saving what it compiles. Only changed modules are compiled again.
+bytecode: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q report
 
 test: lint system-deps chromium qpdf axe
 	$(BIN)/python -m pytest

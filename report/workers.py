@@ -13,7 +13,6 @@ import signal
 import time
 import traceback
 from collections.abc import Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext, ForkServerContext, SpawnContext
@@ -93,14 +92,11 @@ def render_task(task: RenderTask) -> RenderResult:
 
 
 def _worker_main(conn: Connection) -> None:
-    from report.render.pdf import renderer
+    from report.render.engine import start_engine
 
     # Ctrl-C in a terminal reaches the whole process group: the parent stops its workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The fonts and stylesheet, once. On an OSError, such as a full TMPDIR, each task tries
-    # again and fails with the cause.
-    with suppress(OSError):
-        renderer()
+    start_engine()  # the fonts and stylesheet, once (already, in a worker of the fork server)
     while True:
         try:
             task = conn.recv()

@@ -5,10 +5,6 @@ first (report/workers.py), so that each of them starts with the engine loaded an
 fonts and stylesheet read: a worker is ready at once, and so is one that replaces it.
 """
 
-from contextlib import suppress
+from report.render.engine import start_engine
 
-from report.render.pdf import renderer
-
-# Without room for its temporary font files, each render tries again, saying why.
-with suppress(OSError):
-    renderer()
+start_engine()

@@ -1,0 +1,86 @@
+"""The engine loads without searching for its libraries, and opens the same ones."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the loader-only lookup is for Linux"
+)
+
+# Loads the engine one way in a fresh interpreter; prints the processes started on the
+# way, the WeasyPrint libraries the process has open, and what it printed meanwhile.
+LOAD = """
+import contextlib, io, json, subprocess, sys
+started = []
+popen = subprocess.Popen.__init__
+def counting(self, args, *rest, **kwargs):
+    started.append(args if isinstance(args, str) else " ".join(map(str, args)))
+    popen(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = counting
+how = sys.argv[1]
+printed = io.StringIO()
+with contextlib.redirect_stdout(printed):
+    if how == "plain":
+        import weasyprint.text.ffi
+    else:
+        from report.render import engine
+        if how == "unopenable":  # the loader opens no name by itself: the full lookup is used
+            import cffi
+            dlopen = cffi.FFI.dlopen
+            def refusing(self, name, *rest):
+                if engine.ctypes.util.find_library is engine._not_searched:
+                    raise OSError(f"cannot open {name}")
+                return dlopen(self, name, *rest)
+            cffi.FFI.dlopen = refusing
+        engine.start_engine()
+from weasyprint.text import ffi
+libraries = sorted({
+    line.split()[-1] for line in open("/proc/self/maps")
+    if any(name in line for name in ("libgobject", "libpango", "libharfbuzz", "libfontconfig"))
+})
+print(json.dumps({"started": started, "libraries": libraries, "printed": printed.getvalue(),
+                  "subset": ffi.harfbuzz_subset is not None}))
+"""
+
+
+def load(how: str) -> dict[str, object]:
+    """Load the engine in a fresh interpreter, plainly or as start_engine does."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD, how],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return dict(json.loads(done.stdout.splitlines()[-1]))
+
+
+class TestLoaderOnly:
+    """start_engine opens WeasyPrint's libraries without running ldconfig, gcc or ld."""
+
+    def test_no_process_is_started(self) -> None:
+        """Loading the engine starts no process, where WeasyPrint's own import starts some."""
+        assert load("engine")["started"] == []
+        assert load("plain")["started"], "the plain import searched for no library"
+
+    def test_same_libraries(self) -> None:
+        """The libraries opened are the files WeasyPrint's own lookup opens."""
+        quick, plain = load("engine"), load("plain")
+        assert quick["libraries"] == plain["libraries"]
+        assert quick["subset"] == plain["subset"]
+        libraries = quick["libraries"]
+        assert isinstance(libraries, list)
+        assert any("libpango-1.0" in path for path in libraries)
+
+    def test_full_lookup_when_the_loader_cannot(self) -> None:
+        """A library the loader cannot open by name is found by the full lookup, quietly."""
+        loaded = load("unopenable")
+        assert loaded["libraries"] == load("plain")["libraries"]
+        assert loaded["started"], "the second attempt did not search"
+        assert loaded["printed"] == ""
