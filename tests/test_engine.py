@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import weakref
 
 import pytest
 from conftest import ROOT
@@ -84,3 +86,54 @@ class TestLoaderOnly:
         assert loaded["libraries"] == load("plain")["libraries"]
         assert loaded["started"], "the second attempt did not search"
         assert loaded["printed"] == ""
+
+
+class Node:
+    """An object that can take part in a reference cycle."""
+
+    other: Node | None = None
+
+
+class TestCollector:
+    """A render pauses the cyclic collector and collects what it left once, at its end."""
+
+    def test_paused_within_and_collected_after(self) -> None:
+        """Inside, the collector is off; after, it is on and a cycle made inside is gone."""
+        from report.render.pdf import collected_after
+
+        assert gc.isenabled()
+        with collected_after():
+            assert not gc.isenabled()
+            first, second = Node(), Node()
+            first.other, second.other = second, first
+            gone = weakref.ref(first)
+            del first, second
+            assert gone() is not None  # a cycle: only the collector frees it
+        assert gc.isenabled()
+        assert gone() is None
+
+    def test_nested_leaves_it_paused(self) -> None:
+        """A render within a render (a layout inside a render) leaves the collector paused."""
+        from report.render.pdf import collected_after
+
+        with collected_after():
+            with collected_after():
+                pass
+            assert not gc.isenabled()
+        assert gc.isenabled()
+
+    def test_engine_is_frozen(self) -> None:
+        """start_engine moves what it loaded out of the collector's sight."""
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import gc; from report.render.engine import start_engine; "
+                "start_engine(); print(gc.get_freeze_count())",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        assert int(done.stdout.split()[-1]) > 10_000

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes.util
+import gc
 import io
 import sys
 from collections.abc import Iterator
@@ -23,16 +24,24 @@ LINUX = sys.platform.startswith("linux")
 
 
 def start_engine() -> None:
-    """Load WeasyPrint and this process's renderer (fonts, the parsed stylesheet)."""
+    """Load WeasyPrint and this process's renderer (fonts, the parsed stylesheet).
+
+    What is loaded lives as long as the process, so it is frozen out of the garbage
+    collector's sight (gc.freeze): collections no longer walk it, and those of a worker
+    forked from this process no longer write to, and so copy, the memory they share.
+    """
+    loaded = False
     if LINUX:
         try:
             with loader_only():
                 _load()
-            return
+            loaded = True
         except OSError:  # a library the loader could not open by name: the full lookup
             for name in [name for name in sys.modules if name.split(".")[0] == "weasyprint"]:
                 del sys.modules[name]  # what the failed import left, half set up
-    _load()
+    if not loaded:
+        _load()
+    gc.freeze()
 
 
 @contextlib.contextmanager
