@@ -26,7 +26,6 @@ from report.render import PDF_VARIANTS, PdfSettings
 from report.render.cascade import SharedStyles, shared_styles
 from report.render.fonts import BundledFonts
 from report.render.lines import SharedLines, drawn_lines, shared_lines
-from report.render.provenance import stamp_pdf
 from report.render.streams import written_streams
 from report.render.tagging import finisher
 from report.resources import fonts_dir, styles_dir, stylesheet
@@ -125,8 +124,11 @@ class Renderer:
         with RENDERING, collected_after():
             data, pages = self._laid_out_and_written(html, settings, options)
         # A release document gets its stamp in a pikepdf pass; any other is final as written.
-        stamp = settings.stamp
-        return (data if stamp is None else stamp_pdf(data, stamp)), pages
+        if settings.stamp is None:
+            return data, pages
+        from report.render.provenance import stamp_pdf  # pikepdf: loaded for releases only
+
+        return stamp_pdf(data, settings.stamp), pages
 
     def _laid_out_and_written(
         self, html: str, settings: PdfSettings, options: dict[str, object]

@@ -53,6 +53,7 @@ inputs alone, and the file's /ID is a hash of its contents.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -109,23 +110,25 @@ def write_volume(
     """
     entries = list(entries)
     codes = [entry.code for entry in entries]
-
-    def front(seen: list[VolumeEntry]) -> list[RenderedPart]:
-        return front_matter(publication, seen, settings, cache_dir, renderer)
-
     cache = PartCache(cache_dir)
+    # The front matter depends on the entries alone: it is rendered (by the workers) while
+    # the reports are placed here, and placed after them.
+    with ThreadPoolExecutor(1, thread_name_prefix="front-matter") as ahead:
+        front = ahead.submit(front_matter, publication, entries, settings, cache_dir, renderer)
 
-    def write(handle: BinaryIO) -> int:
-        try:
-            return assemble_volume(entries, codes, front, handle, cache, sparse=True, pause=pause)
-        except Overflow:
-            handle.seek(0)
-            handle.truncate()
-            return assemble_volume(
-                entries, codes, front, handle, PartCache(None), sparse=False, pause=pause
-            )
+        def write(handle: BinaryIO) -> int:
+            try:
+                return assemble_volume(
+                    entries, codes, front.result, handle, cache, sparse=True, pause=pause
+                )
+            except Overflow:
+                handle.seek(0)
+                handle.truncate()
+                return assemble_volume(
+                    entries, codes, front.result, handle, PartCache(None), sparse=False, pause=pause
+                )
 
-    pages = atomic_stream(target, write)
+        pages = atomic_stream(target, write)
     cache.evict()
     return pages
 
@@ -133,7 +136,7 @@ def write_volume(
 def assemble_volume(
     entries: Sequence[VolumeEntry],
     codes: Sequence[str],
-    front: Callable[[list[VolumeEntry]], list[RenderedPart]],
+    front: Callable[[], list[RenderedPart]],
     handle: BinaryIO,
     cache: PartCache,
     sparse: bool,
@@ -143,11 +146,12 @@ def assemble_volume(
 
     entries are the reports of codes, in that order. pause, if given, is told
     "volume-half-written" once the first report is written to handle. front gives the
-    front matter's parts for them, the opening first: its catalog, metadata and document
-    information stand for the volume's. The reports are numbered first, each in a block of
-    object numbers and structure keys that depends on it alone, then the contents pages, so
-    a rebuild finds every unchanged part's objects, placed as before, in the cache; the
-    opening (whose catalog the volume's is made from) comes last.
+    front matter's parts for them (asked for once the reports are placed), the opening
+    first: its catalog, metadata and document information stand for the volume's. The
+    reports are numbered first, each in a block of object numbers and structure keys that
+    depends on it alone, then the contents pages, so a rebuild finds every unchanged part's
+    objects, placed as before, in the cache; the opening (whose catalog the volume's is
+    made from) comes last.
     """
     if not codes:
         raise ValueError("a volume needs at least one report")
@@ -176,7 +180,7 @@ def assemble_volume(
             pause("volume-half-written")
     if len(seen) != len(codes):
         raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
-    opening, *rest = front(seen)
+    opening, *rest = front()
     pieces: list[tuple[Chunk, int]] = []
     for piece in rest:
         spec = PartSpec(None, piece.title, piece.pages, False)
