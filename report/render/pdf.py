@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 from weasyprint.document import Document
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -28,6 +28,7 @@ from report.render.fonts import BundledFonts
 from report.render.lines import SharedLines, drawn_lines, shared_lines
 from report.render.streams import written_streams
 from report.render.tagging import finisher
+from report.render.tree import html_document
 from report.resources import fonts_dir, styles_dir, stylesheet
 
 MAX_DATA_URL = 4096  # characters: a tiny inline image or font is all a data: URL may hold
@@ -160,7 +161,7 @@ class Renderer:
             shared_styles(self.shared),
             shared_lines(self.lines),
         ):
-            return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            return html_document(html, self.base_url, self.fetcher).render(
                 font_config=self.font_config, stylesheets=[self.stylesheet], **options
             )
 
