@@ -64,7 +64,7 @@ from report.volume.analyse import PartSpec, analyse
 from report.volume.cache import PartCache
 from report.volume.catalog import finish_volume
 from report.volume.entry import VolumeEntry
-from report.volume.fonts import shared_fonts
+from report.volume.fonts import SharedFonts
 from report.volume.front import (
     FrontRenderer,
     LocalRenderer,
@@ -72,7 +72,7 @@ from report.volume.front import (
     front_matter,
     start_pages,
 )
-from report.volume.place import Chunk, FontUse, Objects, place_part
+from report.volume.place import Chunk, Objects, place_part
 from report.volume.reader import load_pdf
 from report.volume.writer import Overflow, Volume, placed_part
 
@@ -163,7 +163,7 @@ def assemble_volume(
     volume.reserve()
     seen: list[VolumeEntry] = []
     placed: list[tuple[Chunk, int, str]] = []
-    fonts: list[FontUse] = []
+    fonts = SharedFonts()  # each part's fonts merged as it is placed
     for index, entry in enumerate(entries):
         if index >= len(codes) or entry.code != codes[index]:
             raise ValueError(f"{entry.code}: not the report the volume holds next")
@@ -172,7 +172,7 @@ def assemble_volume(
         spec = PartSpec(entry.code, entry.heading, entry.pages, True)
         chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
         volume.append(chunk.objects, data)
-        fonts += chunk.fonts
+        fonts.add(chunk.fonts)
         chunk.objects, chunk.fonts = Objects(), []  # written: keep only what the catalog needs
         placed.append((chunk, entry.pages, entry.code))
         if pause is not None and index == 0:
@@ -186,7 +186,7 @@ def assemble_volume(
         spec = PartSpec(None, piece.title, piece.pages, False)
         chunk = placed_part(volume, piece.pdf, spec, volume.pages_root, piece.title)
         volume.append(chunk.objects, piece.pdf)
-        fonts += chunk.fonts
+        fonts.add(chunk.fonts)
         chunk.objects, chunk.fonts = Objects(), []
         pieces.append((chunk, piece.pages))
     analysis = analyse(
@@ -195,6 +195,7 @@ def assemble_volume(
     place = volume.placement(analysis.facts, volume.pages_root, None)
     first = place_part(analysis, place)
     volume.append(first.objects, opening.pdf)
-    volume.append(shared_fonts([*fonts, *first.fonts], volume.allocate), opening.pdf)
+    fonts.add(first.fonts)
+    volume.append(fonts.objects(volume.allocate), opening.pdf)
     finish_volume(volume, [(first, opening.pages), *pieces], placed, analysis, place.base)
     return opening.pages + sum(pages for _, pages in pieces) + sum(pages for _, pages, _ in placed)

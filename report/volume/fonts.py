@@ -200,21 +200,31 @@ def _font_file(
     return write_sfnt(tables)
 
 
-def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
-    """Write each distinct font program once, and every use's descriptor pointing at it.
+class SharedFonts:
+    """Font programs written once for all their uses, merged as the uses come.
 
     Programs go in the order they are first used; subsets of one TrueType face are merged
     into one program first, each as it comes (FaceMerger), so that no more than the union
-    of a face is held at a time.
+    of a face is held at a time; the volume adds each part's uses as it is placed.
     """
-    groups: dict[bytes, dict[bytes, list[int]]] = {}  # by face or bytes: distinct programs
-    mergers: dict[bytes, FaceMerger | None] = {}  # None: a face whose subsets disagree
-    known: dict[bytes, bytes] = {}  # a program seen before -> its group's key
-    for index, use in enumerate(uses):
+
+    def __init__(self) -> None:
+        self.uses: list[FontUse] = []
+        self.groups: dict[bytes, dict[bytes, list[int]]] = {}  # by face or bytes: programs
+        self.mergers: dict[bytes, FaceMerger | None] = {}  # None: its subsets disagree
+        self.known: dict[bytes, bytes] = {}  # a program seen before -> its group's key
+
+    def add(self, uses: list[FontUse]) -> None:
+        """Take more uses of fonts: read and merge each program not seen before."""
+        for use in uses:
+            self._add(len(self.uses), use)
+            self.uses.append(use)
+
+    def _add(self, index: int, use: FontUse) -> None:
         same = hashlib.sha256(b"%d\n%s\n%s" % (use.last, use.dictionary, use.data)).digest()
-        if same in known:  # the same subset again: read and merged once
-            groups[known[same]][same].append(index)
-            continue
+        if same in self.known:  # the same subset again: read and merged once
+            self.groups[self.known[same]][same].append(index)
+            return
         key = b"bytes:" + hashlib.sha256(use.dictionary + b"\n" + use.data).digest()
         font = None
         data = program(use) if use.key == b"/FontFile2" else None
@@ -224,46 +234,49 @@ def shared_fonts(uses: list[FontUse], allocate: Callable[[], int]) -> Objects:
                 key = b"face:" + font.face()
             except NotMerged:
                 font = None
-        known[same] = key
-        distinct = groups.setdefault(key, {})
+        self.known[same] = key
+        distinct = self.groups.setdefault(key, {})
         if font is not None:
-            merger = mergers.setdefault(key, FaceMerger())
+            merger = self.mergers.setdefault(key, FaceMerger())
             try:
                 if merger is not None:
                     merger.add(font)
             except NotMerged:
-                mergers[key] = None
+                self.mergers[key] = None
         distinct.setdefault(same, []).append(index)
-    written = Objects()
-    target: dict[int, int] = {}
-    streams: list[tuple[int, bytes, bytes]] = []
-    for key, distinct in groups.items():
-        merger = mergers.get(key)
-        if merger is not None and len(distinct) > 1:
-            try:
-                merged = merger.font()
-            except NotMerged:
-                pass
-            else:
+
+    def objects(self, allocate: Callable[[], int]) -> Objects:
+        """Write each distinct program once, and every use's descriptor pointing at it."""
+        written = Objects()
+        target: dict[int, int] = {}
+        streams: list[tuple[int, bytes, bytes]] = []
+        for key, distinct in self.groups.items():
+            merger = self.mergers.get(key)
+            if merger is not None and len(distinct) > 1:
+                try:
+                    merged = merger.font()
+                except NotMerged:
+                    pass
+                else:
+                    num = allocate()
+                    data = zlib.compress(merged, COMPRESSION)
+                    dictionary = b"<< /Filter /FlateDecode /Length1 %d /Length %d >>" % (
+                        len(merged),
+                        len(data),
+                    )
+                    streams.append((num, dictionary, data))
+                    target.update((i, num) for indexes in distinct.values() for i in indexes)
+                    continue
+            for indexes in distinct.values():
                 num = allocate()
-                data = zlib.compress(merged, COMPRESSION)
-                dictionary = b"<< /Filter /FlateDecode /Length1 %d /Length %d >>" % (
-                    len(merged),
-                    len(data),
-                )
-                streams.append((num, dictionary, data))
-                target.update((index, num) for indexes in distinct.values() for index in indexes)
-                continue
-        for indexes in distinct.values():
-            num = allocate()
-            use = uses[indexes[0]]
-            streams.append((num, use.dictionary, use.data))
-            target.update((index, num) for index in indexes)
-    descriptors = [
-        (use.descriptor, use.body[:-2] + b"%s %d 0 R >>" % (use.key, target[index]))
-        for index, use in enumerate(uses)
-    ]
-    for num, dictionary, data in streams:
-        written.stream(num, dictionary, data)
-    written.pack(iter(allocate, None), descriptors)
-    return written
+                use = self.uses[indexes[0]]
+                streams.append((num, use.dictionary, use.data))
+                target.update((index, num) for index in indexes)
+        descriptors = [
+            (use.descriptor, use.body[:-2] + b"%s %d 0 R >>" % (use.key, target[index]))
+            for index, use in enumerate(self.uses)
+        ]
+        for num, dictionary, data in streams:
+            written.stream(num, dictionary, data)
+        written.pack(iter(allocate, None), descriptors)
+        return written
