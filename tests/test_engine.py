@@ -137,3 +137,49 @@ class TestCollector:
             cwd=ROOT,
         )
         assert int(done.stdout.split()[-1]) > 10_000
+
+
+class TestSizedArrays:
+    """WeasyPrint's arrays of any length are made without a C type parsed for each length."""
+
+    def test_same_arrays_no_new_types(self) -> None:
+        """An array asked for by its length holds what cffi's would; no type is added."""
+        from weasyprint.text.ffi import ffi
+
+        from report.render.fonts import sized_arrays
+
+        sized_arrays()
+        ffi.new("hb_codepoint_t[3]", [7, 8, 9])
+        parsed = len(ffi._parsed_types)
+        for length in (5, 17, 4099):
+            values = list(range(length, 2 * length))
+            assert list(ffi.new(f"hb_codepoint_t[{length}]", values)) == values
+            assert list(ffi.new(f"hb_codepoint_t[{length}]")) == [0] * length
+        assert len(ffi._parsed_types) == parsed
+        with pytest.raises(IndexError):
+            ffi.new("hb_codepoint_t[2]", [1, 2, 3])  # too many values: cffi's own error
+
+    def test_same_bytes(self) -> None:
+        """A report renders to the same bytes with cffi's own arrays."""
+        from weasyprint.text.ffi import ffi
+
+        from report.assemble import assemble
+        from report.render import PdfSettings, epoch_of
+        from report.render.html import report_html
+        from report.render.pdf import Renderer
+        from report.sources import load_sources
+
+        loaded = load_sources(ROOT / "sources")
+        assert loaded.publication is not None
+        source = loaded.codes[0]
+        html = report_html(assemble(source, loaded.publication, None))
+        epoch = epoch_of(loaded.publication.model.effective_date)
+        settings = PdfSettings(epoch=epoch, code=source.model.code)
+        renderer = Renderer()
+        sized = renderer.render(html, settings)
+        own = vars(ffi).pop("new")
+        try:
+            plain = renderer.render(html, settings)
+        finally:
+            ffi.new = own
+        assert sized == plain

@@ -24,7 +24,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from report.errors import FetchRefused
 from report.render import PDF_VARIANTS, PdfSettings
 from report.render.cascade import SharedStyles, shared_styles
-from report.render.fonts import BundledFonts
+from report.render.fonts import BundledFonts, sized_arrays
 from report.render.lines import SharedLines, drawn_lines, shared_lines
 from report.render.streams import written_streams
 from report.render.tagging import finisher
@@ -96,6 +96,7 @@ class Renderer:
     """A process's WeasyPrint setup: fonts and the stylesheet, loaded once, reused per render."""
 
     def __init__(self, css: str | None = None) -> None:
+        sized_arrays()
         self.css = stylesheet() if css is None else css
         self.base_url = styles_dir().as_uri() + "/"
         self.fetcher = ProjectFetcher(styles_dir())
