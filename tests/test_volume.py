@@ -13,6 +13,8 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_pdf import (
     OUTLINE,
     SOURCES,
@@ -40,7 +42,15 @@ import report.volume.writer
 from report.assemble import PublicationInfo, publication_info
 from report.sources import load_sources
 from report.volume import VolumeEntry, start_pages, write_volume
-from report.volume.syntax import Ref, parse, prefix_ids, renumber, shift_keys
+from report.volume.syntax import (
+    Ref,
+    nested_string_spans,
+    parse,
+    prefix_ids,
+    renumber,
+    shift_keys,
+    string_spans,
+)
 
 PAGE_OF = re.compile(r"Page (\d+) of (\d+)")
 
@@ -451,6 +461,11 @@ class TestInputs:
             prefix_ids(data, b"74440-")
             == b"<< /ID (74440-E1) /T (x (/ID (y))) /Headers [(74440-E2) (74440-E3)] /A [(z)] >>"
         )
+
+    @given(st.binary().map(lambda raw: bytes(b"()\\ a\n"[byte % 6] for byte in raw)))
+    def test_flat_strings_found_as_read_mark_by_mark(self, data: bytes) -> None:
+        """The strings one regular expression finds are those read mark by mark."""
+        assert string_spans(data) == nested_string_spans(data)
 
     def test_parse_reads_nested_strings(self):
         """The reader takes a string with nested parentheses as one string."""

@@ -174,6 +174,8 @@ def as_ref(value: Value | None, what: str) -> Ref:
 
 
 _STRING_MARK = re.compile(rb"[()\\]")
+# A literal string without an unescaped parenthesis inside: nearly every string of a report.
+_FLAT_STRING = re.compile(rb"\((?:[^()\\]|\\.)*\)", re.DOTALL)
 
 
 def string_spans(data: bytes) -> list[tuple[int, int]]:
@@ -181,7 +183,18 @@ def string_spans(data: bytes) -> list[tuple[int, int]]:
 
     A literal string may hold balanced parentheses unescaped (`(a (b) c)` is one
     string) and escaped ones (`\(`); an unterminated string runs to the end of data.
+    When every parenthesis of data is in a string without nested ones, those strings are
+    found by one regular expression; otherwise data is read mark by mark.
     """
+    flat = [match.span() for match in _FLAT_STRING.finditer(data)]
+    outside = _FLAT_STRING.sub(b"", data)
+    if b"(" not in outside and b")" not in outside:
+        return flat
+    return nested_string_spans(data)
+
+
+def nested_string_spans(data: bytes) -> list[tuple[int, int]]:
+    """Return what string_spans does, reading data mark by mark."""
     spans: list[tuple[int, int]] = []
     depth = start = 0
     escaped = -1  # the position of a character a backslash escapes
