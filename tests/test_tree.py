@@ -10,6 +10,7 @@ import tinyhtml5
 from conftest import ROOT
 from extreme_sources import write_extreme_sources
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_sources import markdown_code
 
 from report.assemble import assemble
@@ -103,6 +104,45 @@ class TestSameTree:
 
 
 PAGE = "<!DOCTYPE html>\n<html>\n<head>\n<title>t</title>\n</head>\n<body>\n{}\n</body>\n</html>\n"
+
+
+NESTED = (
+    "p div b em a span blockquote ul ol li dl dt dd h2 h3 section table caption colgroup "
+    "thead tbody tr th td svg text"
+)
+ELEMENTS = NESTED.split()
+LEAVES = st.sampled_from(["word", " ", "\n", "&amp;", "&#39;", "<br>", "<hr>", "<col>", "<rect/>"])
+
+
+def element(tag: str, children: list[str]) -> str:
+    """Return an element holding children, its end tag written."""
+    return f"<{tag}{' href=#x' * (tag == 'a')}>{''.join(children)}</{tag}>"
+
+
+# Bodies of elements nested every way, closed as written: most are not what HTML5 keeps
+# as written (a <div> in a <p>, a row outside a table section), which the rules must see.
+BODIES = st.recursive(
+    LEAVES,
+    lambda inner: st.builds(
+        element,
+        st.sampled_from(ELEMENTS),
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+class TestAnyNesting:
+    """However elements nest, the tree is HTML5's or the document is left to tinyhtml5."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(BODIES, max_size=4))
+    def test_any_nesting(self, parts: list[str]) -> None:
+        """A body of elements nested any way parses to HTML5's tree, or to nothing."""
+        html = PAGE.format("".join(parts))
+        mine = parse_html(html)
+        if mine is not None:
+            assert difference(mine, html5(html)) == ""
 
 
 class TestLeftToHtml5:

@@ -95,7 +95,7 @@ def parse_html(html: str) -> ElementTree.Element | None:
         builder.feed(html[len(DOCTYPE) :])
         builder.close()
         return builder.root()
-    except Unsure:
+    except (Unsure, AssertionError):  # html.parser asserts what it takes for granted
         return None
 
 
