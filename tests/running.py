@@ -108,6 +108,17 @@ def wait_for_line(process: subprocess.Popen[str], line: str, timeout: float = TI
     return said.decode()
 
 
+def killable_env(folder: Path) -> dict[str, str]:
+    """Return this environment with TMPDIR in folder (made), for a build the test kills.
+
+    A process killed with SIGKILL cannot remove its temporary folders (its fork server's
+    font files, multiprocessing's socket folder): they stay with the test's own files.
+    """
+    temporary = folder / "tmp"
+    temporary.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(temporary)}
+
+
 def kill_group(process: subprocess.Popen[str], timeout: float = TIMEOUT) -> None:
     """SIGKILL a process started in a session of its own and every process of its group.
 

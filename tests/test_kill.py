@@ -23,7 +23,7 @@ from pathlib import Path
 import pypdf
 import pytest
 from conftest import ROOT, SAMPLE_SOURCES
-from running import kill_group, wait_for_line
+from running import kill_group, killable_env, wait_for_line
 
 from report.lock import output_lock
 
@@ -134,17 +134,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_build: Path) -> Sc
 
 
 def killed_at(sources: Path, out: Path, point: str) -> None:
-    """Build sources into out, and SIGKILL the build once it says it is paused at point.
-
-    What its processes keep in temporary folders (the fork server's font files, its
-    socket) has no one left to remove it: it goes in the test's own folder.
-    """
-    temporary = out.parent / "tmp"
-    temporary.mkdir(exist_ok=True)
+    """Build sources into out, and SIGKILL the build once it says it is paused at point."""
     process = subprocess.Popen(
         build_command(sources, out, "--pause-at", point),
         cwd=out.parent,
-        env={**os.environ, "TMPDIR": str(temporary)},
+        env=killable_env(out.parent),
         stdin=subprocess.DEVNULL,  # no line will come: it stays paused until killed
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

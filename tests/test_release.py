@@ -22,7 +22,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from conftest import NEXT_RELEASE, RELEASE, ROOT, SAMPLE_SOURCES, Releases, run_cli
-from running import kill_group, wait_for_line
+from running import kill_group, killable_env, wait_for_line
 from test_pdf import body_text, read_pages, squash
 
 from report.lock import RELEASE_LOCK_NAME
@@ -425,6 +425,7 @@ class TestInterrupted:
                 "report-written",
             ],
             cwd=tmp_path,
+            env=killable_env(tmp_path),
             stdin=subprocess.DEVNULL,  # no line will come: it stays paused until killed
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
