@@ -76,6 +76,11 @@ TABLE_PARENTS = {
     for tag in frozenset().union(*TABLE_CHILDREN.values())
 }
 WHITESPACE = " \t\n\f"
+# The element each mode before the body must open next, the mode its start tag leads to,
+# and the mode each end tag of the document's frame leads to.
+FOLLOWING = {"before html": "html", "before head": "head", "after head": "body"}
+STARTED = {"html": "before head", "head": "in head", "body": "in body"}
+ENDED = {"head": "after head", "body": "after body", "html": "after html"}
 SVG = "{http://www.w3.org/2000/svg}"
 # The SVG elements of the charts, whose names HTML5 keeps as written (no camel case) and
 # none of which breaks out of foreign content.
@@ -181,11 +186,10 @@ class _Builder(HTMLParser):
                 check_start(tag, self.open)
             self._open(SVG + tag, _foreign(values), closed)
             return
-        following = {"before html": "html", "before head": "head", "after head": "body"}
-        if self.mode in following:
-            if tag != following[self.mode]:
-                raise Unsure(f"<{tag}> where HTML5 implies <{following[self.mode]}>")
-            self.mode = {"html": "before head", "head": "in head", "body": "in body"}[tag]
+        if self.mode in FOLLOWING:
+            if tag != FOLLOWING[self.mode]:
+                raise Unsure(f"<{tag}> where HTML5 implies <{FOLLOWING[self.mode]}>")
+            self.mode = STARTED[tag]
         elif self.mode == "in head":
             if tag not in HEAD:
                 raise Unsure(f"<{tag}> in the head")
@@ -212,9 +216,7 @@ class _Builder(HTMLParser):
         self.open.pop()
         self.svg -= name == SVG + "svg"
         self.tree.end(name)
-        self.mode = {"head": "after head", "body": "after body", "html": "after html"}.get(
-            tag, self.mode
-        )
+        self.mode = ENDED.get(tag, self.mode)
 
     def handle_data(self, data: str) -> None:
         """Add text where HTML5 puts it: whitespace outside head and body as its rules say."""

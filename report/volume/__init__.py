@@ -161,13 +161,11 @@ def assemble_volume(
         handle, cache, sparse, len(codes), {b"report-" + code.encode(): code for code in codes}
     )
     volume.reserve()
-    seen: list[VolumeEntry] = []
     placed: list[tuple[Chunk, int, str]] = []
     fonts = SharedFonts()  # each part's fonts merged as it is placed
     for index, entry in enumerate(entries):
         if index >= len(codes) or entry.code != codes[index]:
             raise ValueError(f"{entry.code}: not the report the volume holds next")
-        seen.append(entry)
         data = entry.pdf.read_bytes()
         spec = PartSpec(entry.code, entry.heading, entry.pages, True)
         chunk = placed_part(volume, data, spec, volume.report_parent(index), str(entry.pdf))
@@ -178,8 +176,8 @@ def assemble_volume(
         if pause is not None and index == 0:
             handle.flush()
             pause("volume-half-written")
-    if len(seen) != len(codes):
-        raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(seen)}")
+    if len(entries) != len(codes):
+        raise ValueError(f"the volume was to hold {len(codes)} reports, not {len(entries)}")
     opening, *rest = front()
     pieces: list[tuple[Chunk, int]] = []
     for piece in rest:

@@ -186,11 +186,10 @@ def string_spans(data: bytes) -> list[tuple[int, int]]:
     When every parenthesis of data is in a string without nested ones, those strings are
     found by one regular expression; otherwise data is read mark by mark.
     """
-    flat = [match.span() for match in _FLAT_STRING.finditer(data)]
     outside = _FLAT_STRING.sub(b"", data)
-    if b"(" not in outside and b")" not in outside:
-        return flat
-    return nested_string_spans(data)
+    if b"(" in outside or b")" in outside:
+        return nested_string_spans(data)
+    return [match.span() for match in _FLAT_STRING.finditer(data)]
 
 
 def nested_string_spans(data: bytes) -> list[tuple[int, int]]:
